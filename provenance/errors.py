@@ -1,0 +1,61 @@
+"""The one hierarchy of errors the library raises.
+
+The CLI maps every `ProvenanceError` to a one-line message on stderr and
+exit code 2; anything else is a bug and gets a traceback.
+"""
+
+from __future__ import annotations
+
+
+class ProvenanceError(Exception):
+    """Base class: a problem the user can act on."""
+
+    exit_code = 2
+
+
+class InputError(ProvenanceError):
+    """A file or argument given by the user cannot be used."""
+
+
+class EncodingError(InputError):
+    """Bytes that are not valid in the declared encoding."""
+
+    def __init__(self, name: str, offset: int, encoding: str = "utf-8"):
+        self.name = name
+        self.offset = offset
+        self.encoding = encoding
+        super().__init__(
+            f"{name}: not valid {encoding.upper()} at byte offset {offset}; "
+            "if the file uses another encoding, pass --encoding (e.g. --encoding gb18030)"
+        )
+
+
+class NotFoundError(ProvenanceError):
+    """A document, version or content that the archive does not hold."""
+
+
+class AmbiguousRefError(ProvenanceError):
+    """A reference that matches more than one version."""
+
+    def __init__(self, ref: str, candidates: list[str]):
+        self.ref = ref
+        self.candidates = candidates
+        shown = ", ".join(candidates[:10])
+        more = f" (and {len(candidates) - 10} more)" if len(candidates) > 10 else ""
+        super().__init__(f"{ref!r} is ambiguous: it matches {shown}{more}")
+
+
+class LineageError(ProvenanceError):
+    """A link that would break the lineage (a cycle, a self-link)."""
+
+
+class DatabaseError(ProvenanceError):
+    """The database cannot be opened or used."""
+
+
+class SchemaError(DatabaseError):
+    """The database's schema is missing or behind the code's."""
+
+
+class IntegrityError(ProvenanceError):
+    """Stored data that does not match what was registered."""
