@@ -1,0 +1,315 @@
+"""`prov`: the command-line face of the provenance library.
+
+This module parses, opens one transaction per command, calls the library and
+hands the result to `render`. It holds no SQL and no business rules.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from provenance_cli import render
+from sqlmodel import Session
+
+from provenance import archive, demo, schema, store
+from provenance.errors import InputError, ProvenanceError
+from provenance.records import DemoReport, DocumentSummary, InitReport
+from provenance.text import read_file
+
+app = typer.Typer(
+    name="prov",
+    help="Text versioning and provenance: register versions, trace their lineage, diff them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+@dataclass
+class Context:
+    db: str | None = None
+    verbose: bool = False
+
+    def location(self) -> store.DatabaseLocation:
+        return store.resolve(self.db)
+
+
+_ctx = Context()
+
+
+@app.callback()
+def _global(
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database URL or SQLite file path (default: $PROV_DB, else "
+            "~/.local/share/provenance/archive.db).",
+            show_default=False,
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Say which database is used.")
+    ] = False,
+) -> None:
+    _ctx.db = db
+    _ctx.verbose = verbose
+
+
+def handles_errors(fn: Callable) -> Callable:
+    """Turn library errors into one line on stderr and exit code 2, with nothing written."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ProvenanceError as exc:
+            render.error(str(exc))
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+def _open(location: store.DatabaseLocation, *, create: bool = False):
+    if _ctx.verbose:
+        render.note(f"database: {location.display()} (from {location.origin})")
+    return store.open_engine(location, create_dir=create)
+
+
+@contextmanager
+def _session(*, write: bool) -> Iterator[Session]:
+    location = _ctx.location()
+    engine = _open(location, create=False)
+    try:
+        schema.require_current(engine, location.display())
+        with (store.transaction if write else store.reader)(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@app.command()
+@handles_errors
+def init(json: JsonOpt = False) -> None:
+    """Create the archive's schema, or upgrade it to this program's version."""
+    location = _ctx.location()
+    engine = _open(location, create=location.is_sqlite)
+    try:
+        before, after = schema.upgrade(engine)
+    finally:
+        engine.dispose()
+    render.init(InitReport(location.display(), before, after), json)
+
+
+def _parse_meta(items: list[str] | None) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError(f"--meta {item!r}: write KEY=VALUE")
+        meta[key] = value
+    return meta
+
+
+@app.command()
+@handles_errors
+def register(
+    path: Annotated[str, typer.Argument(help="The file to register, or - for standard input.")],
+    doc: Annotated[
+        str | None, typer.Option("--doc", help="The document's key (slug or URL).")
+    ] = None,
+    parent: Annotated[
+        list[str] | None,
+        typer.Option("--parent", help="A version this one comes from (REF); repeat for a merge."),
+    ] = None,
+    relation: Annotated[
+        str | None,
+        typer.Option(help="revision, copy, excerpt, derived or merge (default: revision)."),
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Where the text came from (URL, publication).")
+    ] = None,
+    captured_at: Annotated[
+        str | None,
+        typer.Option("--captured-at", help="When it was published or captured (ISO 8601)."),
+    ] = None,
+    label: Annotated[str | None, typer.Option(help="A short label for the version.")] = None,
+    meta: Annotated[
+        list[str] | None, typer.Option(help="Free metadata KEY=VALUE; repeatable.")
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="The file's encoding when it is not UTF-8 (e.g. gb18030).")
+    ] = None,
+    allow_empty: Annotated[
+        bool, typer.Option("--allow-empty", help="Register an empty file (refused by default).")
+    ] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Register a text as a new version of a document."""
+    if path == "-":
+        data, name = sys.stdin.buffer.read(), "<stdin>"
+    else:
+        data, name = read_file(path), path
+    with _session(write=True) as session:
+        report = archive.register(
+            session,
+            data,
+            name=name,
+            doc=doc,
+            parents=parent,
+            relation=relation,
+            source=source,
+            captured_at=captured_at,
+            label=label,
+            meta=_parse_meta(meta),
+            encoding=encoding,
+            allow_empty=allow_empty,
+        )
+    render.registered(report, json)
+
+
+@app.command()
+@handles_errors
+def link(
+    child: Annotated[str, typer.Argument(help="The version that comes from PARENT (REF).")],
+    parent: Annotated[str, typer.Argument(help="The version it comes from (REF).")],
+    relation: Annotated[str, typer.Option(help="revision, copy, excerpt, derived or merge.")],
+    json: JsonOpt = False,
+) -> None:
+    """Record that one registered version comes from another."""
+    with _session(write=True) as session:
+        report = archive.link(session, child, parent, relation)
+    render.linked(report, json)
+
+
+@app.command()
+@handles_errors
+def log(
+    doc: Annotated[str, typer.Argument(help="The document's key.")], json: JsonOpt = False
+) -> None:
+    """A document's versions and lineage, with each link's edit statistics."""
+    with _session(write=False) as session:
+        report = archive.log(session, doc)
+    render.log(report, json)
+
+
+@app.command()
+@handles_errors
+def show(
+    ref: Annotated[
+        str, typer.Argument(help="A version: id, hash prefix, DOC@N, DOC@latest or a file.")
+    ],
+    raw: Annotated[
+        bool, typer.Option("--raw", help="Write the exact registered bytes to stdout.")
+    ] = False,
+    json: JsonOpt = False,
+) -> None:
+    """A version's metadata, or with --raw its exact bytes."""
+    with _session(write=False) as session:
+        if raw:
+            data = archive.raw(session, ref)
+        else:
+            info = archive.show(session, ref)
+    if raw:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    render.show(info, json)
+
+
+ContextOpt = Annotated[
+    int, typer.Option("--context", help="Characters of unchanged text shown around each edit.")
+]
+LimitOpt = Annotated[int, typer.Option("--limit", help="Show at most this many edits (0: all).")]
+
+
+@app.command("diff")
+@handles_errors
+def diff_cmd(
+    ref_a: Annotated[str, typer.Argument(metavar="REF_A")],
+    ref_b: Annotated[str, typer.Argument(metavar="REF_B")],
+    context: ContextOpt = 30,
+    limit: LimitOpt = 50,
+    json: JsonOpt = False,
+) -> None:
+    """The character-level edits from version A to version B."""
+    with _session(write=False) as session:
+        report = archive.diff_versions(session, ref_a, ref_b)
+        texts = archive.texts(session, (report.a, report.b))
+    render.diff(report, texts, json, context=context, limit=limit)
+
+
+@app.command()
+@handles_errors
+def trace(
+    ref_a: Annotated[str, typer.Argument(metavar="REF_A")],
+    ref_b: Annotated[str, typer.Argument(metavar="REF_B")],
+    context: ContextOpt = 30,
+    limit: LimitOpt = 20,
+    json: JsonOpt = False,
+) -> None:
+    """How release B came from release A: the lineage path, each step's edits, the net edits."""
+    with _session(write=False) as session:
+        report = archive.trace(session, ref_a, ref_b)
+        names = archive.names(session, report.path or (report.a, report.b))
+        texts = archive.texts(session, (report.a, report.b))
+    render.trace(report, names, texts, json, context=context, limit=limit)
+
+
+@app.command()
+@handles_errors
+def docs(json: JsonOpt = False) -> None:
+    """The documents in the archive, with their version counts."""
+    with _session(write=False) as session:
+        summaries: list[DocumentSummary] = archive.documents(session)
+    render.docs(summaries, json)
+
+
+@app.command("demo")
+@handles_errors
+def demo_cmd(
+    context: ContextOpt = 30,
+    limit: LimitOpt = 20,
+    json: JsonOpt = False,
+) -> None:
+    """Register the two seed documents in a fresh archive and trace one from the other."""
+    if _ctx.db is None:
+        folder = Path(tempfile.mkdtemp(prefix="prov-demo-"))
+        _ctx.db = str(folder / "archive.db")
+    location = _ctx.location()
+    engine = _open(location, create=location.is_sqlite)
+    try:
+        schema.upgrade(engine)
+        with store.transaction(engine) as session:
+            registered, report = demo.register_seeds(session)
+            names = archive.names(session, report.path or (report.a, report.b))
+            texts = archive.texts(session, (report.a, report.b))
+    finally:
+        engine.dispose()
+    render.demo(
+        DemoReport(location.display(), registered, report),
+        names,
+        texts,
+        json,
+        context=context,
+        limit=limit,
+    )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,399 @@
+"""The archive's user-level operations: register, link, show, log, diff, trace.
+
+Each function takes an open session: the caller (a CLI command) opens one
+transaction per user action and passes it down, so a failure anywhere leaves
+nothing half-written.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from provenance import contents, diff, lineage, refs
+from provenance.diff import DiffStats, Edit
+from provenance.errors import InputError, LineageError, NotFoundError
+from provenance.models import RELATIONS, Content, Document, EditRecord, Link, Version
+from provenance.records import (
+    DiffReport,
+    DocumentSummary,
+    LinkReport,
+    LogEntry,
+    LogReport,
+    NetEdits,
+    ParentLink,
+    RegisterReport,
+    TraceReport,
+    TraceStep,
+    VersionInfo,
+)
+from provenance.text import decode
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def parse_time(value: str, what: str = "--captured-at") -> str:
+    """Validate an ISO 8601 time and return it in a canonical ISO form (offset kept)."""
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"{what}: {value!r} is not an ISO 8601 time (e.g. 2019-10-25 or 2019-10-25T08:00:00+08:00)"
+        ) from None
+    if len(text) == 10:  # a date alone stays a date
+        return parsed.date().isoformat()
+    return parsed.isoformat()
+
+
+def _check_relation(relation: str) -> str:
+    if relation not in RELATIONS:
+        raise InputError(f"unknown relation {relation!r}; use one of {', '.join(RELATIONS)}")
+    return relation
+
+
+def register(
+    session: Session,
+    data: bytes,
+    *,
+    name: str,
+    doc: str | None = None,
+    parents: list[str] | None = None,
+    relation: str | None = None,
+    source: str | None = None,
+    captured_at: str | None = None,
+    label: str | None = None,
+    meta: dict[str, Any] | None = None,
+    encoding: str | None = None,
+    allow_empty: bool = False,
+) -> RegisterReport:
+    """Register ``data`` (read from ``name``) as a new version.
+
+    Without parents, a new version of an existing document is linked to that
+    document's latest version as a ``revision``; several parents make a
+    ``merge`` unless a relation is given.
+    """
+    if not data and not allow_empty:
+        raise InputError(
+            f"{name}: the file is empty; an empty capture is usually a failed download or save. "
+            "Pass --allow-empty to register it anyway"
+        )
+    decoded = decode(data, name, encoding)
+    if relation is not None:
+        _check_relation(relation)
+    captured = parse_time(captured_at) if captured_at else None
+
+    parent_versions = [refs.resolve(session, ref) for ref in parents or []]
+    if doc is None:
+        if parent_versions:
+            doc = session.get(Document, parent_versions[0].document_id).key
+        else:
+            raise InputError(f"{name}: say which document this is a version of with --doc KEY")
+    if not doc.strip():
+        raise InputError("--doc: a document key cannot be empty")
+
+    document = session.exec(select(Document).where(Document.key == doc).with_for_update()).first()
+    new_document = document is None
+    if document is None:
+        document = Document(key=doc, created_at=now())
+        session.add(document)
+        session.flush()
+
+    if not parent_versions and not new_document:
+        latest = session.exec(
+            select(Version)
+            .where(Version.document_id == document.id)
+            .order_by(col(Version.number).desc())
+            .limit(1)
+        ).first()
+        if latest is not None:
+            parent_versions = [latest]
+    if parent_versions and relation is None:
+        relation = "merge" if len(parent_versions) > 1 else "revision"
+    seen: set[int] = set()
+    for p in parent_versions:
+        if p.id in seen:
+            raise LineageError(f"parent {refs.version_name(session, p)} is given twice")
+        seen.add(p.id)
+
+    digest, new_content = contents.put(session, decoded.data)
+    number = (
+        session.exec(
+            select(func.max(Version.number)).where(Version.document_id == document.id)
+        ).one()
+        or 0
+    ) + 1
+    version_meta = dict(meta or {})
+    if decoded.transcoded_from:
+        version_meta["transcoded_from"] = decoded.transcoded_from
+        version_meta["original_hash"] = decoded.original_hash
+    version = Version(
+        document_id=document.id,
+        number=number,
+        content_hash=digest,
+        label=label,
+        source=source,
+        captured_at=captured,
+        registered_at=now(),
+        meta=version_meta,
+    )
+    session.add(version)
+    session.flush()
+
+    first_stats: DiffStats | None = None
+    for p in parent_versions:
+        stats = _add_link(
+            session, child=version, parent=p, relation=relation, child_text=decoded.text
+        )
+        first_stats = first_stats or stats
+    return RegisterReport(
+        version=version.id,
+        document=document.key,
+        number=number,
+        hash=digest,
+        parents=tuple(p.id for p in parent_versions),
+        relation=relation if parent_versions else None,
+        new_content=new_content,
+        new_document=new_document,
+        stats=first_stats,
+    )
+
+
+def _add_link(
+    session: Session,
+    *,
+    child: Version,
+    parent: Version,
+    relation: str,
+    child_text: str | None = None,
+) -> DiffStats:
+    parent_text = contents.get_text(session, parent.content_hash)
+    if child_text is None:
+        child_text = contents.get_text(session, child.content_hash)
+    result = diff.diff(parent_text, child_text)
+    link = Link(child_id=child.id, parent_id=parent.id, relation=relation)
+    session.add(link)
+    session.flush()
+    session.add(
+        EditRecord(
+            link_id=link.id,
+            edits=diff.to_compact(result.edits),
+            edit_count=result.stats.edits,
+            inserted=result.stats.inserted,
+            deleted=result.stats.deleted,
+            similarity=result.stats.similarity,
+            complete=result.complete,
+            engine=result.engine,
+        )
+    )
+    session.flush()
+    return result.stats
+
+
+def link(session: Session, child_ref: str, parent_ref: str, relation: str) -> LinkReport:
+    """Add a lineage link between two registered versions."""
+    _check_relation(relation)
+    child = refs.resolve(session, child_ref)
+    parent = refs.resolve(session, parent_ref)
+    child_name = refs.version_name(session, child)
+    parent_name = refs.version_name(session, parent)
+    if child.id == parent.id:
+        raise LineageError(f"{child_name} cannot be linked to itself")
+    existing = session.exec(
+        select(Link).where(Link.child_id == child.id, Link.parent_id == parent.id)
+    ).first()
+    if existing is not None:
+        raise LineageError(
+            f"{child_name} is already linked to {parent_name} (as {existing.relation})"
+        )
+    if lineage.is_ancestor(session, child.id, of=parent.id):
+        raise LineageError(
+            f"linking {child_name} to {parent_name} would make a cycle: "
+            f"{child_name} is already an ancestor of {parent_name}"
+        )
+    stats = _add_link(session, child=child, parent=parent, relation=relation)
+    return LinkReport(child=child.id, parent=parent.id, relation=relation, stats=stats)
+
+
+# -- reading ------------------------------------------------------------------
+
+
+def _parent_links(session: Session, version_id: int) -> tuple[ParentLink, ...]:
+    rows = session.exec(
+        select(Link, EditRecord)
+        .join(EditRecord, col(EditRecord.link_id) == col(Link.id))
+        .where(Link.child_id == version_id)
+        .order_by(Link.id)
+    ).all()
+    out = []
+    for link_row, record in rows:
+        parent = session.get(Version, link_row.parent_id)
+        unchanged = session.get(Content, parent.content_hash).chars - record.deleted
+        stats = DiffStats(
+            record.edit_count, record.inserted, record.deleted, unchanged, record.similarity
+        )
+        out.append(
+            ParentLink(
+                parent=parent.id,
+                parent_name=refs.version_name(session, parent),
+                relation=link_row.relation,
+                stats=stats,
+                complete=record.complete,
+            )
+        )
+    return tuple(out)
+
+
+def show(session: Session, ref: str) -> VersionInfo:
+    version = refs.resolve(session, ref)
+    content = session.get(Content, version.content_hash)
+    doc = session.get(Document, version.document_id)
+    children = session.exec(
+        select(Link.child_id).where(Link.parent_id == version.id).order_by(Link.child_id)
+    ).all()
+    same = session.exec(
+        select(Version)
+        .where(Version.content_hash == version.content_hash, Version.id != version.id)
+        .order_by(Version.id)
+    ).all()
+    return VersionInfo(
+        version=version.id,
+        document=doc.key,
+        number=version.number,
+        name=f"{doc.key}@{version.number}",
+        hash=version.content_hash,
+        size=content.size,
+        chars=content.chars,
+        label=version.label,
+        source=version.source,
+        captured_at=version.captured_at,
+        registered_at=version.registered_at,
+        meta=dict(version.meta or {}),
+        parents=_parent_links(session, version.id),
+        children=tuple(children),
+        same_content=tuple(refs.version_name(session, v) for v in same),
+    )
+
+
+def raw(session: Session, ref: str) -> bytes:
+    """The exact bytes registered for ``ref``."""
+    return contents.get_bytes(session, refs.resolve(session, ref).content_hash)
+
+
+def text_of(session: Session, version: Version) -> str:
+    return contents.get_text(session, version.content_hash)
+
+
+def texts(session: Session, ids: tuple[int, ...] | list[int]) -> dict[int, str]:
+    """The texts of the versions with these ids."""
+    return {i: text_of(session, session.get(Version, i)) for i in dict.fromkeys(ids)}
+
+
+def names(session: Session, ids: tuple[int, ...] | list[int]) -> dict[int, str]:
+    """DOC@N for each of these version ids."""
+    return {i: refs.version_name(session, session.get(Version, i)) for i in dict.fromkeys(ids)}
+
+
+def log(session: Session, doc: str) -> LogReport:
+    document = refs.find_document(session, doc)
+    rows = session.exec(
+        select(Version, Content)
+        .join(Content, col(Content.hash) == col(Version.content_hash))
+        .where(Version.document_id == document.id)
+        .order_by(Version.number)
+    ).all()
+    entries = tuple(
+        LogEntry(
+            version=v.id,
+            number=v.number,
+            name=f"{document.key}@{v.number}",
+            hash=v.content_hash,
+            chars=c.chars,
+            label=v.label,
+            source=v.source,
+            captured_at=v.captured_at,
+            registered_at=v.registered_at,
+            parents=_parent_links(session, v.id),
+        )
+        for v, c in rows
+    )
+    return LogReport(document=document.key, versions=entries)
+
+
+def documents(session: Session) -> list[DocumentSummary]:
+    rows = session.exec(
+        select(
+            Document.key,
+            func.count(col(Version.id)),
+            func.max(Version.number),
+            func.min(Version.registered_at),
+            func.max(Version.registered_at),
+        )
+        .join(Version, col(Version.document_id) == col(Document.id), isouter=True)
+        .group_by(Document.id, Document.key)
+        .order_by(Document.key)
+    ).all()
+    return [DocumentSummary(key, n, latest, first, last) for key, n, latest, first, last in rows]
+
+
+def diff_versions(session: Session, ref_a: str, ref_b: str) -> DiffReport:
+    a = refs.resolve(session, ref_a)
+    b = refs.resolve(session, ref_b)
+    result = diff.diff(text_of(session, a), text_of(session, b))
+    return DiffReport(
+        a=a.id, b=b.id, edits=result.edits, stats=result.stats, complete=result.complete
+    )
+
+
+def stored_edits(session: Session, edge: lineage.Edge, parent_text: str) -> tuple[Edit, ...]:
+    record = session.get(EditRecord, edge.link_id)
+    if record is None:
+        raise NotFoundError(f"link {edge.link_id} has no edit record")
+    return diff.from_compact(record.edits, parent_text)
+
+
+def trace(session: Session, ref_a: str, ref_b: str) -> TraceReport:
+    """How B came from A along the lineage, step by step, and the net edits."""
+    a = refs.resolve(session, ref_a)
+    b = refs.resolve(session, ref_b)
+    texts: dict[int, str] = {}
+
+    def text(version_id: int) -> str:
+        if version_id not in texts:
+            texts[version_id] = text_of(session, session.get(Version, version_id))
+        return texts[version_id]
+
+    found = lineage.path_between(session, a.id, b.id) if a.id != b.id else ([], None)
+    steps: list[TraceStep] = []
+    path: tuple[int, ...] = ()
+    via = None
+    if found is not None:
+        edges, via = found
+        node = a.id
+        path_nodes = [a.id]
+        for edge, direction in edges:
+            edits = stored_edits(session, edge, text(edge.parent))
+            if direction == "backward":
+                edits = diff.invert(edits)
+                src, dst = edge.child, edge.parent
+            else:
+                src, dst = edge.parent, edge.child
+            assert src == node
+            stats = diff.stats_for(len(text(src)), len(text(dst)), edits)
+            steps.append(TraceStep(src, dst, edge.relation, direction, edits, stats))
+            node = dst
+            path_nodes.append(dst)
+        path = tuple(path_nodes)
+    net = diff.diff(text(a.id), text(b.id))
+    return TraceReport(
+        a=a.id,
+        b=b.id,
+        path=path,
+        via=via,
+        steps=tuple(steps),
+        net=NetEdits(net.edits, net.stats, net.complete),
+    )

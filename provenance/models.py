@@ -1,0 +1,105 @@
+"""The archive's tables.
+
+The schema is created and upgraded only through the Alembic migrations in
+`db/`; a test checks that migrating an empty database gives exactly these
+models. Times are stored as ISO 8601 text so that the offset a user gave
+(``+08:00`` for a Shanghai paper) survives on every backend unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+RELATIONS = ("revision", "copy", "excerpt", "derived", "merge")
+
+
+class Document(SQLModel, table=True):
+    """The logical work (an article), addressed by a user-chosen key."""
+
+    __tablename__ = "document"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=sa.Column(sa.String(1024), nullable=False, unique=True))
+    created_at: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+
+
+class Content(SQLModel, table=True):
+    """The exact bytes of a text, stored once, addressed by their BLAKE3 hash."""
+
+    __tablename__ = "content"
+
+    hash: str = Field(sa_column=sa.Column(sa.String(71), primary_key=True))
+    size: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))  # bytes
+    chars: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))  # code points
+    compression: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    data: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+
+
+class Version(SQLModel, table=True):
+    """One registration of a content as a version of a document."""
+
+    __tablename__ = "version"
+    __table_args__ = (sa.UniqueConstraint("document_id", "number", name="uq_version_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("document.id"), nullable=False, index=True)
+    )
+    number: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    content_hash: str = Field(
+        sa_column=sa.Column(
+            sa.String(71), sa.ForeignKey("content.hash"), nullable=False, index=True
+        )
+    )
+    label: str | None = Field(default=None, sa_column=sa.Column(sa.String(512)))
+    source: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    captured_at: str | None = Field(default=None, sa_column=sa.Column(sa.String(40)))
+    registered_at: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+
+
+class Link(SQLModel, table=True):
+    """A lineage edge: ``child`` is a ``relation`` of ``parent``."""
+
+    __tablename__ = "link"
+    __table_args__ = (
+        sa.UniqueConstraint("child_id", "parent_id", name="uq_link_pair"),
+        sa.CheckConstraint(
+            "relation IN (" + ", ".join(f"'{r}'" for r in RELATIONS) + ")", name="ck_link_relation"
+        ),
+        sa.CheckConstraint("child_id <> parent_id", name="ck_link_not_self"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    child_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("version.id"), nullable=False, index=True)
+    )
+    parent_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("version.id"), nullable=False, index=True)
+    )
+    relation: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+
+
+class EditRecord(SQLModel, table=True):
+    """The character-level edits from a link's parent to its child, computed once.
+
+    ``edits`` holds ``[a_start, a_end, b_start, b_end, new]`` per edit (see
+    `provenance.diff.to_compact`); applied to the parent they give the child
+    byte for byte.
+    """
+
+    __tablename__ = "edit_record"
+
+    link_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("link.id"), primary_key=True)
+    )
+    edits: list = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    edit_count: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    inserted: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    deleted: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    similarity: float = Field(sa_column=sa.Column(sa.Float, nullable=False))
+    complete: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False))
+    engine: str = Field(sa_column=sa.Column(sa.String(128), nullable=False))

@@ -1,0 +1,169 @@
+"""The values the archive hands back: what a command reports.
+
+These frozen dataclasses are also the JSON contract of the CLI: `to_json`
+serialises them through pydantic, and `json_schema` documents them, so the
+schema in `docs/json/` is generated from the very types the code returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Annotated, Any
+
+from pydantic import Field, TypeAdapter
+
+from provenance.diff import DiffStats, Edit
+
+
+@dataclass(frozen=True, slots=True)
+class ParentLink:
+    """One lineage link seen from its child."""
+
+    parent: int
+    parent_name: str
+    relation: str
+    stats: DiffStats
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    """A version's metadata, as `prov show` reports it."""
+
+    version: int
+    document: str
+    number: int
+    name: str  # DOC@N, the reference a person reads
+    hash: str
+    size: int
+    chars: int
+    label: str | None
+    source: str | None
+    captured_at: str | None
+    registered_at: str
+    meta: dict[str, Any]
+    parents: tuple[ParentLink, ...]
+    children: tuple[int, ...]
+    same_content: tuple[str, ...]  # other versions (DOC@N) holding the same bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterReport:
+    """What `prov register` did."""
+
+    version: int
+    document: str
+    number: int
+    hash: str
+    parents: tuple[int, ...]
+    relation: str | None
+    new_content: bool
+    new_document: bool
+    stats: DiffStats | None  # edits from the first parent, when there is one
+
+
+@dataclass(frozen=True, slots=True)
+class LinkReport:
+    """What `prov link` did."""
+
+    child: int
+    parent: int
+    relation: str
+    stats: DiffStats
+
+
+@dataclass(frozen=True, slots=True)
+class DiffReport:
+    a: int
+    b: int
+    edits: tuple[Edit, ...]
+    stats: DiffStats
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    from_: Annotated[int, Field(alias="from")]
+    to: int
+    relation: str
+    direction: str  # "forward" (parent to child) or "backward" (child to parent)
+    edits: tuple[Edit, ...]
+    stats: DiffStats
+
+
+@dataclass(frozen=True, slots=True)
+class NetEdits:
+    edits: tuple[Edit, ...]
+    stats: DiffStats
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TraceReport:
+    """The lineage path from A to B, each step's edits, and the net edits."""
+
+    a: int
+    b: int
+    path: tuple[int, ...]  # empty when no lineage connects A and B
+    via: int | None  # the common ancestor the path goes through, if any
+    steps: tuple[TraceStep, ...]
+    net: NetEdits
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    version: int
+    number: int
+    name: str
+    hash: str
+    chars: int
+    label: str | None
+    source: str | None
+    captured_at: str | None
+    registered_at: str
+    parents: tuple[ParentLink, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LogReport:
+    document: str
+    versions: tuple[LogEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSummary:
+    document: str
+    versions: int
+    latest: int | None
+    first_registered: str | None
+    last_registered: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class InitReport:
+    database: str
+    before: str | None
+    after: str
+
+
+@dataclass(frozen=True, slots=True)
+class DemoReport:
+    database: str
+    registered: tuple[RegisterReport, ...]
+    trace: TraceReport
+
+
+@cache
+def _adapter(tp: Any) -> TypeAdapter:
+    return TypeAdapter(tp)
+
+
+def to_json(value: Any, tp: Any = None) -> str:
+    """The JSON document for ``value`` (of type ``tp``, default its own class)."""
+    adapter = _adapter(tp if tp is not None else type(value))
+    return adapter.dump_json(value, by_alias=True, indent=2).decode()
+
+
+def json_schema(tp: Any) -> dict:
+    return _adapter(tp).json_schema(by_alias=True, mode="serialization")

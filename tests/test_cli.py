@@ -1,0 +1,257 @@
+"""The `prov` command as a user meets it: output, JSON contracts, errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from blake3 import blake3
+from provenance_cli.app import app
+from typer.testing import CliRunner
+
+from provenance import diff
+
+from .conftest import SEEDS
+
+runner = CliRunner()
+PAGE = SEEDS / "000_1ce08642ff723812.txt"
+COPY = SEEDS / "002_16046881f2c4a19a.txt"
+
+
+def prov(db_url: str, *args: str, input: bytes | None = None):
+    return runner.invoke(app, ["--db", db_url, *args], input=input)
+
+
+def prov_json(db_url: str, *args: str):
+    result = prov(db_url, *args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def write(tmp_path: Path, name: str, text: str | bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return str(path)
+
+
+def test_register_prints_the_json_contract(db_url, tmp_path):
+    out = prov_json(
+        db_url,
+        "register",
+        str(PAGE),
+        "--doc",
+        "report",
+        "--source",
+        "print",
+        "--captured-at",
+        "2019-10-26",
+    )
+    assert out["document"] == "report" and out["number"] == 1 and out["parents"] == []
+    assert out["hash"] == "blake3:" + blake3(PAGE.read_bytes()).hexdigest()
+    assert out["new_content"] is True
+    out2 = prov_json(db_url, "register", str(COPY), "--doc", "report")
+    assert out2["parents"] == [out["version"]] and out2["relation"] == "revision"
+    assert set(out2["stats"]) >= {"edits", "inserted", "deleted", "similarity"}
+
+
+def test_register_reads_standard_input(db_url):
+    result = prov(db_url, "register", "-", "--doc", "pasted", "--json", input="粘贴的文字".encode())
+    assert result.exit_code == 0, result.output
+    assert (
+        json.loads(result.stdout)["hash"] == "blake3:" + blake3("粘贴的文字".encode()).hexdigest()
+    )
+
+
+def test_show_raw_gives_back_the_exact_bytes(db_url, tmp_path):
+    data = "line one\r\nline two 😀\r\n".encode()
+    prov_json(db_url, "register", write(tmp_path, "crlf.txt", data), "--doc", "crlf")
+    result = prov(db_url, "show", "crlf@1", "--raw")
+    assert result.exit_code == 0
+    assert result.stdout_bytes == data
+
+
+def test_diff_json_edits_replay_between_the_originals(db_url, tmp_path):
+    a = "The minister said on Monday that talks would resume.\n"
+    b = "The prime minister said on Tuesday that talks had resumed.\n"
+    prov_json(db_url, "register", write(tmp_path, "a.txt", a), "--doc", "talks")
+    prov_json(db_url, "register", write(tmp_path, "b.txt", b), "--doc", "talks")
+    out = prov_json(db_url, "diff", "talks@1", "talks@2")
+    edits = [diff.Edit(**e) for e in out["edits"]]
+    assert diff.replay(a, edits) == b
+    for e in edits:
+        assert a[e.a_start : e.a_end] == e.old and b[e.b_start : e.b_end] == e.new
+    assert out["stats"]["edits"] == len(edits)
+
+
+def test_trace_json_has_path_steps_and_net_edits(db_url, tmp_path):
+    texts = ["Base article text.", "Base article text, revised.", "Base article, revised twice."]
+    for i, t in enumerate(texts):
+        prov_json(db_url, "register", write(tmp_path, f"{i}.txt", t), "--doc", "art")
+    out = prov_json(db_url, "trace", "art@3", "art@1")
+    assert out["path"] == [3, 2, 1]
+    assert [s["from"] for s in out["steps"]] == [3, 2]
+    assert all(s["direction"] == "backward" for s in out["steps"])
+    assert diff.replay(texts[2], [diff.Edit(**e) for e in out["net"]["edits"]]) == texts[0]
+
+
+def test_log_shows_every_version_with_its_link_stats(db_url, tmp_path):
+    prov_json(db_url, "register", write(tmp_path, "1.txt", "one"), "--doc", "d", "--label", "first")
+    prov_json(db_url, "register", write(tmp_path, "2.txt", "one two"), "--doc", "d")
+    human = prov(db_url, "log", "d")
+    assert human.exit_code == 0
+    assert "@1" in human.stdout and "@2" in human.stdout and "revision of d@1" in human.stdout
+    out = prov_json(db_url, "log", "d")
+    assert [v["number"] for v in out["versions"]] == [1, 2]
+    assert out["versions"][1]["parents"][0]["stats"]["inserted"] == 4
+
+
+def test_docs_lists_documents_with_version_counts(db_url, tmp_path):
+    prov_json(db_url, "register", write(tmp_path, "1.txt", "x"), "--doc", "zeta")
+    prov_json(db_url, "register", write(tmp_path, "2.txt", "y"), "--doc", "alpha")
+    out = prov_json(db_url, "docs")
+    assert [(d["document"], d["versions"]) for d in out] == [("alpha", 1), ("zeta", 1)]
+    human = prov(db_url, "docs")
+    assert "alpha" in human.stdout and "zeta" in human.stdout
+
+
+def one_line_error(result, *needles: str) -> str:
+    assert result.exit_code == 2, result.output
+    message = result.stderr.strip()
+    assert "\n" not in message, message
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in message, message
+    return message
+
+
+def test_a_missing_file_is_one_line_naming_it(db_url, tmp_path):
+    one_line_error(
+        prov(db_url, "register", str(tmp_path / "nope.txt"), "--doc", "d"),
+        "nope.txt",
+        "no such file",
+    )
+
+
+def test_a_directory_is_refused(db_url, tmp_path):
+    one_line_error(prov(db_url, "register", str(tmp_path), "--doc", "d"), "is a directory")
+
+
+def test_invalid_utf8_names_the_byte_offset_and_offers_encoding(db_url, tmp_path):
+    path = write(tmp_path, "latin.txt", "café".encode("latin-1"))
+    one_line_error(
+        prov(db_url, "register", path, "--doc", "d"), "latin.txt", "byte offset 3", "--encoding"
+    )
+    ok = prov(db_url, "register", path, "--doc", "d", "--encoding", "latin-1", "--json")
+    assert ok.exit_code == 0
+
+
+def test_an_empty_file_is_refused_and_says_why(db_url, tmp_path):
+    path = write(tmp_path, "empty.txt", "")
+    one_line_error(
+        prov(db_url, "register", path, "--doc", "d"), "empty.txt", "empty", "--allow-empty"
+    )
+    assert prov(db_url, "register", path, "--doc", "d", "--allow-empty").exit_code == 0
+
+
+def test_an_unknown_document_is_an_error(db_url):
+    one_line_error(prov(db_url, "log", "nosuch"), "no document 'nosuch'")
+
+
+def test_a_cycle_is_refused_and_nothing_is_written(db_url, tmp_path):
+    prov_json(db_url, "register", write(tmp_path, "1.txt", "one"), "--doc", "c")
+    prov_json(db_url, "register", write(tmp_path, "2.txt", "two"), "--doc", "c")
+    one_line_error(prov(db_url, "link", "c@1", "c@2", "--relation", "derived"), "cycle")
+    assert prov_json(db_url, "log", "c")["versions"][0]["parents"] == []
+
+
+def test_a_bad_captured_at_is_refused_before_anything_is_written(db_url, tmp_path):
+    path = write(tmp_path, "t.txt", "text")
+    one_line_error(
+        prov(db_url, "register", path, "--doc", "d", "--captured-at", "yesterday"), "ISO 8601"
+    )
+    assert prov_json(db_url, "docs") == []
+
+
+def test_a_database_that_cannot_be_opened_is_one_line(tmp_path):
+    result = runner.invoke(app, ["--db", str(tmp_path / "no" / "such" / "dir" / "a.db"), "docs"])
+    one_line_error(result, "cannot open database")
+
+
+def test_an_uninitialised_database_says_how_to_initialise_it(tmp_path):
+    result = runner.invoke(app, ["--db", str(tmp_path / "fresh.db"), "docs"])
+    one_line_error(result, "init")
+
+
+def test_init_reports_the_schema_revision(tmp_path):
+    result = runner.invoke(app, ["--db", str(tmp_path / "new.db"), "init", "--json"])
+    assert result.exit_code == 0
+    out = json.loads(result.stdout)
+    assert out["before"] is None and out["after"]
+
+
+def test_the_demo_registers_the_seeds_and_traces_them(tmp_path):
+    result = runner.invoke(app, ["--db", str(tmp_path / "demo.db"), "demo", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    page, copy = out["registered"]
+    assert page["hash"] == "blake3:" + blake3(PAGE.read_bytes()).hexdigest()
+    assert copy["hash"] == "blake3:" + blake3(COPY.read_bytes()).hexdigest()
+    assert copy["parents"] == [page["version"]] and copy["relation"] == "excerpt"
+    assert out["trace"]["path"] == [page["version"], copy["version"]]
+    page_text = PAGE.read_text(encoding="utf-8")
+    edits = [diff.Edit(**e) for e in out["trace"]["net"]["edits"]]
+    assert diff.replay(page_text, edits) == COPY.read_text(encoding="utf-8")
+
+
+# -- the installed command, in a subprocess ------------------------------------
+
+
+def _installed_prov() -> str:
+    found = shutil.which("prov", path=os.path.dirname(sys.executable)) or shutil.which("prov")
+    if found is None:
+        pytest.fail("the `prov` console script is not installed: pip install -e '.[test]'")
+    return found
+
+
+def run_prov(*args: str, env_db: str | None = None, input: bytes | None = None):
+    env = dict(os.environ, NO_COLOR="1")
+    if env_db:
+        env["PROV_DB"] = env_db
+    return subprocess.run(
+        [_installed_prov(), *args], capture_output=True, input=input, env=env, timeout=120
+    )
+
+
+def test_installed_prov_registers_and_traces_through_prov_db(tmp_path):
+    db = str(tmp_path / "sub.db")
+    assert run_prov("init", env_db=db).returncode == 0
+    reg1 = run_prov("register", str(PAGE), "--doc", "seed", "--json", env_db=db)
+    assert reg1.returncode == 0, reg1.stderr
+    reg2 = run_prov("register", str(COPY), "--doc", "seed", "--relation", "excerpt", env_db=db)
+    assert reg2.returncode == 0, reg2.stderr
+    assert b"Registered seed@2" in reg2.stdout
+    trace = run_prov("trace", "seed@1", "seed@latest", env_db=db)
+    assert trace.returncode == 0
+    assert b"excerpt" in trace.stdout and b"\x1b[" not in trace.stdout  # NO_COLOR: no escapes
+
+
+def test_installed_prov_fails_with_exit_2_and_one_line(tmp_path):
+    db = str(tmp_path / "sub.db")
+    run_prov("init", env_db=db)
+    result = run_prov("show", "nosuch@1", env_db=db)
+    assert result.returncode == 2
+    assert result.stderr.decode().strip().count("\n") == 0
+    assert b"Traceback" not in result.stderr
+
+
+def test_installed_prov_show_raw_is_byte_exact(tmp_path):
+    db = str(tmp_path / "sub.db")
+    run_prov("init", env_db=db)
+    data = "\ufeffBOM kept\r\n中文\n".encode()
+    assert run_prov("register", "-", "--doc", "bom", input=data, env_db=db).returncode == 0
+    assert run_prov("show", "bom@1", "--raw", env_db=db).stdout == data

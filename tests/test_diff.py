@@ -1,0 +1,103 @@
+"""The diff engine's laws, over any Unicode: astral characters, combining marks, CRLF, empty texts."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from provenance import diff
+
+# Characters a real archive meets: CJK, astral (emoji, historic scripts),
+# combining marks, CR/LF and other whitespace, plus anything hypothesis finds.
+_alphabet = st.one_of(
+    st.characters(codec="utf-8"),
+    st.sampled_from(
+        ["\r\n", "\n", "\r", " ", "\u3000", "\t", "e\u0301", "😀", "𠀋", "中", "国", "。"]
+    ),
+)
+texts = st.lists(_alphabet, max_size=60).map("".join)
+
+
+@given(texts, texts)
+@settings(max_examples=400)
+def test_edits_applied_to_a_give_b_exactly(a, b):
+    result = diff.diff(a, b)
+    assert diff.replay(a, result.edits) == b
+    assert result.complete
+
+
+@given(texts, texts)
+def test_inverted_edits_take_b_back_to_a(a, b):
+    assert diff.replay(b, diff.invert(diff.diff(a, b).edits)) == a
+
+
+@given(texts, texts)
+def test_edits_are_ordered_disjoint_and_carry_the_original_characters(a, b):
+    edits = diff.diff(a, b).edits
+    for e in edits:
+        assert a[e.a_start : e.a_end] == e.old
+        assert b[e.b_start : e.b_end] == e.new
+        assert e.op == ("replace" if e.old and e.new else "delete" if e.old else "insert")
+    for first, second in itertools.pairwise(edits):
+        assert first.a_end < second.a_start or first.b_end < second.b_start
+
+
+@given(texts, texts)
+def test_compact_storage_form_round_trips(a, b):
+    edits = diff.diff(a, b).edits
+    assert diff.from_compact(diff.to_compact(edits), a) == edits
+
+
+@given(texts)
+def test_identical_texts_have_no_edits_and_similarity_one(a):
+    result = diff.diff(a, a)
+    assert result.edits == ()
+    assert result.stats.similarity == 1.0
+
+
+def test_offsets_count_code_points_not_utf16_units_or_bytes():
+    result = diff.diff("a😀b𠀋c", "a😀X𠀋c")
+    (edit,) = result.edits
+    assert (edit.a_start, edit.a_end, edit.old, edit.new) == (2, 3, "b", "X")
+
+
+def test_stats_count_characters_inserted_and_deleted():
+    result = diff.diff("The cat sat.", "The dog sat down.")
+    assert diff.replay("The cat sat.", result.edits) == "The dog sat down."
+    assert result.stats.inserted == sum(len(e.new) for e in result.edits)
+    assert result.stats.deleted == sum(len(e.old) for e in result.edits)
+    assert 0 < result.stats.similarity < 1
+
+
+def _large_pair(size: int, seed: int = 7) -> tuple[str, str]:
+    rng = random.Random(seed)
+    words = [
+        "".join(rng.choice("abcdefghij") for _ in range(rng.randint(2, 8))) for _ in range(3000)
+    ]
+    lines = [" ".join(rng.choice(words) for _ in range(12)) for _ in range(size // 70)]
+    a = "\n".join(lines)
+    b = list(a)
+    for _ in range(len(a) // 100):
+        b[rng.randrange(len(b))] = rng.choice("xyz")
+    return a, "".join(b)
+
+
+def test_a_large_revision_with_one_percent_edits_is_diffed_completely():
+    a, b = _large_pair(300_000)
+    result = diff.diff(a, b)
+    assert result.complete
+    assert diff.replay(a, result.edits) == b
+    # 1% of the characters changed: a rewrite would be a handful of huge edits.
+    assert result.stats.similarity > 0.95
+
+
+def test_a_diff_cut_short_by_its_deadline_says_so_and_still_replays():
+    rng = random.Random(3)
+    a = "".join(rng.choice("ab") for _ in range(200_000))
+    b = "".join(rng.choice("ab") for _ in range(200_000))
+    result = diff.diff(a, b, deadline=0.001)
+    assert not result.complete
+    assert diff.replay(a, result.edits) == b
