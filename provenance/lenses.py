@@ -77,7 +77,7 @@ _WS_RUN = re.compile(f"[{_WS_CLASS}]+")
 # Inclusive code point ranges counted as CJK when deciding whether a space sits
 # "next to CJK" (checked on normalized text, so width variants that NFKC folds
 # to ASCII are no longer CJK by then, and need not be).
-_CJK_RANGES = (
+CJK_RANGES = (  # inclusive (first, last) code points
     (0x1100, 0x11FF),  # Hangul Jamo
     (0x2E80, 0x2FDF),  # CJK radicals, Kangxi radicals
     (0x2FF0, 0x303F),  # ideographic description, CJK symbols and punctuation
@@ -92,8 +92,8 @@ _CJK_RANGES = (
     (0x1AFF0, 0x1B16F),  # Kana extended / supplement
     (0x20000, 0x3FFFF),  # CJK extensions B and later, compatibility supplement
 )
-_CJK_STARTS = tuple(lo for lo, _ in _CJK_RANGES)
-_CJK_ENDS = tuple(hi for _, hi in _CJK_RANGES)
+_CJK_STARTS = tuple(lo for lo, _ in CJK_RANGES)
+_CJK_ENDS = tuple(hi for _, hi in CJK_RANGES)
 
 _LOOSE_TABLE = str.maketrans(
     {
