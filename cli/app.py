@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from provenance_cli import render
 from sqlmodel import Session
 
 from provenance import archive, demo, schema, store
 from provenance.errors import InputError, ProvenanceError
 from provenance.records import DemoReport, DocumentSummary, InitReport
 from provenance.text import read_file
+from provenance_cli import render
 
 app = typer.Typer(
     name="prov",

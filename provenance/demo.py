@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import provenance_seeds
 from sqlmodel import Session
 
+import provenance_seeds
 from provenance import archive
 from provenance.records import RegisterReport, TraceReport
 

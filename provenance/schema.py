@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import provenance_db
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+import provenance_db
 from provenance.errors import SchemaError
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from blake3 import blake3
-from provenance_cli.app import app
 from typer.testing import CliRunner
 
 from provenance import diff
+from provenance_cli.app import app
 
 from .conftest import SEEDS
 

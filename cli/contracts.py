@@ -1,0 +1,59 @@
+"""The JSON contract of each command: which type its ``--json`` document has.
+
+`docs/json/<command>.schema.json` is generated from these types (run
+``python -m provenance_cli.contracts docs/json``) and a test fails when the
+checked-in schemas differ from what the code produces.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from provenance.records import (
+    DemoReport,
+    DiffReport,
+    DocumentSummary,
+    InitReport,
+    LinkReport,
+    LogReport,
+    RegisterReport,
+    TraceReport,
+    VersionInfo,
+    json_schema,
+)
+
+CONTRACTS: dict[str, Any] = {
+    "init": InitReport,
+    "register": RegisterReport,
+    "link": LinkReport,
+    "log": LogReport,
+    "show": VersionInfo,
+    "diff": DiffReport,
+    "trace": TraceReport,
+    "docs": list[DocumentSummary],
+    "demo": DemoReport,
+}
+
+
+def schemas() -> dict[str, str]:
+    """File name -> the schema text, for every command."""
+    out = {}
+    for command, tp in sorted(CONTRACTS.items()):
+        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema"}
+        schema.update(json_schema(tp))
+        schema["title"] = f"prov {command} --json"
+        out[f"{command}.schema.json"] = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    return out
+
+
+def write(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in schemas().items():
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    write(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/json"))
