@@ -103,3 +103,42 @@ class EditRecord(SQLModel, table=True):
     similarity: float = Field(sa_column=sa.Column(sa.Float, nullable=False))
     complete: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False))
     engine: str = Field(sa_column=sa.Column(sa.String(128), nullable=False))
+
+
+class Event(SQLModel, table=True):
+    """One entry of the append-only audit log: a leaf of its Merkle tree.
+
+    ``body`` is the event's canonical JSON (see `provenance.audit`); its leaf
+    hash is ``merkle.leaf_hash(body.encode("utf-8"))``. ``seq`` numbers the
+    events 0, 1, 2, … with no gaps; ``kind`` and ``subject`` (``version:12``)
+    repeat fields of the body so that an event can be found by what it is about.
+    Rows are only ever inserted.
+    """
+
+    __tablename__ = "event"
+
+    seq: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False))
+    kind: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    subject: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, index=True))
+    body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+
+
+class Checkpoint(SQLModel, table=True):
+    """A signed tree head of the audit log (see `provenance.checkpoint`).
+
+    ``text`` is the signed note as published; the other columns repeat its
+    fields for queries. ``public_key`` is the PEM of the key that signed it,
+    kept so that `prov verify` can check signatures without being told the
+    key; trust still comes from the key published outside the database.
+    """
+
+    __tablename__ = "checkpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    origin: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
+    size: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False, index=True))
+    root: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))  # lowercase hex
+    timestamp: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    key_id: str = Field(sa_column=sa.Column(sa.String(8), nullable=False))
+    text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    public_key: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
