@@ -111,7 +111,8 @@ def map_edits(la: Lensed, lb: Lensed, spans: Iterable[Span4]) -> tuple[Edit, ...
     is first widened (by the same amount on both sides, into equal material)
     until it cuts through no group of code points that share original
     material, merging with a neighbour it reaches; then mapped with
-    ``Lensed.to_original_span``.
+    ``Lensed.replace_span`` in ``a`` (so replaying it keeps dropped whitespace
+    dropped) and ``Lensed.to_original_span`` in ``b``.
     """
     widened: list[list[int]] = []
     for span in spans:
@@ -128,7 +129,7 @@ def map_edits(la: Lensed, lb: Lensed, spans: Iterable[Span4]) -> tuple[Edit, ...
     a, b = la.original, lb.original
     out: list[Edit] = []
     for i, j, k, m in widened:
-        a0, a1 = la.to_original_span(i, j)
+        a0, a1 = la.replace_span(i, j)
         b0, b1 = lb.to_original_span(k, m)
         # defensive: mapped edits must never overlap or touch
         if out and (a0 <= out[-1].a_end or b0 <= out[-1].b_end):

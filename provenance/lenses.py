@@ -60,6 +60,8 @@ PROFILES: Mapping[str, str] = MappingProxyType(
     }
 )
 
+_DROPS_BESIDE_CJK = frozenset({"cjk", "loose"})
+
 DEFAULT_PROFILE = "exact"
 """The profile used when none is named.
 
@@ -144,19 +146,58 @@ class Lensed:
     def to_original_span(self, n_start: int, n_end: int) -> tuple[int, int]:
         """The smallest original span containing normalized ``text[n_start:n_end]``.
 
-        An empty normalized span (an insertion point) maps to the empty
-        original span right *after* the original of the normalized code point
-        before it, or to 0 at the start: material the lens dropped there (a
-        line break, a space beside a CJK character) stays *after* the point.
-        One rule, on both texts, so an insertion next to dropped whitespace
-        always lands on the same side of it.
+        An empty normalized span (an insertion point) maps to an empty original
+        span; when the lens dropped material there (a line break, a space
+        beside a CJK character, whitespace at an end), the point is put on the
+        side that leaves the dropped material where it is still dropped:
+        after it when the text before the point is what made the lens drop it
+        (a CJK character before, or the start of the text), else before it.
+        So an insertion next to dropped whitespace lands at one consistent
+        place, and material inserted there does not bring the whitespace back.
         """
-        if not 0 <= n_start <= n_end <= len(self.text):
-            raise ValueError(f"normalized span {n_start}:{n_end} is outside 0:{len(self.text)}")
+        self._check(n_start, n_end)
         if n_start < n_end:
             return self.orig_start[n_start], self.orig_end[n_end - 1]
-        p = self.orig_end[n_start - 1] if n_start else 0
+        p = self._insertion_point(n_start)
         return p, p
+
+    def replace_span(self, n_start: int, n_end: int) -> tuple[int, int]:
+        """The original span to replace when ``text[n_start:n_end]`` is replaced.
+
+        Like ``to_original_span``, but dropped material right outside the span
+        is taken in when the replaced material was the reason it was dropped
+        (a space dropped only because the replaced character was CJK): left
+        outside, it would reappear next to a Latin replacement.
+        """
+        self._check(n_start, n_end)
+        if n_start == n_end:
+            p = self._insertion_point(n_start)
+            return p, p
+        o0, o1 = self.orig_start[n_start], self.orig_end[n_end - 1]
+        if n_start > 0 and self.orig_end[n_start - 1] < o0 and not self._cjk_side(n_start - 1, -1):
+            o0 = self.orig_end[n_start - 1]
+        if n_end < len(self.text) and o1 < self.orig_start[n_end] and not self._cjk_side(n_end, 1):
+            o1 = self.orig_start[n_end]
+        return o0, o1
+
+    def _check(self, n_start: int, n_end: int) -> None:
+        if not 0 <= n_start <= n_end <= len(self.text):
+            raise ValueError(f"normalized span {n_start}:{n_end} is outside 0:{len(self.text)}")
+
+    def _cjk_side(self, k: int, step: int) -> bool:
+        return self.profile in _DROPS_BESIDE_CJK and _side_is_cjk(self.text, k, step)
+
+    def _insertion_point(self, n: int) -> int:
+        if not self.text:
+            return 0
+        if n == 0:
+            return self.orig_start[0]
+        if n == len(self.text):
+            return self.orig_end[n - 1]
+        lo, hi = self.orig_end[n - 1], self.orig_start[n]
+        if lo < hi and self._cjk_side(n - 1, -1):
+            return hi
+        return lo
 
     def atom_bounds(self, n: int) -> tuple[int, int]:
         """The normalized indices ``[lo, hi)`` that share original material with index ``n``.
