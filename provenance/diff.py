@@ -14,6 +14,7 @@ Laws the rest of the code relies on (and the tests check):
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -106,18 +107,88 @@ def diff(a: str, b: str, *, deadline: float | None = None, semantic: bool = True
     """
     limit = 0 if deadline is None else max(deadline, 1e-3)
     started = time.perf_counter()
-    ops = _dmp.diff(
-        a,
-        b,
-        timelimit=limit,
-        checklines=True,  # line-mode pass first, then characters within changed lines
-        cleanup="Semantic" if semantic else "No",
-        counts_only=True,
-    )
+    cleanup = "Semantic" if semantic else "No"
+    ops = _refine(a, b, 0, cleanup, limit)
     elapsed = time.perf_counter() - started
     edits = edits_from_ops(ops, a, b)
     complete = deadline is None or elapsed < limit
     return DiffResult(edits, stats_for(len(a), len(b), edits), complete)
+
+
+# A character diff costs O(N * D): fast for a light revision, seconds for a
+# heavy rewrite of a long text. Above this many characters on both sides, a
+# region is first diffed by lines, and each replaced run of lines by words,
+# before characters; the character diff then only meets short regions. The
+# edits still replay exactly; they are not always the minimal ones.
+COARSE_ABOVE = 2_000
+_LEVELS = (
+    re.compile(r"[^\n]*\n|[^\n]+"),  # lines, with their line break
+    re.compile(r"\s+|\w+|[^\w\s]"),  # words, runs of white space, single punctuation
+)
+
+
+def _refine(a: str, b: str, level: int, cleanup: str, limit: float) -> list[tuple[str, int]]:
+    if level >= len(_LEVELS) or min(len(a), len(b)) <= COARSE_ABOVE:
+        return _dmp.diff(a, b, timelimit=limit, checklines=False, cleanup=cleanup, counts_only=True)
+    coarse = _token_diff(a, b, _LEVELS[level], limit)
+    out: list[tuple[str, int]] = []
+    i = j = 0
+    k = 0
+    while k < len(coarse):
+        op, n = coarse[k]
+        if op == "=":
+            out.append(("=", n))
+            i += n
+            j += n
+            k += 1
+            continue
+        del_n = ins_n = 0
+        while k < len(coarse) and coarse[k][0] != "=":
+            if coarse[k][0] == "-":
+                del_n += coarse[k][1]
+            else:
+                ins_n += coarse[k][1]
+            k += 1
+        if del_n and ins_n:
+            out.extend(_refine(a[i : i + del_n], b[j : j + ins_n], level + 1, cleanup, limit))
+        elif del_n:
+            out.append(("-", del_n))
+        else:
+            out.append(("+", ins_n))
+        i += del_n
+        j += ins_n
+    return out
+
+
+def _token_diff(a: str, b: str, pattern: re.Pattern, limit: float) -> list[tuple[str, int]]:
+    """A diff over tokens (each token encoded as one character), in characters of a and b."""
+    table: dict[str, int] = {}
+
+    def encode(tokens: list[str]) -> str:
+        codes = []
+        for t in tokens:
+            code = table.setdefault(t, len(table)) + 0x100
+            codes.append(chr(code + 0x800 if code >= 0xD800 else code))  # skip surrogates
+        return "".join(codes)
+
+    ta, tb = pattern.findall(a), pattern.findall(b)
+    ops = _dmp.diff(
+        encode(ta), encode(tb), timelimit=limit, checklines=False, cleanup="No", counts_only=True
+    )
+    out = []
+    i = j = 0
+    for op, n in ops:
+        if op == "=":
+            out.append(("=", sum(map(len, ta[i : i + n]))))
+            i += n
+            j += n
+        elif op == "-":
+            out.append(("-", sum(map(len, ta[i : i + n]))))
+            i += n
+        else:
+            out.append(("+", sum(map(len, tb[j : j + n]))))
+            j += n
+    return out
 
 
 def edits_from_ops(ops: Iterable[tuple[str, int]], a: str, b: str) -> tuple[Edit, ...]:

@@ -101,3 +101,33 @@ def test_a_diff_cut_short_by_its_deadline_says_so_and_still_replays():
     result = diff.diff(a, b, deadline=0.001)
     assert not result.complete
     assert diff.replay(a, result.edits) == b
+
+
+@given(texts, texts)
+@settings(max_examples=300)
+def test_the_line_and_word_passes_for_long_texts_still_replay_exactly(a, b):
+    # Long texts are diffed by lines, then words, then characters; force that
+    # path on short texts so hypothesis can explore it.
+    saved = diff.COARSE_ABOVE
+    diff.COARSE_ABOVE = 4
+    try:
+        result = diff.diff(a, b)
+    finally:
+        diff.COARSE_ABOVE = saved
+    assert diff.replay(a, result.edits) == b
+    for e in result.edits:
+        assert a[e.a_start : e.a_end] == e.old and b[e.b_start : e.b_end] == e.new
+
+
+def test_a_heavy_rewrite_of_a_long_text_is_still_a_character_diff():
+    rng = random.Random(11)
+    words = [
+        "".join(rng.choice("abcdefghij") for _ in range(rng.randint(2, 8))) for _ in range(500)
+    ]
+    a = "\n".join(" ".join(rng.choice(words) for _ in range(10)) for _ in range(800))
+    b = "\n".join(" ".join(rng.choice(words) for _ in range(10)) for _ in range(800))
+    result = diff.diff(a, b)
+    assert result.complete and diff.replay(a, result.edits) == b
+    # Shared words survive as unchanged text rather than one huge replace.
+    assert result.stats.edits > 100
+    assert result.stats.unchanged > 0.1 * len(a)
