@@ -21,7 +21,8 @@ never break a match):
    and ends, so edits near its edges (a year inserted into the first
    sentence) stay inside while unrelated text stays out.
 
-Texts too short for anchors are diffed whole and go through step 4 only.
+Texts too short for anchors are diffed whole and go through step 4 only;
+longer texts without a single anchor share no passage.
 Every step is linear or O(n log n) in Python plus the C++ diff of the region.
 """
 
@@ -149,9 +150,12 @@ def align(a: str, b: str, profile: str = "cjk") -> Alignment:
     A, B = la.text, lb.text
     if not A or not B:
         return Alignment(profile, None, (), len(A), len(B))
-    region = _anchor_region(A, B)
-    if region is None:
-        region = (0, len(A), 0, len(B))
+    if min(len(A), len(B)) < 4 * ANCHOR:
+        region: tuple[int, int, int, int] | None = (0, len(A), 0, len(B))
+    else:
+        region = _anchor_region(A, B)
+    if region is None:  # not one shared clause: nothing worth diffing
+        return Alignment(profile, None, (), len(A), len(B))
     ra0, ra1, rb0, rb1 = region
     local = diff(A[ra0:ra1], B[rb0:rb1]).edits
     best = _densest_edges(local, ra1 - ra0, rb1 - rb0)
@@ -209,10 +213,9 @@ def _aligned(a: str, b: str, a0: int, a1: int, b0: int, b1: int, *, inside: bool
 
 
 def _anchor_region(A: str, B: str) -> tuple[int, int, int, int] | None:
-    """The normalized region, with margins, where the shared passage must lie; None to diff all."""
+    """The normalized region, with margins, where the shared passage must lie, or
+    None when the texts share no anchor at all."""
     k = ANCHOR
-    if min(len(A), len(B)) < 4 * k:
-        return None
     runs = _runs(A, B, k)
     if not runs:
         return None
