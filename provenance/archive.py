@@ -120,7 +120,8 @@ def register(
             raise LineageError(f"parent {refs.version_name(session, p)} is given twice")
         seen.add(p.id)
 
-    digest, new_content = contents.put(session, decoded.data)
+    base = parent_versions[0].content_hash if parent_versions else None
+    digest, new_content = contents.put(session, decoded.data, base=base)
     number = (
         session.exec(
             select(func.max(Version.number)).where(Version.document_id == document.id)

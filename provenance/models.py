@@ -27,7 +27,13 @@ class Document(SQLModel, table=True):
 
 
 class Content(SQLModel, table=True):
-    """The exact bytes of a text, stored once, addressed by their BLAKE3 hash."""
+    """The exact bytes of a text, stored once, addressed by their BLAKE3 hash.
+
+    ``data`` is a zstd frame: of the bytes alone (``compression="zstd"``), or
+    a delta against the content ``base_hash`` used as a raw dictionary
+    (``"zstd-delta"``), with ``depth`` the length of that chain (bounded; see
+    `provenance.contents`).
+    """
 
     __tablename__ = "content"
 
@@ -35,6 +41,10 @@ class Content(SQLModel, table=True):
     size: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))  # bytes
     chars: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))  # code points
     compression: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    base_hash: str | None = Field(
+        default=None, sa_column=sa.Column(sa.String(71), sa.ForeignKey("content.hash"))
+    )
+    depth: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False))
     data: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
 
 
