@@ -6,6 +6,8 @@ hands the result to `render`. It holds no SQL and no business rules.
 
 from __future__ import annotations
 
+import getpass
+import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -39,9 +41,22 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document o
 class Context:
     db: str | None = None
     verbose: bool = False
+    actor: str | None = None
 
     def location(self) -> store.DatabaseLocation:
         return store.resolve(self.db)
+
+    def resolve_actor(self) -> str:
+        """Who acts, for the audit log: --as, else $PROV_USER, else the OS user."""
+        if self.actor and self.actor.strip():
+            return self.actor.strip()
+        env = os.environ.get("PROV_USER", "").strip()
+        if env:
+            return env
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "unknown"
 
 
 _ctx = Context()
@@ -61,9 +76,19 @@ def _global(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Say which database is used.")
     ] = False,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            metavar="USER",
+            help="Who acts, recorded in the audit log (default: $PROV_USER, else the OS user).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     _ctx.db = db
     _ctx.verbose = verbose
+    _ctx.actor = actor
 
 
 def handles_errors(fn: Callable) -> Callable:
@@ -174,6 +199,7 @@ def register(
             meta=_parse_meta(meta),
             encoding=encoding,
             allow_empty=allow_empty,
+            actor=_ctx.resolve_actor(),
         )
     render.registered(report, json)
 
@@ -188,18 +214,20 @@ def link(
 ) -> None:
     """Record that one registered version comes from another."""
     with _session(write=True) as session:
-        report = archive.link(session, child, parent, relation)
+        report = archive.link(session, child, parent, relation, actor=_ctx.resolve_actor())
     render.linked(report, json)
 
 
 @app.command()
 @handles_errors
 def log(
-    doc: Annotated[str, typer.Argument(help="The document's key.")], json: JsonOpt = False
+    doc: Annotated[str, typer.Argument(help="The document's key.")],
+    normalize: NormalizeOpt = "exact",
+    json: JsonOpt = False,
 ) -> None:
     """A document's versions and lineage, with each link's edit statistics."""
     with _session(write=False) as session:
-        report = archive.log(session, doc)
+        report = archive.log(session, doc, profile=normalize)
     render.log(report, json)
 
 
@@ -231,6 +259,21 @@ def show(
 ContextOpt = Annotated[
     int, typer.Option("--context", help="Characters of unchanged text shown around each edit.")
 ]
+NormalizeOpt = Annotated[
+    str,
+    typer.Option(
+        "--normalize",
+        metavar="PROFILE",
+        help="Compare through a lens: exact (the bytes), whitespace, cjk (also drops "
+        "segmentation spaces, unifies width) or loose (also case, quotes, dashes). "
+        "Offsets stay those of the original texts.",
+    ),
+]
+ByOpt = Annotated[str, typer.Option("--by", help="Granularity: char, word or sentence.")]
+ViewOpt = Annotated[
+    str,
+    typer.Option("--view", help="inline, side (side by side) or auto (side on wide terminals)."),
+]
 LimitOpt = Annotated[int, typer.Option("--limit", help="Show at most this many edits (0: all).")]
 
 
@@ -239,15 +282,18 @@ LimitOpt = Annotated[int, typer.Option("--limit", help="Show at most this many e
 def diff_cmd(
     ref_a: Annotated[str, typer.Argument(metavar="REF_A")],
     ref_b: Annotated[str, typer.Argument(metavar="REF_B")],
+    normalize: NormalizeOpt = "exact",
+    by: ByOpt = "char",
     context: ContextOpt = 30,
     limit: LimitOpt = 50,
+    view: ViewOpt = "auto",
     json: JsonOpt = False,
 ) -> None:
-    """The character-level edits from version A to version B."""
+    """The edits from version A to version B, at the original offsets of both."""
     with _session(write=False) as session:
-        report = archive.diff_versions(session, ref_a, ref_b)
+        report = archive.diff_versions(session, ref_a, ref_b, profile=normalize, by=by)
         texts = archive.texts(session, (report.a, report.b))
-    render.diff(report, texts, json, context=context, limit=limit)
+    render.diff(report, texts, json, context=context, limit=limit, view=view)
 
 
 @app.command()
@@ -255,16 +301,19 @@ def diff_cmd(
 def trace(
     ref_a: Annotated[str, typer.Argument(metavar="REF_A")],
     ref_b: Annotated[str, typer.Argument(metavar="REF_B")],
+    normalize: NormalizeOpt = "exact",
+    by: ByOpt = "char",
     context: ContextOpt = 30,
     limit: LimitOpt = 20,
+    view: ViewOpt = "auto",
     json: JsonOpt = False,
 ) -> None:
     """How release B came from release A: the lineage path, each step's edits, the net edits."""
     with _session(write=False) as session:
-        report = archive.trace(session, ref_a, ref_b)
+        report = archive.trace(session, ref_a, ref_b, profile=normalize, by=by)
         names = archive.names(session, report.path or (report.a, report.b))
         texts = archive.texts(session, (report.a, report.b))
-    render.trace(report, names, texts, json, context=context, limit=limit)
+    render.trace(report, names, texts, json, context=context, limit=limit, view=view)
 
 
 @app.command()
@@ -305,6 +354,9 @@ def demo_cmd(
         context=context,
         limit=limit,
     )
+
+
+from provenance_cli import audit as _audit  # noqa: E402,F401  (registers commands)
 
 
 def main() -> None:

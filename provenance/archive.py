@@ -12,9 +12,12 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from provenance import contents, diff, lineage, refs
+from provenance import audit, contents, diff, lineage, refs
+from provenance.compare import compare
 from provenance.diff import DiffStats, Edit
 from provenance.errors import InputError, LineageError, NotFoundError
+from provenance.lensdiff import diff_under
+from provenance.lenses import DEFAULT_PROFILE, check_profile
 from provenance.models import RELATIONS, Content, Document, EditRecord, Link, Version
 from provenance.records import (
     DiffReport,
@@ -22,7 +25,6 @@ from provenance.records import (
     LinkReport,
     LogEntry,
     LogReport,
-    NetEdits,
     ParentLink,
     RegisterReport,
     TraceReport,
@@ -70,6 +72,7 @@ def register(
     meta: dict[str, Any] | None = None,
     encoding: str | None = None,
     allow_empty: bool = False,
+    actor: str = audit.UNKNOWN_ACTOR,
 ) -> RegisterReport:
     """Register ``data`` (read from ``name``) as a new version.
 
@@ -102,6 +105,7 @@ def register(
         document = Document(key=doc, created_at=now())
         session.add(document)
         session.flush()
+        audit.document_created(session, document, actor)
 
     if not parent_versions and not new_document:
         latest = session.exec(
@@ -144,11 +148,17 @@ def register(
     )
     session.add(version)
     session.flush()
+    audit.version_registered(session, version, document.key, actor)
 
     first_stats: DiffStats | None = None
     for p in parent_versions:
         stats = _add_link(
-            session, child=version, parent=p, relation=relation, child_text=decoded.text
+            session,
+            child=version,
+            parent=p,
+            relation=relation,
+            child_text=decoded.text,
+            actor=actor,
         )
         first_stats = first_stats or stats
     return RegisterReport(
@@ -171,6 +181,7 @@ def _add_link(
     parent: Version,
     relation: str,
     child_text: str | None = None,
+    actor: str = audit.UNKNOWN_ACTOR,
 ) -> DiffStats:
     parent_text = contents.get_text(session, parent.content_hash)
     if child_text is None:
@@ -179,23 +190,29 @@ def _add_link(
     link = Link(child_id=child.id, parent_id=parent.id, relation=relation)
     session.add(link)
     session.flush()
-    session.add(
-        EditRecord(
-            link_id=link.id,
-            edits=diff.to_compact(result.edits),
-            edit_count=result.stats.edits,
-            inserted=result.stats.inserted,
-            deleted=result.stats.deleted,
-            similarity=result.stats.similarity,
-            complete=result.complete,
-            engine=result.engine,
-        )
+    record = EditRecord(
+        link_id=link.id,
+        edits=diff.to_compact(result.edits),
+        edit_count=result.stats.edits,
+        inserted=result.stats.inserted,
+        deleted=result.stats.deleted,
+        similarity=result.stats.similarity,
+        complete=result.complete,
+        engine=result.engine,
     )
+    session.add(record)
     session.flush()
+    audit.link_added(session, link, record, actor, now())
     return result.stats
 
 
-def link(session: Session, child_ref: str, parent_ref: str, relation: str) -> LinkReport:
+def link(
+    session: Session,
+    child_ref: str,
+    parent_ref: str,
+    relation: str,
+    actor: str = audit.UNKNOWN_ACTOR,
+) -> LinkReport:
     """Add a lineage link between two registered versions."""
     _check_relation(relation)
     child = refs.resolve(session, child_ref)
@@ -216,14 +233,21 @@ def link(session: Session, child_ref: str, parent_ref: str, relation: str) -> Li
             f"linking {child_name} to {parent_name} would make a cycle: "
             f"{child_name} is already an ancestor of {parent_name}"
         )
-    stats = _add_link(session, child=child, parent=parent, relation=relation)
+    stats = _add_link(session, child=child, parent=parent, relation=relation, actor=actor)
     return LinkReport(child=child.id, parent=parent.id, relation=relation, stats=stats)
 
 
 # -- reading ------------------------------------------------------------------
 
 
-def _parent_links(session: Session, version_id: int) -> tuple[ParentLink, ...]:
+def _parent_links(
+    session: Session, version_id: int, profile: str = DEFAULT_PROFILE
+) -> tuple[ParentLink, ...]:
+    """The version's links to its parents, with the stored edit statistics.
+
+    Under a profile other than ``exact`` the statistics are recomputed
+    through the lens, so a re-layout of the text counts as no edit.
+    """
     rows = session.exec(
         select(Link, EditRecord)
         .join(EditRecord, col(EditRecord.link_id) == col(Link.id))
@@ -233,10 +257,14 @@ def _parent_links(session: Session, version_id: int) -> tuple[ParentLink, ...]:
     out = []
     for link_row, record in rows:
         parent = session.get(Version, link_row.parent_id)
-        unchanged = session.get(Content, parent.content_hash).chars - record.deleted
-        stats = DiffStats(
-            record.edit_count, record.inserted, record.deleted, unchanged, record.similarity
-        )
+        if profile == "exact":
+            unchanged = session.get(Content, parent.content_hash).chars - record.deleted
+            stats = DiffStats(
+                record.edit_count, record.inserted, record.deleted, unchanged, record.similarity
+            )
+        else:
+            child = session.get(Version, version_id)
+            stats = diff_under(text_of(session, parent), text_of(session, child), profile).stats
         out.append(
             ParentLink(
                 parent=parent.id,
@@ -299,7 +327,8 @@ def names(session: Session, ids: tuple[int, ...] | list[int]) -> dict[int, str]:
     return {i: refs.version_name(session, session.get(Version, i)) for i in dict.fromkeys(ids)}
 
 
-def log(session: Session, doc: str) -> LogReport:
+def log(session: Session, doc: str, *, profile: str = DEFAULT_PROFILE) -> LogReport:
+    check_profile(profile)
     document = refs.find_document(session, doc)
     rows = session.exec(
         select(Version, Content)
@@ -318,11 +347,11 @@ def log(session: Session, doc: str) -> LogReport:
             source=v.source,
             captured_at=v.captured_at,
             registered_at=v.registered_at,
-            parents=_parent_links(session, v.id),
+            parents=_parent_links(session, v.id, profile),
         )
         for v, c in rows
     )
-    return LogReport(document=document.key, versions=entries)
+    return LogReport(document=document.key, profile=profile, versions=entries)
 
 
 def documents(session: Session) -> list[DocumentSummary]:
@@ -341,13 +370,15 @@ def documents(session: Session) -> list[DocumentSummary]:
     return [DocumentSummary(key, n, latest, first, last) for key, n, latest, first, last in rows]
 
 
-def diff_versions(session: Session, ref_a: str, ref_b: str) -> DiffReport:
+def diff_versions(
+    session: Session, ref_a: str, ref_b: str, *, profile: str = DEFAULT_PROFILE, by: str = "char"
+) -> DiffReport:
+    """The edits from A to B under a lens and at a grain (see `provenance.compare`)."""
+    check_profile(profile)
     a = refs.resolve(session, ref_a)
     b = refs.resolve(session, ref_b)
-    result = diff.diff(text_of(session, a), text_of(session, b))
-    return DiffReport(
-        a=a.id, b=b.id, edits=result.edits, stats=result.stats, complete=result.complete
-    )
+    result = compare(text_of(session, a), text_of(session, b), profile=profile, by=by)
+    return DiffReport.of(a.id, b.id, result)
 
 
 def stored_edits(session: Session, edge: lineage.Edge, parent_text: str) -> tuple[Edit, ...]:
@@ -357,8 +388,16 @@ def stored_edits(session: Session, edge: lineage.Edge, parent_text: str) -> tupl
     return diff.from_compact(record.edits, parent_text)
 
 
-def trace(session: Session, ref_a: str, ref_b: str) -> TraceReport:
-    """How B came from A along the lineage, step by step, and the net edits."""
+def trace(
+    session: Session, ref_a: str, ref_b: str, *, profile: str = DEFAULT_PROFILE, by: str = "char"
+) -> TraceReport:
+    """How B came from A along the lineage, step by step, and the net edits.
+
+    Each step shows the edits stored with its link (inverted when the path
+    climbs from child to parent); under a profile other than ``exact`` they
+    are recomputed through the lens, since the stored ones are exact.
+    """
+    check_profile(profile)
     a = refs.resolve(session, ref_a)
     b = refs.resolve(session, ref_b)
     texts: dict[int, str] = {}
@@ -377,24 +416,29 @@ def trace(session: Session, ref_a: str, ref_b: str) -> TraceReport:
         node = a.id
         path_nodes = [a.id]
         for edge, direction in edges:
-            edits = stored_edits(session, edge, text(edge.parent))
             if direction == "backward":
-                edits = diff.invert(edits)
                 src, dst = edge.child, edge.parent
             else:
                 src, dst = edge.parent, edge.child
             assert src == node
-            stats = diff.stats_for(len(text(src)), len(text(dst)), edits)
+            if profile == "exact":
+                edits = stored_edits(session, edge, text(edge.parent))
+                if direction == "backward":
+                    edits = diff.invert(edits)
+                stats = diff.stats_for(len(text(src)), len(text(dst)), edits)
+            else:
+                lensed = diff_under(text(src), text(dst), profile)
+                edits, stats = lensed.edits, lensed.stats
             steps.append(TraceStep(src, dst, edge.relation, direction, edits, stats))
             node = dst
             path_nodes.append(dst)
         path = tuple(path_nodes)
-    net = diff.diff(text(a.id), text(b.id))
+    net = compare(text(a.id), text(b.id), profile=profile, by=by)
     return TraceReport(
         a=a.id,
         b=b.id,
         path=path,
         via=via,
         steps=tuple(steps),
-        net=NetEdits(net.edits, net.stats, net.complete),
+        net=DiffReport.of(a.id, b.id, net),
     )

@@ -1,0 +1,242 @@
+"""`prov` commands for the audit log: annotate, verify, keygen, checkpoint, prove, verify-proof, export.
+
+Loaded by `provenance_cli.app`, whose `app`, `_session` and conventions these
+commands share. `verify` and `verify-proof` exit 1 when they find a problem
+(2 stays for usage errors); `verify-proof` never opens a database.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from provenance import annotate as annotating
+from provenance import checkpoint as signing
+from provenance import export as exporting
+from provenance import proofs
+from provenance import verify as verifying
+from provenance.errors import InputError
+from provenance_cli import render_audit
+from provenance_cli.app import JsonOpt, _ctx, _parse_meta, _session, app, handles_errors
+
+
+@app.command()
+@handles_errors
+def annotate(
+    ref: Annotated[str, typer.Argument(help="The version (REF).")],
+    label: Annotated[str | None, typer.Option(help="Set the version's label.")] = None,
+    clear_label: Annotated[
+        bool, typer.Option("--clear-label", help="Remove the version's label.")
+    ] = False,
+    meta: Annotated[
+        list[str] | None, typer.Option(help="Set metadata KEY=VALUE; repeatable.")
+    ] = None,
+    unset_meta: Annotated[
+        list[str] | None, typer.Option("--unset-meta", help="Remove metadata KEY; repeatable.")
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Change a version's label or metadata (recorded in the audit log with the old values)."""
+    with _session(write=True) as session:
+        report = annotating.annotate(
+            session,
+            ref,
+            label=label,
+            clear_label=clear_label,
+            meta=_parse_meta(meta),
+            unset_meta=unset_meta,
+            actor=_ctx.resolve_actor(),
+        )
+    render_audit.annotated(report, json)
+
+
+@app.command()
+@handles_errors
+def verify(
+    quick: Annotated[
+        bool,
+        typer.Option("--quick", help="Check the log and records, and only a sample of contents."),
+    ] = False,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            metavar="PUBKEY",
+            help="Check checkpoint signatures with this public key (default: the key stored "
+            "with each checkpoint, which only shows they are self-consistent).",
+        ),
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Check every stored byte, row and event against the audit log; exit 1 on any problem."""
+    public_key = signing.load_public_key(key) if key else None
+    with (
+        _session(write=False) as session,
+        render_audit.progress_bar(not json) as progress,
+    ):
+        report = verifying.verify(session, quick=quick, public_key=public_key, progress=progress)
+    render_audit.verified(report, json)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+@handles_errors
+def keygen(
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            help="Where to write checkpoint.key (mode 0600) and checkpoint.pub "
+            "(default: $XDG_CONFIG_HOME/provenance, i.e. ~/.config/provenance).",
+            show_default=False,
+        ),
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Make an Ed25519 key pair for signing checkpoints; the private key never enters the database."""
+    render_audit.keys_written(proofs.keygen(directory), json)
+
+
+KeyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--key",
+        help="The private key (default: ~/.config/provenance/checkpoint.key, made by prov keygen).",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+@handles_errors
+def checkpoint(
+    key: KeyOpt = None,
+    origin: Annotated[
+        str | None,
+        typer.Option(
+            help=f"The log's name, fixed by its first checkpoint (default: {proofs.DEFAULT_ORIGIN})."
+        ),
+    ] = None,
+    list_: Annotated[
+        bool, typer.Option("--list", help="List the stored checkpoints instead.")
+    ] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Sign the audit log's current size and root, store it, and print it for publishing."""
+    if list_:
+        with _session(write=False) as session:
+            reports = proofs.list_checkpoints(session)
+        render_audit.checkpoints(reports, json)
+        return
+    path = key or proofs.default_private_key()
+    if key is None and not path.exists():
+        raise InputError(f"no signing key at {path}: make one with prov keygen, or pass --key")
+    private_key = signing.load_private_key(path)
+    with _session(write=True) as session:
+        report = proofs.create(session, private_key, origin)
+    render_audit.checkpointed(report, json)
+
+
+@app.command()
+@handles_errors
+def prove(
+    ref: Annotated[
+        str | None, typer.Argument(help="The version whose registration to prove (REF).")
+    ] = None,
+    consistency: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            "--consistency",
+            metavar="OLD NEW",
+            help="Prove that checkpoint NEW extends checkpoint OLD (each named by tree size, "
+            "or by id as id:N).",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the bundle to this file, not stdout.")
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """A proof bundle: inclusion of a version's registration, or consistency of two checkpoints."""
+    if (ref is None) == (consistency is None):
+        raise InputError("give either a REF or --consistency OLD NEW")
+    with _session(write=False) as session:
+        if consistency is not None:
+            report = proofs.consistency(session, *consistency)
+        else:
+            report = proofs.inclusion(session, ref)
+    if out is not None:
+        try:
+            out.write_text(report.bundle, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{out}: cannot write: {exc.strerror or exc}") from None
+    render_audit.proved(report, str(out) if out else None, json)
+
+
+@app.command("verify-proof")
+@handles_errors
+def verify_proof(
+    file: Annotated[Path, typer.Argument(help="A proof bundle written by prov prove.")],
+    key: Annotated[
+        Path, typer.Option("--key", metavar="PUBKEY", help="The log's published public key.")
+    ],
+    json: JsonOpt = False,
+) -> None:
+    """Check a proof bundle with the log's public key alone, as an outside auditor; exit 1 if it fails."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{file}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    report = proofs.check_bundle(str(file), text, str(key))
+    render_audit.proof_checked(report, json)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+@handles_errors
+def export(
+    doc: Annotated[str, typer.Argument(help="The document's key.")],
+    dest: Annotated[
+        Path | None,
+        typer.Argument(help="The bag folder (bagit) or file (prov-json); same as --out."),
+    ] = None,
+    format: Annotated[
+        str, typer.Option("--format", help="prov-json (W3C PROV) or bagit (a BagIt bag).")
+    ] = "prov-json",
+    out: Annotated[Path | None, typer.Option("--out", help="Where to write.")] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Export a document's lineage as W3C PROV-JSON, or its versions as a BagIt bag."""
+    if dest is not None and out is not None and dest != out:
+        raise InputError("give the destination once, as an argument or as --out")
+    target = dest or out
+    if format not in ("prov-json", "bagit"):
+        raise InputError(f"--format {format!r}: use prov-json or bagit")
+    if format == "bagit" and target is None:
+        raise InputError(
+            "--format bagit needs the bag's folder: prov export DOC --format bagit DIR"
+        )
+    with _session(write=False) as session:
+        if format == "bagit":
+            report = exporting.bagit_bag(session, doc, target)
+        else:
+            text, report = exporting.prov_json(session, doc)
+    if format == "prov-json":
+        if target is None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            return
+        try:
+            target.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{target}: cannot write: {exc.strerror or exc}") from None
+        report = exporting.ExportReport(
+            report.document, report.format, str(target), report.versions, report.links, ()
+        )
+    render_audit.exported(report, json)

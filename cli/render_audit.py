@@ -1,0 +1,176 @@
+"""How the audit commands' results look (see `render` for the conventions)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from provenance.annotate import AnnotateReport
+from provenance.export import ExportReport
+from provenance.proofs import CheckpointReport, KeygenReport, ProofCheck, ProofReport
+from provenance.verify import VerifyReport
+from provenance_cli.render import _json, err, note, out
+
+PROGRESS_FROM = 200
+"""Contents to check before `prov verify` shows a progress bar."""
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator:
+    """A callback (done, total) drawing a progress bar on stderr, or None when disabled."""
+    if not enabled or not err.is_terminal:
+        yield None
+        return
+    bar = Progress(
+        TextColumn("checking contents"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+    task = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal task
+        if total < PROGRESS_FROM:
+            return
+        if task is None:
+            bar.start()
+            task = bar.add_task("contents", total=total)
+        bar.update(task, completed=done)
+
+    try:
+        yield update
+    finally:
+        if task is not None:
+            bar.stop()
+
+
+def verified(report: VerifyReport, as_json: bool) -> None:
+    if as_json:
+        return _json(report)
+    for p in report.problems:
+        line = Text(f"{p.check}: ", style="bold red")
+        line.append(p.message)
+        out.print(line, soft_wrap=True)
+    scope = (
+        f"{report.contents_checked} of {report.contents} contents (sample)"
+        if report.quick
+        else f"{report.contents_checked} contents"
+    )
+    summary = Text(
+        f"{report.events} events (root {report.root[:16]}…), {report.documents} documents, "
+        f"{report.versions} versions, {report.links} links, {scope}, "
+        f"{report.bytes_checked} bytes hashed, {report.checkpoints} checkpoints"
+    )
+    if report.checkpoints:
+        summary.append(f" (signatures checked with the {report.signatures})")
+    if report.ok:
+        out.print(Text("OK  ", style="bold green") + summary, soft_wrap=True)
+    else:
+        n = len(report.problems)
+        out.print(
+            Text(f"{n} problem{'s' if n != 1 else ''}  ", style="bold red") + summary,
+            soft_wrap=True,
+        )
+
+
+def annotated(report: AnnotateReport, as_json: bool) -> None:
+    if as_json:
+        return _json(report)
+    if report.event is None:
+        out.print(Text(f"{report.name} already has these values; nothing recorded"))
+        return
+    line = Text(f"Annotated {report.name} (event {report.event})")
+    out.print(line)
+    if report.old_label != report.new_label:
+        out.print(Text(f"  label: {report.old_label!r} -> {report.new_label!r}"))
+    keys = sorted(set(report.old_meta) | set(report.new_meta))
+    for k in keys:
+        old, new = report.old_meta.get(k), report.new_meta.get(k)
+        if old != new:
+            out.print(Text(f"  meta {k}: {old!r} -> {new!r}"))
+
+
+def keys_written(report: KeygenReport, as_json: bool) -> None:
+    if as_json:
+        return _json(report)
+    out.print(
+        Text(f"Private key: {report.private_key} (owner-only; keep it out of backups you share)")
+    )
+    out.print(Text(f"Public key:  {report.public_key} (publish it with your checkpoints)"))
+    out.print(Text(f"Key id:      {report.key_id}"))
+
+
+def checkpointed(report: CheckpointReport, as_json: bool) -> None:
+    if as_json:
+        return _json(report)
+    note(f"checkpoint {report.id}: {report.size} events, signed by key {report.key_id}")
+    out.file.write(report.text)
+    out.file.flush()
+
+
+def checkpoints(reports: list[CheckpointReport], as_json: bool) -> None:
+    if as_json:
+        return _json(reports, list[CheckpointReport])
+    if not reports:
+        out.print("No checkpoints yet: make one with prov checkpoint")
+        return
+    table = Table()
+    for col in ("id", "size", "root", "timestamp", "key"):
+        table.add_column(col, justify="right" if col in ("id", "size") else "left")
+    for r in reports:
+        table.add_row(str(r.id), str(r.size), r.root[:16] + "…", r.timestamp, r.key_id)
+    out.print(table)
+
+
+def proved(report: ProofReport, out_path: str | None, as_json: bool) -> None:
+    if as_json:
+        return _json(report)
+    if out_path is None:
+        out.file.write(report.bundle)
+        out.file.flush()
+        return
+    if report.kind == "inclusion":
+        out.print(
+            Text(
+                f"Wrote {out_path}: {report.name} is event {report.leaf_index} of the "
+                f"{report.tree_size} signed in checkpoint {report.checkpoints[0]}"
+            )
+        )
+    else:
+        out.print(
+            Text(
+                f"Wrote {out_path}: the log at size {report.tree_size} extends the log at size "
+                f"{report.old_size} (checkpoints {report.checkpoints[0]} and {report.checkpoints[1]})"
+            )
+        )
+
+
+def proof_checked(report: ProofCheck, as_json: bool) -> None:
+    if as_json:
+        return _json(report)
+    if report.ok:
+        out.print(
+            Text("OK  ", style="bold green")
+            + Text(f"{report.kind} proof in {report.file} verifies with key {report.key_id}")
+        )
+        return
+    out.print(Text("FAILED  ", style="bold red") + Text(f"{report.kind} proof in {report.file}"))
+    for reason in report.reasons:
+        out.print(Text(f"  {reason}"), soft_wrap=True)
+
+
+def exported(report: ExportReport, as_json: bool) -> None:
+    if as_json:
+        return _json(report)
+    what = f"{report.versions} versions, {report.links} links"
+    if report.format == "bagit":
+        out.print(Text(f"Wrote BagIt bag {report.out} ({what}, {len(report.files)} payload files)"))
+    else:
+        out.print(Text(f"Wrote PROV-JSON {report.out} ({what})"))

@@ -1,0 +1,225 @@
+"""The audit log: one event per change to the record, appended and never rewritten.
+
+Every change (a document created, a version registered, a link added, a
+version's label or metadata changed) appends one *event*: a JSON object
+written canonically (keys sorted, no spaces, UTF-8 kept as is) so that the
+same event always has the same bytes. Those bytes are a leaf of the Merkle
+tree in `provenance.merkle`; the tree's size and root follow from the events
+alone.
+
+An event carries ``seq`` (its 0-based position), ``kind``, ``time``,
+``actor`` and the full content of what it created or changed, so that
+`provenance.verify` can check each row of the record against the event that
+made it. The kinds and their payloads:
+
+- ``document.created``: ``document`` = {id, key, created_at}
+- ``version.registered``: ``version`` = {id, document, document_id, number,
+  content_hash, label, source, captured_at, registered_at, meta}
+- ``link.added``: ``link`` = {id, child, parent, relation} and
+  ``edit_record`` = BLAKE3 of the canonical JSON of the stored edit record
+  (see `edit_record_hash`)
+- ``version.annotated``: ``version`` (its id), ``old`` and ``new`` = {label, meta}
+
+Appending takes the log's lock: on PostgreSQL a transaction-level advisory
+lock, on SQLite the write lock every write transaction starts with
+(``BEGIN IMMEDIATE``, see `provenance.store.transaction`). So concurrent
+writers get consecutive ``seq`` numbers in commit order, never the same one.
+
+The actor is whoever the caller says acts (the CLI resolves ``--as``, then
+``PROV_USER``, then the OS user); this module never reads the environment.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from blake3 import blake3
+from sqlmodel import Session
+
+from provenance import merkle
+from provenance.models import Document, EditRecord, Event, Link, Version
+
+UNKNOWN_ACTOR = "unknown"
+"""The actor recorded when a library caller does not say who acts."""
+
+KINDS = ("document.created", "version.registered", "link.added", "version.annotated")
+
+# Any fixed 64-bit number: the key of the PostgreSQL advisory lock guarding the log head.
+_PG_LOCK_KEY = 0x70726F76_61756474  # "provaudt"
+
+
+def canonical(value: Any) -> str:
+    """The canonical JSON text of ``value``: sorted keys, no spaces, non-ASCII kept."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_leaf_hash(body: str) -> bytes:
+    """The Merkle leaf hash of an event's canonical JSON."""
+    return merkle.leaf_hash(body.encode("utf-8"))
+
+
+def edit_record_fields(record: EditRecord | dict[str, Any]) -> dict[str, Any]:
+    """The stored fields of an edit record (all but its link id), as one JSON object."""
+    get = record.get if isinstance(record, dict) else lambda k: getattr(record, k)
+    return {
+        "edits": get("edits"),
+        "edit_count": get("edit_count"),
+        "inserted": get("inserted"),
+        "deleted": get("deleted"),
+        "similarity": get("similarity"),
+        "complete": get("complete"),
+        "engine": get("engine"),
+    }
+
+
+def edit_record_hash(record: EditRecord | dict[str, Any]) -> str:
+    """``blake3:<hex>`` of the canonical JSON of an edit record's stored fields."""
+    return "blake3:" + blake3(canonical(edit_record_fields(record)).encode("utf-8")).hexdigest()
+
+
+def document_payload(document: Document) -> dict[str, Any]:
+    return {"id": document.id, "key": document.key, "created_at": document.created_at}
+
+
+def version_payload(version: Version, document_key: str) -> dict[str, Any]:
+    return {
+        "id": version.id,
+        "document": document_key,
+        "document_id": version.document_id,
+        "number": version.number,
+        "content_hash": version.content_hash,
+        "label": version.label,
+        "source": version.source,
+        "captured_at": version.captured_at,
+        "registered_at": version.registered_at,
+        "meta": dict(version.meta or {}),
+    }
+
+
+def link_payload(link: Link) -> dict[str, Any]:
+    return {
+        "id": link.id,
+        "child": link.child_id,
+        "parent": link.parent_id,
+        "relation": link.relation,
+    }
+
+
+# -- appending -----------------------------------------------------------------
+
+
+def lock(session: Session) -> None:
+    """Hold the log's lock until the transaction ends (PostgreSQL; SQLite already holds it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+
+
+def append(
+    session: Session, kind: str, subject: str, actor: str, time: str, payload: dict[str, Any]
+) -> Event:
+    """Append one event; returns it (flushed)."""
+    lock(session)
+    last = session.execute(sa.select(sa.func.max(Event.__table__.c.seq))).scalar_one()
+    seq = 0 if last is None else last + 1
+    body = canonical({"seq": seq, "kind": kind, "time": time, "actor": actor, **payload})
+    event = Event(seq=seq, kind=kind, subject=subject, body=body)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def document_created(session: Session, document: Document, actor: str) -> Event:
+    return append(
+        session,
+        "document.created",
+        f"document:{document.id}",
+        actor,
+        document.created_at,
+        {"document": document_payload(document)},
+    )
+
+
+def version_registered(session: Session, version: Version, document_key: str, actor: str) -> Event:
+    return append(
+        session,
+        "version.registered",
+        f"version:{version.id}",
+        actor,
+        version.registered_at,
+        {"version": version_payload(version, document_key)},
+    )
+
+
+def link_added(session: Session, link: Link, record: EditRecord, actor: str, time: str) -> Event:
+    return append(
+        session,
+        "link.added",
+        f"link:{link.id}",
+        actor,
+        time,
+        {"link": link_payload(link), "edit_record": edit_record_hash(record)},
+    )
+
+
+def version_annotated(
+    session: Session,
+    version_id: int,
+    old: dict[str, Any],
+    new: dict[str, Any],
+    actor: str,
+    time: str,
+) -> Event:
+    return append(
+        session,
+        "version.annotated",
+        f"version:{version_id}",
+        actor,
+        time,
+        {"version": version_id, "old": old, "new": new},
+    )
+
+
+# -- reading -------------------------------------------------------------------
+
+
+def event_bodies(session: Session, limit: int | None = None) -> Iterator[tuple[int, str]]:
+    """(seq, body) of the events in order, the first ``limit`` of them if given."""
+    table = Event.__table__
+    query = sa.select(table.c.seq, table.c.body).order_by(table.c.seq)
+    if limit is not None:
+        query = query.limit(limit)
+    yield from session.execute(query.execution_options(yield_per=2000))
+
+
+def leaf_hashes(session: Session, limit: int | None = None) -> list[bytes]:
+    """The leaf hashes of the events in order (the first ``limit`` if given)."""
+    return [event_leaf_hash(body) for _, body in event_bodies(session, limit)]
+
+
+@dataclass(frozen=True, slots=True)
+class TreeHead:
+    """The log's size (number of events) and Merkle root, hex-encoded."""
+
+    size: int
+    root: str
+
+
+def tree_head(session: Session) -> TreeHead:
+    builder = merkle.TreeBuilder()
+    for _, body in event_bodies(session):
+        builder.append(event_leaf_hash(body))
+    return TreeHead(builder.size, builder.root().hex())
+
+
+def registration_event(session: Session, version_id: int) -> Event | None:
+    """The ``version.registered`` event of a version, if the log holds one."""
+    return session.execute(
+        sa.select(Event)
+        .where(Event.subject == f"version:{version_id}", Event.kind == "version.registered")
+        .order_by(Event.seq)
+        .limit(1)
+    ).scalar_one_or_none()

@@ -1,0 +1,968 @@
+"""Checking the whole record against itself: fixity, the audit log, and signed checkpoints.
+
+`verify` answers "is everything stored what was registered?" without
+trusting any single table:
+
+1. **The log.** Events are numbered 0, 1, 2, … without gaps; each is
+   canonical JSON whose ``seq``, ``kind`` and subject agree with its row; the
+   Merkle root is recomputed from the events alone.
+2. **The record.** Replaying the events gives every document, version, link
+   and edit record the archive should hold, field by field (a version's label
+   and metadata are the registered ones with each ``version.annotated`` event
+   applied in order). Each row must match the event that made it, every row
+   must have an event and every event its row.
+3. **Fixity.** Every stored content is decompressed and hashed again with
+   BLAKE3; its hash, size and character count must be what its row says, and
+   the set of stored contents must be exactly those the events name.
+4. **Checkpoints.** Each stored checkpoint must parse, agree with its row,
+   cover no more events than the log holds, carry the root recomputed at its
+   size, and bear a valid signature: by the public key the caller gives (an
+   outside, trusted copy) or else by the public key stored with it. The stored
+   key only shows the checkpoints are self-consistent: whoever can rewrite the
+   database can replace it too; auditors should pass the published key.
+
+What it cannot see: a change to an event's actor or time (fields no row
+repeats) after the latest checkpoint, and the deletion of checkpoints or of
+trailing events together with the rows they made after the latest
+checkpoint. Publishing checkpoints is what closes those gaps.
+
+With ``quick``, contents are checked on a random sample (`QUICK_SAMPLE`,
+chosen with the OS's randomness so that nobody can predict it); everything
+else is checked in full, since it is cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import zstandard
+from blake3 import blake3
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlmodel import Session
+
+from provenance import audit, merkle
+from provenance import checkpoint as signing
+from provenance import contents as contents_module
+from provenance.errors import InputError, IntegrityError
+from provenance.hashing import PREFIX
+from provenance.models import Checkpoint, Content, Document, EditRecord, Event, Link, Version
+
+QUICK_SAMPLE = 64
+"""How many contents `verify(quick=True)` hashes."""
+
+_BATCH = 256
+_CONTINUATION = bytes(range(0x80, 0xC0))  # UTF-8 continuation bytes: not counted as characters
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing found wrong. ``expected`` and ``found`` are JSON texts of the values."""
+
+    check: str  # "log", "record", "fixity" or "checkpoint"
+    table: str  # the table where the damage shows: event, document, version, …
+    row: str | None  # that row's key (seq, id or content hash), when there is one
+    event: int | None  # the event involved, when there is one
+    field: str | None
+    expected: str | None
+    found: str | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """What `prov verify` found; ``ok`` when ``problems`` is empty."""
+
+    ok: bool
+    quick: bool
+    events: int
+    root: str  # hex Merkle root recomputed from the events
+    documents: int
+    versions: int
+    links: int
+    contents: int  # content rows stored
+    contents_checked: int  # how many were hashed again
+    bytes_checked: int  # their decompressed bytes
+    checkpoints: int
+    signatures: str  # "given key", "stored key" or "none" (no checkpoints)
+    problems: tuple[Problem, ...]
+
+
+def _j(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+@dataclass
+class _Found:
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(
+        self,
+        check: str,
+        table: str,
+        row: Any,
+        message: str,
+        *,
+        event: int | None = None,
+        field: str | None = None,
+        expected: Any = ...,
+        found: Any = ...,
+    ) -> None:
+        self.problems.append(
+            Problem(
+                check,
+                table,
+                None if row is None else str(row),
+                event,
+                field,
+                None if expected is ... else _j(expected),
+                None if found is ... else _j(found),
+                message,
+            )
+        )
+
+
+# -- the log -----------------------------------------------------------------------
+
+_PAYLOAD_KEYS = {
+    "document.created": {"document"},
+    "version.registered": {"version"},
+    "link.added": {"link", "edit_record"},
+    "version.annotated": {"version", "old", "new"},
+}
+_FIELDS = {
+    "document": ("id", "key", "created_at"),
+    "version": (
+        "id",
+        "document",
+        "document_id",
+        "number",
+        "content_hash",
+        "label",
+        "source",
+        "captured_at",
+        "registered_at",
+        "meta",
+    ),
+    "link": ("id", "child", "parent", "relation"),
+}
+
+
+@dataclass
+class _Expected:
+    """The record as the events say it should be."""
+
+    documents: dict[int, tuple[int, dict]] = field(default_factory=dict)  # id -> (seq, payload)
+    versions: dict[int, tuple[int, dict]] = field(default_factory=dict)
+    state: dict[int, tuple[Any, Any, list[int]]] = field(default_factory=dict)  # label, meta, seqs
+    links: dict[int, tuple[int, dict, str]] = field(default_factory=dict)  # + edit record hash
+
+
+def _subject(kind: str, obj: dict) -> str | None:
+    try:
+        if kind == "document.created":
+            return f"document:{obj['document']['id']}"
+        if kind == "version.registered":
+            return f"version:{obj['version']['id']}"
+        if kind == "link.added":
+            return f"link:{obj['link']['id']}"
+        if kind == "version.annotated":
+            return f"version:{obj['version']}"
+    except (KeyError, TypeError):
+        return None
+    return None
+
+
+def _is_time(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _well_formed(kind: str, obj: dict) -> str | None:
+    """None if the payload of an event of ``kind`` has the right shape, else what is wrong."""
+    expected = {"seq", "kind", "time", "actor", *_PAYLOAD_KEYS[kind]}
+    if set(obj) != expected:
+        return f"has fields {sorted(obj)}, expected {sorted(expected)}"
+    if not _is_time(obj["time"]):
+        return f"time {obj['time']!r} is not an ISO 8601 time"
+    if not isinstance(obj["actor"], str) or not obj["actor"]:
+        return "actor is not a non-empty string"
+    for name, keys in _FIELDS.items():
+        if name in obj and kind != "version.annotated":
+            value = obj[name]
+            if not isinstance(value, dict) or set(value) != set(keys):
+                return f"{name!r} does not have exactly the fields {list(keys)}"
+            if not isinstance(value["id"], int) or isinstance(value["id"], bool):
+                return f"{name} id is not an integer"
+    if kind == "version.annotated":
+        if not isinstance(obj["version"], int):
+            return "version is not an integer id"
+        for side in ("old", "new"):
+            value = obj[side]
+            if not isinstance(value, dict) or set(value) != {"label", "meta"}:
+                return f"{side!r} does not have exactly the fields label and meta"
+    if kind == "link.added":
+        edit = obj["edit_record"]
+        if not isinstance(edit, str) or not edit.startswith(PREFIX):
+            return "edit_record is not a blake3: hash"
+    return None
+
+
+def _read_log(
+    session: Session, wanted_sizes: set[int], found: _Found
+) -> tuple[int, bytes, dict[int, bytes], _Expected]:
+    """Check the events and replay them; returns (count, root, roots at wanted sizes, record)."""
+    table = Event.__table__
+    rows = session.execute(
+        sa.select(table.c.seq, table.c.kind, table.c.subject, table.c.body)
+        .order_by(table.c.seq)
+        .execution_options(yield_per=5000)
+    )
+    builder = merkle.TreeBuilder()
+    roots: dict[int, bytes] = {}
+    if 0 in wanted_sizes:
+        roots[0] = builder.root()
+    expect = _Expected()
+    next_seq = 0
+    for seq, kind, subject, body in rows:
+        if seq != next_seq:
+            if seq > next_seq:
+                gap = f"{next_seq}" if seq == next_seq + 1 else f"{next_seq} to {seq - 1}"
+                message = f"events are not contiguous: event {gap} is missing before event {seq}"
+            else:
+                message = f"event numbers go backwards: {seq} after {next_seq - 1}"
+            found.add("log", "event", seq, message, event=seq, expected=next_seq, found=seq)
+        next_seq = seq + 1
+        leaf_body = body if isinstance(body, str) else str(body)
+        builder.append(audit.event_leaf_hash(leaf_body))
+        if builder.size in wanted_sizes:
+            roots[builder.size] = builder.root()
+        obj = _parse_event(seq, kind, subject, leaf_body, found)
+        if obj is not None:
+            _replay(seq, obj, expect, found)
+    return builder.size, builder.root(), roots, expect
+
+
+def _parse_event(seq: int, kind: Any, subject: Any, body: str, found: _Found) -> dict | None:
+    try:
+        obj = json.loads(body)
+    except ValueError as exc:
+        found.add("log", "event", seq, f"event {seq} is not valid JSON ({exc})", event=seq)
+        return None
+    if not isinstance(obj, dict):
+        found.add("log", "event", seq, f"event {seq} is not a JSON object", event=seq)
+        return None
+    if audit.canonical(obj) != body:
+        found.add("log", "event", seq, f"event {seq} is not in canonical JSON form", event=seq)
+    if obj.get("seq") != seq:
+        found.add(
+            "log",
+            "event",
+            seq,
+            f"event stored at seq {seq} says it is event {obj.get('seq')!r} "
+            "(moved, reordered or replaced)",
+            event=seq,
+            field="seq",
+            expected=seq,
+            found=obj.get("seq"),
+        )
+    body_kind = obj.get("kind")
+    if body_kind != kind:
+        found.add(
+            "log",
+            "event",
+            seq,
+            f"event {seq}'s kind column is {kind!r} but its JSON says {body_kind!r}",
+            event=seq,
+            field="kind",
+            expected=body_kind,
+            found=kind,
+        )
+    if body_kind not in _PAYLOAD_KEYS:
+        found.add("log", "event", seq, f"event {seq} has unknown kind {body_kind!r}", event=seq)
+        return None
+    problem = _well_formed(body_kind, obj)
+    if problem is not None:
+        found.add("log", "event", seq, f"event {seq} ({body_kind}) {problem}", event=seq)
+        return None
+    expected_subject = _subject(body_kind, obj)
+    if subject != expected_subject:
+        found.add(
+            "log",
+            "event",
+            seq,
+            f"event {seq}'s subject column is {subject!r} but its JSON is about {expected_subject!r}",
+            event=seq,
+            field="subject",
+            expected=expected_subject,
+            found=subject,
+        )
+    return obj
+
+
+def _replay(seq: int, obj: dict, expect: _Expected, found: _Found) -> None:
+    kind = obj["kind"]
+    if kind == "document.created":
+        doc = obj["document"]
+        if doc["id"] in expect.documents:
+            first = expect.documents[doc["id"]][0]
+            found.add(
+                "log",
+                "event",
+                seq,
+                f"event {seq} creates document {doc['id']} again (first created by event {first})",
+                event=seq,
+            )
+            return
+        expect.documents[doc["id"]] = (seq, doc)
+    elif kind == "version.registered":
+        ver = obj["version"]
+        if ver["id"] in expect.versions:
+            first = expect.versions[ver["id"]][0]
+            found.add(
+                "log",
+                "event",
+                seq,
+                f"event {seq} registers version {ver['id']} again (first by event {first})",
+                event=seq,
+            )
+            return
+        created = expect.documents.get(ver["document_id"])
+        if created is None:
+            found.add(
+                "log",
+                "event",
+                seq,
+                f"event {seq} registers version {ver['id']} in document {ver['document_id']}, "
+                "which no earlier event created",
+                event=seq,
+            )
+        elif created[1]["key"] != ver["document"]:
+            found.add(
+                "log",
+                "event",
+                seq,
+                f"event {seq} names document {ver['document']!r} but document "
+                f"{ver['document_id']} was created as {created[1]['key']!r} (event {created[0]})",
+                event=seq,
+                field="document",
+                expected=created[1]["key"],
+                found=ver["document"],
+            )
+        expect.versions[ver["id"]] = (seq, ver)
+        expect.state[ver["id"]] = (ver["label"], ver["meta"], [seq])
+    elif kind == "link.added":
+        link = obj["link"]
+        if link["id"] in expect.links:
+            first = expect.links[link["id"]][0]
+            found.add(
+                "log",
+                "event",
+                seq,
+                f"event {seq} adds link {link['id']} again (first by event {first})",
+                event=seq,
+            )
+            return
+        for end in ("child", "parent"):
+            if link[end] not in expect.versions:
+                found.add(
+                    "log",
+                    "event",
+                    seq,
+                    f"event {seq} links {end} version {link[end]!r}, which no earlier event registered",
+                    event=seq,
+                )
+        expect.links[link["id"]] = (seq, link, obj["edit_record"])
+    else:  # version.annotated
+        vid = obj["version"]
+        if vid not in expect.state:
+            found.add(
+                "log",
+                "event",
+                seq,
+                f"event {seq} annotates version {vid}, which no earlier event registered",
+                event=seq,
+            )
+            return
+        label, meta, seqs = expect.state[vid]
+        old = obj["old"]
+        if old != {"label": label, "meta": meta}:
+            found.add(
+                "log",
+                "event",
+                seq,
+                f"event {seq} annotates version {vid} from values it did not have "
+                f"after events {', '.join(map(str, seqs))}",
+                event=seq,
+                field="old",
+                expected={"label": label, "meta": meta},
+                found=old,
+            )
+        expect.state[vid] = (obj["new"]["label"], obj["new"]["meta"], [*seqs, seq])
+
+
+# -- the record --------------------------------------------------------------------
+
+
+def _json_column(value: Any) -> Any:
+    """A JSON column read as text (so that damaged JSON cannot stop the check)."""
+    if value is None or not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value  # compared as the raw text: it will not match
+
+
+def _compare(
+    found: _Found, table: str, row_id: Any, seqs: list[int], expected: dict, actual: dict
+) -> None:
+    for name, want in expected.items():
+        have = actual[name]
+        if have != want or type(have) is not type(want):
+            if isinstance(want, float) and isinstance(have, float) and have == want:
+                continue
+            events = ", ".join(map(str, seqs))
+            found.add(
+                "record",
+                table,
+                row_id,
+                f"{table} {row_id}: {name} is {_j(have)} but event{'s' if len(seqs) > 1 else ''} "
+                f"{events} {'say' if len(seqs) > 1 else 'says'} {_j(want)}",
+                event=seqs[-1],
+                field=name,
+                expected=want,
+                found=have,
+            )
+
+
+def _check_documents(session: Session, expect: _Expected, found: _Found) -> int:
+    t = Document.__table__
+    seen = 0
+    pending = dict(expect.documents)
+    for row in session.execute(sa.select(t.c.id, t.c.key, t.c.created_at).order_by(t.c.id)):
+        seen += 1
+        entry = pending.pop(row.id, None)
+        if entry is None:
+            found.add(
+                "record",
+                "document",
+                row.id,
+                f"document {row.id} ({row.key!r}) has no document.created event",
+            )
+            continue
+        seq, doc = entry
+        _compare(
+            found,
+            "document",
+            row.id,
+            [seq],
+            {"key": doc["key"], "created_at": doc["created_at"]},
+            {"key": row.key, "created_at": row.created_at},
+        )
+    for doc_id, (seq, doc) in pending.items():
+        found.add(
+            "record",
+            "document",
+            doc_id,
+            f"event {seq} created document {doc_id} ({doc['key']!r}) but the row is missing",
+            event=seq,
+        )
+    return seen
+
+
+def _check_versions(session: Session, expect: _Expected, found: _Found) -> int:
+    t = Version.__table__
+    seen = 0
+    pending = dict(expect.versions)
+    query = sa.select(
+        t.c.id,
+        t.c.document_id,
+        t.c.number,
+        t.c.content_hash,
+        t.c.label,
+        t.c.source,
+        t.c.captured_at,
+        t.c.registered_at,
+        sa.cast(t.c.meta, sa.Text).label("meta"),
+    ).order_by(t.c.id)
+    for row in session.execute(query.execution_options(yield_per=5000)):
+        seen += 1
+        entry = pending.pop(row.id, None)
+        if entry is None:
+            found.add(
+                "record", "version", row.id, f"version {row.id} has no version.registered event"
+            )
+            continue
+        seq, ver = entry
+        label, meta, seqs = expect.state[row.id]
+        fixed = ("document_id", "number", "content_hash", "source", "captured_at", "registered_at")
+        _compare(
+            found,
+            "version",
+            row.id,
+            [seq],
+            {name: ver[name] for name in fixed},
+            {name: getattr(row, name) for name in fixed},
+        )
+        _compare(
+            found,
+            "version",
+            row.id,
+            seqs,
+            {"label": label, "meta": meta},
+            {"label": row.label, "meta": _json_column(row.meta)},
+        )
+    for vid, (seq, _ver) in pending.items():
+        found.add(
+            "record",
+            "version",
+            vid,
+            f"event {seq} registered version {vid} but the row is missing",
+            event=seq,
+        )
+    return seen
+
+
+def _check_links(session: Session, expect: _Expected, found: _Found) -> int:
+    t = Link.__table__
+    seen = 0
+    pending = dict(expect.links)
+    query = sa.select(t.c.id, t.c.child_id, t.c.parent_id, t.c.relation).order_by(t.c.id)
+    for row in session.execute(query.execution_options(yield_per=5000)):
+        seen += 1
+        entry = pending.pop(row.id, None)
+        if entry is None:
+            found.add("record", "link", row.id, f"link {row.id} has no link.added event")
+            continue
+        seq, link, _ = entry
+        _compare(
+            found,
+            "link",
+            row.id,
+            [seq],
+            {"child_id": link["child"], "parent_id": link["parent"], "relation": link["relation"]},
+            {"child_id": row.child_id, "parent_id": row.parent_id, "relation": row.relation},
+        )
+    for link_id, (seq, _link, _) in pending.items():
+        found.add(
+            "record",
+            "link",
+            link_id,
+            f"event {seq} added link {link_id} but the row is missing",
+            event=seq,
+        )
+
+    e = EditRecord.__table__
+    pending_records = {link_id: (seq, h) for link_id, (seq, _, h) in expect.links.items()}
+    query = sa.select(
+        e.c.link_id,
+        sa.cast(e.c.edits, sa.Text).label("edits"),
+        e.c.edit_count,
+        e.c.inserted,
+        e.c.deleted,
+        e.c.similarity,
+        e.c.complete,
+        e.c.engine,
+    ).order_by(e.c.link_id)
+    for row in session.execute(query.execution_options(yield_per=1000)):
+        entry = pending_records.pop(row.link_id, None)
+        if entry is None:
+            found.add(
+                "record",
+                "edit_record",
+                row.link_id,
+                f"edit record of link {row.link_id} has no link.added event",
+            )
+            continue
+        seq, want = entry
+        fields = dict(row._mapping)
+        fields["edits"] = _json_column(fields["edits"])
+        have = audit.edit_record_hash(fields)
+        if have != want:
+            found.add(
+                "record",
+                "edit_record",
+                row.link_id,
+                f"edit record of link {row.link_id} hashes to {have} but event {seq} says {want}: "
+                "its edits or statistics were changed",
+                event=seq,
+                field="hash",
+                expected=want,
+                found=have,
+            )
+    for link_id, (seq, _) in pending_records.items():
+        found.add(
+            "record",
+            "edit_record",
+            link_id,
+            f"event {seq} added link {link_id} but its edit record is missing",
+            event=seq,
+        )
+    return seen
+
+
+# -- fixity ------------------------------------------------------------------------
+
+
+def _delta_plan(
+    rows: dict[str, Any], todo: set[str], found: _Found
+) -> tuple[list[str], dict[str, int]]:
+    """The order to rebuild contents in (each base before its deltas), and deltas per base.
+
+    Damaged chains (a missing base, a cycle, a wrong depth) are reported and
+    the contents that depend on them are left out.
+    """
+    delta = contents_module.DELTA
+    children: dict[str, list[str]] = {}
+    roots = []
+    for digest in sorted(todo):
+        row = rows[digest]
+        if row.compression == delta:
+            if row.base_hash not in rows:
+                found.add(
+                    "fixity",
+                    "content",
+                    digest,
+                    f"content {digest} is a delta against {row.base_hash}, which is not stored",
+                    field="base_hash",
+                    found=row.base_hash,
+                )
+                continue
+            children.setdefault(row.base_hash, []).append(digest)
+        else:
+            if row.base_hash is not None or row.depth != 0:
+                found.add(
+                    "fixity",
+                    "content",
+                    digest,
+                    f"content {digest} is stored whole but names base {row.base_hash} "
+                    f"and depth {row.depth}",
+                    field="depth",
+                    expected=0,
+                    found=row.depth,
+                )
+            roots.append(digest)
+    order: list[str] = []
+    pending: dict[str, int] = {}
+    stack = list(reversed(roots))
+    visited: set[str] = set()
+    while stack:
+        digest = stack.pop()
+        if digest in visited:
+            continue
+        visited.add(digest)
+        order.append(digest)
+        kids = [k for k in children.get(digest, ()) if k in todo]
+        if kids:
+            pending[digest] = len(kids)
+            for kid in reversed(kids):
+                want = rows[digest].depth + 1
+                if rows[kid].depth != want:
+                    found.add(
+                        "fixity",
+                        "content",
+                        kid,
+                        f"content {kid} says its delta chain is {rows[kid].depth} deep, "
+                        f"but its base {digest} is at depth {rows[digest].depth}",
+                        field="depth",
+                        expected=want,
+                        found=rows[kid].depth,
+                    )
+            stack.extend(reversed(kids))
+    for digest in sorted(todo - visited):
+        if rows[digest].compression == delta and rows[digest].base_hash in rows:
+            found.add(
+                "fixity",
+                "content",
+                digest,
+                f"content {digest}'s delta chain does not lead to a content stored whole "
+                "(a cycle of bases)",
+                field="base_hash",
+                found=rows[digest].base_hash,
+            )
+    return order, pending
+
+
+def _check_one(digest: str, row: Any, blob: bytes, base: bytes | None) -> tuple[bytes | None, list]:
+    """(the rebuilt bytes or None, [(field, expected, found, message)]) for one content."""
+    try:
+        data = contents_module.decompress(blob, row.compression, base)
+    except (IntegrityError, zstandard.ZstdError) as exc:
+        return None, [("data", None, None, f"stored bytes cannot be read ({exc})")]
+    out = []
+    actual = PREFIX + blake3(data).hexdigest()
+    if actual != digest:
+        out.append(("hash", digest, actual, "stored bytes hash to another value"))
+    if row.size != len(data):
+        out.append(("size", len(data), row.size, "size column differs from the bytes"))
+    count = len(data.translate(None, _CONTINUATION))
+    if row.chars != count:
+        out.append(("chars", count, row.chars, "character count column differs from the bytes"))
+    return data, out
+
+
+def _check_contents(
+    session: Session,
+    expect: _Expected,
+    found: _Found,
+    *,
+    quick: bool,
+    progress: Progress | None,
+) -> tuple[int, int, int]:
+    """(content rows, rows hashed, bytes hashed)."""
+    c = Content.__table__
+    named: dict[str, int] = {}
+    for vid, (_seq, ver) in expect.versions.items():
+        named.setdefault(ver["content_hash"], vid)
+    rows = {
+        r.hash: r
+        for r in session.execute(
+            sa.select(c.c.hash, c.c.size, c.c.chars, c.c.compression, c.c.base_hash, c.c.depth)
+        )
+    }
+    for digest in sorted(rows.keys() - named.keys()):
+        found.add(
+            "fixity", "content", digest, f"content {digest} is stored but no event registered it"
+        )
+    for digest in sorted(named.keys() - rows.keys()):
+        vid = named[digest]
+        found.add(
+            "fixity",
+            "content",
+            digest,
+            f"content {digest} of version {vid} (event {expect.versions[vid][0]}) is not stored",
+            event=expect.versions[vid][0],
+        )
+    todo = set(rows)
+    if quick and len(todo) > QUICK_SAMPLE:
+        todo = set(random.SystemRandom().sample(sorted(todo), QUICK_SAMPLE))
+        for digest in list(todo):  # a sampled delta needs its whole chain
+            seen = 0
+            row = rows[digest]
+            while row.base_hash in rows and row.base_hash not in todo and seen <= len(rows):
+                todo.add(row.base_hash)
+                row = rows[row.base_hash]
+                seen += 1
+    order, pending = _delta_plan(rows, todo, found)
+    total = len(order)
+    checked_bytes = 0
+    cache: dict[str, bytes] = {}
+    if progress:
+        progress(0, total)
+    for start in range(0, total, _BATCH):
+        batch = order[start : start + _BATCH]
+        query = sa.select(c.c.hash, c.c.data).where(c.c.hash.in_(batch))
+        blobs = {digest: blob for digest, blob in session.execute(query)}
+        for digest in batch:
+            row = rows[digest]
+            base = None
+            if row.compression == contents_module.DELTA:
+                base = cache.get(row.base_hash)
+                pending[row.base_hash] -= 1
+                if not pending[row.base_hash]:
+                    cache.pop(row.base_hash, None)
+                if base is None:  # the base could not be rebuilt: reported there
+                    found.add(
+                        "fixity",
+                        "content",
+                        digest,
+                        f"content {digest} cannot be rebuilt: its base {row.base_hash} is damaged",
+                        field="base_hash",
+                    )
+                    continue
+            data, issues = _check_one(digest, row, bytes(blobs[digest]), base)
+            if data is not None:
+                checked_bytes += len(data)
+                if pending.get(digest):
+                    cache[digest] = data
+            vid = named.get(digest)
+            where = f" (version {vid})" if vid is not None else ""
+            for name, want, have, what in issues:
+                found.add(
+                    "fixity",
+                    "content",
+                    digest,
+                    f"content {digest}{where}: {what}",
+                    field=name,
+                    expected=want,
+                    found=have,
+                )
+        if progress:
+            progress(min(start + _BATCH, total), total)
+    return len(rows), total, checked_bytes
+
+
+# -- checkpoints -------------------------------------------------------------------
+
+
+def _checkpoint_rows(session: Session) -> list[Any]:
+    t = Checkpoint.__table__
+    return list(session.execute(sa.select(t).order_by(t.c.id)))
+
+
+def _check_checkpoints(
+    rows: list[Any],
+    events: int,
+    roots: dict[int, bytes],
+    public_key: Ed25519PublicKey | None,
+    found: _Found,
+) -> None:
+    last_size = -1
+    for row in rows:
+        where = f"checkpoint {row.id}"
+        try:
+            parsed = signing.Checkpoint.from_text(row.text)
+        except InputError as exc:
+            found.add(
+                "checkpoint", "checkpoint", row.id, f"{where}: its text cannot be read: {exc}"
+            )
+            continue
+        columns = {
+            "origin": parsed.origin,
+            "size": parsed.size,
+            "root": parsed.root.hex(),
+            "timestamp": parsed.timestamp,
+            "key_id": parsed.key_id,
+        }
+        for name, want in columns.items():
+            have = getattr(row, name)
+            if have != want:
+                found.add(
+                    "checkpoint",
+                    "checkpoint",
+                    row.id,
+                    f"{where}: {name} column is {_j(have)} but its signed text says {_j(want)}",
+                    field=name,
+                    expected=want,
+                    found=have,
+                )
+        if parsed.size < last_size:
+            found.add(
+                "checkpoint",
+                "checkpoint",
+                row.id,
+                f"{where} covers {parsed.size} events, fewer than an earlier checkpoint's {last_size}",
+            )
+        last_size = max(last_size, parsed.size)
+        if parsed.size > events:
+            found.add(
+                "checkpoint",
+                "checkpoint",
+                row.id,
+                f"{where} covers {parsed.size} events but the log holds {events}: "
+                "events were deleted",
+                field="size",
+                expected=parsed.size,
+                found=events,
+            )
+        elif roots.get(parsed.size) != parsed.root:
+            found.add(
+                "checkpoint",
+                "checkpoint",
+                row.id,
+                f"{where}: the root of the first {parsed.size} events is "
+                f"{roots[parsed.size].hex()} but the checkpoint signed {parsed.root.hex()}: "
+                "the log was rewritten since",
+                field="root",
+                expected=parsed.root.hex(),
+                found=roots[parsed.size].hex(),
+            )
+        key = public_key
+        if key is None:
+            try:
+                key = signing.public_key_from_pem(row.public_key.encode("utf-8"))
+            except (InputError, AttributeError) as exc:
+                found.add(
+                    "checkpoint",
+                    "checkpoint",
+                    row.id,
+                    f"{where}: its stored public key cannot be read: {exc}",
+                    field="public_key",
+                )
+                continue
+        expected_id = signing.key_id(key)
+        if parsed.key_id != expected_id:
+            found.add(
+                "checkpoint",
+                "checkpoint",
+                row.id,
+                f"{where} is signed by key {parsed.key_id}, not by key {expected_id}",
+                field="key_id",
+                expected=expected_id,
+                found=parsed.key_id,
+            )
+        elif not signing.verify_checkpoint(parsed, key):
+            found.add(
+                "checkpoint",
+                "checkpoint",
+                row.id,
+                f"{where}: signature does not verify with key {expected_id}",
+                field="text",
+            )
+
+
+# -- all of it ---------------------------------------------------------------------
+
+
+def verify(
+    session: Session,
+    *,
+    quick: bool = False,
+    public_key: Ed25519PublicKey | None = None,
+    progress: Progress | None = None,
+) -> VerifyReport:
+    """Check fixity, the record against the log, the log, and the checkpoints."""
+    found = _Found()
+    checkpoints = _checkpoint_rows(session)
+    wanted = set()
+    for row in checkpoints:
+        if isinstance(row.size, int):
+            wanted.add(row.size)
+        with contextlib.suppress(InputError, TypeError):
+            wanted.add(signing.Checkpoint.from_text(row.text).size)
+    events, root, roots, expect = _read_log(session, wanted, found)
+    documents = _check_documents(session, expect, found)
+    versions = _check_versions(session, expect, found)
+    links = _check_links(session, expect, found)
+    contents, checked, nbytes = _check_contents(
+        session, expect, found, quick=quick, progress=progress
+    )
+    _check_checkpoints(checkpoints, events, roots, public_key, found)
+    signatures = "none" if not checkpoints else ("given key" if public_key else "stored key")
+    return VerifyReport(
+        ok=not found.problems,
+        quick=quick,
+        events=events,
+        root=root.hex(),
+        documents=documents,
+        versions=versions,
+        links=links,
+        contents=contents,
+        contents_checked=checked,
+        bytes_checked=nbytes,
+        checkpoints=len(checkpoints),
+        signatures=signatures,
+        problems=tuple(found.problems),
+    )
+
+
+def summary(problems: Iterable[Problem]) -> dict[str, int]:
+    """Problems counted by check."""
+    out: dict[str, int] = {}
+    for p in problems:
+        out[p.check] = out.get(p.check, 0) + 1
+    return out
