@@ -328,8 +328,10 @@ def docs(json: JsonOpt = False) -> None:
 @app.command("demo")
 @handles_errors
 def demo_cmd(
+    normalize: NormalizeOpt = "cjk",
     context: ContextOpt = 30,
     limit: LimitOpt = 20,
+    view: ViewOpt = "auto",
     json: JsonOpt = False,
 ) -> None:
     """Register the two seed documents in a fresh archive and trace one from the other."""
@@ -341,7 +343,9 @@ def demo_cmd(
     try:
         schema.upgrade(engine)
         with store.transaction(engine) as session:
-            registered, report = demo.register_seeds(session)
+            registered, report = demo.register_seeds(
+                session, profile=normalize, actor=_ctx.resolve_actor()
+            )
             names = archive.names(session, report.path or (report.a, report.b))
             texts = archive.texts(session, (report.a, report.b))
     finally:
@@ -353,6 +357,7 @@ def demo_cmd(
         json,
         context=context,
         limit=limit,
+        view=view,
     )
 
 

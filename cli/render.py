@@ -7,6 +7,7 @@ containing ``[brackets]`` prints as it is.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -31,7 +32,12 @@ from provenance.records import (
     VersionInfo,
 )
 
-out = Console(highlight=False, soft_wrap=False)
+# Piped output is not cropped to 80 columns: it is read by people in pagers and files.
+out = Console(
+    highlight=False,
+    soft_wrap=True,
+    width=None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "200")),
+)
 err = Console(stderr=True, highlight=False)
 
 
@@ -92,6 +98,15 @@ def registered(report: RegisterReport, as_json: bool) -> None:
         if report.stats is not None:
             detail += stats_line(report.stats)
         out.print(detail)
+    if report.suggestion:
+        out.print(
+            Text(
+                f"  note: this text looks like an {report.suggestion} of version "
+                f"{report.parents[0]}, not a {report.relation}; register such copies with "
+                f"--relation {report.suggestion}",
+                style="yellow",
+            )
+        )
 
 
 def linked(report: LinkReport, as_json: bool) -> None:
@@ -164,42 +179,167 @@ def _flat(s: str) -> str:
     return s.replace("\r", " ").replace("\n", " ")
 
 
-def edits_view(edits: Sequence[Edit], a: str, *, context: int, limit: int) -> list[Text]:
-    lines: list[Text] = []
-    shown = edits if limit <= 0 else edits[:limit]
-    for e in shown:
-        line = Text()
-        line.append(f"{e.a_start}-{e.a_end} → {e.b_start}-{e.b_end}  ", style="dim")
-        line.append(_flat(a[max(0, e.a_start - context) : e.a_start]), style="dim")
-        plain = out.color_system is None  # no colour: mark edits as git's word diff does
-        if e.old:
-            line.append(f"[-{_visible(e.old)}-]" if plain else _visible(e.old), style="red strike")
-        if e.new:
-            line.append(
-                f"{{+{_visible(e.new)}+}}" if plain else _visible(e.new), style="green underline"
-            )
-        line.append(_flat(a[e.a_end : e.a_end + context]), style="dim")
-        lines.append(line)
+def _marked(text: str, deleted: bool) -> Text:
+    """An edit's old (``deleted``) or new text; marked like git's word diff without colour."""
+    shown = _visible(text)
+    if out.color_system is None:
+        shown = f"[-{shown}-]" if deleted else f"{{+{shown}+}}"
+    return Text(shown, style="red strike" if deleted else "green underline")
+
+
+def _side(view: str) -> bool:
+    return view == "side" or (view == "auto" and out.is_terminal and out.width >= 140)
+
+
+def edits_view(
+    edits: Sequence[Edit], a: str, b: str, *, context: int, limit: int, view: str = "inline"
+) -> list[Any]:
+    """Each edit in its context: one line (inline) or one row of A beside B (side)."""
+    shown = list(edits if limit <= 0 else edits[:limit])
+    lines: list[Any] = []
+    if _side(view) and shown:
+        table = Table(box=None, pad_edge=False, expand=True, show_header=True)
+        table.add_column("where", style="dim", no_wrap=True)
+        table.add_column("A", ratio=1)
+        table.add_column("B", ratio=1)
+        for e in shown:
+            left = Text(_flat(a[max(0, e.a_start - context) : e.a_start]), style="dim")
+            left += _marked(e.old, True) if e.old else Text("")
+            left += Text(_flat(a[e.a_end : e.a_end + context]), style="dim")
+            right = Text(_flat(b[max(0, e.b_start - context) : e.b_start]), style="dim")
+            right += _marked(e.new, False) if e.new else Text("")
+            right += Text(_flat(b[e.b_end : e.b_end + context]), style="dim")
+            table.add_row(f"{e.a_start}→{e.b_start}", left, right)
+        lines.append(table)
+    else:
+        for e in shown:
+            line = Text()
+            line.append(f"{e.a_start}-{e.a_end} → {e.b_start}-{e.b_end}  ", style="dim")
+            line.append(_flat(a[max(0, e.a_start - context) : e.a_start]), style="dim")
+            if e.old:
+                line += _marked(e.old, True)
+            if e.new:
+                line += _marked(e.new, False)
+            line.append(_flat(a[e.a_end : e.a_end + context]), style="dim")
+            lines.append(line)
     if len(shown) < len(edits):
         lines.append(
             Text(
-                f"… {len(edits) - len(shown)} more edits (--limit 0 shows all, --json gives them all)"
+                f"… {len(edits) - len(shown)} more edits "
+                "(--limit 0 shows all, --json gives them all)"
             )
         )
     return lines
 
 
+def _inline(a: str, start: int, end: int, edits: Sequence[Edit]) -> Text:
+    """``a[start:end]`` with the edits that fall in it shown in place."""
+    line = Text()
+    pos = start
+    for e in edits:
+        line.append(_flat(a[pos : e.a_start]))
+        if e.old:
+            line += _marked(e.old, True)
+        if e.new:
+            line += _marked(e.new, False)
+        pos = e.a_end
+    line.append(_flat(a[pos:end]))
+    return line
+
+
+def _excerpt(s: str, n: int = 24) -> str:
+    flat = " ".join(s.split())
+    return flat if len(flat) <= n else flat[:n] + "…"
+
+
+def comparison(
+    report: DiffReport, a: str, b: str, title: str, *, context: int, limit: int, view: str
+) -> None:
+    """A diff for people: the passage, its edits, the outside material in one line a side."""
+    lens = "" if report.profile == "exact" else f" under --normalize {report.profile}"
+    grain = "" if report.by == "char" else f", by {report.by}"
+    scope = " (within the passage)" if report.passage else ""
+    out.print(Text(f"{title}{lens}{grain}: ") + stats_line(report.stats, report.complete) + scope)
+    p = report.passage
+    if p is not None:
+        out.print(
+            Text("passage: ", style="bold")
+            + Text(
+                f"A[{p.a_start}:{p.a_end}] is carried as B[{p.b_start}:{p.b_end}], "
+                f"{p.coverage:.1%} of the shorter text matched verbatim"
+            )
+        )
+    inside = [e for e in report.edits if e.inside]
+    if report.sentences is not None:
+        counts: dict[str, int] = {}
+        for c in report.sentences:
+            counts[c.kind] = counts.get(c.kind, 0) + 1
+        summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "no changes"
+        out.print(Text(f"sentences: {summary}", style="bold"))
+        shown = report.sentences if limit <= 0 else report.sentences[:limit]
+        for c in shown:
+            where = f"A#{c.a_index}" if c.a_index is not None else ""
+            where += (" → " if where and c.b_index is not None else "") + (
+                f"B#{c.b_index}" if c.b_index is not None else ""
+            )
+            line = Text(f"{c.kind:>8} ", style="bold") + Text(f"{where}  ", style="dim")
+            if c.kind == "changed" and c.a_start is not None and c.edits:
+                line += _inline(a, c.a_start, c.a_end, c.edits)
+            elif c.kind == "changed":
+                line += (
+                    _marked(_excerpt(c.old, 60), True)
+                    + Text(" ")
+                    + _marked(_excerpt(c.new, 60), False)
+                )
+            elif c.kind == "removed":
+                line += _marked(_excerpt(c.old, 80), True)
+            else:
+                line += Text(_excerpt(c.new or c.old, 80))
+            out.print(line, soft_wrap=True)
+    else:
+        for line in edits_view(inside, a, b, context=context, limit=limit, view=view):
+            out.print(line, soft_wrap=True)
+    outside = [e for e in report.edits if not e.inside]
+    if outside:
+        for side, name in (("a", "A"), ("b", "B")):
+            parts = []
+            for e in outside:
+                start, end = (e.a_start, e.a_end) if side == "a" else (e.b_start, e.b_end)
+                text = e.old if side == "a" else e.new
+                if end > start:
+                    where = (
+                        "before" if start == 0 and end < len(a if side == "a" else b) else "after"
+                    )
+                    shown = _excerpt(text) or _visible(text)
+                    parts.append(f"{end - start} chars {where} the passage ({shown!r})")
+            if parts:
+                out.print(
+                    Text(f"outside in {name}: " + "; ".join(parts), style="dim"), soft_wrap=True
+                )
+    if report.hint:
+        out.print(Text(f"hint: {report.hint}", style="yellow"), soft_wrap=True)
+
+
 def diff(
-    report: DiffReport, texts: dict[int, str], as_json: bool, *, context: int, limit: int
+    report: DiffReport,
+    texts: dict[int, str],
+    as_json: bool,
+    *,
+    context: int,
+    limit: int,
+    view: str = "auto",
 ) -> None:
     if as_json:
         return _json(report)
-    out.print(
-        Text(f"version {report.a} → version {report.b}: ")
-        + stats_line(report.stats, report.complete)
+    comparison(
+        report,
+        texts[report.a],
+        texts[report.b],
+        f"version {report.a} → version {report.b}",
+        context=context,
+        limit=limit,
+        view=view,
     )
-    for line in edits_view(report.edits, texts[report.a], context=context, limit=limit):
-        out.print(line, soft_wrap=True)
 
 
 def trace(
@@ -210,6 +350,7 @@ def trace(
     *,
     context: int,
     limit: int,
+    view: str = "auto",
 ) -> None:
     if as_json:
         return _json(report)
@@ -248,9 +389,15 @@ def trace(
                 f"{s.stats.similarity:.3f}",
             )
         out.print(table)
-    out.print(Text(f"net {a} → {b}: ") + stats_line(report.net.stats, report.net.complete))
-    for line in edits_view(report.net.edits, texts[report.a], context=context, limit=limit):
-        out.print(line, soft_wrap=True)
+    comparison(
+        report.net,
+        texts[report.a],
+        texts[report.b],
+        f"net {a} → {b}",
+        context=context,
+        limit=limit,
+        view=view,
+    )
 
 
 def docs(summaries: list[DocumentSummary], as_json: bool) -> None:
@@ -282,6 +429,7 @@ def demo(
     *,
     context: int,
     limit: int,
+    view: str = "auto",
 ) -> None:
     if as_json:
         return _json(report)
@@ -289,7 +437,7 @@ def demo(
     for r in report.registered:
         registered(r, False)
     out.print()
-    trace(report.trace, names, texts, False, context=context, limit=limit)
+    trace(report.trace, names, texts, False, context=context, limit=limit, view=view)
     db = report.database.removeprefix("sqlite:///")
     out.print()
     out.print(

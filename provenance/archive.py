@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from provenance import audit, contents, diff, lineage, refs
+from provenance import align, audit, contents, diff, lineage, refs
 from provenance.compare import compare
 from provenance.diff import DiffStats, Edit
 from provenance.errors import InputError, LineageError, NotFoundError
@@ -116,6 +116,7 @@ def register(
         ).first()
         if latest is not None:
             parent_versions = [latest]
+    guessed = relation is None
     if parent_versions and relation is None:
         relation = "merge" if len(parent_versions) > 1 else "revision"
     seen: set[int] = set()
@@ -161,6 +162,9 @@ def register(
             actor=actor,
         )
         first_stats = first_stats or stats
+    suggestion = None
+    if guessed and len(parent_versions) == 1:
+        suggestion = _suggest_relation(text_of(session, parent_versions[0]), decoded.text)
     return RegisterReport(
         version=version.id,
         document=document.key,
@@ -171,7 +175,20 @@ def register(
         new_content=new_content,
         new_document=new_document,
         stats=first_stats,
+        suggestion=suggestion,
     )
+
+
+def _suggest_relation(parent_text: str, text: str) -> str | None:
+    """``"excerpt"`` when ``text`` is a passage of its parent (or the parent of it).
+
+    Only texts of clearly different lengths are aligned, so registering an
+    ordinary revision costs nothing more.
+    """
+    shorter, longer = sorted((len(parent_text), len(text)))
+    if not longer or shorter / longer > 1 - align.EXCERPT_REST:
+        return None
+    return "excerpt" if align.suggest_relation(parent_text, text) == "excerpt" else None
 
 
 def _add_link(

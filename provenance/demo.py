@@ -24,8 +24,14 @@ def seeds_dir() -> Path:
     raise FileNotFoundError("the seed documents are not installed")  # pragma: no cover
 
 
-def register_seeds(session: Session) -> tuple[tuple[RegisterReport, ...], TraceReport]:
-    """Register the page and the segmented copy as two versions of one document, and trace them."""
+def register_seeds(
+    session: Session, *, profile: str = "cjk", actor: str = "demo"
+) -> tuple[tuple[RegisterReport, ...], TraceReport]:
+    """Register the page and the segmented copy as two versions of one document, and trace them.
+
+    The trace compares them under ``profile``: by default ``cjk``, which sees
+    past the copy's word segmentation to the handful of real wording edits.
+    """
     folder = seeds_dir()
     page = archive.register(
         session,
@@ -35,6 +41,7 @@ def register_seeds(session: Session) -> tuple[tuple[RegisterReport, ...], TraceR
         source="printed newspaper page, Shanghai (seeds/" + PAGE + ")",
         captured_at="2019-10-26",
         label="printed page",
+        actor=actor,
     )
     copy = archive.register(
         session,
@@ -45,6 +52,7 @@ def register_seeds(session: Session) -> tuple[tuple[RegisterReport, ...], TraceR
         relation="excerpt",
         source="word-segmented republication of the report body (seeds/" + COPY + ")",
         label="segmented copy",
+        actor=actor,
     )
-    trace = archive.trace(session, str(page.version), str(copy.version))
+    trace = archive.trace(session, str(page.version), str(copy.version), profile=profile)
     return (page, copy), trace

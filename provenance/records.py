@@ -13,7 +13,9 @@ from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter
 
+from provenance.compare import Comparison, PassageSpan, ReportedEdit
 from provenance.diff import DiffStats, Edit
+from provenance.granularity import SentenceChange
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,9 @@ class RegisterReport:
     new_content: bool
     new_document: bool
     stats: DiffStats | None  # edits from the first parent, when there is one
+    # A relation the text suggests when none was given: "excerpt" when it is
+    # a passage of its parent (see provenance.align.suggest_relation).
+    suggestion: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +80,28 @@ class LinkReport:
 
 @dataclass(frozen=True, slots=True)
 class DiffReport:
+    """The edits from version A to version B, as `prov diff` reports them.
+
+    Offsets are code points of the original texts whatever the ``profile``;
+    with a ``passage``, the material outside it is at most two edits marked
+    ``inside: false`` and ``stats`` describe the passage only (counted under
+    the profile). ``sentences`` is set with ``by="sentence"``.
+    """
+
     a: int
     b: int
-    edits: tuple[Edit, ...]
+    profile: str
+    by: str
+    edits: tuple[ReportedEdit, ...]
     stats: DiffStats
     complete: bool
+    passage: PassageSpan | None
+    hint: str | None
+    sentences: tuple[SentenceChange, ...] | None
+
+    @classmethod
+    def of(cls, a: int, b: int, c: Comparison) -> DiffReport:
+        return cls(a, b, c.profile, c.by, c.edits, c.stats, c.complete, c.passage, c.hint, c.sentences)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +115,6 @@ class TraceStep:
 
 
 @dataclass(frozen=True, slots=True)
-class NetEdits:
-    edits: tuple[Edit, ...]
-    stats: DiffStats
-    complete: bool
-
-
-@dataclass(frozen=True, slots=True)
 class TraceReport:
     """The lineage path from A to B, each step's edits, and the net edits."""
 
@@ -107,8 +122,8 @@ class TraceReport:
     b: int
     path: tuple[int, ...]  # empty when no lineage connects A and B
     via: int | None  # the common ancestor the path goes through, if any
-    steps: tuple[TraceStep, ...]
-    net: NetEdits
+    steps: tuple[TraceStep, ...]  # stored edits of each link (recomputed under a profile)
+    net: DiffReport  # A to B directly
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +143,7 @@ class LogEntry:
 @dataclass(frozen=True, slots=True)
 class LogReport:
     document: str
+    profile: str  # the lens the link statistics were computed under
     versions: tuple[LogEntry, ...]
 
 

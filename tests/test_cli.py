@@ -33,6 +33,11 @@ def prov_json(db_url: str, *args: str):
     return json.loads(result.stdout)
 
 
+def as_edit(e: dict) -> diff.Edit:
+    """An edit of a JSON document (its ``inside`` flag aside)."""
+    return diff.Edit(**{k: v for k, v in e.items() if k != "inside"})
+
+
 def write(tmp_path: Path, name: str, text: str | bytes) -> str:
     path = tmp_path / name
     path.write_bytes(text.encode() if isinstance(text, str) else text)
@@ -81,7 +86,7 @@ def test_diff_json_edits_replay_between_the_originals(db_url, tmp_path):
     prov_json(db_url, "register", write(tmp_path, "a.txt", a), "--doc", "talks")
     prov_json(db_url, "register", write(tmp_path, "b.txt", b), "--doc", "talks")
     out = prov_json(db_url, "diff", "talks@1", "talks@2")
-    edits = [diff.Edit(**e) for e in out["edits"]]
+    edits = [as_edit(e) for e in out["edits"]]
     assert diff.replay(a, edits) == b
     for e in edits:
         assert a[e.a_start : e.a_end] == e.old and b[e.b_start : e.b_end] == e.new
@@ -96,7 +101,7 @@ def test_trace_json_has_path_steps_and_net_edits(db_url, tmp_path):
     assert out["path"] == [3, 2, 1]
     assert [s["from"] for s in out["steps"]] == [3, 2]
     assert all(s["direction"] == "backward" for s in out["steps"])
-    assert diff.replay(texts[2], [diff.Edit(**e) for e in out["net"]["edits"]]) == texts[0]
+    assert diff.replay(texts[2], [as_edit(e) for e in out["net"]["edits"]]) == texts[0]
 
 
 def test_log_shows_every_version_with_its_link_stats(db_url, tmp_path):
@@ -203,9 +208,100 @@ def test_the_demo_registers_the_seeds_and_traces_them(tmp_path):
     assert copy["hash"] == "blake3:" + blake3(COPY.read_bytes()).hexdigest()
     assert copy["parents"] == [page["version"]] and copy["relation"] == "excerpt"
     assert out["trace"]["path"] == [page["version"], copy["version"]]
-    page_text = PAGE.read_text(encoding="utf-8")
-    edits = [diff.Edit(**e) for e in out["trace"]["net"]["edits"]]
-    assert diff.replay(page_text, edits) == COPY.read_text(encoding="utf-8")
+    net = out["trace"]["net"]
+    assert net["profile"] == "cjk" and net["passage"] is not None
+
+
+def test_the_demo_without_a_lens_replays_the_exact_bytes(tmp_path):
+    result = runner.invoke(
+        app, ["--db", str(tmp_path / "demo.db"), "demo", "--normalize", "exact", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    net = json.loads(result.stdout)["trace"]["net"]
+    edits = [as_edit(e) for e in net["edits"]]
+    page, copy = PAGE.read_text(encoding="utf-8"), COPY.read_text(encoding="utf-8")
+    assert diff.replay(page, edits) == copy
+    # Hundreds of edits, nearly all spaces and line breaks: the hint names the lens.
+    assert net["stats"]["edits"] > 100 and "--normalize cjk" in net["hint"]
+
+
+def test_seed_diff_under_cjk_shows_the_passage_and_only_the_real_wording_edits(db_url):
+    prov_json(db_url, "register", str(PAGE), "--doc", "report")
+    prov_json(db_url, "register", str(COPY), "--doc", "report", "--relation", "excerpt")
+    out = prov_json(db_url, "diff", "report@1", "report@2", "--normalize", "cjk")
+    page, copy = PAGE.read_text(encoding="utf-8"), COPY.read_text(encoding="utf-8")
+    p = out["passage"]
+    # The report's body on the page, from its first sentence to before the credit line.
+    assert page[p["a_start"] :].startswith("中共中央政治局10月24日下午")
+    assert page[p["a_end"] :].lstrip().startswith("据新华社电")
+    assert p["b_start"] == 0 and copy[p["b_end"] :].strip() == ""
+    headline = page.index("加快推动区块链技术和产业创新发展")
+    credit = page.index("据新华社电")
+    assert not p["a_start"] <= headline < p["a_end"] and not p["a_start"] <= credit < p["a_end"]
+    inside = [e for e in out["edits"] if e["inside"]]
+    assert 1 <= len(inside) < 10
+    for e in inside:
+        assert "".join(e["old"].split()) != "".join(e["new"].split()), e  # no whitespace edits
+        assert page[e["a_start"] : e["a_end"]] == e["old"]
+        assert copy[e["b_start"] : e["b_end"]] == e["new"]
+        assert p["a_start"] <= e["a_start"] <= e["a_end"] <= p["a_end"]
+    assert ("靠", "控") in {(e["old"], e["new"]) for e in inside}
+    outside = [e for e in out["edits"] if not e["inside"]]
+    assert {e["a_start"] for e in outside} == {0, p["a_end"]}
+
+
+def test_registering_a_passage_as_a_revision_suggests_excerpt(db_url):
+    prov_json(db_url, "register", str(PAGE), "--doc", "report")
+    out = prov_json(db_url, "register", str(COPY), "--doc", "report")
+    assert out["relation"] == "revision" and out["suggestion"] == "excerpt"
+    human = prov(db_url, "register", str(COPY), "--doc", "other", "--parent", "report@1")
+    assert "--relation excerpt" in human.stdout
+
+
+def test_sentence_granularity_reports_a_moved_sentence_as_a_move(db_url, tmp_path):
+    a = (
+        "The council met on Monday. It approved the budget. "
+        "The mayor was absent. Residents protested outside.\n"
+    )
+    b = (
+        "The council met on Monday. The mayor was absent. "
+        "It approved the budget. Residents protested loudly outside.\n"
+    )
+    prov_json(db_url, "register", write(tmp_path, "a.txt", a), "--doc", "council")
+    prov_json(db_url, "register", write(tmp_path, "b.txt", b), "--doc", "council")
+    out = prov_json(db_url, "diff", "council@1", "council@2", "--by", "sentence")
+    kinds = {c["kind"] for c in out["sentences"]}
+    assert "moved" in kinds and "changed" in kinds
+    changed = next(c for c in out["sentences"] if c["kind"] == "changed")
+    assert any(e["new"].strip() == "loudly" for e in changed["edits"])
+    human = prov(db_url, "diff", "council@1", "council@2", "--by", "sentence")
+    assert "moved" in human.stdout
+
+
+def test_word_granularity_reports_whole_words(db_url, tmp_path):
+    a = "The minister resigned on Tuesday after the vote.\n"
+    b = "The deputy minister resigned on Wednesday after the vote.\n"
+    prov_json(db_url, "register", write(tmp_path, "a.txt", a), "--doc", "w")
+    prov_json(db_url, "register", write(tmp_path, "b.txt", b), "--doc", "w")
+    out = prov_json(db_url, "diff", "w@1", "w@2", "--by", "word")
+    pairs = {(e["old"].strip(), e["new"].strip()) for e in out["edits"]}
+    assert ("Tuesday", "Wednesday") in pairs and ("", "deputy") in pairs
+
+
+def test_an_unknown_profile_or_grain_is_one_line(db_url, tmp_path):
+    prov_json(db_url, "register", write(tmp_path, "a.txt", "x"), "--doc", "u")
+    one_line_error(prov(db_url, "diff", "u@1", "u@1", "--normalize", "fuzzy"), "fuzzy", "cjk")
+    one_line_error(prov(db_url, "diff", "u@1", "u@1", "--by", "paragraph"), "paragraph")
+
+
+def test_log_under_a_lens_counts_a_reflow_as_no_edit(db_url, tmp_path):
+    text = "One sentence here. Another sentence there.\n"
+    reflowed = "One sentence\nhere.   Another sentence\nthere.\n"
+    prov_json(db_url, "register", write(tmp_path, "a.txt", text), "--doc", "r")
+    prov_json(db_url, "register", write(tmp_path, "b.txt", reflowed), "--doc", "r")
+    exact = prov_json(db_url, "log", "r")["versions"][1]["parents"][0]["stats"]
+    lensed = prov_json(db_url, "log", "r", "--normalize", "whitespace")["versions"][1]
+    assert exact["edits"] > 0 and lensed["parents"][0]["stats"]["edits"] == 0
 
 
 # -- the installed command, in a subprocess ------------------------------------

@@ -1,0 +1,153 @@
+"""Comparing two texts the way a reader asks: through a lens, by a grain, passage first.
+
+`compare` is the one entry point behind `prov diff` and the net edits of
+`prov trace`. It puts together the lens (`provenance.lenses`), the passage
+alignment (`provenance.align`) and the granularity (`provenance.granularity`):
+
+1. if one text carries the other as a passage (a report on a newspaper page),
+   the passage is found and the material outside it is kept apart, as at
+   most one edit before and one after the passage, marked ``inside=False``;
+2. the edits inside the passage (or over the whole texts) are computed under
+   the profile and at the grain asked for, always at offsets of the
+   original texts;
+3. when most edits are whitespace the result carries a hint naming the
+   profile that would hide them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from provenance import align as alignment
+from provenance.diff import DiffStats, Edit
+from provenance.errors import InputError
+from provenance.granularity import GRAINS, SentenceChange, diff_by
+from provenance.lensdiff import LensDiff, whitespace_share
+from provenance.lenses import DEFAULT_PROFILE, check_profile
+
+# A passage is reported only when this share of a text (or more) lies outside
+# it: a revision that changed its first line is not "a passage of" its parent.
+OUTSIDE_SHARE = alignment.EXCERPT_REST
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedEdit:
+    """An edit at original offsets; ``inside`` is False for material outside the passage."""
+
+    op: str
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+    old: str
+    new: str
+    inside: bool = True
+
+    def as_edit(self) -> Edit:
+        return Edit(self.op, self.a_start, self.a_end, self.b_start, self.b_end, self.old, self.new)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class PassageSpan:
+    """The shared passage: ``a[a_start:a_end]`` is carried as ``b[b_start:b_end]``.
+
+    ``coverage``: the share of the shorter text (under the profile) matched
+    verbatim inside the passage.
+    """
+
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+    coverage: float
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    profile: str
+    by: str
+    edits: tuple[ReportedEdit, ...]  # in order; outside edits (if any) first and last
+    stats: DiffStats  # of the inside edits, over the passage (or the whole texts)
+    complete: bool
+    passage: PassageSpan | None
+    hint: str | None
+    sentences: tuple[SentenceChange, ...] | None  # with by="sentence"
+
+
+def check_grain(by: str) -> str:
+    if by not in GRAINS:
+        raise InputError(f"unknown granularity {by!r}; choose one of: {', '.join(GRAINS)}")
+    return by
+
+
+def compare(a: str, b: str, *, profile: str = DEFAULT_PROFILE, by: str = "char") -> Comparison:
+    check_profile(profile)
+    check_grain(by)
+    found = alignment.align(a, b, profile)
+    passage = found.passage
+    if passage is not None and not _is_excerpt(found, a, b):
+        passage = None
+
+    if passage is None:
+        a0, a1, b0, b1 = 0, len(a), 0, len(b)
+        outside: tuple[ReportedEdit, ...] = ()
+    else:
+        a0, a1, b0, b1 = passage.a_start, passage.a_end, passage.b_start, passage.b_end
+        outside = tuple(
+            ReportedEdit(e.op, e.a_start, e.a_end, e.b_start, e.b_end, e.old, e.new, False)
+            for e in found.outside_edits
+        )
+
+    result = diff_by(a[a0:a1], b[b0:b1], by, profile)
+    sentences = None
+    if not isinstance(result, LensDiff):  # sentences, and the character edits beside them
+        sentences = tuple(_shift_sentence(c, a0, b0) for c in result.changes)
+        result = diff_by(a[a0:a1], b[b0:b1], "char", profile)
+        assert isinstance(result, LensDiff)
+    inside_edits = tuple(_shift(e, a0, b0) for e in result.edits)
+    edits = tuple(sorted(outside + inside_edits, key=lambda e: (e.a_start, e.b_start, e.inside)))
+    plain = [e.as_edit() for e in inside_edits]
+    # Characters inserted, deleted and kept are counted under the lens (a
+    # dropped segmentation space is no character of the text's wording).
+    lensed = result.stats
+    stats = DiffStats(
+        len(inside_edits), lensed.inserted, lensed.deleted, lensed.unchanged, lensed.similarity
+    )
+    complete = result.complete
+    hint = whitespace_share(a, b, plain, profile=profile).hint
+    span = None if passage is None else PassageSpan(a0, a1, b0, b1, round(passage.coverage, 6))
+    return Comparison(profile, by, edits, stats, complete, span, hint, sentences)
+
+
+def _is_excerpt(found: alignment.Alignment, a: str, b: str) -> bool:
+    """Whether enough of either text lies outside the passage for it to be one."""
+    return (bool(a) and found.a_outside >= OUTSIDE_SHARE * len(a)) or (
+        bool(b) and found.b_outside >= OUTSIDE_SHARE * len(b)
+    )
+
+
+def _shift(e: Edit, da: int, db: int) -> ReportedEdit:
+    return ReportedEdit(
+        e.op, e.a_start + da, e.a_end + da, e.b_start + db, e.b_end + db, e.old, e.new
+    )
+
+
+def _shift_sentence(c: SentenceChange, da: int, db: int) -> SentenceChange:
+    def add(x: int | None, d: int) -> int | None:
+        return None if x is None else x + d
+
+    return SentenceChange(
+        c.kind,
+        c.a_index,
+        c.b_index,
+        add(c.a_start, da),
+        add(c.a_end, da),
+        add(c.b_start, db),
+        add(c.b_end, db),
+        c.old,
+        c.new,
+        tuple(
+            Edit(e.op, e.a_start + da, e.a_end + da, e.b_start + db, e.b_end + db, e.old, e.new)
+            for e in c.edits
+        ),
+    )
