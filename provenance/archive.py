@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from provenance import align, audit, contents, diff, lineage, refs
+from provenance import align, audit, contents, diff, index, lineage, refs
 from provenance.compare import compare
 from provenance.diff import DiffStats, Edit
 from provenance.errors import InputError, LineageError, NotFoundError
@@ -150,6 +150,7 @@ def register(
     session.add(version)
     session.flush()
     audit.version_registered(session, version, document.key, actor)
+    index.add_version(session, version, decoded.text)
 
     first_stats: DiffStats | None = None
     for p in parent_versions:

@@ -152,3 +152,65 @@ class Checkpoint(SQLModel, table=True):
     key_id: str = Field(sa_column=sa.Column(sa.String(8), nullable=False))
     text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     public_key: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+
+
+class ContentIndex(SQLModel, table=True):
+    """What `prov identify` needs of a content, computed once per content hash.
+
+    ``signature`` is the MinHash signature (`provenance.sketch.signature_to_bytes`);
+    ``shingles`` and ``anchors`` count the content's shingle set and anchor keys,
+    so containment can be estimated from the index alone. Rows are written at
+    registration (`provenance.index`) and rebuilt by `prov reindex`.
+    """
+
+    __tablename__ = "content_index"
+
+    content_hash: str = Field(
+        sa_column=sa.Column(sa.String(71), sa.ForeignKey("content.hash"), primary_key=True)
+    )
+    shingles: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    anchors: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    signature: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+
+
+class NormalHash(SQLModel, table=True):
+    """The hash of a content's text seen through a lens (whitespace, cjk, loose)."""
+
+    __tablename__ = "normal_hash"
+    __table_args__ = (sa.Index("ix_normal_hash_lookup", "profile", "hash"),)
+
+    content_hash: str = Field(
+        sa_column=sa.Column(sa.String(71), sa.ForeignKey("content.hash"), primary_key=True)
+    )
+    profile: str = Field(sa_column=sa.Column(sa.String(16), primary_key=True))
+    hash: str = Field(sa_column=sa.Column(sa.String(71), nullable=False))
+
+
+class SketchKey(SQLModel, table=True):
+    """One LSH band key (band 0..31) or anchor (band -1) of a content's sketch.
+
+    The primary key leads with (band, key): a lookup is one covering index scan.
+    """
+
+    __tablename__ = "sketch_key"
+
+    band: int = Field(sa_column=sa.Column(sa.SmallInteger, primary_key=True, autoincrement=False))
+    key: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False))
+    content_hash: str = Field(
+        sa_column=sa.Column(
+            sa.String(71), sa.ForeignKey("content.hash"), primary_key=True, index=True
+        )
+    )
+
+
+class IndexState(SQLModel, table=True):
+    """Which scheme built the identify index (``sketch_version``, ``normal_version``).
+
+    `prov identify` refuses an index built by another scheme and says to run
+    `prov reindex`.
+    """
+
+    __tablename__ = "index_state"
+
+    name: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    value: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
