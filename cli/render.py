@@ -378,10 +378,12 @@ def trace(
         out.print(path)
         table = Table(box=None, pad_edge=False)
         for col in ("step", "relation", "edits", "+chars", "-chars", "similarity"):
-            table.add_column(col, justify="right" if col not in ("step", "relation") else "left")
+            table.add_column(
+                col, justify="left" if col in ("step", "relation") else "right", no_wrap=True
+            )
         for s in report.steps:
             table.add_row(
-                f"{names.get(s.from_, s.from_)} → {names.get(s.to, s.to)}",
+                _step_name(names, s.from_, s.to),
                 s.relation + ("" if s.direction == "forward" else " (reversed)"),
                 str(s.stats.edits),
                 str(s.stats.inserted),
@@ -398,6 +400,14 @@ def trace(
         limit=limit,
         view=view,
     )
+
+
+def _step_name(names: dict[int, str], src: int, dst: int) -> str:
+    """``doc@1 → @2`` within a document, both names in full across documents."""
+    a, b = names.get(src, str(src)), names.get(dst, str(dst))
+    doc_a, _, _ = a.rpartition("@")
+    doc_b, _, number = b.rpartition("@")
+    return f"{a} → @{number}" if doc_a == doc_b else f"{a} → {b}"
 
 
 def docs(summaries: list[DocumentSummary], as_json: bool) -> None:

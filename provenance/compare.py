@@ -23,7 +23,7 @@ from provenance.diff import DiffStats, Edit
 from provenance.errors import InputError
 from provenance.granularity import GRAINS, SentenceChange, diff_by
 from provenance.lensdiff import LensDiff, whitespace_share
-from provenance.lenses import DEFAULT_PROFILE, check_profile
+from provenance.lenses import DEFAULT_PROFILE, check_profile, is_cjk
 
 # A passage is reported only when this share of a text (or more) lies outside
 # it: a revision that changed its first line is not "a passage of" its parent.
@@ -104,7 +104,8 @@ def compare(a: str, b: str, *, profile: str = DEFAULT_PROFILE, by: str = "char")
         sentences = tuple(_shift_sentence(c, a0, b0) for c in result.changes)
         result = diff_by(a[a0:a1], b[b0:b1], "char", profile)
         assert isinstance(result, LensDiff)
-    inside_edits = tuple(_shift(e, a0, b0) for e in result.edits)
+    inside = result.edits if by != "char" else snap_to_words(result.edits, a[a0:a1], b[b0:b1])
+    inside_edits = tuple(_shift(e, a0, b0) for e in inside)
     edits = tuple(sorted(outside + inside_edits, key=lambda e: (e.a_start, e.b_start, e.inside)))
     plain = [e.as_edit() for e in inside_edits]
     # Characters inserted, deleted and kept are counted under the lens (a
@@ -117,6 +118,51 @@ def compare(a: str, b: str, *, profile: str = DEFAULT_PROFILE, by: str = "char")
     hint = whitespace_share(a, b, plain, profile=profile).hint
     span = None if passage is None else PassageSpan(a0, a1, b0, b1, round(passage.coverage, 6))
     return Comparison(profile, by, edits, stats, complete, span, hint, sentences)
+
+
+def _wordish(ch: str) -> bool:
+    return ch.isalnum() and not is_cjk(ch)
+
+
+def snap_to_words(edits: tuple[Edit, ...], a: str, b: str) -> tuple[Edit, ...]:
+    """Widen edits that cut a word of a space-delimited script to the whole word.
+
+    ``resum|e`` → ``collaps|e`` reads as ``resume`` → ``collapse``. Only
+    characters equal in both texts are taken in, so the edits still map A to
+    B; edits that come to touch are merged. CJK text, where every character
+    is a word, is left as it is.
+    """
+    out: list[list[int]] = []
+    for e in edits:
+        a0, a1, b0, b1 = e.a_start, e.a_end, e.b_start, e.b_end
+        touches_word = (
+            a0 > 0
+            and _wordish(a[a0 - 1])
+            and ((a1 > a0 and _wordish(a[a0])) or (b1 > b0 and _wordish(b[b0])))
+        )
+        while touches_word and a0 > 0 and b0 > 0 and a[a0 - 1] == b[b0 - 1] and _wordish(a[a0 - 1]):
+            if out and a0 <= out[-1][1]:
+                break
+            a0 -= 1
+            b0 -= 1
+        ends_word = (
+            a1 < len(a)
+            and _wordish(a[a1])
+            and ((a1 > a0 and _wordish(a[a1 - 1])) or (b1 > b0 and _wordish(b[b1 - 1])))
+        )
+        while ends_word and a1 < len(a) and b1 < len(b) and a[a1] == b[b1] and _wordish(a[a1]):
+            a1 += 1
+            b1 += 1
+        if out and a0 <= out[-1][1] and b0 <= out[-1][3]:
+            out[-1][1], out[-1][3] = max(out[-1][1], a1), max(out[-1][3], b1)
+        else:
+            out.append([a0, a1, b0, b1])
+    snapped = []
+    for a0, a1, b0, b1 in out:
+        old, new = a[a0:a1], b[b0:b1]
+        op = "replace" if old and new else ("delete" if old else "insert")
+        snapped.append(Edit(op, a0, a1, b0, b1, old, new))  # type: ignore[arg-type]
+    return tuple(snapped)
 
 
 def _is_excerpt(found: alignment.Alignment, a: str, b: str) -> bool:

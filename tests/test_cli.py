@@ -351,3 +351,18 @@ def test_installed_prov_show_raw_is_byte_exact(tmp_path):
     data = "\ufeffBOM kept\r\n中文\n".encode()
     assert run_prov("register", "-", "--doc", "bom", input=data, env_db=db).returncode == 0
     assert run_prov("show", "bom@1", "--raw", env_db=db).stdout == data
+
+
+def test_side_by_side_view_shows_both_texts_in_columns(db_url, tmp_path):
+    a = "The minister said that the talks would resume soon.\n"
+    b = "The minister said that the talks would collapse soon.\n"
+    prov_json(db_url, "register", write(tmp_path, "a.txt", a), "--doc", "s")
+    prov_json(db_url, "register", write(tmp_path, "b.txt", b), "--doc", "s")
+    side = prov(db_url, "diff", "s@1", "s@2", "--view", "side")
+    assert side.exit_code == 0
+    row = next(line for line in side.stdout.splitlines() if "resume" in line)
+    # A's context and B's context side by side: the shared words appear twice.
+    assert "collapse" in row and row.count("talks would") == 2
+    inline = prov(db_url, "diff", "s@1", "s@2", "--view", "inline")
+    row = next(line for line in inline.stdout.splitlines() if "resume" in line)
+    assert "collapse" in row and row.count("talks would") == 1
