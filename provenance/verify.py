@@ -36,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -191,6 +192,13 @@ def _is_time(value: Any) -> bool:
     return True
 
 
+_HASH_RE = re.compile(r"blake3:[0-9a-f]{64}")
+
+
+def _is_hash(value: Any) -> bool:
+    return isinstance(value, str) and _HASH_RE.fullmatch(value) is not None
+
+
 def _well_formed(kind: str, obj: dict) -> str | None:
     """None if the payload of an event of ``kind`` has the right shape, else what is wrong."""
     expected = {"seq", "kind", "time", "actor", *_PAYLOAD_KEYS[kind]}
@@ -214,10 +222,10 @@ def _well_formed(kind: str, obj: dict) -> str | None:
             value = obj[side]
             if not isinstance(value, dict) or set(value) != {"label", "meta"}:
                 return f"{side!r} does not have exactly the fields label and meta"
-    if kind == "link.added":
-        edit = obj["edit_record"]
-        if not isinstance(edit, str) or not edit.startswith(PREFIX):
-            return "edit_record is not a blake3: hash"
+    if kind == "link.added" and not _is_hash(obj["edit_record"]):
+        return "edit_record is not a blake3: hash"
+    if kind == "version.registered" and not _is_hash(obj["version"]["content_hash"]):
+        return "content_hash is not a blake3: hash"
     return None
 
 

@@ -1,0 +1,498 @@
+"""Tampering behind the tool's back: every single change made directly in the database shows.
+
+On a populated archive (revisions, copies, an excerpt, a merge, annotations,
+two checkpoints), hundreds of random single changes are made with plain SQL
+— a byte of a stored blob, altered text recompressed so that only its hash
+can tell, a field of any row, an event's JSON, a deleted row or event,
+reordered events, swapped contents, a changed checkpoint — each inside a
+transaction that is rolled back afterwards, and `verify` must report each
+one, naming the table and row. A sample also goes through `prov verify` on a
+committed copy, which must exit 1.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from provenance import audit, contents, store
+from provenance import verify as verifying
+from provenance.models import (
+    RELATIONS,
+    Checkpoint,
+    Content,
+    Document,
+    EditRecord,
+    Event,
+    Link,
+    Version,
+)
+from provenance_cli.app import app
+
+from .audit_archive import populate
+
+runner = CliRunner()
+BENIGN_FLIPS: list[str] = []  # bit flips zstd ignores (e.g. in spare header bits): no damage
+COUNTS = {"sqlite": 1000, "postgresql": 1000}
+
+C, V, L, E, D, EV, CP = (
+    Content.__table__,
+    Version.__table__,
+    Link.__table__,
+    EditRecord.__table__,
+    Document.__table__,
+    Event.__table__,
+    Checkpoint.__table__,
+)
+
+
+@dataclass
+class Damage:
+    what: str
+    table: str
+    row: str | None = None  # None: any row of the table
+    event: int | None = None  # damage to this event: a problem naming it, or a checkpoint's
+
+
+Tamper = Callable[[sa.Connection, random.Random], Damage]
+
+
+def _rows(conn: sa.Connection, table: sa.Table) -> list:
+    key = table.primary_key.columns.values()[0]
+    return list(conn.execute(sa.select(table).order_by(key)))
+
+
+def _flip(data: bytes, rng: random.Random, lo: int = 0, hi: int | None = None) -> bytes:
+    hi = len(data) if hi is None else hi
+    i = rng.randrange(lo, hi)
+    out = bytearray(data)
+    out[i] ^= rng.choice([1, 2, 4, 8, 16, 32, 64, 128])
+    return bytes(out)
+
+
+def _other(rng: random.Random, value, choices):
+    options = [c for c in choices if c != value]
+    return rng.choice(options)
+
+
+def _decodes_to(rows: dict, digest: str, data: bytes) -> bytes | None:
+    changed = dict(rows)
+    changed[digest] = SimpleNamespace(**{**changed[digest]._mapping, "data": data})
+    try:
+        return contents.reconstruct(digest, changed.get)
+    except Exception:
+        return None
+
+
+def blob_byte(conn, rng):
+    """Flip one bit of a stored frame; a flip zstd ignores (the bytes read back unchanged) is
+    no damage to the record, so another bit is drawn (see BENIGN_FLIPS)."""
+    rows = {r.hash: r for r in _rows(conn, C)}
+    row = rng.choice(sorted(rows.values(), key=lambda r: r.hash))
+    original = contents.reconstruct(row.hash, rows.get)
+    while True:
+        data = _flip(row.data, rng)
+        if _decodes_to(rows, row.hash, data) != original:
+            break
+        BENIGN_FLIPS.append(row.hash)
+    conn.execute(C.update().where(C.c.hash == row.hash).values(data=data))
+    return Damage("flipped a bit of a stored blob", "content", row.hash)
+
+
+def _bytes_of(conn, digest):
+    rows = {r.hash: r for r in _rows(conn, C)}
+    return contents.reconstruct(digest, rows.get)
+
+
+def blob_recompressed(conn, rng):
+    row = rng.choice(_rows(conn, C))
+    data = _bytes_of(conn, row.hash)
+    altered = _flip(data, rng)
+    base = _bytes_of(conn, row.base_hash) if row.compression == contents.DELTA else None
+    conn.execute(
+        C.update().where(C.c.hash == row.hash).values(data=contents.compress(altered, base))
+    )
+    return Damage("altered the text and recompressed it, valid zstd", "content", row.hash)
+
+
+def content_field(conn, rng):
+    row = rng.choice(_rows(conn, C))
+    name = rng.choice(["size", "chars", "compression", "depth", "base_hash"])
+    if name == "compression":
+        value = _other(rng, row.compression, [contents.FULL, contents.DELTA, "none"])
+    elif name == "base_hash":
+        value = _other(rng, row.base_hash, [r.hash for r in _rows(conn, C)] + [None])
+        if value == row.hash:
+            value = (
+                None
+                if row.base_hash is not None
+                else _other(rng, row.hash, [r.hash for r in _rows(conn, C)])
+            )
+    else:
+        value = getattr(row, name) + rng.choice([1, -1, 7])
+    conn.execute(C.update().where(C.c.hash == row.hash).values({name: value}))
+    return Damage(f"changed content.{name}", "content", row.hash)
+
+
+def swap_contents(conn, rng):
+    a, b = rng.sample(_rows(conn, C), 2)
+    conn.execute(
+        C.update()
+        .where(C.c.hash == a.hash)
+        .values(data=b.data, compression=b.compression, base_hash=b.base_hash, depth=b.depth)
+    )
+    conn.execute(
+        C.update()
+        .where(C.c.hash == b.hash)
+        .values(data=a.data, compression=a.compression, base_hash=a.base_hash, depth=a.depth)
+    )
+    return Damage("swapped two contents' stored bytes", "content", a.hash)
+
+
+def version_field(conn, rng):
+    rows = _rows(conn, V)
+    row = rng.choice(rows)
+    name = rng.choice(
+        [
+            "document_id",
+            "number",
+            "content_hash",
+            "label",
+            "source",
+            "captured_at",
+            "registered_at",
+            "meta",
+        ]
+    )
+    values = {}
+    if name == "document_id":
+        values = {
+            "document_id": _other(rng, row.document_id, [r.id for r in _rows(conn, D)]),
+            "number": 900 + row.id,
+        }
+    elif name == "number":
+        values = {"number": row.number + 100}
+    elif name == "content_hash":
+        values = {"content_hash": _other(rng, row.content_hash, [r.hash for r in _rows(conn, C)])}
+    elif name == "meta":
+        meta = dict(row.meta)
+        if meta and rng.random() < 0.5:
+            meta[rng.choice(list(meta))] = "forged"
+        else:
+            meta["added"] = "x"
+        values = {"meta": meta}
+    elif name == "label":
+        values = {"label": _other(rng, row.label, [None, "retracted", "first take!"])}
+    elif name == "captured_at":
+        values = {"captured_at": _other(rng, row.captured_at, [None, "1999-01-01", "2024-03-02"])}
+    else:
+        old = getattr(row, name) or "x"
+        values = {name: old[:-1] + ("0" if old[-1] != "0" else "1")}
+    conn.execute(V.update().where(V.c.id == row.id).values(values))
+    return Damage(f"changed version.{name}", "version", str(row.id))
+
+
+def link_field(conn, rng):
+    rows = _rows(conn, L)
+    row = rng.choice(rows)
+    name = rng.choice(["relation", "child_id", "parent_id"])
+    if name == "relation":
+        value = _other(rng, row.relation, RELATIONS)
+    else:
+        pairs = {(r.child_id, r.parent_id) for r in rows}
+        ids = [v.id for v in _rows(conn, V)]
+        options = []
+        for vid in ids:
+            child, parent = (vid, row.parent_id) if name == "child_id" else (row.child_id, vid)
+            if child != parent and (child, parent) not in pairs:
+                options.append(vid)
+        value = rng.choice(options)
+    conn.execute(L.update().where(L.c.id == row.id).values({name: value}))
+    return Damage(f"changed link.{name}", "link", str(row.id))
+
+
+def edit_field(conn, rng):
+    row = rng.choice(_rows(conn, E))
+    name = rng.choice(
+        ["edits", "edit_count", "inserted", "deleted", "similarity", "complete", "engine"]
+    )
+    if name == "edits":
+        edits = [list(e) for e in row.edits]
+        if edits:
+            e = rng.choice(edits)
+            k = rng.randrange(5)
+            e[k] = (e[k] + "!") if k == 4 else e[k] + 1
+        else:
+            edits = [[0, 0, 0, 1, "x"]]
+        value = edits
+    elif name == "similarity":
+        value = row.similarity / 2 + 0.01
+    elif name == "complete":
+        value = not row.complete
+    elif name == "engine":
+        value = row.engine + "-forged"
+    else:
+        value = getattr(row, name) + 1
+    conn.execute(E.update().where(E.c.link_id == row.link_id).values({name: value}))
+    return Damage(f"changed edit_record.{name}", "edit_record", str(row.link_id))
+
+
+def document_field(conn, rng):
+    row = rng.choice(_rows(conn, D))
+    if rng.random() < 0.5:
+        conn.execute(D.update().where(D.c.id == row.id).values(key=row.key + "-x"))
+        return Damage("changed document.key", "document", str(row.id))
+    conn.execute(D.update().where(D.c.id == row.id).values(created_at="2000-01-01T00:00:00Z"))
+    return Damage("changed document.created_at", "document", str(row.id))
+
+
+def delete_row(conn, rng):
+    table = rng.choice([V, L, E, D, C])
+    row = rng.choice(_rows(conn, table))
+    key = table.primary_key.columns.values()[0]
+    conn.execute(table.delete().where(key == getattr(row, key.name)))
+    return Damage(f"deleted a {table.name} row", table.name, str(getattr(row, key.name)))
+
+
+def event_char(conn, rng):
+    row = rng.choice(_rows(conn, EV))
+    i = rng.randrange(len(row.body))
+    ch = _other(rng, row.body[i], list('abc019"{}:,x '))
+    body = row.body[:i] + ch + row.body[i + 1 :]
+    conn.execute(EV.update().where(EV.c.seq == row.seq).values(body=body))
+    return Damage(f"changed one character of event {row.seq}", "event", event=row.seq)
+
+
+def event_field(conn, rng):
+    """Rewrite an event canonically, changing a field no row repeats (actor or time)."""
+    row = rng.choice(_rows(conn, EV))
+    obj = json.loads(row.body)
+    name = rng.choice(["actor", "time"])
+    obj[name] = "mallory" if name == "actor" else "2001-01-01T00:00:00Z"
+    if obj[name] == json.loads(row.body)[name]:
+        obj[name] = "eve"
+    conn.execute(EV.update().where(EV.c.seq == row.seq).values(body=audit.canonical(obj)))
+    return Damage(f"rewrote event {row.seq}'s {name} canonically", "checkpoint")
+
+
+def event_column(conn, rng):
+    row = rng.choice(_rows(conn, EV))
+    if rng.random() < 0.5:
+        value = _other(rng, row.kind, audit.KINDS)
+        conn.execute(EV.update().where(EV.c.seq == row.seq).values(kind=value))
+        return Damage(f"changed event {row.seq}'s kind column", "event", str(row.seq))
+    conn.execute(EV.update().where(EV.c.seq == row.seq).values(subject=row.subject + "0"))
+    return Damage(f"changed event {row.seq}'s subject column", "event", str(row.seq))
+
+
+def delete_event(conn, rng):
+    rows = _rows(conn, EV)
+    row = rows[-1] if rng.random() < 0.3 else rng.choice(rows)
+    conn.execute(EV.delete().where(EV.c.seq == row.seq))
+    return Damage(f"deleted event {row.seq}", "*")
+
+
+def reorder_events(conn, rng):
+    a, b = rng.sample(_rows(conn, EV), 2)
+    conn.execute(
+        EV.update().where(EV.c.seq == a.seq).values(kind=b.kind, subject=b.subject, body=b.body)
+    )
+    conn.execute(
+        EV.update().where(EV.c.seq == b.seq).values(kind=a.kind, subject=a.subject, body=a.body)
+    )
+    return Damage(f"swapped events {a.seq} and {b.seq}", "event", event=a.seq)
+
+
+def append_event(conn, rng):
+    rows = _rows(conn, EV)
+    source = rng.choice(rows)
+    obj = json.loads(source.body)
+    obj["seq"] = len(rows)
+    conn.execute(
+        EV.insert().values(
+            seq=len(rows), kind=source.kind, subject=source.subject, body=audit.canonical(obj)
+        )
+    )
+    return Damage(f"appended a copy of event {source.seq}", "*")
+
+
+def extra_version(conn, rng):
+    row = rng.choice(_rows(conn, V))
+    values = dict(row._mapping)
+    values.pop("id")
+    values["number"] = 500
+    conn.execute(V.insert().values(values))
+    return Damage("inserted a version row no event registered", "version")
+
+
+def checkpoint_change(conn, rng):
+    row = rng.choice(_rows(conn, CP))
+    name = rng.choice(["text", "root", "size", "timestamp", "public_key", "key_id", "origin"])
+    if name == "text":
+        i = rng.randrange(len(row.text) - 1)
+        ch = _other(rng, row.text[i], list("AZaz09+/"))
+        value = row.text[:i] + ch + row.text[i + 1 :]
+    elif name == "root":
+        value = _other(rng, row.root[0], list("0123456789abcdef")) + row.root[1:]
+    elif name == "size":
+        value = row.size - 1
+    elif name == "public_key":
+        from provenance import checkpoint as signing
+
+        value = signing.generate_keypair()[1].decode()
+    elif name == "key_id":
+        value = "00000000"
+    elif name == "origin":
+        value = row.origin + ".x"
+    else:
+        value = "2030-01-01T00:00:00Z"
+    conn.execute(CP.update().where(CP.c.id == row.id).values({name: value}))
+    return Damage(f"changed checkpoint.{name}", "checkpoint", str(row.id))
+
+
+TAMPERS: list[Tamper] = [
+    blob_byte,
+    blob_recompressed,
+    content_field,
+    swap_contents,
+    version_field,
+    link_field,
+    edit_field,
+    document_field,
+    delete_row,
+    event_char,
+    event_field,
+    event_column,
+    delete_event,
+    reorder_events,
+    append_event,
+    extra_version,
+    checkpoint_change,
+]
+
+
+def _loosen(conn: sa.Connection) -> None:
+    """Let one transaction break foreign keys, as someone editing the database could."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+    else:
+        conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+
+
+def _caught(report: verifying.VerifyReport, damage: Damage) -> bool:
+    if report.ok:
+        return False
+    if damage.table == "*":
+        return True
+    if damage.event is not None:
+        return any(
+            p.event == damage.event or p.row == str(damage.event) or p.table == "checkpoint"
+            for p in report.problems
+        )
+    return any(
+        p.table == damage.table and (damage.row is None or p.row == damage.row)
+        for p in report.problems
+    )
+
+
+@pytest.fixture
+def populated(engine, tmp_path):
+    return populate(engine, tmp_path)
+
+
+def test_an_untouched_archive_verifies_clean_on_every_check(engine, populated):
+    from provenance import checkpoint as signing
+
+    with store.reader(engine) as s:
+        report = verifying.verify(s, public_key=signing.load_public_key(populated.public_key))
+    assert report.ok, report.problems
+    assert report.checkpoints == 2 and report.signatures == "given key"
+    assert report.contents_checked == report.contents > 5
+    with store.reader(engine) as s:
+        assert verifying.verify(s, quick=True).ok
+
+
+def test_every_random_single_change_behind_the_tools_back_is_caught(engine, populated):
+    rng = random.Random(20241123)
+    n = COUNTS[engine.dialect.name]
+    missed = []
+    kinds: dict[str, int] = {}
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        for i in range(n):
+            tamper = TAMPERS[i % len(TAMPERS)]
+            trans = conn.begin()
+            try:
+                _loosen(conn)
+                damage = tamper(conn, rng)
+                with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
+                    report = verifying.verify(session)
+            finally:
+                trans.rollback()
+            kinds[tamper.__name__] = kinds.get(tamper.__name__, 0) + 1
+            if not _caught(report, damage):
+                missed.append((damage, report.problems[:3]))
+    elapsed = time.perf_counter() - started
+    assert not missed, f"{len(missed)} of {n} changes not caught, e.g. {missed[:3]}"
+    assert len(kinds) == len(TAMPERS)
+    print(
+        f"\n{engine.dialect.name}: {n} tampers caught in {elapsed:.1f}s; {len(BENIGN_FLIPS)} benign bit flips redrawn"
+    )
+    # The rollbacks left the archive untouched.
+    with store.reader(engine) as s:
+        assert verifying.verify(s).ok
+
+
+def _clone(db_url: str, request, tmp_path: Path, n: int) -> str:
+    if db_url.startswith("sqlite"):
+        source = Path(db_url.removeprefix("sqlite:///"))
+        target = tmp_path / f"copy{n}.db"
+        shutil.copyfile(source, target)
+        return store.to_url(str(target))
+    server = request.getfixturevalue("pg_server")
+    name = sa.engine.make_url(db_url).database
+    copy = f"{name}_c{n}"
+    admin = server.admin()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
+    admin.dispose()
+    request.addfinalizer(lambda: server.drop_database(copy))
+    return server.url(copy)
+
+
+def test_prov_verify_exits_1_and_names_the_damage_on_a_tampered_copy(
+    db_url, engine, populated, request, tmp_path
+):
+    clean = runner.invoke(app, ["--db", db_url, "verify", "--key", str(populated.public_key)])
+    assert clean.exit_code == 0, clean.output
+    assert clean.stdout.startswith("OK")
+    engine.dispose()
+    rng = random.Random(5)
+    for n, tamper in enumerate(TAMPERS):
+        url = _clone(db_url, request, tmp_path, n)
+        # A plain engine: SQLite's foreign keys stay off, as in any sqlite3 shell.
+        eng = sa.create_engine(url)
+        with eng.begin() as conn:
+            if conn.dialect.name != "sqlite":
+                _loosen(conn)
+            damage = tamper(conn, rng)
+        eng.dispose()
+        result = runner.invoke(app, ["--db", url, "verify", "--json"])
+        assert result.exit_code == 1, (damage, result.output)
+        report = json.loads(result.stdout)
+        assert not report["ok"] and report["problems"]
+        if damage.table not in ("*",):
+            assert any(p["table"] == damage.table for p in report["problems"]), (damage, report)
+        human = runner.invoke(app, ["--db", url, "verify"])
+        assert human.exit_code == 1 and "problem" in human.stdout
