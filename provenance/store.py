@@ -114,11 +114,26 @@ def _sqlite_engine(url: sa.engine.URL, *, create_dir: bool) -> Engine:
     return engine
 
 
+# The key of the PostgreSQL advisory lock that writers hold for their whole
+# transaction (the same key the audit log's head lock uses, so taking both is
+# one lock).
+WRITE_LOCK_KEY = 0x70726F76_61756474
+
+
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
-    """One write transaction: committed if the block succeeds, rolled back otherwise."""
+    """One write transaction: committed if the block succeeds, rolled back otherwise.
+
+    Writers take turns, on both backends: SQLite's ``BEGIN IMMEDIATE`` and a
+    transaction-level advisory lock on PostgreSQL. A registration reads
+    before it writes (does this document exist? what is its next number?),
+    and two of them interleaving would otherwise collide on a unique key.
+    Readers are never blocked.
+    """
     bind = engine.execution_options(sqlite_begin="IMMEDIATE")
     with Session(bind, expire_on_commit=False) as session, session.begin():
+        if engine.dialect.name == "postgresql":
+            session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
         yield session
 
 
