@@ -32,3 +32,12 @@ def test_every_command_with_json_output_has_a_documented_contract():
         if any(param.name == "json" for param in command.params)
     }
     assert with_json == set(CONTRACTS)
+
+
+def test_checked_in_cli_reference_matches_the_commands_help():
+    from provenance_cli.reference import reference
+
+    path = DOCS.parent / "cli.md"
+    assert path.is_file() and path.read_text(encoding="utf-8") == reference(), (
+        "regenerate with: python -m provenance_cli.reference docs/cli.md"
+    )
