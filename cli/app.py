@@ -362,6 +362,7 @@ def demo_cmd(
 
 
 from provenance_cli import audit as _audit  # noqa: E402,F401  (registers commands)
+from provenance_cli import identify as _identify  # noqa: E402,F401  (registers commands)
 
 
 def main() -> None:

@@ -12,6 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from provenance.blame import BlameReport
+from provenance.identify import IdentifyReport
+from provenance.index import ReindexReport
 from provenance.records import (
     DemoReport,
     DiffReport,
@@ -35,6 +38,9 @@ CONTRACTS: dict[str, Any] = {
     "trace": TraceReport,
     "docs": list[DocumentSummary],
     "demo": DemoReport,
+    "identify": IdentifyReport,
+    "blame": BlameReport,
+    "reindex": ReindexReport,
 }
 
 

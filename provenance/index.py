@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
 from sqlalchemy import delete, insert
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from provenance import contents, lenses, sketch
 from provenance.errors import SchemaError
@@ -181,9 +181,7 @@ def check_current(session: Session) -> None:
     """Refuse an index that is missing or was built by another scheme."""
     stored = {row.name: row.value for row in session.exec(select(IndexState)).all()}
     if not stored:
-        raise SchemaError(
-            "this archive's identify index has not been built yet; run: prov reindex"
-        )
+        raise SchemaError("this archive's identify index has not been built yet; run: prov reindex")
     if stored != current_state():
         raise SchemaError(
             f"this archive's identify index was built by another scheme ({stored}, "
@@ -223,7 +221,6 @@ def rebuild(
     session.execute(
         insert(IndexState.__table__), [{"name": k, "value": v} for k, v in current_state().items()]
     )
-    from sqlmodel import func
 
     keys = session.exec(select(func.count()).select_from(SketchKey)).one()
     versions = session.exec(select(func.count()).select_from(Version)).one()

@@ -1,0 +1,116 @@
+"""`prov` commands that find texts and attribute them: identify, blame, reindex.
+
+Loaded by `provenance_cli.app`, whose `app`, `_session` and conventions these
+commands share. `identify` exits 1 when nothing matched (2 stays for errors).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Annotated
+
+import typer
+
+from provenance import archive, index
+from provenance import blame as blaming
+from provenance import identify as identifying
+from provenance.text import read_file
+from provenance_cli import render_identify
+from provenance_cli.app import JsonOpt, _session, app, handles_errors
+
+NormalizeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--normalize",
+        metavar="PROFILE",
+        help="A lens: exact, whitespace, cjk or loose.",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+@handles_errors
+def identify(
+    path: Annotated[str, typer.Argument(help="The text to identify: a file, or - for stdin.")],
+    normalize: NormalizeOpt = None,
+    top: Annotated[
+        int, typer.Option("--top", help="How many similar versions to report (0: none).")
+    ] = identifying.DEFAULT_TOP,
+    doc: Annotated[
+        str | None, typer.Option("--doc", help="Look only among this document's versions.")
+    ] = None,
+    all_tiers: Annotated[
+        bool,
+        typer.Option(
+            "--all-tiers",
+            help="Also list similar versions when an exact or normalized one matched.",
+        ),
+    ] = False,
+    encoding: Annotated[
+        str | None, typer.Option(help="The text's encoding when it is not UTF-8.")
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Which registered version is this text: exact, equal under a lens, or the nearest ones.
+
+    Without --normalize the lenses whitespace, cjk and loose are tried in that
+    order. Exit code 0 when something matched, 1 when nothing did.
+    """
+    if path == "-":
+        data, name = sys.stdin.buffer.read(), "<stdin>"
+    else:
+        data, name = read_file(path), path
+    with _session(write=False) as session:
+        report = identifying.identify(
+            session,
+            data,
+            name=name,
+            profile=normalize,
+            top=top,
+            doc=doc,
+            encoding=encoding,
+            all_tiers=all_tiers,
+        )
+    render_identify.identify(report, json)
+    if not report.matches:
+        raise typer.Exit(1)
+
+
+@app.command()
+@handles_errors
+def blame(
+    ref: Annotated[str, typer.Argument(help="The version: id, hash prefix, DOC@N or a file.")],
+    normalize: NormalizeOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Which earlier version introduced each span of a version's text.
+
+    Attributions follow the stored edits of every link in the lineage (copies,
+    excerpts and merges included; for a character present in several parents,
+    the version registered first wins). With --normalize PROFILE each link is
+    re-diffed through that lens, so layout-only changes introduce nothing.
+    """
+    with _session(write=False) as session:
+        report = blaming.blame(session, ref, normalize)
+        text = archive.texts(session, (report.version,))[report.version]
+    render_identify.blame(report, text, json)
+
+
+@app.command()
+@handles_errors
+def reindex(json: JsonOpt = False) -> None:
+    """Rebuild the identify index (normalized hashes, sketches) in one transaction."""
+    started = time.perf_counter()
+    with _session(write=True) as session, render_identify.progress("indexing") as tick:
+        contents, versions, keys = index.rebuild(session, progress=tick)
+    report = index.ReindexReport(
+        contents=contents,
+        versions=versions,
+        keys=keys,
+        sketch_version=int(index.current_state()["sketch_version"]),
+        normal_version=index.NORMAL_VERSION,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    render_identify.reindexed(report, json)

@@ -1,0 +1,151 @@
+"""How identify, blame and reindex results look: tables and a coloured margin for people."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from provenance.blame import BlameReport
+from provenance.identify import IdentifyReport, Match
+from provenance.index import ReindexReport
+from provenance_cli.render import _json, err, out, short
+
+_PALETTE = ("cyan", "green", "magenta", "yellow", "blue", "red", "bright_cyan", "bright_green")
+
+
+def _passage(m: Match) -> str:
+    p = m.passage
+    if p is None:
+        return "-"
+    return f"query {p.a_start}-{p.a_end} = version {p.b_start}-{p.b_end} ({p.coverage:.0%})"
+
+
+def identify(report: IdentifyReport, as_json: bool) -> None:
+    if as_json:
+        return _json(report)
+    q = report.query
+    out.print(Text(f"query {short(q.hash)}…  {q.chars} characters", style="dim"))
+    if not report.matches:
+        out.print(Text("No registered version matches, exactly, under a lens or by similarity."))
+        return
+    table = Table(box=None, pad_edge=False)
+    for name in ("tier", "version", "score", "profile", "passage", "captured", "registered"):
+        table.add_column(name, justify="right" if name == "score" else "left")
+    for m in report.matches:
+        table.add_row(
+            Text(m.tier, style="bold green" if m.tier != "similar" else "yellow"),
+            Text(m.name, style="bold cyan"),
+            f"{m.score:.3f}",
+            m.profile,
+            _passage(m),
+            m.captured_at or "-",
+            m.registered_at[:19],
+        )
+    out.print(table)
+    similar = next((m for m in report.matches if m.tier == "similar"), None)
+    if similar is not None and similar.diff is not None:
+        d = similar.diff
+        where = "inside the passage" if similar.passage else "whole text"
+        line = Text(f"{similar.name} → query ({where}): ")
+        line.append(f"{d.edits} edit{'s' if d.edits != 1 else ''}", style="bold")
+        line.append(", ")
+        line.append(f"+{d.inserted}", style="green")
+        line.append(" / ")
+        line.append(f"-{d.deleted}", style="red")
+        line.append(f" chars, similarity {d.similarity:.3f}")
+        if not d.complete:
+            line.append("  (diff cut short)", style="yellow")
+        line.append(f"   see: prov diff {similar.name} <file>", style="dim")
+        out.print(line)
+
+
+def blame(report: BlameReport, text: str, as_json: bool) -> None:
+    if as_json:
+        return _json(report)
+    colour = {vid: _PALETTE[i % len(_PALETTE)] for i, vid in enumerate(sorted(report.versions))}
+    width = max((len(f"@{v.name.rsplit('@', 1)[1]}") for v in report.versions.values()), default=2)
+    spans = list(report.spans)
+    k = 0
+    pos = 0
+    for line in text.splitlines(keepends=True) or [""]:
+        end = pos + len(line)
+        body = Text()
+        owners: Counter[int] = Counter()
+        while k < len(spans) and spans[k].start < end:
+            s = spans[k]
+            a, b = max(s.start, pos), min(s.end, end)
+            piece = text[a:b].rstrip("\r\n")
+            body.append(piece, style=colour[s.introduced_by])
+            owners[s.introduced_by] += len(piece.strip()) or 0
+            if s.end <= end:
+                k += 1
+            else:
+                break
+        owner = owners.most_common(1)[0][0] if owners and owners.most_common(1)[0][1] else None
+        if owner is None and k < len(spans):
+            owner = spans[min(k, len(spans) - 1)].introduced_by
+        tag = "@" + report.versions[owner].name.rsplit("@", 1)[1] if owner is not None else ""
+        margin = Text(f"{tag:>{width}}{'*' if len(owners) > 1 else ' '}│ ", style="dim")
+        out.print(margin + body, soft_wrap=True)
+        pos = end
+    legend = Table(box=None, pad_edge=False, title="introduced by", title_justify="left")
+    for name in ("version", "label", "source", "captured", "registered"):
+        legend.add_column(name)
+    for vid, v in sorted(report.versions.items()):
+        legend.add_row(
+            Text(v.name, style=colour[vid]),
+            v.label or "-",
+            v.source or "-",
+            v.captured_at or "-",
+            v.registered_at[:19],
+        )
+    out.print()
+    out.print(legend)
+    if report.profile != "exact":
+        out.print(Text(f"(links re-diffed through the {report.profile} lens)", style="dim"))
+
+
+@contextmanager
+def progress(what: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr (shown only for long work), as a ``tick(done, total)`` callback."""
+    bar = Progress(
+        TextColumn(what),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+    task = None
+
+    def tick(done: int, total: int) -> None:
+        nonlocal task
+        if total < 50:
+            return
+        if task is None:
+            bar.start()
+            task = bar.add_task(what, total=total)
+        bar.update(task, completed=done)
+
+    try:
+        yield tick
+    finally:
+        if task is not None:
+            bar.stop()
+
+
+def reindexed(report: ReindexReport, as_json: bool) -> None:
+    if as_json:
+        return _json(report)
+    out.print(
+        Text(
+            f"Indexed {report.contents} contents ({report.versions} versions, "
+            f"{report.keys} sketch keys) in {report.seconds:.1f} s "
+            f"(sketch scheme {report.sketch_version}, normal forms {report.normal_version})"
+        )
+    )

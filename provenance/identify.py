@@ -1,0 +1,440 @@
+"""Identify a text: is it a registered version, which one, and if none, which are closest.
+
+Tiers, best first (``identify``):
+
+1. **exact**: the query's content hash is registered; every version carrying
+   it is a match (score 1).
+2. **normalized**: the query's text through a lens (whitespace, cjk, loose,
+   weakest first) hashes to a registered content's hash through the same lens
+   (`provenance.index`, one indexed lookup per profile); score 1, ``profile``
+   names the weakest lens that made them equal.
+3. **similar**: candidates from the LSH index (contents sharing a band key of
+   the query's MinHash signature) and from the anchor index (contents holding
+   at least half of a sample of the query's anchors: the query is a passage of
+   them; or whose anchors the query mostly holds: they are a passage of the
+   query), pre-ranked by the signature's estimates, then confirmed on the
+   ``CONFIRM`` best by exact shingle sets and ranked by **containment** (the
+   share of the query's shingles found in the version, reported as ``score``),
+   then Jaccard, then the similarity of the raw texts (which separates
+   versions that differ only in layout), then registration order. Each gets a
+   diff summary (from the version to the query) or, when one text is a
+   passage of the other, the passage (`provenance.align`, ``a`` = the query,
+   ``b`` = the version) and the edits inside it.
+
+Contents matched by a better tier are not repeated by a worse one, and the
+similar tier runs only when the better tiers found nothing (``all_tiers``
+runs it anyway).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import and_, or_
+from sqlmodel import Session, col, func, select
+
+from provenance import contents, diff, index, refs, sketch
+from provenance.align import Passage, align
+from provenance.errors import InputError, IntegrityError
+from provenance.hashing import content_hash
+from provenance.lenses import check_profile
+from provenance.models import Content, ContentIndex, Document, NormalHash, SketchKey, Version
+from provenance.text import decode
+
+TIERS = ("exact", "normalized", "similar")
+
+DEFAULT_TOP = 3
+
+BAND_CANDIDATES = 200
+"""Most contents taken from the LSH bands (those sharing the most band keys)."""
+
+ANCHOR_SAMPLE = 64
+"""Anchors of the query looked up: its ``ANCHOR_SAMPLE`` smallest anchor keys, a
+uniform sample (keys are hashes), so a long query costs no more than a short one."""
+
+ANCHOR_SHARE = 0.5
+"""A content holding this share of the sampled anchors is a candidate (the query
+is mostly a passage of it), as measured in benchmarks/sketch_quality.py."""
+
+CONFIRM = 24
+CONFIRM_MIN = 4
+CONFIRM_CHARS = 300_000
+"""Candidates, pre-ranked on the signature, confirmed on exact shingle sets: at
+most ``CONFIRM``, and beyond the first ``max(CONFIRM_MIN, top)`` only while their
+texts total under ``CONFIRM_CHARS`` characters (about 1 ms per 10 000)."""
+
+MIN_SCORE = 0.2
+"""Similar matches below this containment and Jaccard are not reported."""
+
+PASSAGE_RATIO = 0.7
+"""When the shorter text (query or version) is under this share of the longer one,
+the match is reported as a passage (`provenance.align`) rather than a whole-text diff."""
+
+DIFF_DEADLINE = 0.5
+"""Seconds allowed to the diff summary of one match (``complete`` says if it ran out)."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueryInfo:
+    hash: str
+    chars: int
+    profiles: tuple[str, ...]  # the lenses tried for the normalized tier
+
+
+@dataclass(frozen=True, slots=True)
+class DiffSummary:
+    """Edits from the version to the query (inside the passage, for a passage match)."""
+
+    edits: int
+    inserted: int
+    deleted: int
+    similarity: float
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    version: int
+    document: str
+    number: int
+    name: str  # DOC@N
+    tier: str  # exact, normalized or similar
+    profile: str  # exact, the lens that made them equal, or "sketch" for similar
+    score: float  # 1 for exact and normalized; containment of the query for similar
+    jaccard: float
+    passage: Passage | None  # a = the query, b = the version
+    diff: DiffSummary | None
+    registered_at: str
+    captured_at: str | None
+    label: str | None
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IdentifyReport:
+    """What `prov identify` found, best first; empty ``matches`` means nothing matched."""
+
+    query: QueryInfo
+    matches: tuple[Match, ...]
+
+
+def identify(
+    session: Session,
+    data: bytes,
+    *,
+    name: str = "<query>",
+    profile: str | None = None,
+    top: int = DEFAULT_TOP,
+    doc: str | None = None,
+    encoding: str | None = None,
+    all_tiers: bool = False,
+) -> IdentifyReport:
+    """Find ``data`` among the registered versions (see the module docstring).
+
+    ``profile`` restricts the normalized tier to one lens (``exact``: none);
+    ``top`` is how many similar versions to report (0: no similar tier);
+    ``doc`` restricts every tier to one document. The similar tier runs only
+    when no version matched exactly or under a lens, unless ``all_tiers``.
+    """
+    if top < 0:
+        raise InputError("--top: give 0 or more")
+    profiles = index.NORMAL_PROFILES if profile is None else (check_profile(profile),)
+    profiles = tuple(p for p in profiles if p != "exact")
+    index.check_current(session)
+    decoded = decode(data, name, encoding)
+    text = decoded.text
+    digest = content_hash(decoded.data)
+    doc_id = refs.find_document(session, doc).id if doc is not None else None
+
+    matches: list[Match] = []
+    seen: set[str] = set()  # content hashes already matched
+
+    rows = _versions(session, [col(Version.content_hash) == digest], doc_id)
+    matches += [_match(v, d, "exact", "exact", 1.0, 1.0) for v, d in rows]
+    if rows:
+        seen.add(digest)
+
+    for p in profiles:
+        h = content_hash(index.normal_form(text, p).encode("utf-8"))
+        hashes = select(NormalHash.content_hash).where(
+            NormalHash.profile == p, NormalHash.hash == h
+        )
+        rows = _versions(session, [col(Version.content_hash).in_(hashes)], doc_id)
+        rows = [(v, d) for v, d in rows if v.content_hash not in seen]
+        matches += [_match(v, d, "normalized", p, 1.0, 1.0) for v, d in rows]
+        seen.update(v.content_hash for v, _ in rows)
+
+    if top and (all_tiers or not matches):
+        matches += _similar(session, text, top, doc_id, seen)
+    return IdentifyReport(QueryInfo(digest, len(text), profiles), tuple(matches))
+
+
+def _versions(session: Session, where: list, doc_id: int | None) -> list[tuple[Version, Document]]:
+    stmt = select(Version, Document).join(Document, col(Document.id) == col(Version.document_id))
+    for cond in where:
+        stmt = stmt.where(cond)
+    if doc_id is not None:
+        stmt = stmt.where(Version.document_id == doc_id)
+    return list(session.exec(stmt.order_by(Version.id)).all())
+
+
+def _match(
+    v: Version,
+    d: Document,
+    tier: str,
+    profile: str,
+    score: float,
+    jaccard: float,
+    passage: Passage | None = None,
+    summary: DiffSummary | None = None,
+) -> Match:
+    return Match(
+        version=v.id,
+        document=d.key,
+        number=v.number,
+        name=f"{d.key}@{v.number}",
+        tier=tier,
+        profile=profile,
+        score=round(score, 6),
+        jaccard=round(jaccard, 6),
+        passage=passage,
+        diff=summary,
+        registered_at=v.registered_at,
+        captured_at=v.captured_at,
+        label=v.label,
+        source=v.source,
+    )
+
+
+# -- the similar tier -------------------------------------------------------------
+
+
+def _in_doc(doc_id: int | None):
+    if doc_id is None:
+        return []
+    return [
+        col(SketchKey.content_hash).in_(
+            select(Version.content_hash).where(Version.document_id == doc_id)
+        )
+    ]
+
+
+def candidates(session: Session, s: sketch.Sketch, doc_id: int | None = None) -> dict[str, float]:
+    """Content hash -> share of the sampled query anchors it holds (0 if found by bands only)."""
+    found: dict[str, float] = {}
+    band_match = or_(*(and_(SketchKey.band == b, SketchKey.key == k) for b, k in s.bands))
+    n = func.count()
+    stmt = (
+        select(SketchKey.content_hash, n)
+        .where(band_match, *_in_doc(doc_id))
+        .group_by(SketchKey.content_hash)
+        .order_by(n.desc(), SketchKey.content_hash)
+        .limit(BAND_CANDIDATES)
+    )
+    for h, _ in session.exec(stmt).all():
+        found[h] = 0.0
+    sample = sorted(s.anchors)[:ANCHOR_SAMPLE]
+    if sample:
+        k, total = len(sample), len(s.anchors)
+        need = max(1, math.ceil(ANCHOR_SHARE * k))
+        stmt = (
+            select(SketchKey.content_hash, n)
+            .join(ContentIndex, col(ContentIndex.content_hash) == col(SketchKey.content_hash))
+            .where(
+                SketchKey.band == sketch.ANCHOR_BAND,
+                col(SketchKey.key).in_(sample),
+                *_in_doc(doc_id),
+            )
+            .group_by(SketchKey.content_hash, ContentIndex.anchors)
+            .having(
+                or_(
+                    n >= need,
+                    # the version is mostly inside the query: it holds half of
+                    # the sample's expected share of its anchors
+                    and_(n >= 3, 2 * total * n >= k * col(ContentIndex.anchors)),
+                )
+            )
+            .order_by(n.desc(), SketchKey.content_hash)
+            .limit(BAND_CANDIDATES)
+        )
+        for h, count in session.exec(stmt).all():
+            found[h] = count / k
+    return found
+
+
+def _shingles(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted unique shingle hashes, raw hashes in text order) of a text.
+
+    The shingle set is `provenance.sketch.shingle_hashes`; sorting the raw
+    hashes is twice as fast as ``np.unique`` and gives the order for free.
+    """
+    raw = sketch._raw_shingle_hashes(sketch._comparison_code_points(text))
+    ordered = np.sort(raw)
+    keep = np.ones(len(ordered), dtype=bool)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    return ordered[keep], raw
+
+
+def _similar(
+    session: Session, text: str, top: int, doc_id: int | None, seen: set[str]
+) -> list[Match]:
+    s = sketch.sketch(text)
+    found = {h: a for h, a in candidates(session, s, doc_id).items() if h not in seen}
+    if not found:
+        return []
+    rows = session.exec(
+        select(ContentIndex, Content.chars)
+        .join(Content, col(Content.hash) == col(ContentIndex.content_hash))
+        .where(col(ContentIndex.content_hash).in_(list(found)))
+    ).all()
+    q_set, _ = _shingles(text)
+    nq = len(q_set)
+    sigs = np.frombuffer(b"".join(r.signature for r, _ in rows), dtype="<u4").reshape(len(rows), -1)
+    q_sig = sketch.signature_from_bytes(s.signature)
+    j_est = np.count_nonzero(sigs == q_sig, axis=1) / sketch.NUM_PERM
+    nv = np.array([r.shingles for r, _ in rows], dtype=float)
+    c_est = np.minimum(1.0, j_est * (nq + nv) / ((1 + j_est) * nq))
+    anchor_share = np.array([found[r.content_hash] for r, _ in rows])
+    order = sorted(
+        range(len(rows)),
+        key=lambda i: (-max(c_est[i], anchor_share[i]), -j_est[i], abs(nv[i] - nq)),
+    )
+    confirm: list[str] = []
+    budget = 0
+    for i in order[:CONFIRM]:
+        if len(confirm) >= max(CONFIRM_MIN, top) and budget + rows[i][1] > CONFIRM_CHARS:
+            break
+        confirm.append(rows[i][0].content_hash)
+        budget += rows[i][1]
+    texts = load_texts(session, confirm)
+
+    scored = []
+    spans: dict[str, tuple[int, int]] = {}  # where the shared shingles lie, in comparison form
+    for h in confirm:
+        v_set, v_raw = _shingles(texts[h])
+        inter = _overlap(q_set, v_set)
+        containment = inter / nq if nq else 0.0
+        union = nq + len(v_set) - inter
+        jaccard = inter / union if union else 1.0
+        if max(containment, jaccard, inter / len(v_set) if len(v_set) else 0.0) < MIN_SCORE:
+            continue
+        if nq and len(text) < PASSAGE_RATIO * len(texts[h]):
+            at = np.minimum(np.searchsorted(q_set, v_raw), nq - 1)
+            hits = np.flatnonzero(q_set[at] == v_raw)
+            if len(hits):
+                spans[h] = (int(hits[0]), int(hits[-1]) + sketch.K, len(v_raw) + sketch.K - 1)
+        scored.append((containment, jaccard, h))
+    if not scored:
+        return []
+    scored.sort(key=lambda t: (-t[0], -t[1]))
+    # Ties at the top on shingles (same comparison form): the raw text decides.
+    best = scored[0][:2]
+    tied = [t for t in scored if t[:2] == best]
+    if len(tied) > 1:
+        raw = {
+            h: diff.diff(texts[h], text, deadline=DIFF_DEADLINE).stats.similarity for *_, h in tied
+        }
+        tied.sort(key=lambda t: -raw[t[2]])
+        scored = tied + scored[len(tied) :]
+
+    out: list[Match] = []
+    for containment, jaccard, h in scored:
+        versions = _versions(session, [Version.content_hash == h], doc_id)
+        if not versions:
+            continue
+        passage, summary = _explain(texts[h], text, spans.get(h))
+        for v, d in versions:
+            out.append(_match(v, d, "similar", "sketch", containment, jaccard, passage, summary))
+            if len(out) >= top:
+                return out
+    return out
+
+
+def _explain(
+    version_text: str, query: str, span: tuple[int, int, int] | None
+) -> tuple[Passage | None, DiffSummary]:
+    """The passage (when one text is much shorter) and a summary of the edits.
+
+    For a query much shorter than the version, alignment runs on a window of
+    the version around the shared shingles (``span``: first and last in the
+    comparison form, and its length), widened generously, and on the whole
+    version if the passage found there reaches the window's edge.
+    """
+    shorter, longer = sorted((len(version_text), len(query)))
+    if longer and shorter < PASSAGE_RATIO * longer:
+        al, shift = None, 0
+        if span is not None and len(query) < len(version_text):
+            ratio = len(version_text) / max(1, span[2])
+            margin = max(500, len(query))
+            lo = max(0, int(span[0] * ratio) - margin)
+            hi = min(len(version_text), int(span[1] * ratio) + margin)
+            if hi - lo < len(version_text):
+                al = align(query, version_text[lo:hi], "cjk")
+                p = al.passage
+                inner = p is not None and (lo == 0 or p.b_start > 0)
+                inner = inner and (hi == len(version_text) or p.b_end < hi - lo)
+                al, shift = (al, lo) if inner else (None, 0)
+        if al is None:
+            al = align(query, version_text, "cjk")
+        if al.passage is not None:
+            p = al.passage
+            passage = Passage(
+                p.a_start, p.a_end, p.b_start + shift, p.b_end + shift, p.coverage, p.matched
+            )
+            inside = [e.as_edit().inverted() for e in al.inside_edits]
+            st = diff.stats_for(p.b_end - p.b_start, p.a_end - p.a_start, inside)
+            return passage, DiffSummary(
+                st.edits, st.inserted, st.deleted, round(st.similarity, 6), True
+            )
+    result = diff.diff(version_text, query, deadline=DIFF_DEADLINE)
+    st = result.stats
+    return None, DiffSummary(
+        st.edits, st.inserted, st.deleted, round(st.similarity, 6), result.complete
+    )
+
+
+def _overlap(query: np.ndarray, version: np.ndarray) -> int:
+    """|query & version| for sorted unique arrays."""
+    if not len(query) or not len(version):
+        return 0
+    at = np.minimum(np.searchsorted(version, query), len(version) - 1)
+    return int(np.count_nonzero(version[at] == query))
+
+
+def load_texts(session: Session, hashes: list[str]) -> dict[str, str]:
+    """The texts of these contents, reading each delta chain level in one query.
+
+    Contents of one history share their delta bases, so each frame is read and
+    decompressed once for all of them.
+    """
+    rows: dict[str, Content] = {}
+    frontier = set(hashes)
+    while frontier:
+        got = session.exec(select(Content).where(col(Content.hash).in_(list(frontier)))).all()
+        for r in got:
+            rows[r.hash] = r
+        missing = frontier - rows.keys()
+        if missing:
+            raise IntegrityError(f"content {sorted(missing)[0]} is not stored")
+        frontier = {
+            r.base_hash
+            for r in got
+            if r.compression == contents.DELTA and r.base_hash and r.base_hash not in rows
+        }
+    data: dict[str, bytes] = {}
+    for h in hashes:
+        chain: list[Content] = []
+        cur: str | None = h
+        while cur is not None and cur not in data:
+            row = rows[cur]
+            chain.append(row)
+            cur = row.base_hash if row.compression == contents.DELTA else None
+            if len(chain) > contents.MAX_DEPTH + 1:
+                raise IntegrityError(f"content {h}: delta chain longer than {contents.MAX_DEPTH}")
+        base = data[cur] if cur is not None else None
+        for row in reversed(chain):
+            base = contents.decompress(row.data, row.compression, base)
+            data[row.hash] = base
+    return {h: data[h].decode("utf-8") for h in hashes}
