@@ -139,8 +139,17 @@ def log(report: LogReport, as_json: bool) -> None:
         node = (nodes[home.parent] if home else tree).add(label)
         for p in entry.parents:
             node.add(_parent_text(p))
+        if entry.same_content or entry.near_identical:
+            node.add(_elsewhere(entry.same_content, entry.near_identical))
         nodes[entry.version] = node
     out.print(tree)
+
+
+def _elsewhere(same: Sequence[str], near: Sequence[str]) -> Text:
+    parts = ([f"same bytes as {', '.join(same)}"] if same else []) + (
+        [f"near-identical to {', '.join(near)} (loose lens)"] if near else []
+    )
+    return Text("also registered: " + "; ".join(parts), style="dim")
 
 
 def show(info: VersionInfo, as_json: bool) -> None:
@@ -167,6 +176,8 @@ def show(info: VersionInfo, as_json: bool) -> None:
         table.add_row("children", Text(", ".join(str(c) for c in info.children)))
     if info.same_content:
         table.add_row("same bytes", Text(", ".join(info.same_content)))
+    if info.near_identical:
+        table.add_row("near-identical", Text(", ".join(info.near_identical) + " (loose lens)"))
     out.print(table)
 
 

@@ -323,6 +323,7 @@ def show(session: Session, ref: str) -> VersionInfo:
         parents=_parent_links(session, version.id),
         children=tuple(children),
         same_content=tuple(refs.version_name(session, v) for v in same),
+        near_identical=index.elsewhere(session, version)[1],
     )
 
 
@@ -366,6 +367,8 @@ def log(session: Session, doc: str, *, profile: str = DEFAULT_PROFILE) -> LogRep
             captured_at=v.captured_at,
             registered_at=v.registered_at,
             parents=_parent_links(session, v.id, profile),
+            same_content=index.elsewhere(session, v)[0],
+            near_identical=index.elsewhere(session, v)[1],
         )
         for v, c in rows
     )

@@ -35,7 +35,15 @@ from sqlmodel import Session, func, select
 from provenance import contents, lenses, sketch
 from provenance.errors import SchemaError
 from provenance.hashing import content_hash
-from provenance.models import Content, ContentIndex, IndexState, NormalHash, SketchKey, Version
+from provenance.models import (
+    Content,
+    ContentIndex,
+    Document,
+    IndexState,
+    NormalHash,
+    SketchKey,
+    Version,
+)
 
 NORMAL_PROFILES = ("whitespace", "cjk", "loose")
 """The lenses whose hashes are kept, weakest first."""
@@ -225,3 +233,47 @@ def rebuild(
     keys = session.exec(select(func.count()).select_from(SketchKey)).one()
     versions = session.exec(select(func.count()).select_from(Version)).one()
     return len(hashes), versions, keys
+
+
+NEAR_PROFILE = "loose"
+"""The lens under which two different contents count as near-identical."""
+
+ELSEWHERE_LIMIT = 20
+
+
+def elsewhere(session: Session, version: Version) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Other versions (DOC@N) with the same bytes, and with near-identical ones.
+
+    Near-identical: a different content equal to this one through the
+    ``NEAR_PROFILE`` lens (whitespace, width, case, quotes and dashes aside),
+    found by the normalized-hash index. At most ``ELSEWHERE_LIMIT`` of each.
+    """
+
+    def names(stmt) -> tuple[str, ...]:
+        rows = session.exec(
+            stmt.join(Document, Document.id == Version.document_id)
+            .order_by(Version.id)
+            .limit(ELSEWHERE_LIMIT)
+        ).all()
+        return tuple(f"{key}@{number}" for key, number in rows)
+
+    same = names(
+        select(Document.key, Version.number).where(
+            Version.content_hash == version.content_hash, Version.id != version.id
+        )
+    )
+    mine = (
+        select(NormalHash.hash)
+        .where(NormalHash.content_hash == version.content_hash, NormalHash.profile == NEAR_PROFILE)
+        .scalar_subquery()
+    )
+    near = names(
+        select(Document.key, Version.number)
+        .join(NormalHash, NormalHash.content_hash == Version.content_hash)
+        .where(
+            NormalHash.profile == NEAR_PROFILE,
+            NormalHash.hash == mine,
+            Version.content_hash != version.content_hash,
+        )
+    )
+    return same, near

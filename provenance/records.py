@@ -48,6 +48,7 @@ class VersionInfo:
     parents: tuple[ParentLink, ...]
     children: tuple[int, ...]
     same_content: tuple[str, ...]  # other versions (DOC@N) holding the same bytes
+    near_identical: tuple[str, ...] = ()  # other versions equal through the loose lens
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,8 @@ class LogEntry:
     captured_at: str | None
     registered_at: str
     parents: tuple[ParentLink, ...]
+    same_content: tuple[str, ...] = ()  # other versions (DOC@N) holding the same bytes
+    near_identical: tuple[str, ...] = ()  # other versions equal through the loose lens
 
 
 @dataclass(frozen=True, slots=True)
