@@ -111,6 +111,18 @@ def link_payload(link: Link) -> dict[str, Any]:
 
 # -- appending -----------------------------------------------------------------
 
+_INSERT = Event.__table__.insert()
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """An event just appended."""
+
+    seq: int
+    kind: str
+    subject: str
+    body: str
+
 
 def lock(session: Session) -> None:
     """Hold the log's lock until the transaction ends (PostgreSQL; SQLite already holds it)."""
@@ -120,19 +132,19 @@ def lock(session: Session) -> None:
 
 def append(
     session: Session, kind: str, subject: str, actor: str, time: str, payload: dict[str, Any]
-) -> Event:
-    """Append one event; returns it (flushed)."""
+) -> Appended:
+    """Append one event; returns it (written with a plain INSERT, not added to the session)."""
     lock(session)
-    last = session.execute(sa.select(sa.func.max(Event.__table__.c.seq))).scalar_one()
+    table = Event.__table__
+    last = session.execute(sa.select(sa.func.max(table.c.seq))).scalar_one()
     seq = 0 if last is None else last + 1
     body = canonical({"seq": seq, "kind": kind, "time": time, "actor": actor, **payload})
-    event = Event(seq=seq, kind=kind, subject=subject, body=body)
-    session.add(event)
-    session.flush()
-    return event
+    row = {"seq": seq, "kind": kind, "subject": subject, "body": body}
+    session.execute(_INSERT, row)
+    return Appended(**row)
 
 
-def document_created(session: Session, document: Document, actor: str) -> Event:
+def document_created(session: Session, document: Document, actor: str) -> Appended:
     return append(
         session,
         "document.created",
@@ -143,7 +155,9 @@ def document_created(session: Session, document: Document, actor: str) -> Event:
     )
 
 
-def version_registered(session: Session, version: Version, document_key: str, actor: str) -> Event:
+def version_registered(
+    session: Session, version: Version, document_key: str, actor: str
+) -> Appended:
     return append(
         session,
         "version.registered",
@@ -154,7 +168,7 @@ def version_registered(session: Session, version: Version, document_key: str, ac
     )
 
 
-def link_added(session: Session, link: Link, record: EditRecord, actor: str, time: str) -> Event:
+def link_added(session: Session, link: Link, record: EditRecord, actor: str, time: str) -> Appended:
     return append(
         session,
         "link.added",
@@ -172,7 +186,7 @@ def version_annotated(
     new: dict[str, Any],
     actor: str,
     time: str,
-) -> Event:
+) -> Appended:
     return append(
         session,
         "version.annotated",
