@@ -15,7 +15,7 @@ Tiers, best first (``identify``):
    query), pre-ranked by the signature's estimates, then confirmed on the
    ``CONFIRM`` best by exact shingle sets and ranked by **containment** (the
    share of the query's shingles found in the version, reported as ``score``),
-   then Jaccard, then the similarity of the raw texts (which separates
+   in whole percent, then Jaccard, then the similarity of the raw texts (which separates
    versions that differ only in layout), then registration order. Each gets a
    diff summary (from the version to the query) or, when one text is a
    passage of the other, the passage (`provenance.align`, ``a`` = the query,
@@ -68,9 +68,10 @@ texts total under ``CONFIRM_CHARS`` characters (about 1 ms per 10 000)."""
 MIN_SCORE = 0.2
 """Similar matches below this containment and Jaccard are not reported."""
 
-PASSAGE_RATIO = 0.7
-"""When the shorter text (query or version) is under this share of the longer one,
-the match is reported as a passage (`provenance.align`) rather than a whole-text diff."""
+PASSAGE_BELOW = 0.8
+"""When less than this share of the query's shingles is in the version, or of the
+version's in the query, the match is reported as a passage (`provenance.align`)
+rather than with a whole-text diff."""
 
 DIFF_DEADLINE = 0.5
 """Seconds allowed to the diff summary of one match (``complete`` says if it ran out)."""
@@ -320,31 +321,35 @@ def _similar(
         jaccard = inter / union if union else 1.0
         if max(containment, jaccard, inter / len(v_set) if len(v_set) else 0.0) < MIN_SCORE:
             continue
-        if nq and len(text) < PASSAGE_RATIO * len(texts[h]):
+        passage_like = min(containment, inter / len(v_set)) < PASSAGE_BELOW
+        if passage_like and nq and len(text) < len(texts[h]):
             at = np.minimum(np.searchsorted(q_set, v_raw), nq - 1)
             hits = np.flatnonzero(q_set[at] == v_raw)
             if len(hits):
                 spans[h] = (int(hits[0]), int(hits[-1]) + sketch.K, len(v_raw) + sketch.K - 1)
-        scored.append((containment, jaccard, h))
+        scored.append((containment, jaccard, h, passage_like))
     if not scored:
         return []
-    scored.sort(key=lambda t: (-t[0], -t[1]))
+    # Containment in whole percent, so that a few common phrases elsewhere in
+    # a long version do not outrank the version that holds the query closely.
+    scored.sort(key=lambda t: (-math.floor(100 * t[0] + 1e-9), -t[1]))
     # Ties at the top on shingles (same comparison form): the raw text decides.
     best = scored[0][:2]
     tied = [t for t in scored if t[:2] == best]
     if len(tied) > 1:
         raw = {
-            h: diff.diff(texts[h], text, deadline=DIFF_DEADLINE).stats.similarity for *_, h in tied
+            h: diff.diff(texts[h], text, deadline=DIFF_DEADLINE).stats.similarity
+            for _, _, h, _ in tied
         }
         tied.sort(key=lambda t: -raw[t[2]])
         scored = tied + scored[len(tied) :]
 
     out: list[Match] = []
-    for containment, jaccard, h in scored:
+    for containment, jaccard, h, passage_like in scored:
         versions = _versions(session, [Version.content_hash == h], doc_id)
         if not versions:
             continue
-        passage, summary = _explain(texts[h], text, spans.get(h))
+        passage, summary = _explain(texts[h], text, passage_like, spans.get(h))
         for v, d in versions:
             out.append(_match(v, d, "similar", "sketch", containment, jaccard, passage, summary))
             if len(out) >= top:
@@ -353,17 +358,16 @@ def _similar(
 
 
 def _explain(
-    version_text: str, query: str, span: tuple[int, int, int] | None
+    version_text: str, query: str, passage_like: bool, span: tuple[int, int, int] | None
 ) -> tuple[Passage | None, DiffSummary]:
-    """The passage (when one text is much shorter) and a summary of the edits.
+    """The passage (when one text is mostly not in the other) and a summary of the edits.
 
     For a query much shorter than the version, alignment runs on a window of
     the version around the shared shingles (``span``: first and last in the
     comparison form, and its length), widened generously, and on the whole
     version if the passage found there reaches the window's edge.
     """
-    shorter, longer = sorted((len(version_text), len(query)))
-    if longer and shorter < PASSAGE_RATIO * longer:
+    if passage_like:
         al, shift = None, 0
         if span is not None and len(query) < len(version_text):
             ratio = len(version_text) / max(1, span[2])

@@ -1,0 +1,264 @@
+"""Identifying a text against the archive: exact bytes, equal under a lens, or the nearest versions."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+
+import pytest
+from blake3 import blake3
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import func, select
+from typer.testing import CliRunner
+
+from provenance import archive, identify, index, lenses, store
+from provenance.errors import SchemaError
+from provenance.models import IndexState, SketchKey
+from provenance_cli.app import app
+
+from .conftest import corpus_or_skip
+
+# Several documents' full histories, small enough to register on both backends:
+# Chinese statutes (two editions each), an English policy edited through 22
+# pull requests, and a crawled privacy policy.
+HISTORIES = (
+    "lawrefbook-zh-law-editions/cn-company-law",
+    "lawrefbook-zh-law-editions/cn-anti-monopoly-law",
+    "github-site-policy/github-subprocessors",
+    "ota-genai-eu/qwen-chat-privacy-policy",
+)
+
+
+def register_histories(engine) -> dict[str, list[tuple[int, str]]]:
+    """Register every version of HISTORIES; doc key -> [(version id, text)] in order."""
+    corpus = corpus_or_skip()
+    out: dict[str, list[tuple[int, str]]] = {}
+    for rel in HISTORIES:
+        key = rel.split("/")[1]
+        for path in sorted((corpus / rel).glob("*.md")):
+            with store.transaction(engine) as s:
+                report = archive.register(s, path.read_bytes(), name=str(path), doc=key)
+            out.setdefault(key, []).append((report.version, path.read_text(encoding="utf-8")))
+    return out
+
+
+def ask(engine, text: str | bytes, **kw) -> identify.IdentifyReport:
+    data = text.encode() if isinstance(text, str) else text
+    with store.reader(engine) as s:
+        return identify.identify(s, data, **kw)
+
+
+def test_a_versions_exact_bytes_identify_every_version_carrying_them(engine):
+    docs = register_histories(engine)
+    vid, text = docs["github-subprocessors"][5]
+    with store.transaction(engine) as s:
+        twin = archive.register(s, text.encode(), name="copy", doc="mirror", source="a mirror")
+    report = ask(engine, text)
+    assert report.query.hash == "blake3:" + blake3(text.encode()).hexdigest()
+    assert report.query.chars == len(text)
+    exact = [m for m in report.matches if m.tier == "exact"]
+    assert [m.version for m in exact] == [vid, twin.version]
+    assert {m.document for m in exact} == {"github-subprocessors", "mirror"}
+    assert all(m.score == 1.0 and m.registered_at for m in exact)
+    assert [m.tier for m in report.matches] == ["exact", "exact"]  # nothing worse is listed
+
+
+def _reflow(text: str, rng: random.Random) -> str:
+    return "".join(w + rng.choice([" ", "\n", "  ", "\t", " \n "]) for w in text.split())
+
+
+def _segment(text: str, rng: random.Random) -> str:
+    return "".join(
+        ch + (" " if "\u4e00" <= ch <= "\u9fff" and rng.random() < 0.5 else "") for ch in text
+    )
+
+
+_WIDTH = {"，": ",", "：": ":", "；": ";", "（": "(", "）": ")", "！": "!", "？": "?"}
+
+
+def _swap_width(text: str) -> str:
+    back = {v: k for k, v in _WIDTH.items()}
+    return "".join(_WIDTH.get(ch, back.get(ch, ch)) for ch in text)
+
+
+def test_layout_changes_identify_the_version_under_the_matching_lens(engine):
+    docs = register_histories(engine)
+    rng = random.Random(4)
+    en_id, en = docs["github-subprocessors"][-1]
+    zh_id, zh = docs["cn-company-law"][1]
+    for query, version, profile in (
+        (_reflow(en, rng), en_id, "whitespace"),
+        (_segment(zh, rng), zh_id, "cjk"),
+        (_swap_width(zh), zh_id, "cjk"),
+        (en.upper(), en_id, "loose"),
+    ):
+        report = ask(engine, query)
+        top = report.matches[0]
+        assert (top.version, top.tier, top.profile) == (version, "normalized", profile)
+        assert all(m.tier == "normalized" for m in report.matches)
+    only_ws = ask(engine, _swap_width(zh), profile="whitespace")
+    assert all(m.tier == "similar" for m in only_ws.matches)  # that lens does not see widths
+
+
+def _edit_words(text: str, rng: random.Random, n: int = 4) -> str:
+    words = re.split(r"( +)", text)
+    spots = [i for i, w in enumerate(words) if w.strip().isalpha()]
+    for i in rng.sample(spots, n):
+        words[i] = rng.choice(["reportedly", "allegedly", "never", "vendor"])
+    return "".join(words)
+
+
+def test_a_copy_with_a_few_real_edits_finds_its_version_as_the_top_similar_match(engine):
+    docs = register_histories(engine)
+    rng = random.Random(7)
+    for key in ("github-subprocessors", "qwen-chat-privacy-policy"):
+        for vid, text in rng.sample(docs[key], 3):
+            report = ask(engine, _edit_words(text, rng))
+            top = report.matches[0]
+            assert top.tier == "similar" and top.profile == "sketch"
+            same_text = {v for v, t in docs[key] if t == text}
+            assert top.version in same_text, (key, vid, [(m.name, m.score) for m in report.matches])
+            assert 0.9 < top.score < 1.0 and top.passage is None
+            assert 1 <= top.diff.edits <= 8 and top.diff.complete
+    zh_id, zh = docs["cn-anti-monopoly-law"][0]
+    edited = zh.replace("经营者", "企业", 2)
+    assert ask(engine, edited).matches[0].version == zh_id
+
+
+def test_a_paragraph_cut_from_a_version_finds_it_through_its_passage(engine):
+    docs = register_histories(engine)
+    for key, pick in (("github-subprocessors", 10), ("cn-company-law", 0)):
+        vid, text = docs[key][pick]
+        paragraphs = [p for p in text.split("\n\n") if len(p) > 150]
+        paragraph = paragraphs[len(paragraphs) // 2]
+        report = ask(engine, paragraph, top=10)
+        assert report.matches and all(m.tier == "similar" for m in report.matches)
+        top = report.matches[0]
+        top_text = dict(docs[key])[top.version]
+        assert paragraph in top_text
+        assert top.score == 1.0
+        p = top.passage
+        assert p is not None and p.coverage > 0.95
+        assert top_text[p.b_start : p.b_end].strip() == paragraph.strip()
+        assert (
+            vid in {m.version for m in report.matches}
+            or sum(paragraph in t for _, t in docs[key]) > 10
+        )
+
+
+def test_a_text_containing_a_registered_version_finds_it_as_a_passage(engine):
+    docs = register_histories(engine)
+    zh = docs["cn-anti-monopoly-law"][1][1]
+    page = "报纸第一版\n\n" + docs["cn-company-law"][0][1][:3000] + "\n\n" + zh[:4000]
+    with store.transaction(engine) as s:
+        excerpt = archive.register(s, zh[:4000].encode(), name="x", doc="excerpt")
+    report = ask(engine, page)
+    assert report.matches[0].version == excerpt.version
+    p = report.matches[0].passage
+    assert p is not None and page[p.a_start : p.a_end] == zh[:4000]
+
+
+def test_an_unrelated_text_matches_nothing(engine):
+    register_histories(engine)
+    report = ask(engine, "The quarterly cricket fixtures were announced on Tuesday in Leeds.")
+    assert report.matches == ()
+
+
+def test_reindex_rebuilds_the_same_index_and_a_stale_one_is_refused(engine):
+    with store.transaction(engine) as s:
+        archive.register(s, "第一版 文本，内容。".encode(), name="a", doc="d")
+        archive.register(s, b"A second, English, text of some length.", name="b", doc="e")
+    with store.reader(engine) as s:
+        before = sorted(s.exec(select(SketchKey.band, SketchKey.key, SketchKey.content_hash)).all())
+    with store.transaction(engine) as s:
+        s.delete(s.get(IndexState, "sketch_version"))
+    with pytest.raises(SchemaError, match="prov reindex"), store.reader(engine) as s:
+        identify.identify(s, b"anything")
+    with store.transaction(engine) as s:
+        assert index.rebuild(s)[:2] == (2, 2)
+    with store.reader(engine) as s:
+        after = sorted(s.exec(select(SketchKey.band, SketchKey.key, SketchKey.content_hash)).all())
+        assert s.exec(select(func.count()).select_from(IndexState)).one() == 2
+    assert before == after
+    assert ask(engine, "第一版文本,内容。").matches[0].profile == "cjk"
+
+
+def test_registering_the_same_bytes_twice_indexes_them_once(engine):
+    with store.transaction(engine) as s:
+        archive.register(s, b"Same words, twice over.", name="a", doc="one")
+        archive.register(s, b"Same words, twice over.", name="b", doc="two")
+    with store.reader(engine) as s:
+        rows = s.exec(select(SketchKey.content_hash)).all()
+        assert len(set(rows)) == 1
+
+
+# -- the CLI -------------------------------------------------------------------------
+
+runner = CliRunner()
+
+
+def test_identify_exits_0_on_a_match_and_1_on_none_with_the_json_contract(db_url, tmp_path):
+    text = "The council approved the budget on Monday after a long debate.\n" * 3
+    path = tmp_path / "a.txt"
+    path.write_text(text)
+    assert (
+        runner.invoke(app, ["--db", db_url, "register", str(path), "--doc", "news"]).exit_code == 0
+    )
+    hit = runner.invoke(
+        app, ["--db", db_url, "identify", "-", "--json"], input=text.replace(" ", "\n")
+    )
+    assert hit.exit_code == 0, hit.output
+    out = json.loads(hit.stdout)
+    assert set(out) == {"query", "matches"}
+    assert {"hash", "chars"} <= set(out["query"])
+    m = out["matches"][0]
+    assert {"version", "document", "tier", "profile", "score", "passage"} <= set(m)
+    assert (m["document"], m["tier"], m["profile"], m["score"]) == (
+        "news",
+        "normalized",
+        "whitespace",
+        1.0,
+    )
+    miss = runner.invoke(app, ["--db", db_url, "identify", "-", "--json"], input="Nothing like it.")
+    assert miss.exit_code == 1
+    assert json.loads(miss.stdout)["matches"] == []
+    human = runner.invoke(app, ["--db", db_url, "identify", str(path)])
+    assert human.exit_code == 0 and "exact" in human.stdout and "news@1" in human.stdout
+    bad = runner.invoke(app, ["--db", db_url, "identify", str(path), "--normalize", "nope"])
+    assert bad.exit_code == 2
+
+
+def test_reindex_prints_a_json_summary(db_url, tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("One text to index.")
+    runner.invoke(app, ["--db", db_url, "register", str(path), "--doc", "d"])
+    result = runner.invoke(app, ["--db", db_url, "reindex", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert (out["contents"], out["versions"]) == (1, 1) and out["keys"] >= 32
+
+
+# -- normal forms ----------------------------------------------------------------------
+
+_pieces = st.sampled_from(
+    [*"ab AZ\n\t\u3000，。：“”—-'\"中文ﬁＡßｶ\u200b\u0301", "e\u0301", "가\u11a8"]
+)
+_texts = st.lists(_pieces, max_size=30).map("".join)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(_texts)
+def test_the_indexed_normal_forms_are_the_lenses_normal_forms(text):
+    for profile in index.NORMAL_PROFILES:
+        assert index.normal_form(text, profile) == lenses.normalize(text, profile).text
+
+
+def test_the_indexed_normal_forms_match_the_lenses_on_real_text():
+    corpus = corpus_or_skip()
+    for rel in HISTORIES:
+        for path in sorted((corpus / rel).glob("*.md"))[:2]:
+            text = path.read_text(encoding="utf-8")
+            for profile in index.NORMAL_PROFILES:
+                assert index.normal_form(text, profile) == lenses.normalize(text, profile).text
