@@ -1,0 +1,207 @@
+"""How fast `prov verify` checks a 10,000-version archive, against raw BLAKE3 in the same run.
+
+Builds (once, then reuses from a cache folder) an SQLite archive of real
+revision histories from ../shared/corpus, registered again as generated
+variants until there are 10,000 versions, then times:
+
+- raw BLAKE3 over the decompressed contents held in memory (the floor for
+  any fixity check), single-threaded and with all cores;
+- raw BLAKE3 over the compressed blobs as stored, in memory;
+- the minimal fixity pipeline: read every blob from the database,
+  decompress (following delta chains), BLAKE3;
+- `verify` as a library call (full and --quick), and `prov verify` as a
+  subprocess (process start-up included).
+
+Run:  .venv/bin/python benchmarks/verify.py [--versions N] [--cache DIR] [--rebuild]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from blake3 import blake3
+
+from provenance import archive, contents, schema, store
+from provenance import verify as verifying
+from provenance.models import Content
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"
+PROV = Path(sys.executable).with_name("prov")
+
+
+def histories() -> list[tuple[str, list[Path]]]:
+    out = []
+    for folder in sorted(p for p in CORPUS.iterdir() if p.is_dir()):
+        for doc in sorted(p for p in folder.iterdir() if p.is_dir()):
+            files = sorted(doc.glob("*.md"))
+            if files:
+                out.append((f"{folder.name}/{doc.name}", files))
+    return out
+
+
+def build(path: Path, target: int) -> float:
+    """Register histories (variant k prefixes a line) until ``target`` versions; seconds taken."""
+    engine = store.open_engine(
+        store.DatabaseLocation(store.to_url(str(path)), "bench"), create_dir=True
+    )
+    schema.upgrade(engine)
+    docs = histories()
+    started = time.perf_counter()
+    count, variant = 0, 0
+    while count < target:
+        for key, files in docs:
+            if count >= target:
+                break
+            with store.transaction(engine) as session:
+                for f in files[: target - count]:
+                    date = f.name.split("__")[1]
+                    data = f.read_bytes()
+                    if variant:
+                        data = f"[variant {variant}]\n".encode() + data
+                    archive.register(
+                        session,
+                        data,
+                        name=f.name,
+                        doc=f"{key}~{variant}",
+                        captured_at=date,
+                        source=str(f.relative_to(CORPUS)),
+                        actor="benchmark",
+                        allow_empty=True,
+                    )
+                    count += 1
+            print(f"\r  registered {count}/{target}", end="", file=sys.stderr, flush=True)
+        variant += 1
+    print(file=sys.stderr)
+    engine.dispose()
+    return time.perf_counter() - started
+
+
+def best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--versions", type=int, default=10_000)
+    parser.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "prov-bench-verify"
+    )
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    if not CORPUS.is_dir():
+        print(
+            f"skipped: {CORPUS} is absent (the real revision histories live beside the repository)"
+        )
+        return 0
+    args.cache.mkdir(parents=True, exist_ok=True)
+    db = args.cache / f"archive-{args.versions}.db"
+    if args.rebuild or not db.exists():
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
+        partial = db.with_suffix(".building")
+        partial.unlink(missing_ok=True)
+        print(f"building {db} ({args.versions} versions)…", file=sys.stderr)
+        seconds = build(partial, args.versions)
+        partial.rename(db)
+        print(
+            f"registration: {seconds:.1f} s, {1000 * seconds / args.versions:.1f} ms per version",
+            file=sys.stderr,
+        )
+    url = store.to_url(str(db))
+    engine = store.open_engine(store.DatabaseLocation(url, "bench"))
+    schema.require_current(engine, str(db))
+
+    with store.reader(engine) as s:
+        c = Content.__table__
+        rows = {r.hash: r for r in s.execute(sa.select(c))}
+        n_versions = s.execute(sa.text("SELECT count(*) FROM version")).scalar_one()
+        n_events = s.execute(sa.text("SELECT count(*) FROM event")).scalar_one()
+    texts = [contents.reconstruct(h, rows.get) for h in rows]
+    blobs = [bytes(r.data) for r in rows.values()]
+    raw_bytes = sum(map(len, texts))
+    stored_bytes = sum(map(len, blobs))
+    deltas = sum(1 for r in rows.values() if r.compression == contents.DELTA)
+    del rows
+
+    def hash_texts() -> None:
+        for t in texts:
+            blake3(t).digest()
+
+    def hash_texts_mt() -> None:
+        for t in texts:
+            blake3(t, max_threads=blake3.AUTO).digest()
+
+    def hash_blobs() -> None:
+        for b in blobs:
+            blake3(b).digest()
+
+    def pipeline() -> None:
+        with store.reader(engine) as s:
+            c = Content.__table__
+            table = {r.hash: r for r in s.execute(sa.select(c))}
+            for h in table:
+                blake3(contents.reconstruct(h, table.get)).digest()
+
+    def verify_full() -> None:
+        with store.reader(engine) as s:
+            report = verifying.verify(s)
+        assert report.ok, report.problems[:3]
+
+    def verify_quick() -> None:
+        with store.reader(engine) as s:
+            assert verifying.verify(s, quick=True).ok
+
+    def cli() -> None:
+        result = subprocess.run(
+            [str(PROV), "--db", str(db), "verify", "--json"], capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+    timings = [
+        ("raw BLAKE3, decompressed contents in memory (1 thread)", best(hash_texts, args.repeat)),
+        (
+            "raw BLAKE3, decompressed contents in memory (all cores)",
+            best(hash_texts_mt, args.repeat),
+        ),
+        ("raw BLAKE3, compressed blobs as stored, in memory", best(hash_blobs, args.repeat)),
+        ("read + decompress (deltas) + BLAKE3, no other checks", best(pipeline, args.repeat)),
+        ("verify (library, full)", best(verify_full, args.repeat)),
+        ("verify --quick (library)", best(verify_quick, args.repeat)),
+        ("prov verify (CLI subprocess, full)", best(cli, args.repeat)),
+    ]
+    engine.dispose()
+    reference = timings[0][1]
+    print(
+        f"archive: {n_versions} versions, {len(texts)} distinct contents ({deltas} stored as "
+        f"deltas), {n_events} events; {raw_bytes / 1e6:.1f} MB of text stored in "
+        f"{stored_bytes / 1e6:.1f} MB; cpus {os.cpu_count()}; best of {args.repeat}"
+    )
+    width = max(len(name) for name, _ in timings)
+    print(f"{'measurement':<{width}}  {'seconds':>8}  {'MB/s':>8}  {'x raw BLAKE3':>12}")
+    for name, seconds in timings:
+        rate = raw_bytes / seconds / 1e6 if seconds else float("inf")
+        print(f"{name:<{width}}  {seconds:8.3f}  {rate:8.0f}  {seconds / reference:12.1f}")
+    ratio = dict(timings)["verify (library, full)"] / reference
+    verdict = "met" if ratio <= 3 else "NOT met"
+    print(
+        f"target: verify within 3x of raw BLAKE3 over the decompressed bytes: {verdict} ({ratio:.1f}x)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
