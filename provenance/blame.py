@@ -179,8 +179,8 @@ def _carry(parent: np.ndarray, edits: list, n: int, link_id: int) -> np.ndarray:
 def _carry_lens(parent: np.ndarray, edits: list, a: str, b: str, profile: str, link_id: int):
     """Like ``_carry``, but a stored edit that the lens ``profile`` does not see is layout.
 
-    An edit is invisible when the parent's and the child's material it covers
-    read the same through the lens (a line break for a space, a segmenter's
+    An edit is invisible when the parent's and the child's material it covers,
+    grown over the whitespace around it, read the same through the lens (a line break for a space, a segmenter's
     space beside Chinese text). Its characters then inherit the attribution of
     the parent's material, code point by code point of the normalized text;
     characters the lens drops get ``_DROPPED`` (their neighbour's, later).
@@ -191,8 +191,9 @@ def _carry_lens(parent: np.ndarray, edits: list, a: str, b: str, profile: str, l
     b_starts = np.asarray(lb.orig_start, dtype=np.int64)
     b_ends = np.asarray(lb.orig_end, dtype=np.int64)
     for a0, a1, b0, b1, _new in edits:
-        i0, i1 = np.searchsorted(a_starts, [a0, a1])
-        j0, j1 = np.searchsorted(b_starts, [b0, b1])
+        # Compare whole whitespace runs: an edit may touch only part of one.
+        i0, i1 = np.searchsorted(a_starts, _widen(a, a0, a1))
+        j0, j1 = np.searchsorted(b_starts, _widen(b, b0, b1))
         if la.text[i0:i1] != lb.text[j0:j1]:
             continue  # a real edit: its characters are the child's own
         out[b0:b1] = _DROPPED
@@ -200,6 +201,19 @@ def _carry_lens(parent: np.ndarray, edits: list, a: str, b: str, profile: str, l
             lo, hi = max(b0, int(b_starts[j0 + k])), min(b1, int(b_ends[j0 + k]))
             out[lo:hi] = parent[a_starts[i0 + k]]
     return out
+
+
+def _widen(text: str, lo: int, hi: int) -> tuple[int, int]:
+    """``[lo, hi)`` grown over the whitespace on both sides."""
+    while lo > 0 and _is_space(text[lo - 1]):
+        lo -= 1
+    while hi < len(text) and _is_space(text[hi]):
+        hi += 1
+    return lo, hi
+
+
+def _is_space(ch: str) -> bool:
+    return ch.isspace() or ch in "\u200b\u2060\ufeff"  # as the lenses see whitespace
 
 
 def _combine(mapped: list[np.ndarray], node: int) -> np.ndarray:
