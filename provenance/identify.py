@@ -216,7 +216,7 @@ def _in_doc(doc_id: int | None):
     if doc_id is None:
         return []
     return [
-        col(SketchKey.content_hash).in_(
+        col(ContentIndex.content_hash).in_(
             select(Version.content_hash).where(Version.document_id == doc_id)
         )
     ]
@@ -228,10 +228,12 @@ def candidates(session: Session, s: sketch.Sketch, doc_id: int | None = None) ->
     band_match = or_(*(and_(SketchKey.band == b, SketchKey.key == k) for b, k in s.bands))
     n = func.count()
     stmt = (
-        select(SketchKey.content_hash, n)
+        select(ContentIndex.content_hash, n)
+        .select_from(SketchKey)
+        .join(ContentIndex, col(ContentIndex.id) == col(SketchKey.content_id))
         .where(band_match, *_in_doc(doc_id))
-        .group_by(SketchKey.content_hash)
-        .order_by(n.desc(), SketchKey.content_hash)
+        .group_by(ContentIndex.content_hash)
+        .order_by(n.desc(), ContentIndex.content_hash)
         .limit(BAND_CANDIDATES)
     )
     for h, _ in session.exec(stmt).all():
@@ -241,14 +243,15 @@ def candidates(session: Session, s: sketch.Sketch, doc_id: int | None = None) ->
         k, total = len(sample), len(s.anchors)
         need = max(1, math.ceil(ANCHOR_SHARE * k))
         stmt = (
-            select(SketchKey.content_hash, n)
-            .join(ContentIndex, col(ContentIndex.content_hash) == col(SketchKey.content_hash))
+            select(ContentIndex.content_hash, n)
+            .select_from(SketchKey)
+            .join(ContentIndex, col(ContentIndex.id) == col(SketchKey.content_id))
             .where(
                 SketchKey.band == sketch.ANCHOR_BAND,
                 col(SketchKey.key).in_(sample),
                 *_in_doc(doc_id),
             )
-            .group_by(SketchKey.content_hash, ContentIndex.anchors)
+            .group_by(ContentIndex.content_hash, ContentIndex.anchors)
             .having(
                 or_(
                     n >= need,
@@ -257,7 +260,7 @@ def candidates(session: Session, s: sketch.Sketch, doc_id: int | None = None) ->
                     and_(n >= 3, 2 * total * n >= k * col(ContentIndex.anchors)),
                 )
             )
-            .order_by(n.desc(), SketchKey.content_hash)
+            .order_by(n.desc(), ContentIndex.content_hash)
             .limit(BAND_CANDIDATES)
         )
         for h, count in session.exec(stmt).all():

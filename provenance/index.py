@@ -159,9 +159,10 @@ def add_content(session: Session, digest: str, text: str) -> bool:
             signature=s.signature,
         )
         .on_conflict_do_nothing(index_elements=["content_hash"])
-        .returning(ContentIndex.__table__.c.content_hash)
+        .returning(ContentIndex.__table__.c.id)
     )
-    if session.execute(stmt).first() is None:
+    row = session.execute(stmt).first()
+    if row is None:
         return False  # indexed before (same bytes registered earlier, or concurrently)
     session.execute(
         insert(NormalHash.__table__),
@@ -169,14 +170,17 @@ def add_content(session: Session, digest: str, text: str) -> bool:
     )
     session.execute(
         insert(SketchKey.__table__),
-        [{"band": b, "key": k, "content_hash": digest} for b, k in s.index_rows()],
+        [{"band": b, "key": k, "content_id": row.id} for b, k in s.index_rows()],
     )
     return True
 
 
 def add_version(session: Session, version: Version, text: str) -> bool:
     """Index a newly registered version's content (a no-op when its bytes are indexed)."""
-    if session.get(ContentIndex, version.content_hash) is not None:
+    indexed = session.exec(
+        select(ContentIndex.id).where(ContentIndex.content_hash == version.content_hash)
+    ).first()
+    if indexed is not None:
         return False
     return add_content(session, version.content_hash, text)
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from provenance import archive, identify, index, lenses, store
 from provenance.errors import SchemaError
-from provenance.models import IndexState, SketchKey
+from provenance.models import ContentIndex, IndexState, SketchKey
 from provenance_cli.app import app
 
 from .conftest import corpus_or_skip
@@ -171,7 +171,11 @@ def test_reindex_rebuilds_the_same_index_and_a_stale_one_is_refused(engine):
         archive.register(s, "第一版 文本，内容。".encode(), name="a", doc="d")
         archive.register(s, b"A second, English, text of some length.", name="b", doc="e")
     with store.reader(engine) as s:
-        before = sorted(s.exec(select(SketchKey.band, SketchKey.key, SketchKey.content_hash)).all())
+        before = sorted(
+            s.exec(
+                select(SketchKey.band, SketchKey.key, ContentIndex.content_hash).join(ContentIndex)
+            ).all()
+        )
     with store.transaction(engine) as s:
         s.delete(s.get(IndexState, "sketch_version"))
     with pytest.raises(SchemaError, match="prov reindex"), store.reader(engine) as s:
@@ -179,7 +183,11 @@ def test_reindex_rebuilds_the_same_index_and_a_stale_one_is_refused(engine):
     with store.transaction(engine) as s:
         assert index.rebuild(s)[:2] == (2, 2)
     with store.reader(engine) as s:
-        after = sorted(s.exec(select(SketchKey.band, SketchKey.key, SketchKey.content_hash)).all())
+        after = sorted(
+            s.exec(
+                select(SketchKey.band, SketchKey.key, ContentIndex.content_hash).join(ContentIndex)
+            ).all()
+        )
         assert s.exec(select(func.count()).select_from(IndexState)).one() == 2
     assert before == after
     assert ask(engine, "第一版文本,内容。").matches[0].profile == "cjk"
@@ -190,7 +198,7 @@ def test_registering_the_same_bytes_twice_indexes_them_once(engine):
         archive.register(s, b"Same words, twice over.", name="a", doc="one")
         archive.register(s, b"Same words, twice over.", name="b", doc="two")
     with store.reader(engine) as s:
-        rows = s.exec(select(SketchKey.content_hash)).all()
+        rows = s.exec(select(SketchKey.content_id)).all()
         assert len(set(rows)) == 1
 
 

@@ -27,12 +27,14 @@ NORMAL_VERSION = "1"
 def upgrade() -> None:
     op.create_table(
         "content_index",
+        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("content_hash", sa.String(length=71), nullable=False),
         sa.Column("shingles", sa.Integer(), nullable=False),
         sa.Column("anchors", sa.Integer(), nullable=False),
         sa.Column("signature", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(["content_hash"], ["content.hash"]),
-        sa.PrimaryKeyConstraint("content_hash"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("content_hash"),
     )
     op.create_table(
         "normal_hash",
@@ -48,14 +50,11 @@ def upgrade() -> None:
         "sketch_key",
         sa.Column("band", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("key", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("content_hash", sa.String(length=71), nullable=False),
-        sa.ForeignKeyConstraint(["content_hash"], ["content.hash"]),
-        sa.PrimaryKeyConstraint("band", "key", "content_hash"),
+        sa.Column("content_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.ForeignKeyConstraint(["content_id"], ["content_index.id"]),
+        sa.PrimaryKeyConstraint("band", "key", "content_id"),
+        sqlite_with_rowid=False,
     )
-    with op.batch_alter_table("sketch_key", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_sketch_key_content_hash"), ["content_hash"], unique=False
-        )
     state = op.create_table(
         "index_state",
         sa.Column("name", sa.String(length=64), nullable=False),
@@ -75,8 +74,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("index_state")
-    with op.batch_alter_table("sketch_key", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_sketch_key_content_hash"))
     op.drop_table("sketch_key")
     with op.batch_alter_table("normal_hash", schema=None) as batch_op:
         batch_op.drop_index("ix_normal_hash_lookup")
