@@ -30,21 +30,9 @@ from provenance.lenses import DEFAULT_PROFILE, check_profile, is_cjk
 OUTSIDE_SHARE = alignment.EXCERPT_REST
 
 
-@dataclass(frozen=True, slots=True)
-class ReportedEdit:
-    """An edit at original offsets; ``inside`` is False for material outside the passage."""
-
-    op: str
-    a_start: int
-    a_end: int
-    b_start: int
-    b_end: int
-    old: str
-    new: str
-    inside: bool = True
-
-    def as_edit(self) -> Edit:
-        return Edit(self.op, self.a_start, self.a_end, self.b_start, self.b_end, self.old, self.new)  # type: ignore[arg-type]
+# An edit at original offsets with ``inside`` False for material outside the
+# passage: the alignment's own type, so the two cannot drift apart.
+ReportedEdit = alignment.AlignedEdit
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +81,7 @@ def compare(a: str, b: str, *, profile: str = DEFAULT_PROFILE, by: str = "char")
         outside: tuple[ReportedEdit, ...] = ()
     else:
         a0, a1, b0, b1 = passage.a_start, passage.a_end, passage.b_start, passage.b_end
-        outside = tuple(
-            ReportedEdit(e.op, e.a_start, e.a_end, e.b_start, e.b_end, e.old, e.new, False)
-            for e in found.outside_edits
-        )
+        outside = found.outside_edits
 
     result = diff_by(a[a0:a1], b[b0:b1], by, profile)
     sentences = None
@@ -174,7 +159,7 @@ def _is_excerpt(found: alignment.Alignment, a: str, b: str) -> bool:
 
 def _shift(e: Edit, da: int, db: int) -> ReportedEdit:
     return ReportedEdit(
-        e.op, e.a_start + da, e.a_end + da, e.b_start + db, e.b_end + db, e.old, e.new
+        e.op, e.a_start + da, e.a_end + da, e.b_start + db, e.b_end + db, e.old, e.new, True
     )
 
 
