@@ -21,9 +21,8 @@ Tiers, best first (``identify``):
    passage of the other, the passage (`provenance.align`, ``a`` = the query,
    ``b`` = the version) and the edits inside it.
 
-Contents matched by a better tier are not repeated by a worse one, and the
-similar tier runs only when the better tiers found nothing (``all_tiers``
-runs it anyway).
+Contents matched by a better tier are not repeated by a worse one, and a
+tier runs only when the better ones found nothing (``all_tiers`` runs them all).
 """
 
 from __future__ import annotations
@@ -136,8 +135,8 @@ def identify(
 
     ``profile`` restricts the normalized tier to one lens (``exact``: none);
     ``top`` is how many similar versions to report (0: no similar tier);
-    ``doc`` restricts every tier to one document. The similar tier runs only
-    when no version matched exactly or under a lens, unless ``all_tiers``.
+    ``doc`` restricts every tier to one document. A tier runs only when the
+    better ones matched nothing, unless ``all_tiers``.
     """
     if top < 0:
         raise InputError("--top: give 0 or more")
@@ -157,7 +156,7 @@ def identify(
     if rows:
         seen.add(digest)
 
-    for p in profiles:
+    for p in profiles if all_tiers or not matches else ():
         h = content_hash(index.normal_form(text, p).encode("utf-8"))
         hashes = select(NormalHash.content_hash).where(
             NormalHash.profile == p, NormalHash.hash == h

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
+import numpy as np
 from sqlalchemy import delete, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, func, select
@@ -92,16 +93,27 @@ def _fold_forms(text: str, loose: bool) -> str:
     if unicodedata.is_normalized("NFKC", text) and (not loose or text == text.casefold()):
         chars = text
     else:
-        distinct = set(text)
-        marks = "".join(re.escape(c) for c in sorted(distinct) if _is_mark(c))
-        changing = "".join(re.escape(c) for c in sorted(distinct) if _fold_one(c, loose) != c)
+        distinct = sorted(set(text))
+        marks = "".join(re.escape(c) for c in distinct if _is_mark(c))
+        # ASCII capitals are lowered below in one pass, not one callback each.
+        changing = "".join(
+            re.escape(c)
+            for c in distinct
+            if _fold_one(c, loose) != c and not (loose and "A" <= c <= "Z")
+        )
         parts = ([f"(?s:.[{marks}]+)"] if marks else []) + ([f"[{changing}]"] if changing else [])
         if parts:
             pattern = re.compile("|".join(parts))
             chars = pattern.sub(lambda m: _fold_one(m.group(), loose), text)
         else:
             chars = text
-    return chars.translate(lenses._LOOSE_TABLE) if loose else chars
+    return chars.translate(_LOOSE_ASCII) if loose else chars
+
+
+_LOOSE_ASCII = {
+    **lenses._LOOSE_TABLE,
+    **{c: c + 32 for c in range(ord("A"), ord("Z") + 1)},
+}
 
 
 def _fold_whitespace(chars: str, drop_beside_cjk: bool) -> str:
@@ -147,14 +159,28 @@ def _insert(session: Session, table):
     return {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect](table)
 
 
+def _sketch(text: str) -> tuple[sketch.Sketch, int]:
+    """`provenance.sketch.sketch` and the size of the shingle set, from one shingling pass."""
+    raw = sketch._raw_shingle_hashes(sketch._comparison_code_points(text))
+    ordered = np.sort(raw)
+    distinct = int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1 if len(ordered) else 0
+    sig = sketch.signature_of_hashes(raw)
+    made = sketch.Sketch(
+        signature=sketch.signature_to_bytes(sig),
+        bands=tuple(sketch.band_keys(sig)),
+        anchors=tuple(sketch.anchors_of_hashes(raw).tolist()),
+    )
+    return made, distinct
+
+
 def add_content(session: Session, digest: str, text: str) -> bool:
     """Index one content unless it already is; returns whether it was indexed now."""
-    s = sketch.sketch(text)
+    s, shingles = _sketch(text)
     stmt = (
         _insert(session, ContentIndex.__table__)
         .values(
             content_hash=digest,
-            shingles=len(sketch.shingle_hashes(text)),
+            shingles=shingles,
             anchors=len(s.anchors),
             signature=s.signature,
         )

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlmodel import func, select
 from typer.testing import CliRunner
 
-from provenance import archive, identify, index, lenses, store
+from provenance import archive, identify, index, lenses, sketch, store
 from provenance.errors import SchemaError
 from provenance.models import ContentIndex, IndexState, SketchKey
 from provenance_cli.app import app
@@ -193,6 +193,12 @@ def test_reindex_rebuilds_the_same_index_and_a_stale_one_is_refused(engine):
     assert ask(engine, "第一版文本,内容。").matches[0].profile == "cjk"
 
 
+def test_the_stored_sketch_is_the_sketch_modules(engine):
+    text = "Ein kurzer Text über Straßen, 中文 text, and ＡＢＣ." * 5
+    made, shingles = index._sketch(text)
+    assert made == sketch.sketch(text) and shingles == len(sketch.shingle_hashes(text))
+
+
 def test_registering_the_same_bytes_twice_indexes_them_once(engine):
     with store.transaction(engine) as s:
         archive.register(s, b"Same words, twice over.", name="a", doc="one")
@@ -251,7 +257,7 @@ def test_reindex_prints_a_json_summary(db_url, tmp_path):
 # -- normal forms ----------------------------------------------------------------------
 
 _pieces = st.sampled_from(
-    [*"ab AZ\n\t\u3000，。：“”—-'\"中文ﬁＡßｶ\u200b\u0301", "e\u0301", "가\u11a8"]
+    [*"ab AZ\n\t\u3000，。：“”—-'\"中文ﬁＡßｶ\u200b\u0301ℌ㎁İΣ", "e\u0301", "가\u11a8"]
 )
 _texts = st.lists(_pieces, max_size=30).map("".join)
 

@@ -1,0 +1,345 @@
+"""Identify against a growing archive: query time per tier, flat as it grows, and top-1 accuracy.
+
+Registers every real revision history in ../shared/corpus, then generated
+documents, through `provenance.archive.register` (the library, so every
+version is hashed, stored, diffed against its parent and indexed exactly as
+`prov register` does it; many versions per transaction), until the archive
+holds 2,000 versions, measures, grows it to 20,000 and measures again.
+
+Generated documents: "mosaic" articles of 8-25 sentences drawn from the
+corpus (English or Chinese), each with 1-4 versions (every revision a few word
+edits of the one before), and one in ten an excerpt of a real version (a
+1-4 KB stretch with two word edits), as a republication would be.
+
+Queries come from random *real* versions:
+
+  exact       the version's bytes
+  normalized  English reflowed (line breaks, double spaces, tabs) with some
+              ASCII punctuation made full-width; Chinese re-segmented with
+              spaces and full-width/half-width punctuation swapped (the
+              pairs NFKC unifies)
+  similar     1-5 real word edits (characters for Chinese)
+  paragraph   one paragraph of at least 100 characters cut out of it
+
+Timing: each tier's identify call (one reader session, default --top 3)
+against an exact hash lookup (BLAKE3 of the bytes + one indexed SELECT of
+the versions carrying the hash) measured in the same run, median and p90, at
+both sizes, and the ratio between the sizes. Accuracy at the final size:
+top-1 is right when the top match's text is the source version's text
+(byte-identical twins count); for paragraphs, when the top match contains the
+paragraph (any version holding it is a right answer).
+
+Run: .venv/bin/python benchmarks/identify.py [--sizes 2000,20000] [--queries 500] [--db URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlmodel import col, select
+
+from provenance import archive, identify, schema, sketch, store
+from provenance.hashing import content_hash
+from provenance.models import Version
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+KINDS = ("exact", "normalized", "similar", "paragraph")
+TIMED = 40  # timing queries per tier
+BATCH = 250  # registrations per transaction
+
+
+# -- the corpus and generated documents ------------------------------------------------
+
+
+def real_histories() -> list[tuple[str, list[str]]]:
+    out = []
+    for doc in sorted(p for p in CORPUS.glob("*/*") if p.is_dir()):
+        texts = [f.read_text(encoding="utf-8") for f in sorted(doc.glob("*.md"))]
+        out.append((f"{doc.parent.name}/{doc.name}", texts))
+    return out
+
+
+def is_chinese(text: str) -> bool:
+    return sum("\u4e00" <= ch <= "\u9fff" for ch in text[:2000]) > 200
+
+
+def sentence_pools(histories) -> dict[bool, list[str]]:
+    pools: dict[bool, set[str]] = {True: set(), False: set()}
+    for _, texts in histories:
+        for text in texts[:: max(1, len(texts) // 3)]:
+            zh = is_chinese(text)
+            parts = re.split(r"(?<=[。！？])" if zh else r"(?<=[.!?])\s+", text)
+            pools[zh].update(p.strip() for p in parts if 40 <= len(p.strip()) <= 400)
+    return {k: sorted(v) for k, v in pools.items()}
+
+
+def edit_words(text: str, rng: random.Random, n: int) -> str:
+    zh = is_chinese(text)
+    units = list(text) if zh else re.split(r"( +)", text)
+    spots = [i for i, u in enumerate(units) if (u.strip() and (zh or u.isalpha()))]
+    vocab = [units[i] for i in spots] or ["x"]
+    if not spots:
+        return text + " x"
+    for _ in range(n):
+        i = rng.choice(spots)
+        match rng.randrange(4):
+            case 0:
+                units[i] = rng.choice(vocab)
+            case 1:
+                units[i] = ""
+            case 2:
+                units[i] = units[i] + ("" if zh else " ") + rng.choice(vocab)
+            case _:
+                j = min(i + (1 if zh else 2), len(units) - 1)
+                units[i], units[j] = units[j], units[i]
+    return "".join(units)
+
+
+def generated(histories, rng: random.Random) -> Iterator[tuple[str, list[str]]]:
+    pools = sentence_pools(histories)
+    n = 0
+    while True:
+        n += 1
+        if n % 10 == 0:
+            _, texts = rng.choice(histories)
+            source = rng.choice(texts)
+            size = rng.randint(1000, 4000)
+            start = rng.randrange(max(1, len(source) - size))
+            yield f"gen/excerpt-{n}", [edit_words(source[start : start + size], rng, 2)]
+            continue
+        zh = rng.random() < 0.2
+        joiner = "" if zh else " "
+        paragraphs = []
+        for _ in range(rng.randint(2, 6)):
+            paragraphs.append(joiner.join(rng.sample(pools[zh], rng.randint(3, 6))))
+        text = "\n\n".join(paragraphs) + "\n"
+        versions = [text]
+        for _ in range(rng.randint(0, 3)):
+            versions.append(edit_words(versions[-1], rng, rng.randint(1, 3)))
+        yield f"gen/article-{n}", versions
+
+
+# -- queries ------------------------------------------------------------------------------
+
+_HALF_TO_FULL = {c: chr(ord(c) + 0xFEE0) for c in ",;:()!?"}
+_FULL_TO_HALF = {v: k for k, v in _HALF_TO_FULL.items()}
+
+
+def layout_copy(text: str, rng: random.Random) -> str:
+    if is_chinese(text):
+        out = []
+        for ch in text:
+            ch = _FULL_TO_HALF.get(ch, _HALF_TO_FULL.get(ch, ch)) if rng.random() < 0.7 else ch
+            out.append(ch)
+            if "\u4e00" <= ch <= "\u9fff" and rng.random() < 0.4:
+                out.append(" ")
+        return "".join(out)
+    words = []
+    for word in text.split():
+        if rng.random() < 0.1:
+            word = "".join(_HALF_TO_FULL.get(c, c) for c in word)
+        words.append(word + rng.choice([" ", " ", " ", "\n", "  ", "\n\n", "\t"]))
+    return "".join(words)
+
+
+def paragraph_of(text: str, rng: random.Random) -> str | None:
+    paragraphs = [p for p in re.split(r"\n\s*\n", text) if len(sketch.comparison_form(p)) >= 100]
+    return rng.choice(paragraphs) if paragraphs else None
+
+
+def make_queries(real: list[tuple[int, str]], rng: random.Random, n: int) -> dict[str, list]:
+    """kind -> [(source version id, query text)]."""
+    out: dict[str, list] = {k: [] for k in KINDS}
+    while min(len(v) for v in out.values()) < n:
+        vid, text = rng.choice(real)
+        if len(out["exact"]) < n:
+            out["exact"].append((vid, text))
+        if len(out["normalized"]) < n:
+            out["normalized"].append((vid, layout_copy(text, rng)))
+        if len(out["similar"]) < n:
+            out["similar"].append((vid, edit_words(text, rng, rng.randint(1, 5))))
+        p = paragraph_of(text, rng)
+        if p is not None and len(out["paragraph"]) < n:
+            out["paragraph"].append((vid, p))
+    return out
+
+
+# -- the run ------------------------------------------------------------------------------
+
+
+def register(engine, docs: Iterator[tuple[str, list[str]]], until: int, count: int, texts) -> int:
+    """Register documents until the archive holds ``until`` versions; returns the count."""
+    pending: list[tuple[str, str]] = []
+    for key, versions in docs:
+        pending += [(key, t) for t in versions]
+        if count + len(pending) >= until or len(pending) >= BATCH:
+            with store.transaction(engine) as s:
+                for k, t in pending[: until - count]:
+                    r = archive.register(s, t.encode(), name=k, doc=k)
+                    texts[r.version] = t
+            count = min(until, count + len(pending))
+            pending = []
+            if count >= until:
+                return count
+    raise SystemExit("ran out of documents")
+
+
+def hash_lookup(s, data: bytes) -> list[int]:
+    digest = content_hash(data)
+    return list(s.exec(select(Version.id).where(col(Version.content_hash) == digest)).all())
+
+
+def timed(fn, items) -> list[float]:
+    out = []
+    for item in items:
+        t0 = time.perf_counter()
+        fn(item)
+        out.append(1000 * (time.perf_counter() - t0))
+    return out
+
+
+def measure(engine, queries) -> dict[str, tuple[float, float]]:
+    results: dict[str, tuple[float, float]] = {}
+    with store.reader(engine) as s:
+        for _, q in queries["exact"][:5]:  # warm caches and imports
+            identify.identify(s, q.encode())
+        lookups = timed(lambda q: hash_lookup(s, q[1].encode()), queries["exact"][:TIMED])
+        results["hash lookup"] = _stats(lookups)
+        for kind in KINDS:
+            ms = timed(lambda q: identify.identify(s, q[1].encode()), queries[kind][:TIMED])
+            results[kind] = _stats(ms)
+    return results
+
+
+def _stats(ms: list[float]) -> tuple[float, float]:
+    return statistics.median(ms), statistics.quantiles(ms, n=10)[-1]
+
+
+def accuracy(engine, queries, texts: dict[int, str]) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    with store.reader(engine) as s:
+        for kind in KINDS:
+            hits = tier_ok = contains = source_listed = nothing = 0
+            for vid, q in queries[kind]:
+                report = identify.identify(s, q.encode())
+                if not report.matches:
+                    nothing += 1
+                    continue
+                top = report.matches[0]
+                want = {"exact": "exact", "normalized": "normalized"}.get(kind, "similar")
+                tier_ok += top.tier == want
+                top_text = texts[top.version]
+                hits += top_text == texts[vid]
+                contains += q in top_text
+                source_listed += any(texts[m.version] == texts[vid] for m in report.matches)
+            n = len(queries[kind])
+            out[kind] = {
+                "n": n,
+                "top1": 100 * (contains if kind == "paragraph" else hits) / n,
+                "top=source": 100 * hits / n,
+                "tier": 100 * tier_ok / n,
+                "listed": 100 * source_listed / n,
+                "none": 100 * nothing / n,
+            }
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="2000,20000")
+    parser.add_argument("--queries", type=int, default=500, help="accuracy queries per kind")
+    parser.add_argument("--db", help="a database URL (default: a fresh SQLite file)")
+    parser.add_argument("--seed", type=int, default=20261123)
+    args = parser.parse_args()
+    if not CORPUS.is_dir():
+        print(f"skipped: {CORPUS} is absent (the corpus lives beside the repository)")
+        return 0
+    sizes = [int(x) for x in args.sizes.split(",")]
+    rng = random.Random(args.seed)
+    histories = real_histories()
+    n_real = sum(len(t) for _, t in histories)
+
+    with tempfile.TemporaryDirectory(prefix="prov-identify-") as tmp:
+        url = args.db or store.to_url(str(Path(tmp) / "archive.db"))
+        engine = store.open_engine(store.DatabaseLocation(url, "bench"), create_dir=True)
+        schema.upgrade(engine)
+        texts: dict[int, str] = {}
+        started = time.perf_counter()
+        count = register(engine, iter(histories), n_real, 0, texts)
+        real_s = time.perf_counter() - started
+        real = [(vid, texts[vid]) for vid in sorted(texts)]
+        timing_queries = make_queries(real, random.Random(args.seed + 1), TIMED)
+        docs = generated(histories, rng)
+        rows = []
+        gen_s = 0.0
+        for size in sizes:
+            started = time.perf_counter()
+            before = count
+            count = register(engine, docs, size, count, texts)
+            gen_s += time.perf_counter() - started
+            print(
+                f"archive at {count} versions ({count - before} registered in "
+                f"{time.perf_counter() - started:.0f} s)",
+                file=sys.stderr,
+            )
+            rows.append((size, measure(engine, timing_queries)))
+        accuracy_queries = make_queries(real, random.Random(args.seed + 2), args.queries)
+        started = time.perf_counter()
+        acc = accuracy(engine, accuracy_queries, texts)
+        acc_s = time.perf_counter() - started
+        engine.dispose()
+
+    print(
+        f"archive: {n_real} real versions ({len(histories)} histories) registered in {real_s:.0f} s "
+        f"({1000 * real_s / n_real:.1f} ms/version); {count - n_real} generated in {gen_s:.0f} s "
+        f"({1000 * gen_s / max(1, count - n_real):.1f} ms/version); backend "
+        f"{'SQLite' if url.startswith('sqlite') else 'PostgreSQL'}"
+    )
+    print()
+    head = f"{'query':<12}" + "".join(f"{f'{s} median / p90 ms':>24}" for s, _ in rows)
+    head += f"{'x hash lookup':>15}{'growth':>8}"
+    print(head)
+    print("-" * len(head))
+    for kind in ("hash lookup", *KINDS):
+        line = f"{kind:<12}"
+        for _, r in rows:
+            med, p90 = r[kind]
+            line += f"{f'{med:8.2f} / {p90:8.2f}':>24}"
+        last, first = rows[-1][1], rows[0][1]
+        line += f"{last[kind][0] / last['hash lookup'][0]:>15.0f}"
+        line += f"{last[kind][0] / first[kind][0]:>8.2f}"
+        print(line)
+    print(
+        f"\ngrowth: median at {rows[-1][0]} / median at {rows[0][0]} versions; "
+        f"x hash lookup: median / the hash lookup's median at {rows[-1][0]}; "
+        f"{TIMED} queries per tier, --top {identify.DEFAULT_TOP}"
+    )
+    print()
+    head = f"{'accuracy':<12}{'n':>6}{'top-1':>8}{'top=src':>9}{'tier':>7}{'listed':>8}{'none':>7}"
+    print(head + f"   (at {count} versions, {acc_s:.0f} s)")
+    print("-" * len(head))
+    for kind in KINDS:
+        a = acc[kind]
+        print(
+            f"{kind:<12}{a['n']:>6}{a['top1']:>7.1f}%{a['top=source']:>8.1f}%{a['tier']:>6.1f}%"
+            f"{a['listed']:>7.1f}%{a['none']:>6.1f}%"
+        )
+    print(
+        "\ntop-1: the top match's text is the source's (paragraph: the top match contains the "
+        "paragraph);\ntop=src: the top match's text is the source's; tier: the top match is of "
+        "the expected tier;\nlisted: a version with the source's text is among the matches; "
+        "none: nothing matched"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
