@@ -256,7 +256,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="2000,20000")
     parser.add_argument("--queries", type=int, default=500, help="accuracy queries per kind")
-    parser.add_argument("--db", help="a database URL (default: a fresh SQLite file)")
+    parser.add_argument("--db", help="a database URL or SQLite path, empty (default: a fresh SQLite file)")
     parser.add_argument("--seed", type=int, default=20261123)
     args = parser.parse_args()
     if not CORPUS.is_dir():
@@ -268,7 +268,7 @@ def main() -> int:
     n_real = sum(len(t) for _, t in histories)
 
     with tempfile.TemporaryDirectory(prefix="prov-identify-") as tmp:
-        url = args.db or store.to_url(str(Path(tmp) / "archive.db"))
+        url = store.to_url(args.db or str(Path(tmp) / "archive.db"))
         engine = store.open_engine(store.DatabaseLocation(url, "bench"), create_dir=True)
         schema.upgrade(engine)
         texts: dict[int, str] = {}

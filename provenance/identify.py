@@ -15,8 +15,9 @@ Tiers, best first (``identify``):
    query), pre-ranked by the signature's estimates, then confirmed on the
    ``CONFIRM`` best by exact shingle sets and ranked by **containment** (the
    share of the query's shingles found in the version, reported as ``score``),
-   in whole percent, then Jaccard, then the similarity of the raw texts (which separates
-   versions that differ only in layout), then registration order. Each gets a
+   in whole percent, then Jaccard; contents that the signature cannot tell
+   apart are confirmed once and ordered by the raw lines they share with the
+   query (which separates versions that differ only in layout or a word). Each gets a
    diff summary (from the version to the query) or, when one text is a
    passage of the other, the passage (`provenance.align`, ``a`` = the query,
    ``b`` = the version) and the edits inside it.
@@ -63,6 +64,12 @@ CONFIRM_CHARS = 300_000
 """Candidates, pre-ranked on the signature, confirmed on exact shingle sets: at
 most ``CONFIRM``, and beyond the first ``max(CONFIRM_MIN, top)`` only while their
 texts total under ``CONFIRM_CHARS`` characters (about 1 ms per 10 000)."""
+
+GROUP_MEMBERS = 64
+GROUP_CONFIRM = 4
+"""Of contents the signature cannot tell apart, the first ``GROUP_MEMBERS`` (in
+pre-rank order) are ordered by the raw lines they share with the query, and the
+best ``GROUP_CONFIRM`` of those confirmed on shingles and ordered by Jaccard."""
 
 MIN_SCORE = 0.2
 """Similar matches below this containment and Jaccard are not reported."""
@@ -292,7 +299,7 @@ def _similar(
         .join(Content, col(Content.hash) == col(ContentIndex.content_hash))
         .where(col(ContentIndex.content_hash).in_(list(found)))
     ).all()
-    q_set, _ = _shingles(text)
+    q_set, q_raw = _shingles(text)
     nq = len(q_set)
     sigs = np.frombuffer(b"".join(r.signature for r, _ in rows), dtype="<u4").reshape(len(rows), -1)
     q_sig = sketch.signature_from_bytes(s.signature)
@@ -304,59 +311,91 @@ def _similar(
         range(len(rows)),
         key=lambda i: (-max(c_est[i], anchor_share[i]), -j_est[i], abs(nv[i] - nq)),
     )
-    confirm: list[str] = []
+    # Contents with the same signature and shingle count are the same, or
+    # nearly the same, text in comparison form (a crawl that only changed
+    # layout, a revision of a word or two): one of each group is confirmed,
+    # and its members are then ordered by how many raw lines they share with
+    # the query, which is what separates them.
+    groups: dict[tuple[bytes, int], list[int]] = {}
+    for i in order:
+        groups.setdefault((rows[i][0].signature, rows[i][0].shingles), []).append(i)
+    confirm: list[list[int]] = []
     budget = 0
-    for i in order[:CONFIRM]:
-        if len(confirm) >= max(CONFIRM_MIN, top) and budget + rows[i][1] > CONFIRM_CHARS:
+    for members in list(groups.values())[:CONFIRM]:
+        if len(confirm) >= max(CONFIRM_MIN, top) and budget + rows[members[0]][1] > CONFIRM_CHARS:
             break
-        confirm.append(rows[i][0].content_hash)
-        budget += rows[i][1]
-    texts = load_texts(session, confirm)
+        confirm.append(members)
+        budget += rows[members[0]][1]
+    texts = load_texts(session, [rows[g[0]][0].content_hash for g in confirm])
 
-    scored = []
-    spans: dict[str, tuple[int, int]] = {}  # where the shared shingles lie, in comparison form
-    for h in confirm:
+    def score(h: str) -> tuple[float, float, bool, tuple[int, int, int] | None] | None:
         v_set, v_raw = _shingles(texts[h])
         inter = _overlap(q_set, v_set)
         containment = inter / nq if nq else 0.0
         union = nq + len(v_set) - inter
         jaccard = inter / union if union else 1.0
         if max(containment, jaccard, inter / len(v_set) if len(v_set) else 0.0) < MIN_SCORE:
-            continue
+            return None
         passage_like = min(containment, inter / len(v_set)) < PASSAGE_BELOW
+        span = None  # where the shared shingles lie in the version's comparison form
         if passage_like and nq and len(text) < len(texts[h]):
             at = np.minimum(np.searchsorted(q_set, v_raw), nq - 1)
             hits = np.flatnonzero(q_set[at] == v_raw)
             if len(hits):
-                spans[h] = (int(hits[0]), int(hits[-1]) + sketch.K, len(v_raw) + sketch.K - 1)
-        scored.append((containment, jaccard, h, passage_like))
-    if not scored:
-        return []
+                # the stretch as long as the query holding most shared shingles
+                # (common phrases match all over a long version)
+                width = len(q_raw)
+                counts = np.searchsorted(hits, hits + width) - np.arange(len(hits))
+                lo = int(hits[int(np.argmax(counts))])
+                span = (lo, lo + width + sketch.K, len(v_raw) + sketch.K - 1)
+        return containment, jaccard, passage_like, span
+
+    scored = []
+    for members in confirm:
+        result = score(rows[members[0]][0].content_hash)
+        if result is not None:
+            scored.append((result, members))
     # Containment in whole percent, so that a few common phrases elsewhere in
     # a long version do not outrank the version that holds the query closely.
-    scored.sort(key=lambda t: (-math.floor(100 * t[0] + 1e-9), -t[1]))
-    # Ties at the top on shingles (same comparison form): the raw text decides.
-    best = scored[0][:2]
-    tied = [t for t in scored if t[:2] == best]
-    if len(tied) > 1:
-        raw = {
-            h: diff.diff(texts[h], text, deadline=DIFF_DEADLINE).stats.similarity
-            for _, _, h, _ in tied
-        }
-        tied.sort(key=lambda t: -raw[t[2]])
-        scored = tied + scored[len(tied) :]
+    scored.sort(key=lambda t: (-math.floor(100 * t[0][0] + 1e-9), -t[0][1]))
 
+    q_lines = set(text.splitlines())
     out: list[Match] = []
-    for containment, jaccard, h, passage_like in scored:
-        versions = _versions(session, [Version.content_hash == h], doc_id)
-        if not versions:
-            continue
-        passage, summary = _explain(texts[h], text, passage_like, spans.get(h))
-        for v, d in versions:
-            out.append(_match(v, d, "similar", "sketch", containment, jaccard, passage, summary))
-            if len(out) >= top:
-                return out
+    for first, members in scored:
+        hashes = [rows[i][0].content_hash for i in members[:GROUP_MEMBERS]]
+        results = {hashes[0]: first}
+        if len(hashes) > 1:
+            texts.update(load_texts(session, hashes[1:]))
+            lines = {h: _line_similarity(q_lines, texts[h]) for h in hashes}
+            hashes.sort(key=lambda h: -lines[h])
+            for h in hashes[:GROUP_CONFIRM]:
+                if h not in results:
+                    results[h] = score(h)
+            best = [h for h in hashes[:GROUP_CONFIRM] if results[h] is not None]
+            best.sort(key=lambda h: (-results[h][1], -lines[h]))
+            hashes = best + hashes[GROUP_CONFIRM:]
+        for h in hashes:
+            versions = _versions(session, [Version.content_hash == h], doc_id)
+            if not versions:
+                continue
+            result = results[h] if h in results else score(h)
+            if result is None:
+                continue
+            containment, jaccard, passage_like, span = result
+            passage, summary = _explain(texts[h], text, passage_like, span)
+            for v, d in versions:
+                out.append(
+                    _match(v, d, "similar", "sketch", containment, jaccard, passage, summary)
+                )
+                if len(out) >= top:
+                    return out
     return out
+
+
+def _line_similarity(q_lines: set[str], text: str) -> float:
+    lines = set(text.splitlines())
+    union = len(lines | q_lines)
+    return len(lines & q_lines) / union if union else 1.0
 
 
 def _explain(
@@ -373,7 +412,7 @@ def _explain(
         al, shift = None, 0
         if span is not None and len(query) < len(version_text):
             ratio = len(version_text) / max(1, span[2])
-            margin = max(500, len(query))
+            margin = max(200, len(query) // 2)
             lo = max(0, int(span[0] * ratio) - margin)
             hi = min(len(version_text), int(span[1] * ratio) + margin)
             if hi - lo < len(version_text):
