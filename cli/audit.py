@@ -218,6 +218,8 @@ def export(
     target = dest or out
     if format not in ("prov-json", "bagit"):
         raise InputError(f"--format {format!r}: use prov-json or bagit")
+    if format == "prov-json" and json and target is None:
+        raise InputError("--json reports on a written file: give --out FILE (or drop --json)")
     if format == "bagit" and target is None:
         raise InputError(
             "--format bagit needs the bag's folder: prov export DOC --format bagit DIR"

@@ -12,9 +12,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from provenance.annotate import AnnotateReport
 from provenance.blame import BlameReport
+from provenance.export import ExportReport
 from provenance.identify import IdentifyReport
 from provenance.index import ReindexReport
+from provenance.proofs import CheckpointReport, KeygenReport, ProofCheck, ProofReport
 from provenance.records import (
     DemoReport,
     DiffReport,
@@ -27,6 +30,7 @@ from provenance.records import (
     VersionInfo,
     json_schema,
 )
+from provenance.verify import VerifyReport
 
 CONTRACTS: dict[str, Any] = {
     "init": InitReport,
@@ -41,6 +45,13 @@ CONTRACTS: dict[str, Any] = {
     "identify": IdentifyReport,
     "blame": BlameReport,
     "reindex": ReindexReport,
+    "annotate": AnnotateReport,
+    "verify": VerifyReport,
+    "keygen": KeygenReport,
+    "checkpoint": CheckpointReport | list[CheckpointReport],  # a list with --list
+    "prove": ProofReport,
+    "verify-proof": ProofCheck,
+    "export": ExportReport,
 }
 
 
