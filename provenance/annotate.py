@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from provenance import audit, refs
+from provenance import archive, audit, refs
 from provenance.errors import InputError
 
 
@@ -47,6 +47,7 @@ def annotate(
         raise InputError("nothing to change: give --label, --clear-label, --meta or --unset-meta")
     if label is not None and clear_label:
         raise InputError("--label and --clear-label contradict each other")
+    archive.check_label(label)
     version = refs.resolve(session, ref)
     name = refs.version_name(session, version)
     old_label, old_meta = version.label, dict(version.meta or {})

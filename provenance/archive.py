@@ -52,6 +52,14 @@ def parse_time(value: str, what: str = "--captured-at") -> str:
     return parsed.isoformat()
 
 
+LABEL_MAX = 512  # the column's width (models.Version.label)
+
+
+def check_label(label: str | None) -> None:
+    if label is not None and len(label) > LABEL_MAX:
+        raise InputError(f"--label: at most {LABEL_MAX} characters (this one has {len(label)})")
+
+
 def _check_relation(relation: str) -> str:
     if relation not in RELATIONS:
         raise InputError(f"unknown relation {relation!r}; use one of {', '.join(RELATIONS)}")
@@ -88,6 +96,7 @@ def register(
     decoded = decode(data, name, encoding)
     if relation is not None:
         _check_relation(relation)
+    check_label(label)
     captured = parse_time(captured_at) if captured_at else None
 
     parent_versions = [refs.resolve(session, ref) for ref in parents or []]

@@ -366,3 +366,10 @@ def test_side_by_side_view_shows_both_texts_in_columns(db_url, tmp_path):
     inline = prov(db_url, "diff", "s@1", "s@2", "--view", "inline")
     row = next(line for line in inline.stdout.splitlines() if "resume" in line)
     assert "collapse" in row and row.count("talks would") == 1
+
+
+def test_a_label_longer_than_the_record_holds_is_one_line_not_a_database_error(db_url, tmp_path):
+    path = write(tmp_path, "t.txt", "text")
+    one_line_error(prov(db_url, "register", path, "--doc", "d", "--label", "x" * 600), "--label")
+    prov_json(db_url, "register", path, "--doc", "d")
+    one_line_error(prov(db_url, "annotate", "d@1", "--label", "y" * 600), "--label")
