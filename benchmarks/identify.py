@@ -256,7 +256,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="2000,20000")
     parser.add_argument("--queries", type=int, default=500, help="accuracy queries per kind")
-    parser.add_argument("--db", help="a database URL or SQLite path, empty (default: a fresh SQLite file)")
+    parser.add_argument(
+        "--db", help="a database URL or SQLite path, empty (default: a fresh SQLite file)"
+    )
     parser.add_argument("--seed", type=int, default=20261123)
     args = parser.parse_args()
     if not CORPUS.is_dir():

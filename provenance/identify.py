@@ -59,8 +59,8 @@ ANCHOR_SHARE = 0.5
 is mostly a passage of it), as measured in benchmarks/sketch_quality.py."""
 
 CONFIRM = 24
-CONFIRM_MIN = 4
-CONFIRM_CHARS = 300_000
+CONFIRM_MIN = 3
+CONFIRM_CHARS = 150_000
 """Candidates, pre-ranked on the signature, confirmed on exact shingle sets: at
 most ``CONFIRM``, and beyond the first ``max(CONFIRM_MIN, top)`` only while their
 texts total under ``CONFIRM_CHARS`` characters (about 1 ms per 10 000)."""
@@ -290,7 +290,13 @@ def _shingles(text: str) -> tuple[np.ndarray, np.ndarray]:
 def _similar(
     session: Session, text: str, top: int, doc_id: int | None, seen: set[str]
 ) -> list[Match]:
-    s = sketch.sketch(text)
+    q_set, q_raw = _shingles(text)
+    q_sig = sketch.signature_of_hashes(q_raw)
+    s = sketch.Sketch(
+        signature=sketch.signature_to_bytes(q_sig),
+        bands=tuple(sketch.band_keys(q_sig)),
+        anchors=tuple(sketch.anchors_of_hashes(q_raw).tolist()),
+    )
     found = {h: a for h, a in candidates(session, s, doc_id).items() if h not in seen}
     if not found:
         return []
@@ -299,10 +305,8 @@ def _similar(
         .join(Content, col(Content.hash) == col(ContentIndex.content_hash))
         .where(col(ContentIndex.content_hash).in_(list(found)))
     ).all()
-    q_set, q_raw = _shingles(text)
     nq = len(q_set)
     sigs = np.frombuffer(b"".join(r.signature for r, _ in rows), dtype="<u4").reshape(len(rows), -1)
-    q_sig = sketch.signature_from_bytes(s.signature)
     j_est = np.count_nonzero(sigs == q_sig, axis=1) / sketch.NUM_PERM
     nv = np.array([r.shingles for r, _ in rows], dtype=float)
     c_est = np.minimum(1.0, j_est * (nq + nv) / ((1 + j_est) * nq))
@@ -382,7 +386,10 @@ def _similar(
             if result is None:
                 continue
             containment, jaccard, passage_like, span = result
-            passage, summary = _explain(texts[h], text, passage_like, span)
+            # Below a whole-text top match, a passage of it is not the answer:
+            # summarise by the diff alone.
+            as_passage = passage_like and (not out or out[0].passage is not None)
+            passage, summary = _explain(texts[h], text, as_passage, span)
             for v, d in versions:
                 out.append(
                     _match(v, d, "similar", "sketch", containment, jaccard, passage, summary)
