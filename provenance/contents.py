@@ -49,7 +49,7 @@ def decompress_into(
     blob: bytes, compression: str, base: bytes | bytearray | None = None
 ) -> bytes | bytearray:
     """`decompress`, but may return a fresh ``bytearray`` (saving a copy on hot paths)."""
-    if compression == FULL or compression == DELTA:
+    if compression in (FULL, DELTA):
         if compression == DELTA and base is None:
             raise IntegrityError("a delta frame needs the bytes of its base")
         frames = _frames()
