@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from provenance import archive, audit, merkle, proofs, store
@@ -182,7 +183,9 @@ def test_inclusion_proofs_verify_for_every_version_of_a_1000_version_archive(
         head_text, head_size = head.text, head.size
         rows = [
             (e.seq, e.body)
-            for e in s.query(Event).filter(Event.kind == "version.registered").order_by(Event.seq)
+            for e in s.exec(
+                select(Event).where(Event.kind == "version.registered").order_by(Event.seq)
+            )
         ]
         leaves = audit.leaf_hashes(s)
     assert len(rows) == n
