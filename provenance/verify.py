@@ -663,7 +663,10 @@ def _check_links(session: Session, expect: _Expected, found: _Found) -> int:
         seq, want = entry
         fields = dict(zip(_EDIT_RECORD_FIELDS, row[1:], strict=True))
         fields["edits"] = _json_column(fields["edits"])
-        have = audit.edit_record_hash(fields)
+        try:  # audit.edit_record_hash, with the encoder built once
+            have = PREFIX + blake3(_canonical(fields).encode("utf-8")).hexdigest()
+        except (TypeError, ValueError):  # a value JSON cannot hold: as audit says it
+            have = audit.edit_record_hash(fields)
         if have != want:
             found.add(
                 "record",
