@@ -19,7 +19,7 @@ from provenance import export as exporting
 from provenance import proofs
 from provenance import verify as verifying
 from provenance.errors import InputError
-from provenance_cli import render_audit
+from provenance_cli import render, render_audit
 from provenance_cli.app import JsonOpt, _ctx, _parse_meta, _session, app, handles_errors
 
 
@@ -75,7 +75,9 @@ def verify(
     public_key = signing.load_public_key(key) if key else None
     with (
         _session(write=False) as session,
-        render_audit.progress_bar(not json) as progress,
+        render.progress(
+            "checking contents", enabled=not json, min_total=render_audit.PROGRESS_FROM
+        ) as progress,
     ):
         report = verifying.verify(session, quick=quick, public_key=public_key, progress=progress)
     render_audit.verified(report, json)

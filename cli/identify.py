@@ -16,7 +16,7 @@ from provenance import archive, index
 from provenance import blame as blaming
 from provenance import identify as identifying
 from provenance.text import read_file
-from provenance_cli import render_identify
+from provenance_cli import render, render_identify
 from provenance_cli.app import JsonOpt, _session, app, handles_errors
 
 NormalizeOpt = Annotated[
@@ -103,7 +103,7 @@ def blame(
 def reindex(json: JsonOpt = False) -> None:
     """Rebuild the identify index (normalized hashes, sketches) in one transaction."""
     started = time.perf_counter()
-    with _session(write=True) as session, render_identify.progress("indexing") as tick:
+    with _session(write=True) as session, render.progress("indexing", enabled=not json) as tick:
         contents, versions, keys = index.rebuild(session, progress=tick)
     report = index.ReindexReport(
         contents=contents,

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
@@ -44,6 +46,44 @@ err = Console(stderr=True, highlight=False)
 def _json(value: Any, tp: Any = None) -> None:
     sys.stdout.write(records.to_json(value, tp) + "\n")
     sys.stdout.flush()
+
+
+@contextmanager
+def progress(
+    what: str, *, enabled: bool = True, min_total: int = 50
+) -> Iterator[Callable[[int, int], None] | None]:
+    """A ``tick(done, total)`` callback drawing a progress bar on stderr.
+
+    The bar appears only on a terminal and for work of at least ``min_total``
+    steps; with ``enabled`` False (``--json``) the callback is None.
+    """
+    if not enabled or not err.is_terminal:
+        yield None
+        return
+    bar = Progress(
+        TextColumn(what),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+    task = None
+
+    def tick(done: int, total: int) -> None:
+        nonlocal task
+        if total < min_total:
+            return
+        if task is None:
+            bar.start()
+            task = bar.add_task(what, total=total)
+        bar.update(task, completed=done)
+
+    try:
+        yield tick
+    finally:
+        if task is not None:
+            bar.stop()
 
 
 def error(message: str) -> None:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -13,42 +9,10 @@ from provenance.annotate import AnnotateReport
 from provenance.export import ExportReport
 from provenance.proofs import CheckpointReport, KeygenReport, ProofCheck, ProofReport
 from provenance.verify import VerifyReport
-from provenance_cli.render import _json, err, note, out
+from provenance_cli.render import _json, note, out
 
 PROGRESS_FROM = 200
 """Contents to check before `prov verify` shows a progress bar."""
-
-
-@contextmanager
-def progress_bar(enabled: bool) -> Iterator:
-    """A callback (done, total) drawing a progress bar on stderr, or None when disabled."""
-    if not enabled or not err.is_terminal:
-        yield None
-        return
-    bar = Progress(
-        TextColumn("checking contents"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    )
-    task = None
-
-    def update(done: int, total: int) -> None:
-        nonlocal task
-        if total < PROGRESS_FROM:
-            return
-        if task is None:
-            bar.start()
-            task = bar.add_task("contents", total=total)
-        bar.update(task, completed=done)
-
-    try:
-        yield update
-    finally:
-        if task is not None:
-            bar.stop()
 
 
 def verified(report: VerifyReport, as_json: bool) -> None:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
 from provenance.blame import BlameReport
 from provenance.identify import IdentifyReport, Match
 from provenance.index import ReindexReport
-from provenance_cli.render import _json, err, out, short
+from provenance_cli.render import _json, out, short
 
 _PALETTE = ("cyan", "green", "magenta", "yellow", "blue", "red", "bright_cyan", "bright_green")
 
@@ -108,35 +105,6 @@ def blame(report: BlameReport, text: str, as_json: bool) -> None:
     out.print(legend)
     if report.profile != "exact":
         out.print(Text(f"(links re-diffed through the {report.profile} lens)", style="dim"))
-
-
-@contextmanager
-def progress(what: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar on stderr (shown only for long work), as a ``tick(done, total)`` callback."""
-    bar = Progress(
-        TextColumn(what),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    )
-    task = None
-
-    def tick(done: int, total: int) -> None:
-        nonlocal task
-        if total < 50:
-            return
-        if task is None:
-            bar.start()
-            task = bar.add_task(what, total=total)
-        bar.update(task, completed=done)
-
-    try:
-        yield tick
-    finally:
-        if task is not None:
-            bar.stop()
 
 
 def reindexed(report: ReindexReport, as_json: bool) -> None:
