@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import typer
 from sqlmodel import Session
 
-from provenance import archive, demo, schema, store
+from provenance import archive, demo, importer, schema, store
 from provenance.errors import InputError, ProvenanceError
 from provenance.records import DemoReport, DocumentSummary, InitReport
 from provenance.text import read_file
@@ -202,6 +202,24 @@ def register(
             actor=_ctx.resolve_actor(),
         )
     render.registered(report, json)
+
+
+@app.command("import")
+@handles_errors
+def import_cmd(
+    manifest: Annotated[
+        str,
+        typer.Argument(help="A .jsonl or .csv manifest: one file per entry, with its provenance."),
+    ],
+    json: JsonOpt = False,
+) -> None:
+    """Register many files from a manifest, all in one transaction (all or nothing)."""
+    with (
+        _session(write=True) as session,
+        render.progress("registering", enabled=not json) as tick,
+    ):
+        report = importer.run(session, manifest, actor=_ctx.resolve_actor(), progress=tick)
+    render.imported(report, json)
 
 
 @app.command()

@@ -16,6 +16,7 @@ from provenance.annotate import AnnotateReport
 from provenance.blame import BlameReport
 from provenance.export import ExportReport
 from provenance.identify import IdentifyReport
+from provenance.importer import ImportReport
 from provenance.index import ReindexReport
 from provenance.proofs import CheckpointReport, KeygenReport, ProofCheck, ProofReport
 from provenance.records import (
@@ -35,6 +36,7 @@ from provenance.verify import VerifyReport
 CONTRACTS: dict[str, Any] = {
     "init": InitReport,
     "register": RegisterReport,
+    "import": ImportReport,
     "link": LinkReport,
     "log": LogReport,
     "show": VersionInfo,

@@ -21,6 +21,7 @@ from rich.tree import Tree
 
 from provenance import records
 from provenance.diff import DiffStats, Edit
+from provenance.importer import ImportReport
 from provenance.records import (
     DemoReport,
     DiffReport,
@@ -147,6 +148,20 @@ def registered(report: RegisterReport, as_json: bool) -> None:
                 style="yellow",
             )
         )
+
+
+def imported(report: ImportReport, as_json: bool) -> None:
+    if as_json:
+        return _json(report)
+    for r in report.registered:
+        registered(r, False)
+    out.print(
+        Text(
+            f"Imported {report.versions} versions of {len(report.documents)} documents from "
+            f"{report.manifest} ({report.new_contents} new contents stored)",
+            style="bold",
+        )
+    )
 
 
 def linked(report: LinkReport, as_json: bool) -> None:

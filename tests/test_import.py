@@ -1,0 +1,103 @@
+"""Bulk registration from a manifest: in order, with provenance, all or nothing."""
+
+from __future__ import annotations
+
+import json
+
+from .test_cli import one_line_error, prov, prov_json
+
+
+def _files(tmp_path, texts: dict[str, str]) -> None:
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+
+
+def test_a_jsonl_manifest_registers_a_history_in_order_with_its_provenance(db_url, tmp_path):
+    _files(
+        tmp_path, {"v1.txt": "First draft.", "v2.txt": "First draft, edited.", "q.txt": "edited"}
+    )
+    entries = [
+        {
+            "path": "v1.txt",
+            "doc": "story",
+            "source": "wire",
+            "captured_at": "2024-01-01T08:00:00+08:00",
+        },
+        {
+            "path": "v2.txt",
+            "doc": "story",
+            "source": "web",
+            "label": "final",
+            "meta": {"desk": "city"},
+        },
+        {"path": "q.txt", "doc": "quote", "parent": "story@2", "relation": "excerpt"},
+        {"path": "v1.txt", "doc": "mirror", "relation": "copy", "parent": "story@1"},
+    ]
+    manifest = tmp_path / "batch.jsonl"
+    manifest.write_text("\n".join(json.dumps(e) for e in entries) + "\n", encoding="utf-8")
+    out = prov_json(db_url, "import", str(manifest))
+    assert out["versions"] == 4 and out["new_contents"] == 3  # v1.txt's bytes are stored once
+    assert out["documents"] == ["story", "quote", "mirror"]
+    log = prov_json(db_url, "log", "story")
+    v1, v2 = log["versions"]
+    assert v1["source"] == "wire" and v1["captured_at"] == "2024-01-01T08:00:00+08:00"
+    assert v2["parents"][0]["relation"] == "revision" and v2["label"] == "final"
+    assert prov_json(db_url, "show", "story@2")["meta"] == {"desk": "city"}
+    quote = prov_json(db_url, "show", "quote@1")
+    assert (
+        quote["parents"][0]["relation"] == "excerpt"
+        and quote["parents"][0]["parent_name"] == "story@2"
+    )
+
+
+def test_a_csv_manifest_takes_meta_columns_and_several_parents(db_url, tmp_path):
+    _files(tmp_path, {"a.txt": "alpha text", "b.txt": "beta text", "m.txt": "alpha beta text"})
+    (tmp_path / "batch.csv").write_text(
+        "path,doc,parent,source,meta.shelf\n"
+        "a.txt,a,,archive box 1,A1\n"
+        "b.txt,b,,archive box 2,\n"
+        "m.txt,m,a@1|b@1,merged,C3\n",
+        encoding="utf-8",
+    )
+    out = prov_json(db_url, "import", str(tmp_path / "batch.csv"))
+    assert out["versions"] == 3
+    merged = prov_json(db_url, "show", "m@1")
+    assert [p["relation"] for p in merged["parents"]] == ["merge", "merge"]
+    assert merged["meta"] == {"shelf": "C3"} and merged["source"] == "merged"
+
+
+def test_a_bad_entry_names_its_line_and_nothing_is_registered(db_url, tmp_path):
+    _files(tmp_path, {"ok.txt": "fine"})
+    manifest = tmp_path / "batch.jsonl"
+    manifest.write_text(
+        '{"path": "ok.txt", "doc": "d"}\n{"path": "ok.txt", "doc": "e"}\n'
+        '{"path": "missing.txt", "doc": "d"}\n',
+        encoding="utf-8",
+    )
+    one_line_error(
+        prov(db_url, "import", str(manifest)), "batch.jsonl:3", "missing.txt", "no such file"
+    )
+    assert prov_json(db_url, "docs") == []
+
+
+def test_a_malformed_manifest_is_refused_before_anything_is_read(db_url, tmp_path):
+    manifest = tmp_path / "batch.jsonl"
+    manifest.write_text('{"path": "x.txt", "doc": "d"}\nnot json\n', encoding="utf-8")
+    one_line_error(prov(db_url, "import", str(manifest)), "batch.jsonl:2", "not JSON")
+    manifest.write_text('{"path": "x.txt", "document": "d"}\n', encoding="utf-8")
+    one_line_error(
+        prov(db_url, "import", str(manifest)), "batch.jsonl:1", "unknown field 'document'"
+    )
+    other = tmp_path / "batch.txt"
+    other.write_text("x", encoding="utf-8")
+    one_line_error(prov(db_url, "import", str(other)), ".jsonl or .csv")
+
+
+def test_an_imported_archive_verifies_clean(db_url, tmp_path):
+    _files(tmp_path, {"v1.txt": "one", "v2.txt": "one two"})
+    manifest = tmp_path / "batch.jsonl"
+    manifest.write_text(
+        '{"path": "v1.txt", "doc": "d"}\n{"path": "v2.txt", "doc": "d"}\n', encoding="utf-8"
+    )
+    prov_json(db_url, "import", str(manifest))
+    assert prov(db_url, "verify").exit_code == 0
