@@ -7,8 +7,10 @@ variants until there are 10,000 versions, then times:
 - raw BLAKE3 over the decompressed contents held in memory (the floor for
   any fixity check), single-threaded and with all cores;
 - raw BLAKE3 over the compressed blobs as stored, in memory;
-- the minimal fixity pipeline: read every blob from the database,
-  decompress (following delta chains), BLAKE3;
+- read every blob from the database, decompress (following each content's
+  delta chain from its start, as `contents.get_bytes` does), BLAKE3;
+- the floor of verify's fixity check: every frame decompressed once, in chain
+  order, against its base's bytes, then BLAKE3 (and the character count);
 - `verify` as a library call (full and --quick), and `prov verify` as a
   subprocess (process start-up included).
 
@@ -156,6 +158,26 @@ def main() -> int:
             for h in table:
                 blake3(contents.reconstruct(h, table.get)).digest()
 
+    def chains(count_chars: bool) -> None:
+        """Each frame decompressed once, against its base's bytes kept until its deltas are done."""
+        with store.reader(engine) as s:
+            c = Content.__table__
+            table = list(s.execute(sa.select(c.c.hash, c.c.compression, c.c.base_hash, c.c.data)))
+        kids: dict[str, list] = {}
+        stack = []
+        for row in table:
+            if row.compression == contents.DELTA:
+                kids.setdefault(row.base_hash, []).append(row)
+            else:
+                stack.append((row, None))
+        while stack:
+            row, base = stack.pop()
+            data = contents.decompress_into(row.data, row.compression, base)
+            blake3(data).digest()
+            if count_chars:
+                len(data.decode("utf-8"))
+            stack.extend((kid, data) for kid in kids.get(row.hash, ()))
+
     def verify_full() -> None:
         with store.reader(engine) as s:
             report = verifying.verify(s)
@@ -179,6 +201,14 @@ def main() -> int:
         ),
         ("raw BLAKE3, compressed blobs as stored, in memory", best(hash_blobs, args.repeat)),
         ("read + decompress (deltas) + BLAKE3, no other checks", best(pipeline, args.repeat)),
+        (
+            "read + decompress each chain once + BLAKE3",
+            best(lambda: chains(count_chars=False), args.repeat),
+        ),
+        (
+            "  ... + character count (fixity as verify does it)",
+            best(lambda: chains(count_chars=True), args.repeat),
+        ),
         ("verify (library, full)", best(verify_full, args.repeat)),
         ("verify --quick (library)", best(verify_quick, args.repeat)),
         ("prov verify (CLI subprocess, full)", best(cli, args.repeat)),
