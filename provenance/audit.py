@@ -19,6 +19,9 @@ made it. The kinds and their payloads:
   ``edit_record`` = BLAKE3 of the canonical JSON of the stored edit record
   (see `edit_record_hash`)
 - ``version.annotated``: ``version`` (its id), ``old`` and ``new`` = {label, meta}
+- ``import.run``: ``import`` = {manifest, manifest_hash, versions}: a bulk
+  registration (`provenance.importer`), after the events of the versions it
+  registered, naming the manifest by its path and BLAKE3 hash
 
 Appending takes the log's lock: on PostgreSQL a transaction-level advisory
 lock, on SQLite the write lock every write transaction starts with
@@ -46,7 +49,13 @@ from provenance.models import Document, EditRecord, Event, Link, Version
 UNKNOWN_ACTOR = "unknown"
 """The actor recorded when a library caller does not say who acts."""
 
-KINDS = ("document.created", "version.registered", "link.added", "version.annotated")
+KINDS = (
+    "document.created",
+    "version.registered",
+    "link.added",
+    "version.annotated",
+    "import.run",
+)
 
 # Any fixed 64-bit number: the key of the PostgreSQL advisory lock guarding the log head.
 _PG_LOCK_KEY = 0x70726F76_61756474  # "provaudt"
@@ -194,6 +203,29 @@ def version_annotated(
         actor,
         time,
         {"version": version_id, "old": old, "new": new},
+    )
+
+
+def import_subject(manifest_hash: str) -> str:
+    """The subject column of an import event (it holds 64 characters: a short hash)."""
+    return "import:" + manifest_hash.removeprefix("blake3:")[:32]
+
+
+def import_run(
+    session: Session,
+    manifest: str,
+    manifest_hash: str,
+    version_ids: list[int],
+    actor: str,
+    time: str,
+) -> Appended:
+    return append(
+        session,
+        "import.run",
+        import_subject(manifest_hash),
+        actor,
+        time,
+        {"import": {"manifest": manifest, "manifest_hash": manifest_hash, "versions": version_ids}},
     )
 
 

@@ -36,7 +36,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from provenance import archive
+from provenance import archive, audit
 from provenance.errors import InputError, ProvenanceError
 from provenance.hashing import content_hash
 from provenance.records import RegisterReport
@@ -188,9 +188,11 @@ def run(
             raise InputError(f"{manifest}:{entry.line}: {exc}") from None
         if progress is not None:
             progress(done + 1, len(entries))
+    digest = content_hash(data)
+    audit.import_run(session, manifest, digest, [r.version for r in reports], actor, archive.now())
     return ImportReport(
         manifest=manifest,
-        manifest_hash=content_hash(data),
+        manifest_hash=digest,
         versions=len(reports),
         new_contents=sum(r.new_content for r in reports),
         documents=tuple(dict.fromkeys(r.document for r in reports)),

@@ -163,6 +163,7 @@ _PAYLOAD_KEYS = {
     "version.registered": {"version"},
     "link.added": {"link", "edit_record"},
     "version.annotated": {"version", "old", "new"},
+    "import.run": {"import"},
 }
 _FIELDS = {
     "document": ("id", "key", "created_at"),
@@ -202,7 +203,9 @@ def _subject(kind: str, obj: dict) -> str | None:
             return f"link:{obj['link']['id']}"
         if kind == "version.annotated":
             return f"version:{obj['version']}"
-    except (KeyError, TypeError):
+        if kind == "import.run":
+            return audit.import_subject(obj["import"]["manifest_hash"])
+    except (KeyError, TypeError, AttributeError):
         return None
     return None
 
@@ -253,6 +256,15 @@ def _well_formed(kind: str, obj: dict) -> str | None:
             value = obj[side]
             if not isinstance(value, dict) or set(value) != {"label", "meta"}:
                 return f"{side!r} does not have exactly the fields label and meta"
+    if kind == "import.run":
+        run = obj["import"]
+        if not isinstance(run, dict) or set(run) != {"manifest", "manifest_hash", "versions"}:
+            return "'import' does not have exactly the fields manifest, manifest_hash, versions"
+        if not _is_hash(run["manifest_hash"]) or not isinstance(run["manifest"], str):
+            return "the import's manifest or manifest_hash is malformed"
+        ids = run["versions"]
+        if not isinstance(ids, list) or not all(type(v) is int for v in ids):
+            return "the import's versions are not a list of integer ids"
     if kind == "link.added" and not _is_hash(obj["edit_record"]):
         return "edit_record is not a blake3: hash"
     if kind == "version.registered" and not _is_hash(obj["version"]["content_hash"]):
@@ -425,6 +437,17 @@ def _replay(seq: int, obj: dict, expect: _Expected, found: _Found) -> None:
                     event=seq,
                 )
         expect.links[link["id"]] = (seq, link, obj["edit_record"])
+    elif kind == "import.run":
+        missing = [v for v in obj["import"]["versions"] if v not in expect.versions]
+        if missing:
+            found.add(
+                "log",
+                "event",
+                seq,
+                f"event {seq} records an import of versions {missing}, "
+                "which no earlier event registered",
+                event=seq,
+            )
     else:  # version.annotated
         vid = obj["version"]
         if vid not in expect.state:

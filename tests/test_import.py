@@ -101,3 +101,35 @@ def test_an_imported_archive_verifies_clean(db_url, tmp_path):
     )
     prov_json(db_url, "import", str(manifest))
     assert prov(db_url, "verify").exit_code == 0
+
+
+def test_an_import_is_recorded_in_the_audit_log_after_its_versions(db_url, tmp_path, engine):
+    import sqlalchemy as sa
+
+    _files(tmp_path, {"v1.txt": "one", "v2.txt": "one two"})
+    manifest = tmp_path / "batch.jsonl"
+    manifest.write_text(
+        '{"path": "v1.txt", "doc": "d"}\n{"path": "v2.txt", "doc": "d"}\n', encoding="utf-8"
+    )
+    out = prov_json(db_url, "import", str(manifest))
+    with engine.connect() as conn:
+        seq, body = conn.execute(
+            sa.text("SELECT seq, body FROM event WHERE kind = 'import.run'")
+        ).one()
+        last = conn.execute(sa.text("SELECT max(seq) FROM event")).scalar_one()
+    event = json.loads(body)
+    assert seq == last  # the import closes its batch
+    assert event["import"]["manifest_hash"] == out["manifest_hash"]
+    assert event["import"]["versions"] == [r["version"] for r in out["registered"]]
+    # An import event naming a version no event registered is caught.
+    forged = dict(event, **{"import": dict(event["import"], versions=[999])})
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE event SET body = :b WHERE seq = :s"),
+            {
+                "b": json.dumps(forged, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+                "s": seq,
+            },
+        )
+    result = prov(db_url, "verify")
+    assert result.exit_code == 1 and "999" in result.stdout
