@@ -135,6 +135,12 @@ def main() -> int:
         conn.execute("VACUUM")
         conn.close()
         stored = db.stat().st_size
+        conn = sqlite3.connect(db)
+        by_table = conn.execute(
+            "SELECT coalesce(tbl_name, name), sum(pgsize) FROM dbstat "
+            "JOIN sqlite_master USING (name) GROUP BY 1 ORDER BY 2 DESC"
+        ).fetchall()
+        conn.close()
         imported, gc, pack = git_import(Path(tmp) / "git", docs)
         ratios, exact, total = compare_edits(db, docs)
 
@@ -153,6 +159,10 @@ def main() -> int:
     )
     print(
         f"{'  as a share of the raw text':<44}{stored / raw_bytes:>14.3f}{pack / raw_bytes:>14.3f}"
+    )
+    print(
+        "  by table (with its indexes): "
+        + ", ".join(f"{name} {size / 1e6:.1f} MB" for name, size in by_table if size > 50_000)
     )
     print()
     print(f"versions reproduced byte for byte: {exact} of {total}")
