@@ -131,7 +131,7 @@ def transaction(engine: Engine) -> Iterator[Session]:
     Readers are never blocked.
     """
     bind = engine.execution_options(sqlite_begin="IMMEDIATE")
-    with Session(bind, expire_on_commit=False) as session, session.begin():
+    with _database_errors(), Session(bind, expire_on_commit=False) as session, session.begin():
         if engine.dialect.name == "postgresql":
             session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
         yield session
@@ -140,8 +140,19 @@ def transaction(engine: Engine) -> Iterator[Session]:
 @contextmanager
 def reader(engine: Engine) -> Iterator[Session]:
     """A read-only session (rolled back at the end)."""
-    with Session(engine, expire_on_commit=False) as session:
+    with _database_errors(), Session(engine, expire_on_commit=False) as session:
         try:
             yield session
         finally:
             session.rollback()
+
+
+@contextmanager
+def _database_errors() -> Iterator[None]:
+    """A failure of the database itself (locked, unreachable, full, a schema that is not
+    what this program expects) as one `DatabaseError` line, after the rollback."""
+    try:
+        yield
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.DataError) as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise DatabaseError(f"database error: {reason}") from exc

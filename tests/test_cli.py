@@ -373,3 +373,13 @@ def test_a_label_longer_than_the_record_holds_is_one_line_not_a_database_error(d
     one_line_error(prov(db_url, "register", path, "--doc", "d", "--label", "x" * 600), "--label")
     prov_json(db_url, "register", path, "--doc", "d")
     one_line_error(prov(db_url, "annotate", "d@1", "--label", "y" * 600), "--label")
+
+
+def test_a_database_failure_is_one_line_not_a_traceback(tmp_path):
+    import sqlite3
+
+    db = tmp_path / "broken.db"
+    assert runner.invoke(app, ["--db", str(db), "init"]).exit_code == 0
+    with sqlite3.connect(db) as conn:  # damage the schema behind the tool's back
+        conn.execute("ALTER TABLE document RENAME COLUMN key TO slug")
+    one_line_error(runner.invoke(app, ["--db", str(db), "docs"]), "database error", "key")
