@@ -170,10 +170,10 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=500, help="queries per kind (at least)")
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument(
-        "--anchor-modulus", type=int, default=sk.ANCHOR_MODULUS, help="try another sampling rate"
+        "--anchor-window", type=int, default=sk.ANCHOR_WINDOW, help="try another winnowing window"
     )
     args = parser.parse_args()
-    sk.ANCHOR_MODULUS = args.anchor_modulus
+    sk.ANCHOR_WINDOW = args.anchor_window
     if not CORPUS.is_dir():
         raise SystemExit(f"../shared/corpus is absent: expected it at {CORPUS}")
 
@@ -183,7 +183,7 @@ def main() -> None:
     print(
         f"corpus: {len(versions)} versions, {len(texts)} distinct texts, {total_kb / 1024:.1f} MB; "
         f"k={sk.K}, {sk.BANDS} bands x {sk.ROWS} rows, anchors {sk.ANCHOR_TILES * sk.K} chars "
-        f"1/{sk.ANCHOR_MODULUS}"
+        f"winnowed 1 in {sk.ANCHOR_WINDOW}"
     )
 
     # Timing: sketch vs raw blake3 over the same bytes, best of 3 passes.

@@ -233,12 +233,23 @@ def test_a_paragraph_cut_from_a_long_text_shares_many_anchors_with_it():
     assert checked >= 50
 
 
-def test_anchors_are_about_one_window_in_anchor_modulus():
+def test_anchors_are_about_two_windows_in_anchor_window_plus_one():
     rng = random.Random(7)
     text = "".join(chr(0x4E00 + rng.randrange(20000)) for _ in range(40000))
     windows = len(text) - sk.ANCHOR_TILES * sk.K + 1
-    assert 0.9 < len(sk.anchor_keys(text)) * sk.ANCHOR_MODULUS / windows < 1.1
+    assert 0.9 < len(sk.anchor_keys(text)) * (sk.ANCHOR_WINDOW + 1) / 2 / windows < 1.1
     assert sk.anchor_keys(text[: sk.ANCHOR_TILES * sk.K - 1]) == []
+    assert len(sk.anchor_keys(text[: sk.ANCHOR_TILES * sk.K])) == 1
+
+
+def test_every_stretch_of_anchor_window_windows_holds_an_anchor():
+    rng = random.Random(8)
+    text = "".join(rng.choice("abcdefghijklmnop") for _ in range(5000))
+    mine = set(sk.anchor_keys(text))
+    span = sk.ANCHOR_WINDOW + sk.ANCHOR_TILES * sk.K - 1
+    for start in range(0, len(text) - span, 37):
+        got = set(sk.anchor_keys(text[start : start + span]))
+        assert got and got <= mine
 
 
 # -- stored values ------------------------------------------------------------
@@ -267,12 +278,12 @@ def test_signature_is_the_same_when_computed_in_another_process():
 
 def test_sketch_of_a_fixed_text_never_changes_without_a_new_sketch_version():
     s = sk.sketch(ENGLISH + CHINESE)
-    assert sk.SKETCH_VERSION == 1
+    assert sk.SKETCH_VERSION == 2
     # Stored sketches are compared with fresh ones: if this fails, the scheme
     # changed (constants, hashing, numpy behaviour) and SKETCH_VERSION must move.
     assert s.signature[:16].hex() == "069d5d0cfe4f1573430686207b51e703"
     assert s.bands[0] == (0, 180371033752696973)
-    assert s.anchors[:2] == (466829476935273192, 1029341020373820032)
+    assert s.anchors[:2] == (6647839642857626, 15098534717228621)
 
 
 def test_signature_bytes_round_trip():
