@@ -195,7 +195,7 @@ class SketchKey(SQLModel, table=True):
     The primary key leads with (band, key): a lookup is one covering index
     scan. Contents are named by ``content_index.id`` (an integer, not the
     71-character hash): this is the archive's largest table, about 32 rows
-    plus 45 anchors per KB of English per content. On SQLite it is a WITHOUT
+    plus about 23 anchors per KB of English per content. On SQLite it is a WITHOUT
     ROWID table, so the primary key is the table.
     """
 
