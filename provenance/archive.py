@@ -364,24 +364,26 @@ def log(session: Session, doc: str, *, profile: str = DEFAULT_PROFILE) -> LogRep
         .where(Version.document_id == document.id)
         .order_by(Version.number)
     ).all()
-    entries = tuple(
-        LogEntry(
-            version=v.id,
-            number=v.number,
-            name=f"{document.key}@{v.number}",
-            hash=v.content_hash,
-            chars=c.chars,
-            label=v.label,
-            source=v.source,
-            captured_at=v.captured_at,
-            registered_at=v.registered_at,
-            parents=_parent_links(session, v.id, profile),
-            same_content=index.elsewhere(session, v)[0],
-            near_identical=index.elsewhere(session, v)[1],
+    entries = []
+    for v, c in rows:
+        same, near = index.elsewhere(session, v)
+        entries.append(
+            LogEntry(
+                version=v.id,
+                number=v.number,
+                name=f"{document.key}@{v.number}",
+                hash=v.content_hash,
+                chars=c.chars,
+                label=v.label,
+                source=v.source,
+                captured_at=v.captured_at,
+                registered_at=v.registered_at,
+                parents=_parent_links(session, v.id, profile),
+                same_content=same,
+                near_identical=near,
+            )
         )
-        for v, c in rows
-    )
-    return LogReport(document=document.key, profile=profile, versions=entries)
+    return LogReport(document=document.key, profile=profile, versions=tuple(entries))
 
 
 def documents(session: Session) -> list[DocumentSummary]:
