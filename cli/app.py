@@ -307,11 +307,12 @@ def diff_cmd(
     view: ViewOpt = "auto",
     json: JsonOpt = False,
 ) -> None:
-    """The edits from version A to version B, at the original offsets of both."""
+    """The edits from A to B at the original offsets of both (B may be an unregistered file)."""
     with _session(write=False) as session:
         report = archive.diff_versions(session, ref_a, ref_b, profile=normalize, by=by)
-        texts = archive.texts(session, (report.a, report.b))
-    render.diff(report, texts, json, context=context, limit=limit, view=view)
+        a_text = archive.text_for(session, ref_a)[2]
+        b_text = archive.text_for(session, ref_b)[2]
+    render.diff(report, a_text, b_text, json, context=context, limit=limit, view=view)
 
 
 @app.command()

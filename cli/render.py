@@ -388,7 +388,8 @@ def comparison(
 
 def diff(
     report: DiffReport,
-    texts: dict[int, str],
+    a_text: str,
+    b_text: str,
     as_json: bool,
     *,
     context: int,
@@ -399,9 +400,9 @@ def diff(
         return _json(report)
     comparison(
         report,
-        texts[report.a],
-        texts[report.b],
-        f"version {report.a} → version {report.b}",
+        a_text,
+        b_text,
+        f"{report.a_name} → {report.b_name}",
         context=context,
         limit=limit,
         view=view,

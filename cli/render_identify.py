@@ -57,7 +57,7 @@ def identify(report: IdentifyReport, as_json: bool) -> None:
         line.append(f" chars, similarity {d.similarity:.3f}")
         if not d.complete:
             line.append("  (diff cut short)", style="yellow")
-        line.append(f"   see: prov diff {similar.name} <file>", style="dim")
+        line.append(f"   see: prov diff {similar.name} FILE --normalize cjk", style="dim")
         out.print(line)
 
 

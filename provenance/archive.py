@@ -8,6 +8,7 @@ nothing half-written.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, func, select
@@ -31,7 +32,7 @@ from provenance.records import (
     TraceStep,
     VersionInfo,
 )
-from provenance.text import decode
+from provenance.text import decode, read_file
 
 
 def now() -> str:
@@ -407,10 +408,25 @@ def diff_versions(
 ) -> DiffReport:
     """The edits from A to B under a lens and at a grain (see `provenance.compare`)."""
     check_profile(profile)
-    a = refs.resolve(session, ref_a)
-    b = refs.resolve(session, ref_b)
-    result = compare(text_of(session, a), text_of(session, b), profile=profile, by=by)
-    return DiffReport.of(a.id, b.id, result)
+    a_id, a_name, a_text = text_for(session, ref_a)
+    b_id, b_name, b_text = text_for(session, ref_b)
+    result = compare(a_text, b_text, profile=profile, by=by)
+    return DiffReport.of(a_id, b_id, a_name, b_name, result)
+
+
+def text_for(session: Session, ref: str) -> tuple[int | None, str, str]:
+    """(version id, name, text) of a REF; for a file that is not registered, (None, path, text).
+
+    So a journalist can diff a registered version against the text in hand
+    without registering it first.
+    """
+    try:
+        version = refs.resolve(session, ref)
+    except NotFoundError:
+        if ref not in ("", "-") and Path(ref).is_file():
+            return None, ref, decode(read_file(ref), ref).text
+        raise
+    return version.id, refs.version_name(session, version), text_of(session, version)
 
 
 def stored_edits(session: Session, edge: lineage.Edge, parent_text: str) -> tuple[Edit, ...]:
@@ -472,5 +488,7 @@ def trace(
         path=path,
         via=via,
         steps=tuple(steps),
-        net=DiffReport.of(a.id, b.id, net),
+        net=DiffReport.of(
+            a.id, b.id, refs.version_name(session, a), refs.version_name(session, b), net
+        ),
     )

@@ -40,6 +40,7 @@ from provenance import contents, diff, index, refs, sketch
 from provenance.align import Passage, align
 from provenance.errors import InputError, IntegrityError
 from provenance.hashing import content_hash
+from provenance.lensdiff import diff_under
 from provenance.lenses import check_profile
 from provenance.models import Document, NormalHash, Version
 from provenance.text import decode
@@ -509,8 +510,10 @@ def _explain(
             passage = Passage(
                 p.a_start, p.a_end, p.b_start + shift, p.b_end + shift, p.coverage, p.matched
             )
-            inside = [e.as_edit().inverted() for e in al.inside_edits]
-            st = diff.stats_for(p.b_end - p.b_start, p.a_end - p.a_start, inside)
+            # Counted through the lens that found the passage: the raw spans
+            # differ by segmentation and layout the inside edits do not show.
+            b0, b1 = p.b_start + shift, p.b_end + shift
+            st = diff_under(version_text[b0:b1], query[p.a_start : p.a_end], "cjk").stats
             return passage, DiffSummary(
                 st.edits, st.inserted, st.deleted, round(st.similarity, 6), True
             )

@@ -89,8 +89,10 @@ class DiffReport:
     the profile). ``sentences`` is set with ``by="sentence"``.
     """
 
-    a: int
-    b: int
+    a: int | None  # a version id, or None for a file that is not registered
+    b: int | None
+    a_name: str  # DOC@N, or the file's path
+    b_name: str
     profile: str
     by: str
     edits: tuple[ReportedEdit, ...]
@@ -101,8 +103,23 @@ class DiffReport:
     sentences: tuple[SentenceChange, ...] | None
 
     @classmethod
-    def of(cls, a: int, b: int, c: Comparison) -> DiffReport:
-        return cls(a, b, c.profile, c.by, c.edits, c.stats, c.complete, c.passage, c.hint, c.sentences)
+    def of(
+        cls, a: int | None, b: int | None, a_name: str, b_name: str, c: Comparison
+    ) -> DiffReport:
+        return cls(
+            a,
+            b,
+            a_name,
+            b_name,
+            c.profile,
+            c.by,
+            c.edits,
+            c.stats,
+            c.complete,
+            c.passage,
+            c.hint,
+            c.sentences,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -383,3 +383,16 @@ def test_a_database_failure_is_one_line_not_a_traceback(tmp_path):
     with sqlite3.connect(db) as conn:  # damage the schema behind the tool's back
         conn.execute("ALTER TABLE document RENAME COLUMN key TO slug")
     one_line_error(runner.invoke(app, ["--db", str(db), "docs"]), "database error", "key")
+
+
+def test_a_registered_version_diffs_against_a_file_in_hand_without_registering_it(db_url, tmp_path):
+    prov_json(db_url, "register", str(PAGE), "--doc", "report")
+    copy = tmp_path / "from-a-website.txt"
+    copy.write_bytes(COPY.read_bytes())
+    out = prov_json(db_url, "diff", "report@1", str(copy), "--normalize", "cjk")
+    assert out["a"] is not None and out["b"] is None
+    assert out["a_name"] == "report@1" and out["b_name"] == str(copy)
+    assert out["passage"] is not None and 1 <= sum(e["inside"] for e in out["edits"]) < 10
+    assert prov_json(db_url, "docs")[0]["versions"] == 1  # nothing was registered
+    missing = prov(db_url, "diff", "report@1", str(tmp_path / "nope.txt"))
+    one_line_error(missing, "nope.txt")
