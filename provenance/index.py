@@ -111,7 +111,7 @@ def _fold_forms(text: str, loose: bool) -> str:
 
 
 _LOOSE_ASCII = {
-    **lenses._LOOSE_TABLE,
+    **lenses.LOOSE_TABLE,
     **{c: c + 32 for c in range(ord("A"), ord("Z") + 1)},
 }
 
@@ -129,7 +129,7 @@ def _fold_whitespace(chars: str, drop_beside_cjk: bool) -> str:
         pos = r1
         if r0 == 0 or r1 == n:
             continue
-        if lenses._side_is_cjk(chars, r0 - 1, -1) or lenses._side_is_cjk(chars, r1, 1):
+        if lenses.side_is_cjk(chars, r0 - 1, -1) or lenses.side_is_cjk(chars, r1, 1):
             continue
         out.append(" ")
     out.append(chars[pos:])
@@ -161,7 +161,7 @@ def _insert(session: Session, table):
 
 def _sketch(text: str) -> tuple[sketch.Sketch, int]:
     """`provenance.sketch.sketch` and the size of the shingle set, from one shingling pass."""
-    raw = sketch._raw_shingle_hashes(sketch._comparison_code_points(text))
+    raw = sketch.raw_shingle_hashes(sketch.comparison_code_points(text))
     ordered = np.sort(raw)
     distinct = int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1 if len(ordered) else 0
     sig = sketch.signature_of_hashes(raw)

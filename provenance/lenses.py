@@ -97,7 +97,7 @@ CJK_RANGES = (  # inclusive (first, last) code points
 _CJK_STARTS = tuple(lo for lo, _ in CJK_RANGES)
 _CJK_ENDS = tuple(hi for _, hi in CJK_RANGES)
 
-_LOOSE_TABLE = str.maketrans(
+LOOSE_TABLE = str.maketrans(
     {
         **dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033\u301d\u301e", '"'),
         **dict.fromkeys("\u2018\u2019\u201a\u201b\u2039\u203a\u2032", "'"),
@@ -185,7 +185,7 @@ class Lensed:
             raise ValueError(f"normalized span {n_start}:{n_end} is outside 0:{len(self.text)}")
 
     def _cjk_side(self, k: int, step: int) -> bool:
-        return self.profile in _DROPS_BESIDE_CJK and _side_is_cjk(self.text, k, step)
+        return self.profile in _DROPS_BESIDE_CJK and side_is_cjk(self.text, k, step)
 
     def _insertion_point(self, n: int) -> int:
         if not self.text:
@@ -247,7 +247,7 @@ def _fold_forms(text: str, *, loose: bool) -> tuple[str, list[int], list[int]]:
     """NFKC (and for ``loose`` case folding and quote/dash unification) per combining sequence."""
     n = len(text)
     if unicodedata.is_normalized("NFKC", text) and (not loose or text == text.casefold()):
-        chars = text.translate(_LOOSE_TABLE) if loose else text
+        chars = text.translate(LOOSE_TABLE) if loose else text
         return chars, list(range(n)), list(range(1, n + 1))
     pieces: list[str] = []
     starts: list[int] = []
@@ -271,7 +271,7 @@ def _fold_forms(text: str, *, loose: bool) -> tuple[str, list[int], list[int]]:
         i = j
     chars = "".join(pieces)
     if loose:
-        chars = chars.translate(_LOOSE_TABLE)  # one code point for one: the map is unchanged
+        chars = chars.translate(LOOSE_TABLE)  # one code point for one: the map is unchanged
     return chars, starts, ends
 
 
@@ -282,7 +282,7 @@ def _is_ws(ch: str) -> bool:
 _SKIP_PUNCT = 4
 
 
-def _side_is_cjk(chars: str, k: int, step: int) -> bool:
+def side_is_cjk(chars: str, k: int, step: int) -> bool:
     """Whether the text on one side of a whitespace run, from index ``k`` on, is CJK.
 
     Looks past further whitespace, combining marks (to their base, leftwards)
@@ -324,7 +324,7 @@ def _fold_whitespace(
         pos = r1
         if r0 == 0 or r1 == n:
             continue
-        if drop_beside_cjk and (_side_is_cjk(chars, r0 - 1, -1) or _side_is_cjk(chars, r1, 1)):
+        if drop_beside_cjk and (side_is_cjk(chars, r0 - 1, -1) or side_is_cjk(chars, r1, 1)):
             continue
         out.append(" ")
         o_starts.append(starts[r0])

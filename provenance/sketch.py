@@ -187,10 +187,10 @@ def comparison_form(text: str) -> str:
     removing all whitespace makes reflowed paragraphs and Chinese text with
     spaces inserted between words identical to the original.
     """
-    return _comparison_code_points(text).tobytes().decode("utf-32-le", "surrogatepass")
+    return comparison_code_points(text).tobytes().decode("utf-32-le", "surrogatepass")
 
 
-def _comparison_code_points(text: str) -> np.ndarray:
+def comparison_code_points(text: str) -> np.ndarray:
     """``comparison_form`` as a uint32 array of code points.
 
     Folding runs on the code point array: ``str.translate`` costs ~5 ms per
@@ -215,7 +215,7 @@ def _fold(cps: np.ndarray) -> np.ndarray:
     return np.where(cps <= top, _FOLD[np.minimum(cps, top)], cps).astype(np.uint32)
 
 
-def _raw_shingle_hashes(cps: np.ndarray, k: int = K) -> np.ndarray:
+def raw_shingle_hashes(cps: np.ndarray, k: int = K) -> np.ndarray:
     """Mixed 64-bit hash of every k-character window of the code points (with repeats, in order).
 
     A form shorter than ``k`` characters is one shingle (itself), so even a
@@ -232,7 +232,7 @@ def _raw_shingle_hashes(cps: np.ndarray, k: int = K) -> np.ndarray:
 
 def shingle_hashes(text: str, k: int = K) -> np.ndarray:
     """Sorted unique 64-bit hashes of the text's k-character shingles (its shingle set)."""
-    return np.unique(_raw_shingle_hashes(_comparison_code_points(text), k))
+    return np.unique(raw_shingle_hashes(comparison_code_points(text), k))
 
 
 def signature_of_hashes(hashes: np.ndarray) -> np.ndarray:
@@ -274,7 +274,7 @@ def band_keys(signature: bytes | np.ndarray) -> list[tuple[int, int]]:
 def anchors_of_hashes(raw_hashes: np.ndarray, k: int = K) -> np.ndarray:
     """The anchors (sorted unique uint64 < 2**63) of a text, from its raw shingle hashes.
 
-    ``raw_hashes`` must be in text order with repeats (``_raw_shingle_hashes``):
+    ``raw_hashes`` must be in text order with repeats (``raw_shingle_hashes``):
     window i is the shingles starting at i, i + k, ... which tile
     ``ANCHOR_TILES * k`` characters. Winnowing keeps the smallest window hash
     of every ``ANCHOR_WINDOW`` consecutive windows (a text with fewer windows
@@ -303,7 +303,7 @@ def anchor_keys(text: str) -> list[int]:
     a passage, look up its anchors and keep the versions that hold a good share
     of them (``GROUP BY version_id HAVING count(*) >= ...``).
     """
-    return anchors_of_hashes(_raw_shingle_hashes(_comparison_code_points(text))).tolist()
+    return anchors_of_hashes(raw_shingle_hashes(comparison_code_points(text))).tolist()
 
 
 def estimate_jaccard(sig_a: bytes | np.ndarray, sig_b: bytes | np.ndarray) -> float:
@@ -352,7 +352,7 @@ class Sketch:
 
 def sketch(text: str) -> Sketch:
     """Sketch a text: one pass of shingling shared by signature, bands and anchors."""
-    hashes = _raw_shingle_hashes(_comparison_code_points(text))
+    hashes = raw_shingle_hashes(comparison_code_points(text))
     sig = signature_of_hashes(hashes)
     return Sketch(
         signature=signature_to_bytes(sig),
