@@ -7,6 +7,7 @@ with ``BEGIN IMMEDIATE`` so two writers queue instead of failing half-way.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -63,6 +64,12 @@ def to_url(text: str) -> str:
     return text
 
 
+def json_text(value: object) -> str:
+    """How JSON columns are written: compact, and CJK kept as UTF-8 rather than
+    ``\\uXXXX`` escapes (which made Chinese edit records more than twice as large)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def open_engine(location: DatabaseLocation, *, create_dir: bool = False) -> Engine:
     """An engine for ``location``; raises DatabaseError when it cannot be opened."""
     try:
@@ -72,7 +79,7 @@ def open_engine(location: DatabaseLocation, *, create_dir: bool = False) -> Engi
     if url.get_backend_name() == "sqlite":
         engine = _sqlite_engine(url, create_dir=create_dir)
     else:
-        engine = sa.create_engine(url, pool_pre_ping=True)
+        engine = sa.create_engine(url, pool_pre_ping=True, json_serializer=json_text)
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
@@ -93,7 +100,9 @@ def _sqlite_engine(url: sa.engine.URL, *, create_dir: bool) -> Engine:
             raise DatabaseError(f"cannot open database {path}: it is a directory")
         if not parent.is_dir():
             raise DatabaseError(f"cannot open database {path}: folder {parent} does not exist")
-    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    engine = sa.create_engine(
+        url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, json_serializer=json_text
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every test
