@@ -136,6 +136,13 @@ def init(json: JsonOpt = False) -> None:
     render.init(InitReport(location.display(), before, after), json)
 
 
+def read_input(path: str) -> tuple[bytes, str]:
+    """The bytes of PATH, or of standard input for ``-``, and the name errors use."""
+    if path == "-":
+        return sys.stdin.buffer.read(), "<stdin>"
+    return read_file(path), path
+
+
 def _parse_meta(items: list[str] | None) -> dict[str, str]:
     meta: dict[str, str] = {}
     for item in items or []:
@@ -181,10 +188,7 @@ def register(
     json: JsonOpt = False,
 ) -> None:
     """Register a text as a new version of a document."""
-    if path == "-":
-        data, name = sys.stdin.buffer.read(), "<stdin>"
-    else:
-        data, name = read_file(path), path
+    data, name = read_input(path)
     with _session(write=True) as session:
         report = archive.register(
             session,

@@ -6,7 +6,6 @@ commands share. `identify` exits 1 when nothing matched (2 stays for errors).
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Annotated
 
@@ -15,9 +14,8 @@ import typer
 from provenance import archive, index
 from provenance import blame as blaming
 from provenance import identify as identifying
-from provenance.text import read_file
 from provenance_cli import render, render_identify
-from provenance_cli.app import JsonOpt, _session, app, handles_errors
+from provenance_cli.app import JsonOpt, _session, app, handles_errors, read_input
 
 NormalizeOpt = Annotated[
     str | None,
@@ -58,10 +56,7 @@ def identify(
     Without --normalize the lenses whitespace, cjk and loose are tried in that
     order. Exit code 0 when something matched, 1 when nothing did.
     """
-    if path == "-":
-        data, name = sys.stdin.buffer.read(), "<stdin>"
-    else:
-        data, name = read_file(path), path
+    data, name = read_input(path)
     with _session(write=False) as session:
         report = identifying.identify(
             session,
