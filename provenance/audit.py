@@ -45,6 +45,7 @@ from sqlmodel import Session
 
 from provenance import merkle
 from provenance.models import Document, EditRecord, Event, Link, Version
+from provenance.store import WRITE_LOCK_KEY
 
 UNKNOWN_ACTOR = "unknown"
 """The actor recorded when a library caller does not say who acts."""
@@ -58,7 +59,7 @@ KINDS = (
 )
 
 # Any fixed 64-bit number: the key of the PostgreSQL advisory lock guarding the log head.
-_PG_LOCK_KEY = 0x70726F76_61756474  # "provaudt"
+_PG_LOCK_KEY = WRITE_LOCK_KEY  # the writers' lock: taking it again in a write is free
 
 
 def canonical(value: Any) -> str:

@@ -124,8 +124,7 @@ def _sqlite_engine(url: sa.engine.URL, *, create_dir: bool) -> Engine:
 
 
 # The key of the PostgreSQL advisory lock that writers hold for their whole
-# transaction (the same key the audit log's head lock uses, so taking both is
-# one lock).
+# transaction; the audit log's head lock (provenance.audit.lock) is this lock.
 WRITE_LOCK_KEY = 0x70726F76_61756474
 
 
