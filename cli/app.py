@@ -313,10 +313,9 @@ def diff_cmd(
 ) -> None:
     """The edits from A to B at the original offsets of both (B may be an unregistered file)."""
     with _session(write=False) as session:
-        report = archive.diff_versions(session, ref_a, ref_b, profile=normalize, by=by)
-        a_text = archive.text_for(session, ref_a)[2]
-        b_text = archive.text_for(session, ref_b)[2]
-    render.diff(report, a_text, b_text, json, context=context, limit=limit, view=view)
+        a, b = archive.side(session, ref_a), archive.side(session, ref_b)
+    report = archive.diff_sides(a, b, profile=normalize, by=by)
+    render.diff(report, a.text, b.text, json, context=context, limit=limit, view=view)
 
 
 @app.command()

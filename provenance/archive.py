@@ -7,6 +7,7 @@ nothing half-written.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -175,7 +176,7 @@ def register(
         first_stats = first_stats or stats
     suggestion = None
     if guessed and len(parent_versions) == 1:
-        suggestion = _suggest_relation(text_of(session, parent_versions[0]), decoded.text)
+        suggestion = _suggest_relation(session, parent_versions[0], decoded.text)
     return RegisterReport(
         version=version.id,
         document=document.key,
@@ -190,15 +191,18 @@ def register(
     )
 
 
-def _suggest_relation(parent_text: str, text: str) -> str | None:
+def _suggest_relation(session: Session, parent: Version, text: str) -> str | None:
     """``"excerpt"`` when ``text`` is a passage of its parent (or the parent of it).
 
-    Only texts of clearly different lengths are aligned, so registering an
-    ordinary revision costs nothing more.
+    The lengths are compared from the stored character count first: only
+    texts of clearly different lengths are read back and aligned, so
+    registering an ordinary revision costs nothing more.
     """
-    shorter, longer = sorted((len(parent_text), len(text)))
+    parent_chars = session.get(Content, parent.content_hash).chars
+    shorter, longer = sorted((parent_chars, len(text)))
     if not longer or shorter / longer > 1 - align.EXCERPT_REST:
         return None
+    parent_text = text_of(session, parent)
     return "excerpt" if align.suggest_relation(parent_text, text) == "excerpt" else None
 
 
@@ -403,19 +407,17 @@ def documents(session: Session) -> list[DocumentSummary]:
     return [DocumentSummary(key, n, latest, first, last) for key, n, latest, first, last in rows]
 
 
-def diff_versions(
-    session: Session, ref_a: str, ref_b: str, *, profile: str = DEFAULT_PROFILE, by: str = "char"
-) -> DiffReport:
-    """The edits from A to B under a lens and at a grain (see `provenance.compare`)."""
-    check_profile(profile)
-    a_id, a_name, a_text = text_for(session, ref_a)
-    b_id, b_name, b_text = text_for(session, ref_b)
-    result = compare(a_text, b_text, profile=profile, by=by)
-    return DiffReport.of(a_id, b_id, a_name, b_name, result)
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One side of a diff: a registered version, or a file that is not registered."""
+
+    version: int | None
+    name: str  # DOC@N, or the file's path
+    text: str
 
 
-def text_for(session: Session, ref: str) -> tuple[int | None, str, str]:
-    """(version id, name, text) of a REF; for a file that is not registered, (None, path, text).
+def side(session: Session, ref: str) -> Side:
+    """The version a REF names; for a file that is not registered, the file itself.
 
     So a journalist can diff a registered version against the text in hand
     without registering it first.
@@ -424,9 +426,22 @@ def text_for(session: Session, ref: str) -> tuple[int | None, str, str]:
         version = refs.resolve(session, ref)
     except NotFoundError:
         if ref not in ("", "-") and Path(ref).is_file():
-            return None, ref, decode(read_file(ref), ref).text
+            return Side(None, ref, decode(read_file(ref), ref).text)
         raise
-    return version.id, refs.version_name(session, version), text_of(session, version)
+    return Side(version.id, refs.version_name(session, version), text_of(session, version))
+
+
+def diff_sides(a: Side, b: Side, *, profile: str = DEFAULT_PROFILE, by: str = "char") -> DiffReport:
+    """The edits from A to B under a lens and at a grain (see `provenance.compare`)."""
+    check_profile(profile)
+    result = compare(a.text, b.text, profile=profile, by=by)
+    return DiffReport.of(a.version, b.version, a.name, b.name, result)
+
+
+def diff_versions(
+    session: Session, ref_a: str, ref_b: str, *, profile: str = DEFAULT_PROFILE, by: str = "char"
+) -> DiffReport:
+    return diff_sides(side(session, ref_a), side(session, ref_b), profile=profile, by=by)
 
 
 def stored_edits(session: Session, edge: lineage.Edge, parent_text: str) -> tuple[Edit, ...]:
