@@ -45,6 +45,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from sqlmodel import col, select
+from variants import edit_words, is_chinese  # benchmarks/variants.py
 
 from provenance import archive, identify, index, schema, sketch, store
 from provenance.hashing import content_hash
@@ -67,10 +68,6 @@ def real_histories() -> list[tuple[str, list[str]]]:
     return out
 
 
-def is_chinese(text: str) -> bool:
-    return sum("\u4e00" <= ch <= "\u9fff" for ch in text[:2000]) > 200
-
-
 def sentence_pools(histories) -> dict[bool, list[str]]:
     pools: dict[bool, set[str]] = {True: set(), False: set()}
     for _, texts in histories:
@@ -79,28 +76,6 @@ def sentence_pools(histories) -> dict[bool, list[str]]:
             parts = re.split(r"(?<=[。！？])" if zh else r"(?<=[.!?])\s+", text)
             pools[zh].update(p.strip() for p in parts if 40 <= len(p.strip()) <= 400)
     return {k: sorted(v) for k, v in pools.items()}
-
-
-def edit_words(text: str, rng: random.Random, n: int) -> str:
-    zh = is_chinese(text)
-    units = list(text) if zh else re.split(r"( +)", text)
-    spots = [i for i, u in enumerate(units) if (u.strip() and (zh or u.isalpha()))]
-    vocab = [units[i] for i in spots] or ["x"]
-    if not spots:
-        return text + " x"
-    for _ in range(n):
-        i = rng.choice(spots)
-        match rng.randrange(4):
-            case 0:
-                units[i] = rng.choice(vocab)
-            case 1:
-                units[i] = ""
-            case 2:
-                units[i] = units[i] + ("" if zh else " ") + rng.choice(vocab)
-            case _:
-                j = min(i + (1 if zh else 2), len(units) - 1)
-                units[i], units[j] = units[j], units[i]
-    return "".join(units)
 
 
 def generated(histories, rng: random.Random) -> Iterator[tuple[str, list[str]]]:

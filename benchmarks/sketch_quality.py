@@ -40,6 +40,7 @@ from pathlib import Path
 
 import blake3
 import numpy as np
+from variants import edit_words  # benchmarks/variants.py
 
 from provenance import sketch as sk
 
@@ -103,26 +104,7 @@ def layout_copy(v: Version, rng: random.Random) -> str:
 
 
 def edited_copy(v: Version, rng: random.Random) -> str:
-    chinese = is_chinese(v)
-    units = list(v.text) if chinese else re.split(r"( +)", v.text)
-    if chinese:
-        vocab = [u for u in units if "\u4e00" <= u <= "\u9fff"]
-    else:
-        vocab = [u for u in units if u.strip() and u.isalpha()]
-    positions = [i for i, u in enumerate(units) if u.strip()]
-    for _ in range(rng.randint(1, 5)):
-        i = rng.choice(positions)
-        match rng.randrange(4):
-            case 0:
-                units[i] = rng.choice(vocab)
-            case 1:
-                units[i] = ""
-            case 2:
-                units[i] = units[i] + ("" if chinese else " ") + rng.choice(vocab)
-            case _:
-                j = min(i + (1 if chinese else 2), len(units) - 1)
-                units[i], units[j] = units[j], units[i]
-    return "".join(units)
+    return edit_words(v.text, rng, rng.randint(1, 5))
 
 
 def paragraph_of(v: Version, rng: random.Random) -> str | None:
