@@ -30,7 +30,7 @@ answer False for anything malformed.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from blake3 import blake3
 
@@ -102,7 +102,46 @@ class TreeBuilder:
 
 def root(leaf_hashes: Sequence[bytes]) -> bytes:
     """Root (MTH) of the tree over these leaf hashes, in O(n)."""
-    return _range_root(leaf_hashes, 0, len(leaf_hashes))
+    return roots_at(leaf_hashes, (len(leaf_hashes),))[len(leaf_hashes)]
+
+
+def roots_at(leaf_hashes: Sequence[bytes], sizes: Iterable[int]) -> dict[int, bytes]:
+    """The root of the first ``m`` leaves, for each ``m`` in ``sizes``.
+
+    Every perfect subtree aligned on its size is hashed once, level by level
+    (fewer than n node hashes in all, no per-leaf bookkeeping); the root of a
+    prefix of ``m`` leaves is then folded from the perfect subtrees that the
+    set bits of ``m`` name, largest first, exactly as MTH splits: O(log n)
+    more hashes per size. It is how a whole log's root and the roots its
+    checkpoints signed are recomputed in one pass.
+    """
+    n = len(leaf_hashes)
+    wanted = set(sizes)
+    for m in wanted:
+        if not _is_int(m) or not 0 <= m <= n:
+            raise InputError(f"tree size {m!r} is not between 0 and the number of leaves {n}")
+    for leaf in leaf_hashes:
+        _check_hash(leaf, "leaf hash")
+    levels: list[Sequence[bytes]] = [leaf_hashes]
+    level = leaf_hashes
+    while len(level) >= 2:  # level k: the subtrees of 2**k leaves starting at multiples of 2**k
+        level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        levels.append(level)
+    out: dict[int, bytes] = {}
+    for m in wanted:
+        if m == 0:
+            out[m] = EMPTY_ROOT
+            continue
+        parts, offset = [], 0
+        for k in range(m.bit_length() - 1, -1, -1):
+            if m >> k & 1:
+                parts.append(levels[k][offset >> k])
+                offset += 1 << k
+        value = parts[-1]
+        for left in reversed(parts[:-1]):
+            value = node_hash(left, value)
+        out[m] = value
+    return out
 
 
 def inclusion_proof(leaf_hashes: Sequence[bytes], index: int) -> list[bytes]:

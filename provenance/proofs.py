@@ -88,16 +88,6 @@ def _report(row: Checkpoint) -> CheckpointReport:
     )
 
 
-def _roots_at(leaves: list[bytes], sizes: set[int]) -> dict[int, bytes]:
-    builder = merkle.TreeBuilder()
-    out = {0: builder.root()} if 0 in sizes else {}
-    for leaf in leaves:
-        builder.append(leaf)
-        if builder.size in sizes:
-            out[builder.size] = builder.root()
-    return out
-
-
 def _require_matches(row: Checkpoint, leaves: list[bytes]) -> None:
     """Refuse to build on a log that no longer matches a stored checkpoint."""
     if row.size > len(leaves):
@@ -105,7 +95,7 @@ def _require_matches(row: Checkpoint, leaves: list[bytes]) -> None:
             f"checkpoint {row.id} covers {row.size} events but the log holds {len(leaves)}; "
             "run prov verify"
         )
-    root = _roots_at(leaves, {row.size})[row.size]
+    root = merkle.roots_at(leaves, {row.size})[row.size]
     if root.hex() != row.root:
         raise IntegrityError(
             f"the first {row.size} events no longer have the root checkpoint {row.id} signed; "

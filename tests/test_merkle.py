@@ -293,6 +293,30 @@ def test_streaming_builder_root_equals_the_batch_root_at_every_size() -> None:
         assert builder.root() == merkle.root(hashes[:n]), n
 
 
+def _mth(hashes: list[bytes]) -> bytes:
+    """MTH straight from its recursive definition, for comparison."""
+    if not hashes:
+        return blake3(b"").digest()
+    if len(hashes) == 1:
+        return hashes[0]
+    k = 1
+    while k * 2 < len(hashes):
+        k *= 2
+    return blake3(b"\x01" + _mth(hashes[:k]) + _mth(hashes[k:])).digest()
+
+
+def test_roots_at_every_prefix_equal_the_recursive_definition_in_one_pass() -> None:
+    hashes = leaf_hashes(130)
+    roots = merkle.roots_at(hashes, range(131))
+    assert sorted(roots) == list(range(131))
+    for m, value in roots.items():
+        assert value == _mth(hashes[:m]), m
+    assert merkle.roots_at(hashes, []) == {}
+    for bad in (-1, 131, True, "3"):
+        with pytest.raises(InputError, match="tree size"):
+            merkle.roots_at(hashes, [bad])
+
+
 def test_streaming_builder_keeps_logarithmic_state() -> None:
     builder = merkle.TreeBuilder()
     for h in leaf_hashes(1000):
