@@ -147,7 +147,15 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 @contextmanager
 def reader(engine: Engine) -> Iterator[Session]:
-    """A read-only session (rolled back at the end)."""
+    """A read-only session (rolled back at the end) that sees one snapshot throughout.
+
+    A reader that reads several tables (verify reads them all) must not see a
+    registration committed halfway through: SQLite's deferred transaction in
+    WAL mode already reads one snapshot; PostgreSQL needs REPEATABLE READ,
+    which for a reader never fails or waits.
+    """
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
     with _database_errors(), Session(engine, expire_on_commit=False) as session:
         try:
             yield session
