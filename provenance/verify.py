@@ -13,7 +13,9 @@ trusting any single table:
    must have an event and every event its row.
 3. **Fixity.** Every stored content is decompressed and hashed again with
    BLAKE3; its hash, size and character count must be what its row says, and
-   the set of stored contents must be exactly those the events name.
+   the set of stored contents must be exactly those the events name
+   (`fixity`: on a large archive, in worker processes while this thread
+   checks the log and the record).
 4. **Checkpoints.** Each stored checkpoint must parse, agree with its row,
    cover no more events than the log holds, carry the root recomputed at its
    size, and bear a valid signature: by the public key the caller gives (an
@@ -43,23 +45,19 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-import zstandard
 from blake3 import blake3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import Session
 
-from provenance import audit, merkle
+from provenance import audit, fixity, merkle
 from provenance import checkpoint as signing
-from provenance import contents as contents_module
-from provenance.errors import InputError, IntegrityError
+from provenance.errors import InputError
 from provenance.hashing import PREFIX
-from provenance.models import Checkpoint, Content, Document, EditRecord, Event, Link, Version
+from provenance.models import Checkpoint, Document, EditRecord, Event, Link, Version
 
 QUICK_SAMPLE = 64
 """How many contents `verify(quick=True)` hashes."""
 
-_BATCH = 256
-_CONTINUATION = bytes(range(0x80, 0xC0))  # UTF-8 continuation bytes: not counted as characters
 
 Progress = Callable[[int, int], None]
 
@@ -272,20 +270,25 @@ def _well_formed(kind: str, obj: dict) -> str | None:
     return None
 
 
+def _stream(session: Session, query: Any, poll: Callable[[], None], batch: int = 2000) -> Any:
+    """The rows of ``query``, fetched ``batch`` at a time, calling ``poll()`` between."""
+    result = session.execute(query.execution_options(yield_per=batch))
+    for part in result.partitions():
+        yield from part
+        poll()
+
+
 def _read_log(
-    session: Session, wanted_sizes: set[int], found: _Found
+    session: Session, wanted_sizes: set[int], found: _Found, poll: Callable[[], None]
 ) -> tuple[int, bytes, dict[int, bytes], _Expected]:
     """Check the events and replay them; returns (count, root, roots at wanted sizes, record)."""
     table = Event.__table__
-    rows = session.execute(
-        sa.select(table.c.seq, table.c.kind, table.c.subject, table.c.body)
-        .order_by(table.c.seq)
-        .execution_options(yield_per=5000)
+    rows = _stream(
+        session,
+        sa.select(table.c.seq, table.c.kind, table.c.subject, table.c.body).order_by(table.c.seq),
+        poll,
     )
-    builder = merkle.TreeBuilder()
-    roots: dict[int, bytes] = {}
-    if 0 in wanted_sizes:
-        roots[0] = builder.root()
+    leaves: list[bytes] = []
     expect = _Expected()
     next_seq = 0
     for seq, kind, subject, body in rows:
@@ -298,18 +301,34 @@ def _read_log(
             found.add("log", "event", seq, message, event=seq, expected=next_seq, found=seq)
         next_seq = seq + 1
         leaf_body = body if isinstance(body, str) else str(body)
-        builder.append(audit.event_leaf_hash(leaf_body))
-        if builder.size in wanted_sizes:
-            roots[builder.size] = builder.root()
+        leaves.append(audit.event_leaf_hash(leaf_body))
         obj = _parse_event(seq, kind, subject, leaf_body, found)
         if obj is not None:
             _replay(seq, obj, expect, found)
-    return builder.size, builder.root(), roots, expect
+    n = len(leaves)
+    roots = merkle.roots_at(leaves, {m for m in wanted_sizes if 0 <= m <= n} | {n})
+    return n, roots[n], roots, expect
+
+
+_scan = json.JSONDecoder().scan_once
+
+
+def _loads(text: str) -> Any:
+    """`json.loads`, through the C scanner directly when ``text`` is one bare JSON value.
+
+    (``json.loads`` spends more time in its Python wrapper than in parsing a
+    short event.) Anything else, and every error, goes through ``json.loads``.
+    """
+    try:
+        value, end = _scan(text, 0)
+    except (StopIteration, ValueError):
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
 
 
 def _parse_event(seq: int, kind: Any, subject: Any, body: str, found: _Found) -> dict | None:
     try:
-        obj = json.loads(body)
+        obj = _loads(body)
     except ValueError as exc:
         found.add("log", "event", seq, f"event {seq} is not valid JSON ({exc})", event=seq)
         return None
@@ -506,7 +525,7 @@ def _json_column(value: Any) -> Any:
     if value is None or not isinstance(value, str):
         return value
     try:
-        return json.loads(value)
+        return _loads(value)
     except ValueError:
         return value  # compared as the raw text: it will not match
 
@@ -572,7 +591,9 @@ def _check_documents(session: Session, expect: _Expected, found: _Found) -> int:
     return seen
 
 
-def _check_versions(session: Session, expect: _Expected, found: _Found) -> int:
+def _check_versions(
+    session: Session, expect: _Expected, found: _Found, poll: Callable[[], None]
+) -> int:
     t = Version.__table__
     seen = 0
     pending = dict(expect.versions)
@@ -588,7 +609,7 @@ def _check_versions(session: Session, expect: _Expected, found: _Found) -> int:
         sa.cast(t.c.meta, sa.Text).label("meta"),
     ).order_by(t.c.id)
     fixed = ("document_id", "number", "content_hash", "source", "captured_at", "registered_at")
-    for row in session.execute(query.execution_options(yield_per=5000)):
+    for row in _stream(session, query, poll):
         seen += 1
         vid = row[0]
         entry = pending.pop(vid, None)
@@ -653,12 +674,14 @@ _EDIT_RECORD_FIELDS = (
 )
 
 
-def _check_links(session: Session, expect: _Expected, found: _Found) -> int:
+def _check_links(
+    session: Session, expect: _Expected, found: _Found, poll: Callable[[], None]
+) -> int:
     t = Link.__table__
     seen = 0
     pending = dict(expect.links)
     query = sa.select(t.c.id, t.c.child_id, t.c.parent_id, t.c.relation).order_by(t.c.id)
-    for row in session.execute(query.execution_options(yield_per=5000)):
+    for row in _stream(session, query, poll):
         seen += 1
         entry = pending.pop(row.id, None)
         if entry is None:
@@ -694,7 +717,7 @@ def _check_links(session: Session, expect: _Expected, found: _Found) -> int:
         e.c.complete,
         e.c.engine,
     ).order_by(e.c.link_id)
-    for row in session.execute(query.execution_options(yield_per=1000)):
+    for row in _stream(session, query, poll, batch=1000):
         link_id = row[0]
         entry = pending_records.pop(link_id, None)
         if entry is None:
@@ -741,142 +764,16 @@ def _check_links(session: Session, expect: _Expected, found: _Found) -> int:
 # -- fixity ------------------------------------------------------------------------
 
 
-def _delta_plan(
-    rows: dict[str, Any], todo: set[str], found: _Found
-) -> tuple[list[str], dict[str, int]]:
-    """The order to rebuild contents in (each base before its deltas), and deltas per base.
-
-    Damaged chains (a missing base, a cycle, a wrong depth) are reported and
-    the contents that depend on them are left out.
-    """
-    delta = contents_module.DELTA
-    children: dict[str, list[str]] = {}
-    roots = []
-    for digest in sorted(todo):
-        row = rows[digest]
-        if row.compression == delta:
-            if row.base_hash not in rows:
-                found.add(
-                    "fixity",
-                    "content",
-                    digest,
-                    f"content {digest} is a delta against {row.base_hash}, which is not stored",
-                    field="base_hash",
-                    found=row.base_hash,
-                )
-                continue
-            children.setdefault(row.base_hash, []).append(digest)
-        else:
-            if row.base_hash is not None or row.depth != 0:
-                found.add(
-                    "fixity",
-                    "content",
-                    digest,
-                    f"content {digest} is stored whole but names base {row.base_hash} "
-                    f"and depth {row.depth}",
-                    field="depth",
-                    expected=0,
-                    found=row.depth,
-                )
-            roots.append(digest)
-    order: list[str] = []
-    pending: dict[str, int] = {}
-    stack = list(reversed(roots))
-    visited: set[str] = set()
-    while stack:
-        digest = stack.pop()
-        if digest in visited:
-            continue
-        visited.add(digest)
-        order.append(digest)
-        kids = [k for k in children.get(digest, ()) if k in todo]
-        if kids:
-            pending[digest] = len(kids)
-            for kid in reversed(kids):
-                want = rows[digest].depth + 1
-                if rows[kid].depth != want:
-                    found.add(
-                        "fixity",
-                        "content",
-                        kid,
-                        f"content {kid} says its delta chain is {rows[kid].depth} deep, "
-                        f"but its base {digest} is at depth {rows[digest].depth}",
-                        field="depth",
-                        expected=want,
-                        found=rows[kid].depth,
-                    )
-            stack.extend(reversed(kids))
-    for digest in sorted(todo - visited):
-        if rows[digest].compression == delta and rows[digest].base_hash in rows:
-            found.add(
-                "fixity",
-                "content",
-                digest,
-                f"content {digest}'s delta chain does not lead to a content stored whole "
-                "(a cycle of bases)",
-                field="base_hash",
-                found=rows[digest].base_hash,
-            )
-    return order, pending
-
-
-def _chars(data: bytes | bytearray) -> int:
-    """Code points in UTF-8 ``data``: its bytes that are not continuation bytes."""
-    if data.isascii():
-        return len(data)
-    try:
-        return len(data.decode("utf-8"))  # about half the time of deleting continuation bytes
-    except UnicodeDecodeError:  # damaged: count lead bytes all the same
-        return len(data.translate(None, _CONTINUATION))
-
-
-def _check_one(
-    digest: str, row: Any, blob: bytes, base: bytes | bytearray | None
-) -> tuple[bytes | bytearray | None, list]:
-    """(the rebuilt bytes or None, [(field, expected, found, message)]) for one content."""
-    try:
-        data = contents_module.decompress_into(blob, row.compression, base)
-    except (IntegrityError, zstandard.ZstdError) as exc:
-        return None, [("data", None, None, f"stored bytes cannot be read ({exc})")]
-    size = len(data)
-    actual = PREFIX + blake3(data).hexdigest()
-    chars = _chars(data)
-    if actual == digest and row.size == size and row.chars == chars:
-        return data, []
-    out = []
-    if actual != digest:
-        out.append(("hash", digest, actual, "stored bytes hash to another value"))
-    if row.size != size:
-        out.append(("size", size, row.size, "size column differs from the bytes"))
-    if row.chars != chars:
-        out.append(("chars", chars, row.chars, "character count column differs from the bytes"))
-    return data, out
-
-
-def _check_contents(
-    session: Session,
-    expect: _Expected,
-    found: _Found,
-    *,
-    quick: bool,
-    progress: Progress | None,
-) -> tuple[int, int, int]:
-    """(content rows, rows hashed, bytes hashed)."""
-    c = Content.__table__
+def _check_stored(table: dict[str, Any], expect: _Expected, found: _Found) -> dict[str, int]:
+    """The stored contents must be exactly those the events name; returns hash -> version."""
     named: dict[str, int] = {}
     for vid, (_seq, ver) in expect.versions.items():
         named.setdefault(ver["content_hash"], vid)
-    rows = {
-        r.hash: r
-        for r in session.execute(
-            sa.select(c.c.hash, c.c.size, c.c.chars, c.c.compression, c.c.base_hash, c.c.depth)
-        )
-    }
-    for digest in sorted(rows.keys() - named.keys()):
+    for digest in sorted(table.keys() - named.keys()):
         found.add(
             "fixity", "content", digest, f"content {digest} is stored but no event registered it"
         )
-    for digest in sorted(named.keys() - rows.keys()):
+    for digest in sorted(named.keys() - table.keys()):
         vid = named[digest]
         found.add(
             "fixity",
@@ -885,65 +782,24 @@ def _check_contents(
             f"content {digest} of version {vid} (event {expect.versions[vid][0]}) is not stored",
             event=expect.versions[vid][0],
         )
-    todo = set(rows)
-    if quick and len(todo) > QUICK_SAMPLE:
-        todo = set(random.SystemRandom().sample(sorted(todo), QUICK_SAMPLE))
-        for digest in list(todo):  # a sampled delta needs its whole chain
-            seen = 0
-            row = rows[digest]
-            while row.base_hash in rows and row.base_hash not in todo and seen <= len(rows):
-                todo.add(row.base_hash)
-                row = rows[row.base_hash]
-                seen += 1
-    order, pending = _delta_plan(rows, todo, found)
-    total = len(order)
-    checked_bytes = 0
-    cache: dict[str, bytes] = {}
-    if progress:
-        progress(0, total)
-    for start in range(0, total, _BATCH):
-        batch = order[start : start + _BATCH]
-        query = sa.select(c.c.hash, c.c.data).where(c.c.hash.in_(batch))
-        blobs = {digest: blob for digest, blob in session.execute(query)}
-        for digest in batch:
-            row = rows[digest]
-            base = None
-            if row.compression == contents_module.DELTA:
-                base = cache.get(row.base_hash)
-                pending[row.base_hash] -= 1
-                if not pending[row.base_hash]:
-                    cache.pop(row.base_hash, None)
-                if base is None:  # the base could not be rebuilt: reported there
-                    found.add(
-                        "fixity",
-                        "content",
-                        digest,
-                        f"content {digest} cannot be rebuilt: its base {row.base_hash} is damaged",
-                        field="base_hash",
-                    )
-                    continue
-            data, issues = _check_one(digest, row, blobs[digest], base)
-            if data is not None:
-                checked_bytes += len(data)
-                if digest in pending:
-                    cache[digest] = data
-            if not issues:
-                continue
-            vid = named.get(digest)
-            where = f" (version {vid})" if vid is not None else ""
-            for name, want, have, what in issues:
-                found.add(
-                    "fixity",
-                    "content",
-                    digest,
-                    f"content {digest}{where}: {what}",
-                    field=name,
-                    expected=want,
-                    found=have,
-                )
-        if progress:
-            progress(min(start + _BATCH, total), total)
-    return len(rows), total, checked_bytes
+    return named
+
+
+def _report_fixity(
+    findings: Iterable[fixity.Finding], named: dict[str, int], found: _Found
+) -> None:
+    for f in findings:
+        vid = named.get(f.digest)
+        where = f" (version {vid})" if vid is not None else ""
+        found.add(
+            "fixity",
+            "content",
+            f.digest,
+            f"content {f.digest}{where} {f.message}",
+            field=f.field,
+            expected=f.expected,
+            found=f.found,
+        )
 
 
 # -- checkpoints -------------------------------------------------------------------
@@ -1064,8 +920,15 @@ def verify(
     quick: bool = False,
     public_key: Ed25519PublicKey | None = None,
     progress: Progress | None = None,
+    processes: int | None = None,
 ) -> VerifyReport:
-    """Check fixity, the record against the log, the log, and the checkpoints."""
+    """Check fixity, the record against the log, the log, and the checkpoints.
+
+    On a large archive, contents are decompressed and hashed by ``processes``
+    forked workers (by default one per core; see `fixity.Run`) while this
+    thread reads the log and the record; ``progress`` is called with
+    (contents checked, contents to check).
+    """
     found = _Found()
     checkpoints = _checkpoint_rows(session)
     wanted = set()
@@ -1074,13 +937,21 @@ def verify(
             wanted.add(row.size)
         with contextlib.suppress(InputError, TypeError):
             wanted.add(signing.Checkpoint.from_text(row.text).size)
-    events, root, roots, expect = _read_log(session, wanted, found)
-    documents = _check_documents(session, expect, found)
-    versions = _check_versions(session, expect, found)
-    links = _check_links(session, expect, found)
-    contents, checked, nbytes = _check_contents(
-        session, expect, found, quick=quick, progress=progress
-    )
+    table = fixity.rows(session)
+    todo = set(table)
+    if quick and len(todo) > QUICK_SAMPLE:
+        todo = fixity.with_bases(
+            table, set(random.SystemRandom().sample(sorted(todo), QUICK_SAMPLE))
+        )
+    trees, damaged = fixity.plan(table, todo)
+    with fixity.Run(session, table, trees, processes=processes, progress=progress) as run:
+        events, root, roots, expect = _read_log(session, wanted, found, run.poll)
+        documents = _check_documents(session, expect, found)
+        versions = _check_versions(session, expect, found, run.poll)
+        links = _check_links(session, expect, found, run.poll)
+        named = _check_stored(table, expect, found)
+        outcome = run.finish()
+    _report_fixity((*damaged, *outcome.findings), named, found)
     _check_checkpoints(checkpoints, events, roots, public_key, found)
     signatures = "none" if not checkpoints else ("given key" if public_key else "stored key")
     return VerifyReport(
@@ -1091,9 +962,9 @@ def verify(
         documents=documents,
         versions=versions,
         links=links,
-        contents=contents,
-        contents_checked=checked,
-        bytes_checked=nbytes,
+        contents=len(table),
+        contents_checked=outcome.checked,
+        bytes_checked=outcome.nbytes,
         checkpoints=len(checkpoints),
         signatures=signatures,
         problems=tuple(found.problems),

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from provenance import audit, contents, store
+from provenance import audit, contents, fixity, store
 from provenance import verify as verifying
 from provenance.models import (
     RELATIONS,
@@ -452,6 +452,42 @@ def test_every_random_single_change_behind_the_tools_back_is_caught(engine, popu
     # The rollbacks left the archive untouched.
     with store.reader(engine) as s:
         assert verifying.verify(s).ok
+
+
+def test_forked_fixity_workers_find_exactly_what_the_check_in_process_finds(
+    engine, populated, monkeypatch
+):
+    """Large archives hash their contents in forked workers: same findings, same counts,
+    whether in one round or in many (here each task is its own round)."""
+    monkeypatch.setattr(fixity, "PARALLEL_MIN_BYTES", 0)
+    rng = random.Random(11)
+    content_damage = [blob_byte, blob_recompressed, content_field, swap_contents, delete_row]
+    with engine.connect() as conn:
+        for i in range(15):
+            tamper = content_damage[i % len(content_damage)]
+            trans = conn.begin()
+            try:
+                _loosen(conn)
+                damage = tamper(conn, rng)
+                with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
+                    alone = verifying.verify(session, processes=0)
+                    forked = verifying.verify(session, processes=2)
+                    monkeypatch.setattr(fixity, "ROUND_BYTES", 1)
+                    rounds = verifying.verify(session, processes=2)
+                    monkeypatch.undo()
+                    monkeypatch.setattr(fixity, "PARALLEL_MIN_BYTES", 0)
+            finally:
+                trans.rollback()
+            assert _caught(alone, damage), (damage, alone.problems[:3])
+            for report in (forked, rounds):
+                assert report.problems == alone.problems, damage
+                assert (report.contents_checked, report.bytes_checked) == (
+                    alone.contents_checked,
+                    alone.bytes_checked,
+                )
+    with store.reader(engine) as s:
+        clean = verifying.verify(s, processes=2)
+    assert clean.ok and clean.contents_checked == clean.contents
 
 
 def _clone(db_url: str, request, tmp_path: Path, n: int) -> str:
