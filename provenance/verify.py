@@ -36,10 +36,11 @@ else is checked in full, since it is cheap.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import random
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -914,6 +915,23 @@ def _check_checkpoints(
 # -- all of it ---------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off for the duration (and back as it was after).
+
+    verify builds tens of thousands of small dicts (the parsed events) that
+    hold no cycles; the collector rescanning them as they pile up cost about
+    a sixth of verify's time on a 10,000-version archive.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def verify(
     session: Session,
     *,
@@ -944,7 +962,10 @@ def verify(
             table, set(random.SystemRandom().sample(sorted(todo), QUICK_SAMPLE))
         )
     trees, damaged = fixity.plan(table, todo)
-    with fixity.Run(session, table, trees, processes=processes, progress=progress) as run:
+    with (
+        _collector_paused(),
+        fixity.Run(session, table, trees, processes=processes, progress=progress) as run,
+    ):
         events, root, roots, expect = _read_log(session, wanted, found, run.poll)
         documents = _check_documents(session, expect, found)
         versions = _check_versions(session, expect, found, run.poll)
