@@ -16,7 +16,8 @@ import json
 import random
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -390,6 +391,21 @@ def _loosen(conn: sa.Connection) -> None:
         conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
 
 
+@contextmanager
+def _tampered(
+    conn: sa.Connection, tamper: Tamper, rng: random.Random
+) -> Iterator[tuple[Damage, Session]]:
+    """One change behind the tool's back and a session that sees it; rolled back after."""
+    trans = conn.begin()
+    try:
+        _loosen(conn)
+        damage = tamper(conn, rng)
+        with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
+            yield damage, session
+    finally:
+        trans.rollback()
+
+
 def _caught(report: verifying.VerifyReport, damage: Damage) -> bool:
     if report.ok:
         return False
@@ -432,14 +448,8 @@ def test_every_random_single_change_behind_the_tools_back_is_caught(engine, popu
     with engine.connect() as conn:
         for i in range(n):
             tamper = TAMPERS[i % len(TAMPERS)]
-            trans = conn.begin()
-            try:
-                _loosen(conn)
-                damage = tamper(conn, rng)
-                with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
-                    report = verifying.verify(session)
-            finally:
-                trans.rollback()
+            with _tampered(conn, tamper, rng) as (damage, session):
+                report = verifying.verify(session)
             kinds[tamper.__name__] = kinds.get(tamper.__name__, 0) + 1
             if not _caught(report, damage):
                 missed.append((damage, report.problems[:3]))
@@ -465,19 +475,12 @@ def test_forked_fixity_workers_find_exactly_what_the_check_in_process_finds(
     with engine.connect() as conn:
         for i in range(15):
             tamper = content_damage[i % len(content_damage)]
-            trans = conn.begin()
-            try:
-                _loosen(conn)
-                damage = tamper(conn, rng)
-                with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
-                    alone = verifying.verify(session, processes=0)
-                    forked = verifying.verify(session, processes=2)
-                    monkeypatch.setattr(fixity, "ROUND_BYTES", 1)
+            with _tampered(conn, tamper, rng) as (damage, session):
+                alone = verifying.verify(session, processes=0)
+                forked = verifying.verify(session, processes=2)
+                with monkeypatch.context() as patch:
+                    patch.setattr(fixity, "ROUND_BYTES", 1)
                     rounds = verifying.verify(session, processes=2)
-                    monkeypatch.undo()
-                    monkeypatch.setattr(fixity, "PARALLEL_MIN_BYTES", 0)
-            finally:
-                trans.rollback()
             assert _caught(alone, damage), (damage, alone.problems[:3])
             for report in (forked, rounds):
                 assert report.problems == alone.problems, damage
