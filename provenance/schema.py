@@ -1,23 +1,29 @@
 """The schema's version: creating, upgrading and checking it through Alembic.
 
 The migrations live in `db/` (installed as the package ``provenance_db``).
+Every command checks the schema first, so that check reads the revision
+table directly and compares it with ``provenance_db.HEAD``; Alembic (a tenth
+of a second to import) is loaded only to upgrade or to explain a mismatch.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 import provenance_db
 from provenance.errors import SchemaError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 
 def alembic_config(engine: Engine | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(provenance_db.__file__).parent))
     if engine is not None:
@@ -26,16 +32,24 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def head_revision() -> str:
+    """The newest revision of the migrations, as Alembic reads them from `db/`."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The database's schema revision (None when it has no provenance schema)."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the schema to head; returns (revision before, revision after)."""
+    from alembic import command
+
     before = current_revision(engine)
     command.upgrade(alembic_config(engine), "head")
     return before, head_revision()
@@ -44,13 +58,15 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
 def require_current(engine: Engine, where: str) -> None:
     """Refuse to work on a database whose schema is missing or behind."""
     current = current_revision(engine)
-    head = head_revision()
-    if current == head:
+    if current == provenance_db.HEAD:
         return
     if current is None:
         raise SchemaError(
             f"{where} has no provenance schema; create it with: prov --db {where} init"
         )
+    from alembic.script import ScriptDirectory
+
+    head = head_revision()
     script = ScriptDirectory.from_config(alembic_config())
     known = {rev.revision for rev in script.walk_revisions()}
     if current not in known:

@@ -8,6 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import provenance.models  # noqa: F401
+import provenance_db
 from provenance import schema, store
 from provenance.errors import SchemaError
 
@@ -16,6 +17,10 @@ def test_migrating_an_empty_database_gives_exactly_the_models_schema(engine):
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(ctx, SQLModel.metadata) == []
+
+
+def test_the_head_every_command_checks_against_is_the_newest_migration():
+    assert schema.head_revision() == provenance_db.HEAD
 
 
 def test_init_is_idempotent(engine):
