@@ -69,6 +69,18 @@ def verify(
             "with each checkpoint, which only shows they are self-consistent).",
         ),
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=0,
+            metavar="N",
+            help="Worker processes that rebuild and hash contents on a large archive "
+            "(0: none, all in this process; default: one per core but one).",
+            show_default=False,
+        ),
+    ] = None,
     json: JsonOpt = False,
 ) -> None:
     """Check every stored byte, row and event against the audit log; exit 1 on any problem."""
@@ -79,7 +91,9 @@ def verify(
             "checking contents", enabled=not json, min_total=render_audit.PROGRESS_FROM
         ) as progress,
     ):
-        report = verifying.verify(session, quick=quick, public_key=public_key, progress=progress)
+        report = verifying.verify(
+            session, quick=quick, public_key=public_key, progress=progress, processes=jobs
+        )
     render_audit.verified(report, json)
     if not report.ok:
         raise typer.Exit(1)

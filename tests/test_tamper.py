@@ -535,3 +535,26 @@ def test_prov_verify_exits_1_and_names_the_damage_on_a_tampered_copy(
             assert any(p["table"] == damage.table for p in report["problems"]), (damage, report)
         human = runner.invoke(app, ["--db", url, "verify"])
         assert human.exit_code == 1 and "problem" in human.stdout
+
+
+def test_prov_verify_jobs_sets_the_worker_processes_and_reports_the_same(
+    db_url, engine, populated, monkeypatch
+):
+    monkeypatch.setattr(fixity, "PARALLEL_MIN_BYTES", 0)
+    started = []
+    real = fixity.Run.__init__
+
+    def spy(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        started.append(self._parallel)
+
+    monkeypatch.setattr(fixity.Run, "__init__", spy)
+    reports = {}
+    for jobs in ("0", "2"):
+        result = runner.invoke(app, ["--db", db_url, "verify", "--jobs", jobs, "--json"])
+        assert result.exit_code == 0, result.output
+        reports[jobs] = json.loads(result.stdout)
+    assert started == [False, fixity._can_fork()]
+    assert reports["0"] == reports["2"] and reports["0"]["ok"]
+    bad = runner.invoke(app, ["--db", db_url, "verify", "--jobs", "-1"])
+    assert bad.exit_code == 2 and "--jobs" in bad.output
