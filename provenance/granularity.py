@@ -120,6 +120,18 @@ def _is_chaff(token: str) -> bool:
 # -- sentences -------------------------------------------------------------------
 
 _LATIN_END = r"[.!?]+[\"'\u201d\u2019)\]]*(?=\s|$)"
+# A period after one of these (or after an initial: "J.", "U.S.") ends no sentence.
+_ABBREVIATIONS = frozenset(
+    (
+        "mr", "mrs", "ms", "mx", "dr", "prof", "sr", "jr", "st", "mt", "ft", "gen", "gov", "sen",
+        "rep", "rev", "hon", "lt", "col", "sgt", "capt", "cmdr", "adm", "maj", "pres", "supt",
+        "insp", "det", "inc", "co", "corp", "ltd", "bros", "vol", "vols", "fig", "figs", "pp",
+        "ed", "eds", "approx", "dept", "est", "vs", "cf", "al", "e.g", "i.e", "jan", "feb", "mar",
+        "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+    )
+)
+_WORD_BEFORE_PERIOD = re.compile(r"([A-Za-z]+(?:\.[A-Za-z]+)*)\.$")
+_NEXT_WORD = re.compile(r"\s*[\"'\u201c\u2018(\[]*(\S)")
 _CJK_END = r"[\u3002\uff01\uff1f\uff1b\uff0e\uff61]+[\"'\u201d\u2019\u300d\u300f\uff09)\]]*"
 _SENTENCE_END = re.compile(f"{_LATIN_END}|{_CJK_END}")
 _SENTENCE_END_OR_LINE = re.compile(f"{_LATIN_END}|{_CJK_END}|\\n")
@@ -135,17 +147,41 @@ class Sentence:
     text: str
 
 
+def _abbreviated(text: str, end: re.Match[str]) -> bool:
+    """Whether the Latin period ``end`` is inside a sentence rather than ending it: the
+    next word starts in lower case or with a digit ("e.g. the", "approx. 30"), or the
+    period closes a known abbreviation ("Mr.", "Inc.") or initials ("J.", "U.S.")."""
+    if end.group() != ".":
+        return False
+    following = _NEXT_WORD.match(text, end.end())
+    if following is None:
+        return False  # the end of the text
+    if following.group(1).islower() or following.group(1).isdigit():
+        return True  # "e.g. the", "approx. 30": a sentence goes on in lower case
+    word = _WORD_BEFORE_PERIOD.search(text, max(0, end.start() - 40), end.end())
+    if word is None:
+        return False
+    token = word.group(1)
+    if token.lower() in _ABBREVIATIONS:
+        return True
+    return all(len(part) == 1 and part.isupper() for part in token.split("."))
+
+
 def split_sentences(text: str, *, lines: bool = True) -> tuple[Sentence, ...]:
     """Sentences of ``text``: ending at ``. ! ?`` (followed by whitespace or
     the end), at the ideographic full stop, and full-width exclamation and
     question marks and semicolon (and their half-width forms), and, when
     ``lines``, at every line break. Closing quotes and brackets stay with
-    their sentence.
+    their sentence. A period ends no sentence after a common abbreviation
+    ("Mr.", "Dr.", "Inc.") or initials ("J.", "U.S."), or when the next word
+    starts in lower case or with a digit ("at 3 p.m. on Friday"). So a
+    sentence that really ends in a capital initial ("They chose Plan B.
+    Nobody knew.") stays joined to the next.
     """
     pattern = _SENTENCE_END_OR_LINE if lines else _SENTENCE_END
     out: list[Sentence] = []
     pos = 0
-    bounds = [m.end() for m in pattern.finditer(text)]
+    bounds = [m.end() for m in pattern.finditer(text) if not _abbreviated(text, m)]
     if not bounds or bounds[-1] != len(text):
         bounds.append(len(text))
     for end in bounds:

@@ -98,6 +98,24 @@ def test_sentences_split_at_latin_and_cjk_ends_and_line_breaks():
         assert text[s.start : s.end] == s.text
 
 
+def test_periods_of_abbreviations_and_initials_end_no_sentence():
+    text = (
+        "Mr. Smith went to Washington. He met Dr. Jones at 3 p.m. on Friday. "
+        "The U.S. Senate voted, e.g. on Dec. 3 at approx. 30 past. "
+        "John F. Kennedy spoke. It was 5 p.m. Then it rained. Acme Inc. (the maker) said no."
+    )
+    assert [s.text for s in split_sentences(text)] == [
+        "Mr. Smith went to Washington.",
+        "He met Dr. Jones at 3 p.m. on Friday.",
+        "The U.S. Senate voted, e.g. on Dec. 3 at approx. 30 past.",
+        "John F. Kennedy spoke.",
+        "It was 5 p.m.",
+        "Then it rained.",
+        "Acme Inc. (the maker) said no.",
+    ]
+    assert len(split_sentences("It ended. Nobody knew.")) == 2
+
+
 def test_sentence_diff_under_cjk_ignores_layout_line_breaks():
     page = "我国在区块链领域\n\n拥有良好基础。要加快推\n\n动集成创新。"
     copy = "我国 在 区块 链 领域 拥有 良好基础 。 要 加快 推动 集成 创新 和 融合 应用 。"
