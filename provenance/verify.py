@@ -689,13 +689,17 @@ def _check_links(
             found.add("record", "link", row.id, f"link {row.id} has no link.added event")
             continue
         seq, link, _ = entry
+        want = (link["child"], link["parent"], link["relation"])
+        have = (row[1], row[2], row[3])
+        if have == want and _same_types(have, want):
+            continue
         _compare(
             found,
             "link",
             row.id,
             [seq],
-            {"child_id": link["child"], "parent_id": link["parent"], "relation": link["relation"]},
-            {"child_id": row.child_id, "parent_id": row.parent_id, "relation": row.relation},
+            dict(zip(("child_id", "parent_id", "relation"), want, strict=True)),
+            dict(zip(("child_id", "parent_id", "relation"), have, strict=True)),
         )
     for link_id, (seq, _link, _) in pending.items():
         found.add(
