@@ -270,14 +270,18 @@ def _tasks(table: dict[str, Any], trees: list[list[str]], limit: int) -> list[li
     return tasks
 
 
+MAX_WORKERS = 8
+"""More workers than this wait on the caller's thread, which checks the log meanwhile."""
+
+
 def workers() -> int:
     """Worker processes worth starting: one per core this process may run on, but one
-    (the caller's thread is busy too)."""
+    (the caller's thread is busy too), and at most `MAX_WORKERS`."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    return max(0, cores - 1)
+    return max(0, min(cores - 1, MAX_WORKERS))
 
 
 def _can_fork() -> bool:
