@@ -77,7 +77,7 @@ def verify(
             min=0,
             metavar="N",
             help="Worker processes that rebuild and hash contents on a large archive "
-            "(0: none, all in this process; default: one per core but one).",
+            "(0: none, all in this process; default: one per core but one, at most 8).",
             show_default=False,
         ),
     ] = None,
