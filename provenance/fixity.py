@@ -42,6 +42,9 @@ PARALLEL_MIN_BYTES = 32 << 20
 ROUND_BYTES = 4 << 30
 """Text whose stored bytes `Run` holds in memory at once (typically 3-10% of it)."""
 
+MAX_WORKERS = 8
+"""More workers than this wait on the caller's thread, which checks the log meanwhile."""
+
 _TASK_CONTENTS = 256  # contents checked as one task (whole trees, so a few more)
 _TASK_BYTES = 32 << 20  # or fewer, when their texts add up to this many bytes
 _FETCH = 500  # stored frames read per query
@@ -268,10 +271,6 @@ def _tasks(table: dict[str, Any], trees: list[list[str]], limit: int) -> list[li
     if current:
         tasks.append(current)
     return tasks
-
-
-MAX_WORKERS = 8
-"""More workers than this wait on the caller's thread, which checks the log meanwhile."""
 
 
 def workers() -> int:

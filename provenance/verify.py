@@ -59,8 +59,7 @@ from provenance.models import Checkpoint, Document, EditRecord, Event, Link, Ver
 QUICK_SAMPLE = 64
 """How many contents `verify(quick=True)` hashes."""
 
-
-Progress = Callable[[int, int], None]
+Progress = fixity.Progress
 
 
 @dataclass(frozen=True, slots=True)
