@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 import sys
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -292,6 +293,12 @@ def _can_fork() -> bool:
 _inherited: tuple[dict[str, Any], list[list[str]], dict[str, bytes]] | None = None
 
 
+def _leave_interrupts_to_the_caller() -> None:
+    """In a worker: Ctrl-C is the caller's to handle (it then stops the pool), so that
+    an interrupted verify prints one message, not a traceback per worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _check_inherited(bounds: tuple[int, int]) -> Outcome:
     assert _inherited is not None, "only called in a worker forked by Run"
     table, tasks, blobs = _inherited
@@ -366,7 +373,9 @@ class Run:
         blobs = self._blobs([d for task in tasks for d in task])
         _inherited = (self._table, tasks, blobs)
         try:
-            self._pool = mp.get_context("fork").Pool(min(self._processes, len(tasks)))
+            self._pool = mp.get_context("fork").Pool(
+                min(self._processes, len(tasks)), initializer=_leave_interrupts_to_the_caller
+            )
         finally:
             _inherited = None
         self._pending = self._pool.imap(_check_inherited, [(i, i + 1) for i in range(len(tasks))])
