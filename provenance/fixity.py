@@ -369,6 +369,7 @@ class Run:
             progress(0, self._total)
 
     def _start(self, tasks: list[list[str]]) -> None:
+        """Fork workers for one round; if the system cannot fork now, check it in-process."""
         global _inherited
         blobs = self._blobs([d for task in tasks for d in task])
         _inherited = (self._table, tasks, blobs)
@@ -376,6 +377,10 @@ class Run:
             self._pool = mp.get_context("fork").Pool(
                 min(self._processes, len(tasks)), initializer=_leave_interrupts_to_the_caller
             )
+        except OSError:  # out of processes or memory: the same checks, one at a time
+            self._parallel = False
+            self._rounds.appendleft(tasks)
+            return
         finally:
             _inherited = None
         self._pending = self._pool.imap(_check_inherited, [(i, i + 1) for i in range(len(tasks))])

@@ -558,3 +558,18 @@ def test_prov_verify_jobs_sets_the_worker_processes_and_reports_the_same(
     assert reports["0"] == reports["2"] and reports["0"]["ok"]
     bad = runner.invoke(app, ["--db", db_url, "verify", "--jobs", "-1"])
     assert bad.exit_code == 2 and "--jobs" in bad.output
+
+
+def test_when_the_system_cannot_fork_verify_checks_every_content_in_process(
+    engine, populated, monkeypatch
+):
+    monkeypatch.setattr(fixity, "PARALLEL_MIN_BYTES", 0)
+
+    class NoFork:
+        def Pool(self, *args, **kwargs):
+            raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(fixity.mp, "get_context", lambda method: NoFork())
+    with store.reader(engine) as s:
+        report = verifying.verify(s, processes=2)
+    assert report.ok and report.contents_checked == report.contents > 5
