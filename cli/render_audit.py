@@ -42,6 +42,12 @@ def verified(report: VerifyReport, as_json: bool) -> None:
             Text(f"{n} problem{'s' if n != 1 else ''}  ", style="bold red") + summary,
             soft_wrap=True,
         )
+    if report.unsigned_events:
+        note(
+            f"{report.unsigned_events} of {report.events} events come after the last checkpoint "
+            "that verified: no signature covers them yet, so a rewrite of them could go unseen "
+            "(prov checkpoint signs the log as it is now)"
+        )
 
 
 def annotated(report: AnnotateReport, as_json: bool) -> None:

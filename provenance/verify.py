@@ -92,6 +92,7 @@ class VerifyReport:
     bytes_checked: int  # their decompressed bytes
     checkpoints: int
     signatures: str  # "given key", "stored key" or "none" (no checkpoints)
+    unsigned_events: int  # events after the last checkpoint that verified: no signature covers them
     problems: tuple[Problem, ...]
 
 
@@ -820,10 +821,13 @@ def _check_checkpoints(
     roots: dict[int, bytes],
     public_key: Ed25519PublicKey | None,
     found: _Found,
-) -> None:
+) -> int:
+    """Check each checkpoint; returns how many events the good ones cover (the most)."""
     last_size = -1
+    covered = 0
     for row in rows:
         where = f"checkpoint {row.id}"
+        before = len(found.problems)
         try:
             parsed = signing.Checkpoint.from_text(row.text)
         except InputError as exc:
@@ -913,6 +917,9 @@ def _check_checkpoints(
                 f"{where}: signature does not verify with key {expected_id}",
                 field="text",
             )
+        if len(found.problems) == before:
+            covered = max(covered, parsed.size)
+    return covered
 
 
 # -- all of it ---------------------------------------------------------------------
@@ -976,7 +983,7 @@ def verify(
         named = _check_stored(table, expect, found)
         outcome = run.finish()
     _report_fixity((*damaged, *outcome.findings), named, found)
-    _check_checkpoints(checkpoints, events, roots, public_key, found)
+    covered = _check_checkpoints(checkpoints, events, roots, public_key, found)
     signatures = "none" if not checkpoints else ("given key" if public_key else "stored key")
     return VerifyReport(
         ok=not found.problems,
@@ -991,6 +998,7 @@ def verify(
         bytes_checked=outcome.nbytes,
         checkpoints=len(checkpoints),
         signatures=signatures,
+        unsigned_events=max(0, events - covered),
         problems=tuple(found.problems),
     )
 

@@ -357,3 +357,29 @@ def test_the_tree_hashing_vector_in_the_docs_recomputes():
     assert root == "f2a2011cc550d6e0190263aa16f6968568b47f2cf7d8239cee011a5a7245bea2"
     for value in [*(h.hex() for h in leaves), root, merkle.EMPTY_ROOT.hex()]:
         assert value in docs
+
+
+def test_verify_says_how_many_events_no_verified_checkpoint_covers(db_url, engine, tmp_path):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("The minister said talks would resume.\n")
+    b.write_text("The prime minister said talks had resumed.\n")
+    assert prov(db_url, "register", str(a), "--doc", "talks").exit_code == 0
+
+    def unsigned() -> int:
+        result = prov(db_url, "verify", "--json")
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)["unsigned_events"]
+
+    assert unsigned() == 2  # document.created, version.registered; no checkpoint at all
+    human = prov(db_url, "verify")
+    assert "2 of 2 events come after the last checkpoint" in " ".join(human.output.split())
+    keys = json.loads(runner.invoke(app, ["keygen", "--dir", str(tmp_path / "k"), "--json"]).stdout)
+    assert prov(db_url, "checkpoint", "--key", keys["private_key"]).exit_code == 0
+    assert unsigned() == 0
+    assert "after the last checkpoint" not in prov(db_url, "verify").output
+    assert prov(db_url, "register", str(b), "--doc", "talks").exit_code == 0
+    assert unsigned() == 2  # version.registered, link.added
+    # A checkpoint signed by someone else's key covers nothing when the auditor's key is given.
+    other = json.loads(runner.invoke(app, ["keygen", "--dir", str(tmp_path / "o"), "--json"]).stdout)
+    result = prov(db_url, "verify", "--key", other["public_key"], "--json")
+    assert result.exit_code == 1 and json.loads(result.stdout)["unsigned_events"] == 4
