@@ -1,4 +1,5 @@
-"""`prov` commands for the audit log: annotate, verify, keygen, checkpoint, prove, verify-proof, export.
+"""`prov` commands for the audit log: annotate, events, verify, keygen, checkpoint, prove,
+verify-proof, export.
 
 Loaded by `provenance_cli.app`, whose `app`, `_session` and conventions these
 commands share. `verify` and `verify-proof` exit 1 when they find a problem
@@ -15,6 +16,7 @@ import typer
 
 from provenance import annotate as annotating
 from provenance import checkpoint as signing
+from provenance import events as event_log
 from provenance import export as exporting
 from provenance import proofs
 from provenance import verify as verifying
@@ -51,6 +53,56 @@ def annotate(
             actor=_ctx.resolve_actor(),
         )
     render_audit.annotated(report, json)
+
+
+@app.command()
+@handles_errors
+def events(
+    about: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[DOC|REF]",
+            help="Only the events about this document (its versions, links and imports) "
+            "or this version.",
+            show_default=False,
+        ),
+    ] = None,
+    actor: Annotated[
+        str | None, typer.Option("--actor", metavar="USER", help="Only this actor's events.")
+    ] = None,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kind",
+            metavar="KIND",
+            help="Only events of this kind (repeatable): "
+            "document.created, version.registered, link.added, version.annotated, import.run.",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(metavar="TIME", help="Only events at or after this ISO time.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(metavar="TIME", help="Only events before this ISO time.")
+    ] = None,
+    last: Annotated[
+        int | None,
+        typer.Option("--last", min=0, metavar="N", help="Only the last N of those."),
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Who changed what in the record, and when: the audit log's events, oldest first."""
+    with _session(write=False) as session:
+        report = event_log.events(
+            session,
+            about=about,
+            actor=actor,
+            kinds=tuple(kind or ()),
+            since=since,
+            until=until,
+            limit=last,
+        )
+    render_audit.event_list(report, json)
 
 
 @app.command()

@@ -14,6 +14,7 @@ from typing import Any
 
 from provenance.annotate import AnnotateReport
 from provenance.blame import BlameReport
+from provenance.events import EventsReport
 from provenance.export import ExportReport
 from provenance.identify import IdentifyReport
 from provenance.importer import ImportReport
@@ -48,6 +49,7 @@ CONTRACTS: dict[str, Any] = {
     "blame": BlameReport,
     "reindex": ReindexReport,
     "annotate": AnnotateReport,
+    "events": EventsReport,
     "verify": VerifyReport,
     "keygen": KeygenReport,
     "checkpoint": CheckpointReport | list[CheckpointReport],  # a list with --list

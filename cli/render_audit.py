@@ -6,6 +6,7 @@ from rich.table import Table
 from rich.text import Text
 
 from provenance.annotate import AnnotateReport
+from provenance.events import EventEntry, EventsReport
 from provenance.export import ExportReport
 from provenance.proofs import CheckpointReport, KeygenReport, ProofCheck, ProofReport
 from provenance.verify import VerifyReport
@@ -144,3 +145,65 @@ def exported(report: ExportReport, as_json: bool) -> None:
         out.print(Text(f"Wrote BagIt bag {report.out} ({what}, {len(report.files)} payload files)"))
     else:
         out.print(Text(f"Wrote PROV-JSON {report.out} ({what})"))
+
+
+_VERBS = {
+    "document.created": "created",
+    "version.registered": "registered",
+    "link.added": "linked",
+    "version.annotated": "annotated",
+    "import.run": "imported",
+}
+
+
+def _changes(old: dict, new: dict) -> str:
+    parts = []
+    if old.get("label") != new.get("label"):
+        parts.append(f"label {old.get('label')!r} -> {new.get('label')!r}")
+    before, after = old.get("meta") or {}, new.get("meta") or {}
+    for key in sorted(set(before) | set(after)):
+        if before.get(key) != after.get(key):
+            parts.append(f"meta {key}: {before.get(key)!r} -> {after.get(key)!r}")
+    return "; ".join(parts) or "no change"
+
+
+def _what(e: EventEntry) -> str:
+    event = e.event
+    if e.kind == "document.created":
+        return f"document {e.document}"
+    if e.kind == "version.registered":
+        v = event["version"]
+        label = f"  {v['label']!r}" if v.get("label") else ""
+        return f"{e.version}  {v['content_hash'][:19]}…{label}"
+    if e.kind == "link.added":
+        return f"{e.version} <- {e.parent} ({event['link']['relation']})"
+    if e.kind == "version.annotated":
+        return f"{e.version}: {_changes(event['old'], event['new'])}"
+    run = event["import"]
+    n = len(run["versions"])
+    return f"{n} version{'s' if n != 1 else ''} from {run['manifest']}"
+
+
+def event_list(report: EventsReport, as_json: bool) -> None:
+    if as_json:
+        return _json(report)
+    scope = f" about {report.about}" if report.about else ""
+    if not report.events:
+        out.print(
+            f"No events{scope} match"
+            + (f" ({report.matched} matched before --last)" if report.matched else "")
+        )
+        return
+    table = Table(box=None, pad_edge=False)
+    for col in ("seq", "time", "actor", "event", "what"):
+        table.add_column(col, justify="right" if col == "seq" else "left", no_wrap=col != "what")
+    for e in report.events:
+        when = e.time.replace("T", " ")[:19]
+        table.add_row(str(e.seq), when, e.actor, _VERBS.get(e.kind, e.kind), _what(e))
+    out.print(table)
+    shown = len(report.events)
+    head = f"the last {shown} of " if shown < report.matched else ""
+    if report.matched == report.total:
+        note(f"{head}{report.total} event{'s' if report.total != 1 else ''} in the log")
+    else:
+        note(f"{head}{report.matched} of the log's {report.total} events{scope}")
