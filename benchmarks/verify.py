@@ -14,7 +14,10 @@ variants until there are 10,000 versions, then times:
 - `verify` as a library call (full and --quick), and `prov verify` as a
   subprocess (process start-up included).
 
-Run:  .venv/bin/python benchmarks/verify.py [--versions N] [--cache DIR] [--rebuild]
+With ``--postgres``, the same archive is copied to a throwaway PostgreSQL
+server (started as the test suite starts one) and verified there too.
+
+Run:  .venv/bin/python benchmarks/verify.py [--versions N] [--cache DIR] [--rebuild] [--postgres]
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from blake3 import blake3
 
 from provenance import archive, contents, fixity, schema, store
 from provenance import verify as verifying
-from provenance.models import Content
+from provenance.models import Checkpoint, Content, Document, EditRecord, Event, Link, Version
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -87,6 +90,16 @@ def build(path: Path, target: int) -> float:
     return time.perf_counter() - started
 
 
+def copy_archive(source: sa.Engine, target: sa.Engine) -> None:
+    """The record (not the identify index, which verify does not read) copied row for row."""
+    for model in (Document, Content, Version, Link, EditRecord, Event, Checkpoint):
+        table = model.__table__
+        with source.connect() as src, target.begin() as dst:
+            result = src.execute(sa.select(table)).mappings()
+            while batch := result.fetchmany(1000):
+                dst.execute(table.insert(), [dict(row) for row in batch])
+
+
 def best(fn, repeat: int) -> tuple[float, float]:
     """(fastest, median) seconds over ``repeat`` runs: the machine is shared, so both."""
     times = []
@@ -105,6 +118,11 @@ def main() -> int:
     )
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="also verify the same archive copied to a throwaway PostgreSQL server",
+    )
     args = parser.parse_args()
     if not CORPUS.is_dir():
         print(
@@ -180,13 +198,13 @@ def main() -> int:
                 fixity.count_chars(data)
             stack.extend((kid, data) for kid in kids.get(row.hash, ()))
 
-    def verify_full(processes: int | None = None) -> None:
-        with store.reader(engine) as s:
+    def verify_full(processes: int | None = None, on: sa.Engine = engine) -> None:
+        with store.reader(on) as s:
             report = verifying.verify(s, processes=processes)
         assert report.ok, report.problems[:3]
 
-    def verify_quick() -> None:
-        with store.reader(engine) as s:
+    def verify_quick(on: sa.Engine = engine) -> None:
+        with store.reader(on) as s:
             assert verifying.verify(s, quick=True).ok
 
     def cli(*args: str) -> None:
@@ -221,6 +239,31 @@ def main() -> int:
         ),
         ("  of which start-up: prov --help", best(lambda: cli("--help"), args.repeat)),
     ]
+    if args.postgres:
+        sys.path.insert(0, str(REPO))
+        from tests import pgserver  # the test suite's throwaway server
+
+        server = pgserver.start()
+        try:
+            pg = store.open_engine(
+                store.DatabaseLocation(server.url(server.create_database()), "bench")
+            )
+            schema.upgrade(pg)
+            copy_archive(engine, pg)
+            timings += [
+                (
+                    f"PostgreSQL: verify (library, full; {fixity.workers()} worker(s) + this one)",
+                    best(lambda: verify_full(on=pg), args.repeat),
+                ),
+                (
+                    "PostgreSQL: verify (library, full, in this process only)",
+                    best(lambda: verify_full(0, on=pg), args.repeat),
+                ),
+                ("PostgreSQL: verify --quick (library)", best(lambda: verify_quick(pg), args.repeat)),
+            ]
+            pg.dispose()
+        finally:
+            pgserver.stop(server)
     engine.dispose()
     reference = timings[0][1][0]
     print(
