@@ -311,15 +311,15 @@ class Run:
 
     On a large archive (at least `PARALLEL_MIN_BYTES` of text) and where the
     platform forks cheaply (Linux), the stored bytes are read and
-    ``processes`` forked workers (by default one per core) rebuild and hash
+    ``processes`` forked workers (by default `workers()`) rebuild and hash
     them while the caller goes on reading the log and the record on its own
     thread; the workers inherit the bytes, so nothing large is sent to them.
     Processes, not threads: a content takes a few dozen microseconds in
     libzstd, BLAKE3 and numpy, too short for a thread to win the GIL back
     from a caller busy in Python. At most `ROUND_BYTES` of text is read
     into memory at once; later rounds run in `finish`. Otherwise (or with
-    ``processes=1``) the work is done in `finish`, reading the stored bytes
-    a batch at a time. The workers never touch the database, and leave with
+    ``processes=0``, or when the system cannot fork) the work is done in
+    `finish`, reading the stored bytes a batch at a time. The workers never touch the database, and leave with
     ``os._exit`` (as multiprocessing's forked workers do), so the caller's
     connections are never closed under it.
     """
