@@ -220,7 +220,10 @@ def show(info: VersionInfo, as_json: bool) -> None:
         ("label", info.label or "-"),
         ("source", info.source or "-"),
         ("captured", info.captured_at or "-"),
-        ("registered", info.registered_at),
+        (
+            "registered",
+            info.registered_at + (f" by {info.registered_by}" if info.registered_by else ""),
+        ),
     ]
     rows += [(f"meta {k}", str(v)) for k, v in sorted(info.meta.items())]
     for key, value in rows:

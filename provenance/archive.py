@@ -7,6 +7,7 @@ nothing half-written.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -338,7 +339,19 @@ def show(session: Session, ref: str) -> VersionInfo:
         children=tuple(children),
         same_content=tuple(refs.version_name(session, v) for v in same),
         near_identical=index.elsewhere(session, version)[1],
+        registered_by=_registered_by(session, version.id),
     )
+
+
+def _registered_by(session: Session, version_id: int) -> str | None:
+    event = audit.registration_event(session, version_id)
+    if event is None:
+        return None
+    try:
+        actor = json.loads(event.body).get("actor")
+    except (ValueError, AttributeError):  # a damaged event: prov verify says how
+        return None
+    return actor if isinstance(actor, str) else None
 
 
 def raw(session: Session, ref: str) -> bytes:

@@ -49,6 +49,7 @@ class VersionInfo:
     children: tuple[int, ...]
     same_content: tuple[str, ...]  # other versions (DOC@N) holding the same bytes
     near_identical: tuple[str, ...] = ()  # other versions equal through the loose lens
+    registered_by: str | None = None  # the actor of its registration event (None: no event)
 
 
 @dataclass(frozen=True, slots=True)

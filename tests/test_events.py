@@ -125,3 +125,14 @@ def test_bad_filters_are_one_line_errors(db_url, tmp_path):
         result = prov(db_url, "events", *args)
         assert result.exit_code == 2, (args, result.output)
         assert needle in result.output and len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_show_names_who_registered_the_version(db_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    _history(db_url, tmp_path)
+    shown = json.loads(prov(db_url, "show", "talks@2", "--json").stdout)
+    assert shown["registered_by"] == "bob"
+    assert json.loads(prov(db_url, "show", "wire@1", "--json").stdout)["registered_by"] == "dave"
+    human = prov(db_url, "show", "talks@1").stdout
+    registered = next(line for line in human.splitlines() if line.startswith("registered"))
+    assert registered.rstrip().endswith("by alice")
