@@ -59,13 +59,9 @@ def annotated(report: AnnotateReport, as_json: bool) -> None:
         return
     line = Text(f"Annotated {report.name} (event {report.event})")
     out.print(line)
-    if report.old_label != report.new_label:
-        out.print(Text(f"  label: {report.old_label!r} -> {report.new_label!r}"))
-    keys = sorted(set(report.old_meta) | set(report.new_meta))
-    for k in keys:
-        old, new = report.old_meta.get(k), report.new_meta.get(k)
-        if old != new:
-            out.print(Text(f"  meta {k}: {old!r} -> {new!r}"))
+    old = {"label": report.old_label, "meta": report.old_meta}
+    for change in _changes(old, {"label": report.new_label, "meta": report.new_meta}):
+        out.print(Text(f"  {change}"))
 
 
 def keys_written(report: KeygenReport, as_json: bool) -> None:
@@ -156,15 +152,16 @@ _VERBS = {
 }
 
 
-def _changes(old: dict, new: dict) -> str:
+def _changes(old: dict, new: dict) -> list[str]:
+    """What an annotation changed ({label, meta} before and after), one item per field."""
     parts = []
     if old.get("label") != new.get("label"):
-        parts.append(f"label {old.get('label')!r} -> {new.get('label')!r}")
+        parts.append(f"label: {old.get('label')!r} -> {new.get('label')!r}")
     before, after = old.get("meta") or {}, new.get("meta") or {}
     for key in sorted(set(before) | set(after)):
         if before.get(key) != after.get(key):
             parts.append(f"meta {key}: {before.get(key)!r} -> {after.get(key)!r}")
-    return "; ".join(parts) or "no change"
+    return parts
 
 
 def _what(e: EventEntry) -> str:
@@ -178,7 +175,7 @@ def _what(e: EventEntry) -> str:
     if e.kind == "link.added":
         return f"{e.version} <- {e.parent} ({event['link']['relation']})"
     if e.kind == "version.annotated":
-        return f"{e.version}: {_changes(event['old'], event['new'])}"
+        return f"{e.version}: {'; '.join(_changes(event['old'], event['new'])) or 'no change'}"
     run = event["import"]
     n = len(run["versions"])
     return f"{n} version{'s' if n != 1 else ''} from {run['manifest']}"

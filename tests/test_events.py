@@ -108,7 +108,7 @@ def test_the_terminal_table_says_who_did_what(db_url, tmp_path, monkeypatch):
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["seq", "time", "actor", "event", "what"]
     annotation = next(line for line in lines if "annotated" in line)
-    assert "carol" in annotation and "label None -> 'as printed'" in annotation
+    assert "carol" in annotation and "label: None -> 'as printed'" in annotation
     assert "talks@2 <- talks@1 (revision)" in result.stdout
     none = prov(db_url, "events", "--actor", "mallory")
     assert none.exit_code == 0 and "No events match" in none.stdout
