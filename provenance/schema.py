@@ -66,8 +66,8 @@ def require_current(engine: Engine, where: str) -> None:
         )
     from alembic.script import ScriptDirectory
 
-    head = head_revision()
     script = ScriptDirectory.from_config(alembic_config())
+    head = script.get_current_head()
     known = {rev.revision for rev in script.walk_revisions()}
     if current not in known:
         raise SchemaError(

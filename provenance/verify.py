@@ -675,6 +675,9 @@ _EDIT_RECORD_FIELDS = (
 )
 
 
+_LINK_FIELDS = ("child_id", "parent_id", "relation")
+
+
 def _check_links(
     session: Session, expect: _Expected, found: _Found, poll: Callable[[], None]
 ) -> int:
@@ -698,8 +701,8 @@ def _check_links(
             "link",
             row.id,
             [seq],
-            dict(zip(("child_id", "parent_id", "relation"), want, strict=True)),
-            dict(zip(("child_id", "parent_id", "relation"), have, strict=True)),
+            dict(zip(_LINK_FIELDS, want, strict=True)),
+            dict(zip(_LINK_FIELDS, have, strict=True)),
         )
     for link_id, (seq, _link, _) in pending.items():
         found.add(
