@@ -73,9 +73,13 @@ def event_leaf_hash(body: str) -> bytes:
 
 
 def edit_record_fields(record: EditRecord | dict[str, Any]) -> dict[str, Any]:
-    """The stored fields of an edit record (all but its link id), as one JSON object."""
-    get = record.get if isinstance(record, dict) else lambda k: getattr(record, k)
-    return {
+    """The stored fields of an edit record (all but its link id), as one JSON object.
+
+    ``detail`` is left out when it is None, so that records written before it
+    existed hash as they did then.
+    """
+    get = record.get if isinstance(record, dict) else lambda k: getattr(record, k, None)
+    fields = {
         "edits": get("edits"),
         "edit_count": get("edit_count"),
         "inserted": get("inserted"),
@@ -84,6 +88,10 @@ def edit_record_fields(record: EditRecord | dict[str, Any]) -> dict[str, Any]:
         "complete": get("complete"),
         "engine": get("engine"),
     }
+    detail = get("detail")
+    if detail is not None:
+        fields["detail"] = detail
+    return fields
 
 
 def edit_record_hash(record: EditRecord | dict[str, Any]) -> str:

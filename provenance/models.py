@@ -99,6 +99,12 @@ class EditRecord(SQLModel, table=True):
     ``edits`` holds ``[a_start, a_end, b_start, b_end, new]`` per edit (see
     `provenance.diff.to_compact`); applied to the parent they give the child
     byte for byte.
+
+    ``detail`` (None for records written before it existed, and for plain
+    revisions) says what the edits mean beyond replaying them: the passages an
+    excerpt was cut from, with the lens they were found through and the
+    statistics of the edits inside them, and the moved blocks. It is part of
+    the record the audit log hashes whenever it is present.
     """
 
     __tablename__ = "edit_record"
@@ -113,6 +119,7 @@ class EditRecord(SQLModel, table=True):
     similarity: float = Field(sa_column=sa.Column(sa.Float, nullable=False))
     complete: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False))
     engine: str = Field(sa_column=sa.Column(sa.String(128), nullable=False))
+    detail: dict | None = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
 
 
 class Event(SQLModel, table=True):
