@@ -1,0 +1,348 @@
+"""Moved text: a block deleted in one place and inserted, perhaps lightly edited, in another.
+
+``find_moves(a, b, edits)`` takes the edits of any diff (a character, word or
+sentence diff, exact or through a lens: all are ``provenance.diff.Edit``
+tuples at original offsets, in order, non-overlapping) and reports each moved
+block once, as a ``Move`` with both positions and the edits inside the block,
+instead of as a deletion plus an unrelated insertion. What the moves do not
+cover is returned as the remaining edits.
+
+How blocks are found (a partial block is the usual case: a diff seldom
+deletes exactly the moved paragraph and nothing else):
+
+1. Every edit's deleted text and inserted text is cut into *pieces* at line
+   breaks and sentence ends (``. ! ?`` before white space, ``。！？；``), each
+   piece keeping the white space after it. A move is made of whole pieces,
+   so part of a replace edit can move while the rest stays an edit in place.
+2. Each deleted piece with at least ``min_chars`` letters or digits is
+   compared with inserted pieces of *other* edits that share character
+   4-grams with it (white space left out, through the lens), the few best by
+   shared 4-grams, by the diff engine; pairs at ``min_similarity`` or above
+   are kept, and assigned one to one, the most matched characters first.
+3. Pairs that follow each other in the same deletion and the same insertion
+   are one block (unmatched pieces between them are taken in while the
+   block's similarity stays above the threshold), and a block grows over the
+   neighbouring pieces on both sides while they are alike (a short heading
+   moved with its paragraph), then is checked as a whole: at least
+   ``min_chars`` letters or digits on each side and ``min_similarity``.
+
+The source of a move is part of one edit's deletion and its destination part
+of another edit's insertion; a block never spans unchanged text, and the
+same edit never moves onto itself (that is a change in place).
+
+Law (checked by the property tests): ``apply(a, found.edits, found.moves)``
+is ``b`` exactly when the input edits replay ``a`` to ``b``; for edits
+through a lens, it looks like ``b`` through that lens.
+
+Cost: pieces are indexed by 4-gram (a gram in more than ``_POSTING_CAP``
+pieces is too common to point anywhere and is skipped), and each deleted
+piece is diffed against at most ``_CANDIDATES`` inserted pieces, so the work
+grows with the edited text, not with the square of the number of edits
+(``benchmarks/moves.py`` measures it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from provenance.diff import Edit, replay
+from provenance.lensdiff import diff_under, make_edit
+from provenance.lenses import DEFAULT_PROFILE, check_profile, normalize
+
+MIN_CHARS = 20
+"""Least letters and digits on each side of a moved block: git's ``--color-moved``
+uses 20 alphanumeric characters. Measured on the corpus by ``benchmarks/moves.py``."""
+
+MIN_SIMILARITY = 0.6
+"""Least similarity (``DiffStats.similarity`` of the two blocks through the lens)
+for a deleted and an inserted block to be one moved block. wikidiff2 uses 0.4;
+``benchmarks/moves.py`` counts and shows pairs at several thresholds on the corpus."""
+
+_GRAM = 4
+_POSTING_CAP = 64
+_CANDIDATES = 3
+_PIECE_END = re.compile(r"\n|[.!?]+[\"'\u201d\u2019)\]]*\s+|[\u3002\uff01\uff1f\uff1b]+[\u201d\u2019\u300d\u300f\uff09)]*\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """``a[a_start:a_end]`` was deleted where it stood and reappears as ``b[b_start:b_end]``.
+
+    ``a_at`` is the offset in A where the block now stands (B's block is
+    inserted there), ``b_at`` the offset in B where it used to stand (where
+    A's block was taken out). ``similarity`` is that of the two blocks
+    through the lens; ``edits`` turn the old block into the new one, at
+    offsets in the original texts (inside ``[a_start, a_end]`` and
+    ``[b_start, b_end]``).
+    """
+
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+    a_at: int
+    b_at: int
+    similarity: float
+    edits: tuple[Edit, ...]
+
+    def to_json(self) -> dict:
+        return {
+            "a_start": self.a_start,
+            "a_end": self.a_end,
+            "b_start": self.b_start,
+            "b_end": self.b_end,
+            "a_at": self.a_at,
+            "b_at": self.b_at,
+            "similarity": round(self.similarity, 6),
+            "edits": [e.to_json() for e in self.edits],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """The moves found and the edits they leave (in order, at original offsets).
+
+    ``edits`` are the input edits with the moved pieces cut out: an edit
+    whose whole deletion moved away becomes an insertion (or disappears).
+    The remaining edits may touch each other where a move was cut out.
+    """
+
+    moves: tuple[Move, ...]
+    edits: tuple[Edit, ...]
+
+    def to_json(self) -> dict:
+        return {
+            "moves": [m.to_json() for m in self.moves],
+            "edits": [e.to_json() for e in self.edits],
+        }
+
+
+def moved_text(a: str, move: Move) -> str:
+    """The block as it reads in B, rebuilt from A and the move's inside edits."""
+    inside = [_shift(e, -move.a_start, -move.b_start) for e in move.edits]
+    return replay(a[move.a_start : move.a_end], inside)
+
+
+def apply(a: str, edits: Iterable[Edit], moves: Iterable[Move]) -> str:
+    """``a`` with ``edits`` applied and every move's block taken out and put in its new place."""
+    ops = list(edits)
+    for m in moves:
+        ops.append(Edit("delete", m.a_start, m.a_end, m.b_at, m.b_at, a[m.a_start : m.a_end], ""))
+        ops.append(Edit("insert", m.a_at, m.a_at, m.b_start, m.b_end, "", moved_text(a, m)))
+    ops.sort(key=lambda e: (e.a_start, e.b_start, e.a_end))
+    return replay(a, ops)
+
+
+@dataclass(slots=True)
+class _Piece:
+    edit: int  # index of the edit
+    index: int  # index among that edit's pieces on this side
+    start: int
+    end: int
+    norm: str  # through the lens, white space left out
+    alnum: int
+    grams: frozenset[str]
+
+
+def _pieces(text: str, start: int, end: int, edit: int, profile: str) -> list[_Piece]:
+    out: list[_Piece] = []
+    pos = start
+    bounds = [m.end() for m in _PIECE_END.finditer(text, start, end)]
+    if not bounds or bounds[-1] != end:
+        bounds.append(end)
+    for stop in bounds:
+        if stop <= pos:
+            continue
+        raw = text[pos:stop]
+        norm = "".join(normalize(raw, profile).text.split())
+        grams = frozenset(norm[k : k + _GRAM] for k in range(max(1, len(norm) - _GRAM + 1)))
+        out.append(_Piece(edit, len(out), pos, stop, norm, sum(c.isalnum() for c in raw), grams))
+        pos = stop
+    return out
+
+
+def find_moves(
+    a: str,
+    b: str,
+    edits: Sequence[Edit],
+    *,
+    profile: str = DEFAULT_PROFILE,
+    min_chars: int = MIN_CHARS,
+    min_similarity: float = MIN_SIMILARITY,
+) -> Moved:
+    """Moved blocks among ``edits`` (turning ``a`` into ``b``), and the edits left beside them.
+
+    ``profile`` is the lens the edits were computed through (it decides when
+    two blocks are alike, and the inside edits are computed through it).
+    """
+    check_profile(profile)
+    dels: list[list[_Piece]] = []
+    ins: list[list[_Piece]] = []
+    for k, e in enumerate(edits):
+        dels.append(_pieces(a, e.a_start, e.a_end, k, profile) if e.a_end > e.a_start else [])
+        ins.append(_pieces(b, e.b_start, e.b_end, k, profile) if e.b_end > e.b_start else [])
+
+    # 2. candidate pairs by shared 4-grams, confirmed by the diff engine
+    postings: dict[str, list[_Piece]] = defaultdict(list)
+    for side in ins:
+        for p in side:
+            if p.alnum >= min_chars:
+                for g in p.grams:
+                    postings[g].append(p)
+    pairs: list[tuple[int, _Piece, _Piece, float]] = []
+    for side in dels:
+        for d in side:
+            if d.alnum < min_chars:
+                continue
+            hits: Counter[int] = Counter()
+            by_id: dict[int, _Piece] = {}
+            for g in d.grams:
+                plist = postings.get(g)
+                if plist is None or len(plist) > _POSTING_CAP:
+                    continue
+                for p in plist:
+                    if p.edit != d.edit:
+                        hits[id(p)] += 1
+                        by_id[id(p)] = p
+            for pid, shared in hits.most_common(_CANDIDATES):
+                p = by_id[pid]
+                if shared < 0.2 * min(len(d.grams), len(p.grams)):
+                    break
+                sim, matched = _similarity(d.norm, p.norm)
+                if sim >= min_similarity:
+                    pairs.append((matched, d, p, sim))
+
+    # one to one, the most matched characters first
+    pairs.sort(key=lambda t: (-t[0], t[1].start, t[2].start))
+    used_d: set[int] = set()
+    used_i: set[int] = set()
+    chosen: list[tuple[_Piece, _Piece, int]] = []
+    for matched, d, p, _sim in pairs:
+        if id(d) in used_d or id(p) in used_i:
+            continue
+        used_d.add(id(d))
+        used_i.add(id(p))
+        chosen.append((d, p, matched))
+
+    # 3. runs of pairs into blocks, grown over alike neighbours
+    chosen.sort(key=lambda t: (t[0].edit, t[0].index))
+    blocks: list[list] = []  # [d_first, d_last, i_first, i_last, matched, len_a, len_b]
+    for d, p, matched in chosen:
+        if blocks:
+            blk = blocks[-1]
+            d1, i1 = blk[1], blk[3]
+            if d.edit == d1.edit and p.edit == i1.edit and d.index > d1.index and p.index > i1.index:
+                gap_a = sum(len(x.norm) for x in dels[d.edit][d1.index + 1 : d.index])
+                gap_b = sum(len(x.norm) for x in ins[p.edit][i1.index + 1 : p.index])
+                free = all(id(x) not in used_d for x in dels[d.edit][d1.index + 1 : d.index]) and all(
+                    id(x) not in used_i for x in ins[p.edit][i1.index + 1 : p.index]
+                )
+                la = blk[5] + gap_a + len(d.norm)
+                lb = blk[6] + gap_b + len(p.norm)
+                m = blk[4] + matched
+                if free and 2 * m >= min_similarity * (la + lb):
+                    blk[1], blk[3], blk[4], blk[5], blk[6] = d, p, m, la, lb
+                    for x in dels[d.edit][d1.index + 1 : d.index]:
+                        used_d.add(id(x))
+                    for x in ins[p.edit][i1.index + 1 : p.index]:
+                        used_i.add(id(x))
+                    continue
+        blocks.append([d, d, p, p, matched, len(d.norm), len(p.norm)])
+
+    found: list[tuple[int, int, int, int, int, int]] = []  # edit_a, a0, a1, edit_b, b0, b1
+    for d0, d1, i0, i1, *_ in blocks:
+        da, ib = dels[d0.edit], ins[i0.edit]
+        lo_a, hi_a, lo_b, hi_b = d0.index, d1.index, i0.index, i1.index
+        while lo_a > 0 and lo_b > 0 and _grow(da[lo_a - 1], ib[lo_b - 1], used_d, used_i, min_similarity):
+            lo_a, lo_b = lo_a - 1, lo_b - 1
+        while (
+            hi_a + 1 < len(da)
+            and hi_b + 1 < len(ib)
+            and _grow(da[hi_a + 1], ib[hi_b + 1], used_d, used_i, min_similarity)
+        ):
+            hi_a, hi_b = hi_a + 1, hi_b + 1
+        found.append((d0.edit, da[lo_a].start, da[hi_a].end, i0.edit, ib[lo_b].start, ib[hi_b].end))
+
+    # the block as a whole: long enough and alike enough
+    moves_at: list[tuple[int, int, int, int, int, int, float, tuple[Edit, ...]]] = []
+    for ea, a0, a1, eb, b0, b1 in found:
+        if min(_alnum(a, a0, a1), _alnum(b, b0, b1)) < min_chars:
+            continue
+        inside = diff_under(a[a0:a1], b[b0:b1], profile)
+        if inside.stats.similarity < min_similarity:
+            continue
+        shifted = tuple(_shift(e, a0, b0) for e in inside.edits)
+        moves_at.append((ea, a0, a1, eb, b0, b1, inside.stats.similarity, shifted))
+    return _cut(a, b, edits, moves_at)
+
+
+def _grow(x: _Piece, y: _Piece, used_d: set[int], used_i: set[int], min_similarity: float) -> bool:
+    if id(x) in used_d or id(y) in used_i:
+        return False
+    if x.norm != y.norm and _similarity(x.norm, y.norm)[0] < min_similarity:
+        return False
+    used_d.add(id(x))
+    used_i.add(id(y))
+    return True
+
+
+def _similarity(x: str, y: str) -> tuple[float, int]:
+    """Similarity of two normalized texts, and how many characters they share."""
+    if x == y:
+        return 1.0, len(x)
+    if not x or not y:
+        return 0.0, 0
+    d = diff_under(x, y, "exact").stats
+    return d.similarity, d.unchanged
+
+
+def _alnum(text: str, start: int, end: int) -> int:
+    return sum(c.isalnum() for c in text[start:end])
+
+
+def _shift(e: Edit, da: int, db: int) -> Edit:
+    return Edit(e.op, e.a_start + da, e.a_end + da, e.b_start + db, e.b_end + db, e.old, e.new)
+
+
+def _cut(a: str, b: str, edits: Sequence[Edit], found: list) -> Moved:
+    """Cut each move's source out of its edit's deletion and its destination out of its insertion."""
+    sources: dict[int, list] = defaultdict(list)
+    dests: dict[int, list] = defaultdict(list)
+    for f in found:
+        sources[f[0]].append(f)
+        dests[f[3]].append(f)
+    b_at: dict[int, int] = {}
+    a_at: dict[int, int] = {}
+    rest: list[Edit] = []
+    for k, e in enumerate(edits):
+        if k not in sources and k not in dests:
+            rest.append(e)
+            continue
+        holes_a = sorted((f[1], f[2], id(f)) for f in sources.get(k, []))
+        holes_b = sorted((f[4], f[5], id(f)) for f in dests.get(k, []))
+        o0_end = holes_a[0][0] if holes_a else e.a_end
+        n0_end = holes_b[0][0] if holes_b else e.b_end
+        if o0_end > e.a_start or n0_end > e.b_start:
+            rest.append(make_edit(a, b, e.a_start, o0_end, e.b_start, n0_end))
+        # the rest of the deletion, where the insertion's first part ends
+        for n, (_h0, h1, key) in enumerate(holes_a):
+            b_at[key] = n0_end
+            nxt = holes_a[n + 1][0] if n + 1 < len(holes_a) else e.a_end
+            if nxt > h1:
+                rest.append(make_edit(a, b, h1, nxt, n0_end, n0_end))
+        # the rest of the insertion, after the whole deletion
+        for n, (_h0, h1, key) in enumerate(holes_b):
+            a_at[key] = e.a_end
+            nxt = holes_b[n + 1][0] if n + 1 < len(holes_b) else e.b_end
+            if nxt > h1:
+                rest.append(make_edit(a, b, e.a_end, e.a_end, h1, nxt))
+    moves = tuple(
+        sorted(
+            (Move(f[1], f[2], f[4], f[5], a_at[id(f)], b_at[id(f)], f[6], f[7]) for f in found),
+            key=lambda m: (m.a_start, m.b_start),
+        )
+    )
+    return Moved(moves, tuple(rest))
