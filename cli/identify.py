@@ -68,7 +68,7 @@ def identify(
             encoding=encoding,
             all_tiers=all_tiers,
         )
-    render_identify.identify(report, json)
+    render_identify.identify(report, json, name)
     if not report.matches:
         raise typer.Exit(1)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import shlex
 from collections import Counter
 
 from rich.table import Table
@@ -19,10 +21,23 @@ def _passage(m: Match) -> str:
     p = m.passage
     if p is None:
         return "-"
-    return f"query {p.a_start}-{p.a_end} = version {p.b_start}-{p.b_end} ({p.coverage:.0%})"
+    return f"query {p.a_start}-{p.a_end} = version {p.b_start}-{p.b_end}"
 
 
-def identify(report: IdentifyReport, as_json: bool) -> None:
+def found(m: Match) -> str:
+    """How much of the query the version has: verbatim (and through which lens), or the share.
+
+    A share is rounded down, so "100.0%" is never shown for a text that is
+    not verbatim through any lens.
+    """
+    if m.verbatim == "exact":
+        return "verbatim"
+    if m.verbatim is not None:
+        return f"verbatim through the {m.verbatim} lens"
+    return f"{min(999, math.floor(1000 * m.score + 1e-9)) / 10:.1f}%"
+
+
+def identify(report: IdentifyReport, as_json: bool, name: str = "FILE") -> None:
     if as_json:
         return _json(report)
     q = report.query
@@ -31,13 +46,13 @@ def identify(report: IdentifyReport, as_json: bool) -> None:
         out.print(Text("No registered version matches, exactly, under a lens or by similarity."))
         return
     table = Table(box=None, pad_edge=False)
-    for name in ("tier", "version", "score", "profile", "passage", "captured", "registered"):
-        table.add_column(name, justify="right" if name == "score" else "left")
+    for column in ("tier", "version", "found", "profile", "passage", "captured", "registered"):
+        table.add_column(column, justify="right" if column == "found" else "left")
     for m in report.matches:
         table.add_row(
             Text(m.tier, style="bold green" if m.tier != "similar" else "yellow"),
             Text(m.name, style="bold cyan"),
-            f"{m.score:.3f}",
+            found(m),
             m.profile,
             _passage(m),
             m.captured_at or "-",
@@ -48,7 +63,7 @@ def identify(report: IdentifyReport, as_json: bool) -> None:
     if similar is not None and similar.diff is not None:
         d = similar.diff
         where = "inside the passage" if similar.passage else "whole text"
-        line = Text(f"{similar.name} → query ({where}): ")
+        line = Text(f"{similar.name} → query ({where}, {d.profile} lens): ")
         line.append(f"{d.edits} edit{'s' if d.edits != 1 else ''}", style="bold")
         line.append(", ")
         line.append(f"+{d.inserted}", style="green")
@@ -56,8 +71,11 @@ def identify(report: IdentifyReport, as_json: bool) -> None:
         line.append(f"-{d.deleted}", style="red")
         line.append(f" chars, similarity {d.similarity:.3f}")
         if not d.complete:
-            line.append("  (diff cut short)", style="yellow")
-        line.append(f"   see: prov diff {similar.name} FILE --normalize cjk", style="dim")
+            line.append("  (approximate)", style="yellow")
+        target = shlex.quote(name) if name not in ("", "-", "<stdin>") else "FILE"
+        line.append(
+            f"   see: prov diff {similar.name} {target} --normalize {d.profile}", style="dim"
+        )
         out.print(line)
 
 

@@ -36,11 +36,11 @@ from sqlalchemy import Row, bindparam
 from sqlalchemy import text as sql_text
 from sqlmodel import Session, col, select
 
-from provenance import contents, diff, index, refs, sketch
-from provenance.align import Passage, align
+from provenance import contents, index, refs, sketch
+from provenance.align import Passage
+from provenance.compare import compare
 from provenance.errors import InputError, IntegrityError
 from provenance.hashing import content_hash
-from provenance.lensdiff import diff_under
 from provenance.lenses import check_profile
 from provenance.models import Document, NormalHash, Version
 from provenance.text import decode
@@ -81,13 +81,23 @@ under 0.05 for the signature, 0.07 for a 64-anchor sample)."""
 MIN_SCORE = 0.2
 """Similar matches below this containment and Jaccard are not reported."""
 
-PASSAGE_BELOW = 0.8
-"""When less than this share of the query's shingles is in the version, or of the
-version's in the query, the match is reported as a passage (`provenance.align`)
-rather than with a whole-text diff."""
+HOLDER_RATIO = 1.0
+HOLDERS_MAX = 64
+HOLDER_BATCH = 8
+"""Contents with more shingles than ``HOLDER_RATIO`` times the query's that hold
+every sampled anchor of it may hold the query verbatim; at most ``HOLDERS_MAX``
+of them (earliest indexed first, read ``HOLDER_BATCH`` at a time) are confirmed
+before any other candidate, beyond the ``CONFIRM_CHARS`` budget, until
+``top + SHORTLIST_EXTRA`` of them hold it byte for byte."""
 
-DIFF_DEADLINE = 0.5
-"""Seconds allowed to the diff summary of one match (``complete`` says if it ran out)."""
+SHORTLIST_EXTRA = 2
+"""Contents compared with the query (`provenance.compare`) beyond the ``top``
+reported: the final order is on what the comparison finds, so a content
+ranked just below the ``top``-th on shingles can still move up."""
+
+SUMMARY_LENS = "cjk"
+"""The lens of the comparison behind a similar match when none is asked for
+(``--normalize``): it hides layout and segmentation, as passages are found."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +116,7 @@ class DiffSummary:
     deleted: int
     similarity: float
     complete: bool
+    profile: str  # the lens: what `prov diff VERSION QUERY --normalize PROFILE` reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +127,9 @@ class Match:
     name: str  # DOC@N
     tier: str  # exact, normalized or similar
     profile: str  # exact, the lens that made them equal, or "sketch" for similar
-    score: float  # 1 for exact and normalized; containment of the query for similar
+    score: float  # 1 for exact and normalized; for similar, the share of the query found
     jaccard: float
+    verbatim: str | None  # the weakest lens showing one text inside the other verbatim, or None
     passage: Passage | None  # a = the query, b = the version
     diff: DiffSummary | None
     registered_at: str
@@ -166,7 +178,7 @@ def identify(
     seen: set[str] = set()  # content hashes already matched
 
     rows = _versions(session, [col(Version.content_hash) == digest], doc_id)
-    matches += [_match(v, d, "exact", "exact", 1.0, 1.0) for v, d in rows]
+    matches += [_match(v, d, "exact", "exact", 1.0, 1.0, verbatim="exact") for v, d in rows]
     if rows:
         seen.add(digest)
 
@@ -177,11 +189,12 @@ def identify(
         )
         rows = _versions(session, [col(Version.content_hash).in_(hashes)], doc_id)
         rows = [(v, d) for v, d in rows if v.content_hash not in seen]
-        matches += [_match(v, d, "normalized", p, 1.0, 1.0) for v, d in rows]
+        matches += [_match(v, d, "normalized", p, 1.0, 1.0, verbatim=p) for v, d in rows]
         seen.update(v.content_hash for v, _ in rows)
 
     if top and (all_tiers or not matches):
-        matches += _similar(session, text, top, doc_id, seen)
+        lens = SUMMARY_LENS if profile is None else check_profile(profile)
+        matches += _similar(session, text, top, doc_id, seen, lens)
     return IdentifyReport(QueryInfo(digest, len(text), profiles), tuple(matches))
 
 
@@ -213,6 +226,7 @@ def _match(
     jaccard: float,
     passage: Passage | None = None,
     summary: DiffSummary | None = None,
+    verbatim: str | None = None,
 ) -> Match:
     return Match(
         version=v.id,
@@ -223,6 +237,7 @@ def _match(
         profile=profile,
         score=round(score, 6),
         jaccard=round(jaccard, 6),
+        verbatim=verbatim,
         passage=passage,
         diff=summary,
         registered_at=v.registered_at,
@@ -348,7 +363,7 @@ def _shingles(text: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _similar(
-    session: Session, text: str, top: int, doc_id: int | None, seen: set[str]
+    session: Session, text: str, top: int, doc_id: int | None, seen: set[str], lens: str
 ) -> list[Match]:
     q_set, q_raw = _shingles(text)
     q_sig = sketch.signature_of_hashes(q_raw)
@@ -369,48 +384,66 @@ def _similar(
     estimate = {r.id: max(c_est[i], anchor_share[i]) for i, r in enumerate(rows)}
     order = sorted(
         range(len(rows)),
-        key=lambda i: (-estimate[rows[i].id], -j_est[i], abs(nv[i] - nq), rows[i].hash),
+        key=lambda i: (-estimate[rows[i].id], -j_est[i], abs(nv[i] - nq), rows[i].id),
     )
     # Contents with the same signature and shingle count are the same, or
     # nearly the same, text in comparison form (a crawl that only changed
     # layout, a revision of a word or two): one of each group is confirmed,
-    # and its members are then ordered by how many raw lines they share with
-    # the query, which is what separates them.
+    # and its members are then told apart by the lens and the diff.
     groups: dict[tuple[bytes, int], list[_Candidate]] = {}
     for i in order:
         groups.setdefault((rows[i].signature, rows[i].shingles), []).append(rows[i])
+    # Holders: longer contents holding every sampled anchor of the query, which
+    # is what a content holding the query verbatim (in comparison form) does.
+    # The signature cannot tell them apart, so the pre-rank would cut them
+    # anywhere: they are confirmed first, earliest first, until ``HOLDERS``
+    # verbatim ones are found (a later one can only tie and lose on
+    # registration) or ``HOLDERS_MAX`` are tried.
+    full = len(s.anchors) > 0
+    holders = [
+        g
+        for g in groups.values()
+        if full and g[0].anchors >= 1.0 and g[0].shingles > nq * HOLDER_RATIO
+    ]
+    holders.sort(key=lambda g: g[0].id)
+    holders = holders[:HOLDERS_MAX]
+    held = {id(g) for g in holders}
+    texts: dict[str, str] = {}
     confirm: list[list[_Candidate]] = []
+    verbatim_holders = 0
+    for at in range(0, len(holders), HOLDER_BATCH):
+        batch = holders[at : at + HOLDER_BATCH]
+        texts.update(load_texts(session, [g[0].hash for g in batch]))
+        for g in batch:
+            confirm.append(g)
+            verbatim_holders += text in texts[g[0].hash]
+        if verbatim_holders >= top + SHORTLIST_EXTRA:
+            break
     budget = 0
-    for members in list(groups.values())[:CONFIRM]:
+    rest = [g for g in groups.values() if id(g) not in held]
+    for members in rest[:CONFIRM]:
         if len(confirm) >= max(CONFIRM_MIN, top) and budget + members[0].chars > CONFIRM_CHARS:
             break
         confirm.append(members)
         budget += members[0].chars
-    texts = load_texts(session, [g[0].hash for g in confirm])
+    texts.update(load_texts(session, [g[0].hash for g in confirm if g[0].hash not in texts]))
+    sizes = {r.hash: r.shingles for r in rows}
 
-    def score(h: str) -> tuple[float, float, bool, tuple[int, int, int] | None] | None:
-        v_set, v_raw = _shingles(texts[h])
+    def score(h: str) -> tuple[float, float] | None:
+        """(containment of the query's shingles, Jaccard), None below ``MIN_SCORE``."""
+        version_text = texts[h]
+        if text in version_text:  # verbatim: every shingle is there, no need to count
+            return 1.0, min(1.0, nq / max(1, sizes[h]))
+        v_set, _ = _shingles(version_text)
         inter = _overlap(q_set, v_set)
         containment = inter / nq if nq else 0.0
         union = nq + len(v_set) - inter
         jaccard = inter / union if union else 1.0
         if max(containment, jaccard, inter / len(v_set) if len(v_set) else 0.0) < MIN_SCORE:
             return None
-        passage_like = min(containment, inter / len(v_set)) < PASSAGE_BELOW
-        span = None  # where the shared shingles lie in the version's comparison form
-        if passage_like and nq and len(text) < len(texts[h]):
-            at = np.minimum(np.searchsorted(q_set, v_raw), nq - 1)
-            hits = np.flatnonzero(q_set[at] == v_raw)
-            if len(hits):
-                # the stretch as long as the query holding most shared shingles
-                # (common phrases match all over a long version)
-                width = len(q_raw)
-                counts = np.searchsorted(hits, hits + width) - np.arange(len(hits))
-                lo = int(hits[int(np.argmax(counts))])
-                span = (lo, lo + width + sketch.K, len(v_raw) + sketch.K - 1)
-        return containment, jaccard, passage_like, span
+        return containment, jaccard
 
-    scored = []
+    scored: list[tuple[tuple[float, float], list[_Candidate]]] = []
     best: list[float] = []  # confirmed containments, highest first
     for members in confirm:
         # The signature's (or the anchors') estimate is within PRUNE_MARGIN of
@@ -423,45 +456,92 @@ def _similar(
             scored.append((result, members))
             best.append(result[0])
             best.sort(reverse=True)
-    # Containment in whole percent, so that a few common phrases elsewhere in
-    # a long version do not outrank the version that holds the query closely.
-    scored.sort(key=lambda t: (-math.floor(100 * t[0][0] + 1e-9), -t[0][1]))
+    # A first order on shingles, in whole percent (a few common phrases
+    # elsewhere in a long version must not outrank the version holding the
+    # query closely), verbatim holders first, then Jaccard, then the earliest.
+    scored.sort(
+        key=lambda t: (
+            -math.floor(100 * t[0][0] + 1e-9),
+            text not in texts[t[1][0].hash],
+            0.0 if text in texts[t[1][0].hash] else -t[0][1],
+            t[1][0].id,
+        )
+    )
 
-    q_lines = set(text.splitlines())
-    out: list[Match] = []
+    # The shortlist: the best contents, with the members of their groups
+    # the signature could not tell apart (those sharing the most raw lines
+    # with the query first); each is compared with the query as `prov diff`
+    # compares them, and ranked on what that comparison found.
+    q_lines, q_words = set(text.splitlines()), set(text.split())
+    shortlist: list[tuple[str, tuple[float, float]]] = []
+    want = top + SHORTLIST_EXTRA
     for first, members in scored:
+        if len(shortlist) >= want:
+            break
         hashes = [c.hash for c in members[:GROUP_MEMBERS]]
-        results = {hashes[0]: first}
         if len(hashes) > 1:
             texts.update(load_texts(session, [h for h in hashes if h not in texts]))
-            lines = {h: _line_similarity(q_lines, texts[h]) for h in hashes}
-            hashes.sort(key=lambda h: -lines[h])
-            for h in hashes[:GROUP_CONFIRM]:
-                if h not in results:
-                    results[h] = score(h)
-            best = [h for h in hashes[:GROUP_CONFIRM] if results[h] is not None]
-            best.sort(key=lambda h: (-results[h][1], -lines[h]))
-            hashes = best + hashes[GROUP_CONFIRM:]
-        carrying = _versions_of(session, hashes, doc_id)
+            lines = {h: _line_similarity(q_lines, q_words, texts[h]) for h in hashes}
+            hashes.sort(key=lambda h: (text not in texts[h], lines[h]))
+            hashes = hashes[: max(1, GROUP_CONFIRM)]
         for h in hashes:
-            versions = carrying.get(h)
-            if not versions:
-                continue
-            result = results[h] if h in results else score(h)
-            if result is None:
-                continue
-            containment, jaccard, passage_like, span = result
-            # Below a whole-text top match, a passage of it is not the answer:
-            # summarise by the diff alone.
-            as_passage = passage_like and (not out or out[0].passage is not None)
-            passage, summary = _explain(texts[h], text, as_passage, span)
-            for v, d in versions:
-                out.append(
-                    _match(v, d, "similar", "sketch", containment, jaccard, passage, summary)
-                )
-                if len(out) >= top:
-                    return out
+            result = first if h == members[0].hash else score(h)
+            if result is not None:
+                shortlist.append((h, result))
+    carrying = _versions_of(session, [h for h, _ in shortlist], doc_id)
+    ranked = []
+    compared = extra = 0  # versions carrying the contents compared; contents beyond the top
+    for h, (_, jaccard) in shortlist:
+        versions = carrying.get(h)
+        if not versions:
+            continue
+        if compared >= top:
+            # Enough versions that nothing can outrank (the query verbatim, no
+            # edit: a later one only ties and loses on registration), or the
+            # extra contents compared: the rest cannot be shown.
+            perfect = sum(len(r[1]) for r in ranked if r[0][:3] == (-1000, 0, 0))
+            if perfect >= top or extra >= SHORTLIST_EXTRA:
+                break
+            extra += 1
+        compared += len(versions)
+        found = verbatim_lens(text, texts[h])
+        passage, summary, share = _explain(texts[h], text, lens)
+        key = (
+            -math.floor(1000 * share + 1e-9),
+            LENS_RANK.index(found),
+            summary.edits,
+            versions[0][0].id,
+        )
+        ranked.append((key, versions, share, jaccard, found, passage, summary))
+    ranked.sort(key=lambda r: r[0])
+    out: list[Match] = []
+    for _, versions, share, jaccard, found, passage, summary in ranked:
+        for v, d in versions:
+            out.append(_match(v, d, "similar", "sketch", share, jaccard, passage, summary, found))
+            if len(out) >= top:
+                return out
     return out
+
+
+LENS_RANK: tuple[str | None, ...] = ("exact", *index.NORMAL_PROFILES, None)
+"""Best first: the query and the version equal (or one inside the other)
+byte for byte, else through the weakest lens, else through none."""
+
+
+def verbatim_lens(query: str, version_text: str) -> str | None:
+    """The weakest lens through which the shorter text is inside the longer, verbatim.
+
+    ``exact`` means the bytes; None means through no lens.
+    """
+    short, long = (
+        (query, version_text) if len(query) <= len(version_text) else (version_text, query)
+    )
+    if short in long:
+        return "exact"
+    for p in index.NORMAL_PROFILES:
+        if index.normal_form(short, p) in index.normal_form(long, p):
+            return p
+    return None
 
 
 def _versions_of(
@@ -474,54 +554,41 @@ def _versions_of(
     return out
 
 
-def _line_similarity(q_lines: set[str], text: str) -> float:
-    lines = set(text.splitlines())
-    union = len(lines | q_lines)
-    return len(lines & q_lines) / union if union else 1.0
+def _line_similarity(q_lines: set[str], q_words: set[str], text: str) -> tuple[float, float]:
+    """Minus the Jaccard similarity of the query's and the text's words, then of their lines.
 
-
-def _explain(
-    version_text: str, query: str, passage_like: bool, span: tuple[int, int, int] | None
-) -> tuple[Passage | None, DiffSummary]:
-    """The passage (when one text is mostly not in the other) and a summary of the edits.
-
-    For a query much shorter than the version, alignment runs on a window of
-    the version around the shared shingles (``span``: first and last in the
-    comparison form, and its length), widened generously, and on the whole
-    version if the passage found there reaches the window's edge.
+    Words first: a re-wrapped copy shares no line with its source but all its
+    words, save those it broke at a hyphen.
     """
-    if passage_like:
-        al, shift = None, 0
-        if span is not None and len(query) < len(version_text):
-            ratio = len(version_text) / max(1, span[2])
-            margin = max(200, len(query) // 2)
-            lo = max(0, int(span[0] * ratio) - margin)
-            hi = min(len(version_text), int(span[1] * ratio) + margin)
-            if hi - lo < len(version_text):
-                al = align(query, version_text[lo:hi], "cjk")
-                p = al.passage
-                inner = p is not None and (lo == 0 or p.b_start > 0)
-                inner = inner and (hi == len(version_text) or p.b_end < hi - lo)
-                al, shift = (al, lo) if inner else (None, 0)
-        if al is None:
-            al = align(query, version_text, "cjk")
-        if al.passage is not None:
-            p = al.passage
-            passage = Passage(
-                p.a_start, p.a_end, p.b_start + shift, p.b_end + shift, p.coverage, p.matched
-            )
-            # Counted through the lens that found the passage: the raw spans
-            # differ by segmentation and layout the inside edits do not show.
-            b0, b1 = p.b_start + shift, p.b_end + shift
-            st = diff_under(version_text[b0:b1], query[p.a_start : p.a_end], "cjk").stats
-            return passage, DiffSummary(
-                st.edits, st.inserted, st.deleted, round(st.similarity, 6), True
-            )
-    result = diff.diff(version_text, query, deadline=DIFF_DEADLINE)
-    st = result.stats
-    return None, DiffSummary(
-        st.edits, st.inserted, st.deleted, round(st.similarity, 6), result.complete
+    words, lines = set(text.split()), set(text.splitlines())
+    w_union, l_union = len(words | q_words), len(lines | q_lines)
+    return (
+        -(len(words & q_words) / w_union if w_union else 1.0),
+        -(len(lines & q_lines) / l_union if l_union else 1.0),
     )
+
+
+def _explain(version_text: str, query: str, lens: str) -> tuple[Passage | None, DiffSummary, float]:
+    """The passage, the summary of the edits and the share of the query found.
+
+    All three from `provenance.compare.compare` (the version as A, the query
+    as B, through ``lens``), the very comparison `prov diff VERSION FILE
+    --normalize LENS` makes, so the summary is what that command reports.
+    The share is the query's characters (through the lens) that the
+    comparison keeps unchanged, over all of them.
+    """
+    c = compare(version_text, query, profile=lens)
+    st = c.stats
+    size = len(index.normal_form(query, lens))
+    share = min(1.0, st.unchanged / size) if size else 1.0
+    passage = None
+    if c.passage is not None:
+        p = c.passage
+        passage = Passage(p.b_start, p.b_end, p.a_start, p.a_end, p.coverage, st.unchanged)
+    summary = DiffSummary(
+        st.edits, st.inserted, st.deleted, round(st.similarity, 6), c.complete, lens
+    )
+    return passage, summary, share
 
 
 def _overlap(query: np.ndarray, version: np.ndarray) -> int:
