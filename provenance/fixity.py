@@ -9,7 +9,14 @@ count are compared with its row.
 
 On a large archive the work is done by forked worker processes while the
 caller reads the audit log and the record (see `Run`); the caller's session
-does every database read, so the whole check sees one snapshot.
+does every database read, so the whole check sees one snapshot. A ``derive``
+function given to `Run` is called on each content that checks clean, where its
+bytes are already in memory (verify computes what the identify index should
+hold there).
+
+Damage of any kind is a `Finding`, never an exception: a column holding a
+value of the wrong type (text where bytes or a number belong, as SQLite
+allows) reads as a value that matches nothing.
 """
 
 from __future__ import annotations
@@ -40,6 +47,9 @@ ABSENT: Any = ...
 PARALLEL_MIN_BYTES = 32 << 20
 """Text to check below which `Run` does not start worker processes."""
 
+PARALLEL_MIN_DERIVE_BYTES = 1 << 20
+"""The same with a ``derive`` function, which costs about a hundred times more per byte."""
+
 ROUND_BYTES = 4 << 30
 """Text whose stored bytes `Run` holds in memory at once (typically 3-10% of it)."""
 
@@ -51,6 +61,8 @@ _TASK_BYTES = 32 << 20  # or fewer, when their texts add up to this many bytes
 _FETCH = 500  # stored frames read per query
 
 Progress = Callable[[int, int], None]
+Derive = Callable[[str, bytes | bytearray], Any]
+"""(content hash, its bytes, checked) -> a value `Outcome.derived` carries back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +81,22 @@ class Outcome:
     findings: tuple[Finding, ...]
     checked: int  # contents rebuilt and hashed (or that failed to be)
     nbytes: int  # their bytes
+    derived: tuple[tuple[str, Any], ...] = ()  # (hash, derive's value) of each clean content
+
+
+def is_int(value: Any) -> bool:
+    """A column value that is an integer (not a bool, text or float stored in its place)."""
+    return type(value) is int
+
+
+def nbytes_of(row: Any) -> int:
+    """A row's size column as a number of bytes, 0 when the column holds something else."""
+    return row.size if is_int(row.size) and row.size > 0 else 0
+
+
+def _order(digest: Any) -> tuple[int, str]:
+    """Sort key for content hashes that may be damaged into another type."""
+    return (0, digest) if isinstance(digest, str) else (1, repr(digest))
 
 
 def rows(session: Session) -> dict[str, Any]:
@@ -101,7 +129,7 @@ def plan(table: dict[str, Any], todo: set[str]) -> tuple[list[list[str]], list[F
     findings: list[Finding] = []
     children: dict[str, list[str]] = {}
     roots = []
-    for digest in sorted(todo):
+    for digest in sorted(todo, key=_order):
         row = table[digest]
         if row.compression == delta:
             if row.base_hash not in table:
@@ -140,9 +168,10 @@ def plan(table: dict[str, Any], todo: set[str]) -> tuple[list[list[str]], list[F
             visited.add(digest)
             tree.append(digest)
             kids = [k for k in children.get(digest, ()) if k in todo]
-            want = table[digest].depth + 1
+            depth = table[digest].depth
+            want = depth + 1 if is_int(depth) else ABSENT
             for kid in kids:
-                if table[kid].depth != want:
+                if table[kid].depth != want or not is_int(table[kid].depth):
                     findings.append(
                         Finding(
                             kid,
@@ -155,7 +184,7 @@ def plan(table: dict[str, Any], todo: set[str]) -> tuple[list[list[str]], list[F
                     )
             stack.extend(reversed(kids))
         trees.append(tree)
-    for digest in sorted(todo - visited):
+    for digest in sorted(todo - visited, key=_order):
         row = table[digest]
         if row.compression == delta and row.base_hash in table:
             findings.append(
@@ -186,19 +215,25 @@ def count_chars(data: bytes | bytearray) -> int:
 def _check_one(digest: str, row: Any, data: bytes | bytearray) -> list[Finding]:
     size = len(data)
     actual = PREFIX + blake3(data).hexdigest()
-    if actual == digest and row.size == size and row.chars == count_chars(data):
+    if (
+        actual == digest
+        and row.size == size
+        and row.chars == count_chars(data)
+        and is_int(row.size)
+        and is_int(row.chars)
+    ):
         return []
     out = []
     if actual != digest:
         out.append(
             Finding(digest, "hash", digest, actual, "has stored bytes that hash to another value")
         )
-    if row.size != size:
+    if row.size != size or not is_int(row.size):
         out.append(
             Finding(digest, "size", size, row.size, "has a size column that differs from its bytes")
         )
     chars = count_chars(data)
-    if row.chars != chars:
+    if row.chars != chars or not is_int(row.chars):
         out.append(
             Finding(
                 digest,
@@ -211,9 +246,20 @@ def _check_one(digest: str, row: Any, data: bytes | bytearray) -> list[Finding]:
     return out
 
 
-def check_trees(table: dict[str, Any], digests: Sequence[str], blobs: dict[str, bytes]) -> Outcome:
-    """Rebuild and check whole trees (``digests``: bases before their deltas)."""
+def check_trees(
+    table: dict[str, Any],
+    digests: Sequence[str],
+    blobs: dict[str, Any],
+    derive: Derive | None = None,
+) -> Outcome:
+    """Rebuild and check whole trees (``digests``: bases before their deltas).
+
+    ``derive(hash, bytes)`` is called on each content that checks clean; its
+    values come back in `Outcome.derived` (an exception it raises comes back
+    as the value, for the caller to report).
+    """
     findings: list[Finding] = []
+    derived: list[tuple[str, Any]] = []
     kept: dict[str, bytes | bytearray | None] = {}
     waiting: dict[str, int] = {}
     for digest in digests:
@@ -246,16 +292,39 @@ def check_trees(table: dict[str, Any], digests: Sequence[str], blobs: dict[str, 
                 Finding(digest, "data", None, None, "has no stored bytes (its row is gone)")
             )
             continue
+        if not isinstance(blob, bytes | bytearray | memoryview):
+            kind = type(blob).__name__
+            findings.append(
+                Finding(
+                    digest,
+                    "data",
+                    "bytes",
+                    kind,
+                    f"has its stored frame held as {kind}, not bytes, so it cannot be read",
+                )
+            )
+            continue
         try:
             data = contents.decompress_into(blob, row.compression, base)
         except (IntegrityError, zstandard.ZstdError) as exc:
             findings.append(Finding(digest, "data", None, None, f"cannot be read ({exc})"))
             continue
+        except Exception as exc:  # damage no check foresaw: still a finding
+            findings.append(
+                Finding(digest, "data", None, None, f"cannot be read ({type(exc).__name__}: {exc})")
+            )
+            continue
         nbytes += len(data)
         if digest in waiting:
             kept[digest] = data
-        findings.extend(_check_one(digest, row, data))
-    return Outcome(tuple(findings), len(digests), nbytes)
+        found = _check_one(digest, row, data)
+        findings.extend(found)
+        if derive is not None and not found:
+            try:
+                derived.append((digest, derive(digest, data)))
+            except Exception as exc:  # reported by the caller, which knows what it derives
+                derived.append((digest, exc))
+    return Outcome(tuple(findings), len(digests), nbytes, tuple(derived))
 
 
 def _tasks(table: dict[str, Any], trees: list[list[str]], limit: int) -> list[list[str]]:
@@ -265,7 +334,7 @@ def _tasks(table: dict[str, Any], trees: list[list[str]], limit: int) -> list[li
     size = 0
     for tree in trees:
         current.extend(tree)
-        size += sum(table[d].size or 0 for d in tree)
+        size += sum(nbytes_of(table[d]) for d in tree)
         if len(current) >= limit or size >= _TASK_BYTES:
             tasks.append(current)
             current, size = [], 0
@@ -289,8 +358,8 @@ def _can_fork() -> bool:
 
 
 # What forked workers inherit (set just before the fork, cleared just after):
-# the content rows and the stored bytes, so that a task is only two numbers.
-_inherited: tuple[dict[str, Any], list[list[str]], dict[str, bytes]] | None = None
+# the content rows, the stored bytes and derive, so that a task is only two numbers.
+_inherited: tuple[dict[str, Any], list[list[str]], dict[str, Any], Derive | None] | None = None
 
 
 def _leave_interrupts_to_the_caller() -> None:
@@ -301,9 +370,9 @@ def _leave_interrupts_to_the_caller() -> None:
 
 def _check_inherited(bounds: tuple[int, int]) -> Outcome:
     assert _inherited is not None, "only called in a worker forked by Run"
-    table, tasks, blobs = _inherited
+    table, tasks, blobs, derive = _inherited
     lo, hi = bounds
-    return check_trees(table, [d for task in tasks[lo:hi] for d in task], blobs)
+    return check_trees(table, [d for task in tasks[lo:hi] for d in task], blobs, derive)
 
 
 class Run:
@@ -332,9 +401,11 @@ class Run:
         *,
         processes: int | None = None,
         progress: Progress | None = None,
+        derive: Derive | None = None,
     ) -> None:
         self._session = session
         self._table = table
+        self._derive = derive
         self._total = sum(map(len, trees))
         self._done = 0
         self._progress = progress
@@ -342,8 +413,11 @@ class Run:
         self._pool: Any = None
         self._pending: Any = None
         self._processes = workers() if processes is None else processes
-        text = sum(table[d].size or 0 for tree in trees for d in tree)
-        self._parallel = self._processes > 0 and text >= PARALLEL_MIN_BYTES and _can_fork()
+        text = sum(nbytes_of(table[d]) for tree in trees for d in tree)
+        least = PARALLEL_MIN_BYTES
+        if derive is not None:
+            least = min(least, PARALLEL_MIN_DERIVE_BYTES)
+        self._parallel = self._processes > 0 and text >= least and _can_fork()
         if not self._parallel:
             self._rounds = deque([_tasks(table, trees, _TASK_CONTENTS)])
             if progress:
@@ -357,7 +431,7 @@ class Run:
         size = 0
         for task in _tasks(table, trees, limit):
             round_.append(task)
-            size += sum(table[d].size or 0 for d in task)
+            size += sum(nbytes_of(table[d]) for d in task)
             if size >= ROUND_BYTES:
                 self._rounds.append(round_)
                 round_, size = [], 0
@@ -372,7 +446,7 @@ class Run:
         """Fork workers for one round; if the system cannot fork now, check it in-process."""
         global _inherited
         blobs = self._blobs([d for task in tasks for d in task])
-        _inherited = (self._table, tasks, blobs)
+        _inherited = (self._table, tasks, blobs, self._derive)
         try:
             self._pool = mp.get_context("fork").Pool(
                 min(self._processes, len(tasks)), initializer=_leave_interrupts_to_the_caller
@@ -398,9 +472,10 @@ class Run:
     def __exit__(self, *_exc: object) -> None:
         self._stop()
 
-    def _blobs(self, digests: list[str]) -> dict[str, bytes]:
+    def _blobs(self, digests: list[str]) -> dict[str, Any]:
+        """The stored frames, as stored: a frame damaged into text stays text (reported)."""
         c = Content.__table__
-        out: dict[str, bytes] = {}
+        out: dict[str, Any] = {}
         if 2 * len(digests) > len(self._table):
             # Most of the table: one scan costs a third of looking them up in batches.
             wanted = set(digests)
@@ -408,11 +483,11 @@ class Run:
                 sa.select(c.c.hash, c.c.data).execution_options(yield_per=_FETCH)
             ):
                 if digest in wanted:
-                    out[digest] = bytes(blob)
+                    out[digest] = _as_bytes(blob)
             return out
         for i in range(0, len(digests), _FETCH):
             query = sa.select(c.c.hash, c.c.data).where(c.c.hash.in_(digests[i : i + _FETCH]))
-            out.update((digest, bytes(blob)) for digest, blob in self._session.execute(query))
+            out.update((digest, _as_bytes(blob)) for digest, blob in self._session.execute(query))
         return out
 
     def _collect(self, outcome: Outcome) -> None:
@@ -447,10 +522,16 @@ class Run:
                 self._start(tasks)
                 continue
             for task in tasks:
-                self._collect(check_trees(self._table, task, self._blobs(task)))
+                self._collect(check_trees(self._table, task, self._blobs(task), self._derive))
         findings = tuple(f for outcome in self._outcomes for f in outcome.findings)
         return Outcome(
             findings,
             sum(o.checked for o in self._outcomes),
             sum(o.nbytes for o in self._outcomes),
+            tuple(d for outcome in self._outcomes for d in outcome.derived),
         )
+
+
+def _as_bytes(blob: Any) -> Any:
+    """A stored frame as bytes; anything that is not bytes-like is passed on as it is."""
+    return bytes(blob) if isinstance(blob, bytes | bytearray | memoryview) else blob

@@ -16,7 +16,13 @@ trusting any single table:
    the set of stored contents must be exactly those the events name
    (`fixity`: on a large archive, in worker processes while this thread
    checks the log and the record).
-4. **Checkpoints.** Each stored checkpoint must parse, agree with its row,
+4. **The identify index.** Every content's index rows (its normalized hashes
+   per lens, its sketch summary and its sketch keys) must be exactly those its
+   text gives now (recomputed where fixity has the bytes in memory, in the
+   workers), under the scheme `index_state` names, which must be the current
+   one; a row changed, missing or left over is index damage, remedied by
+   ``prov reindex`` (the index is derived data: nothing in the log covers it).
+5. **Checkpoints.** Each stored checkpoint must parse, agree with its row,
    cover no more events than the log holds, carry the root recomputed at its
    size, and bear a valid signature: by the public key the caller gives (an
    outside, trusted copy) or else by the public key stored with it. The stored
@@ -29,8 +35,16 @@ trailing events together with the rows they made after the latest
 checkpoint. Publishing checkpoints is what closes those gaps.
 
 With ``quick``, contents are checked on a random sample (`QUICK_SAMPLE`,
-chosen with the OS's randomness so that nobody can predict it); everything
-else is checked in full, since it is cheap.
+chosen with the OS's randomness so that nobody can predict it), and so is the
+index: the rows of the sampled contents are recomputed, while every content
+is still checked to have its index rows and every index row to name a stored
+content (sketch keys only for the sample); everything else is checked in full,
+since it is cheap.
+
+Damage of any kind is a problem in the report, never an exception: values of
+the wrong type in a column (text where bytes belong, as SQLite allows), text
+that is not UTF-8, JSON that is not what it should be; and should a check meet
+something no test foresaw, what it could not check is itself reported.
 """
 
 from __future__ import annotations
@@ -45,16 +59,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from blake3 import blake3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import Session
 
-from provenance import audit, fixity, merkle
+from provenance import audit, contents, fixity, index, merkle, sketch
 from provenance import checkpoint as signing
 from provenance.errors import InputError
 from provenance.hashing import PREFIX
-from provenance.models import Checkpoint, Document, EditRecord, Event, Link, Version
+from provenance.models import (
+    Checkpoint,
+    ContentIndex,
+    Document,
+    EditRecord,
+    Event,
+    IndexState,
+    Link,
+    NormalHash,
+    SketchKey,
+    Version,
+)
 
 QUICK_SAMPLE = 64
 """How many contents `verify(quick=True)` hashes."""
@@ -66,7 +92,7 @@ Progress = fixity.Progress
 class Problem:
     """One thing found wrong. ``expected`` and ``found`` are JSON texts of the values."""
 
-    check: str  # "log", "record", "fixity" or "checkpoint"
+    check: str  # "log", "record", "fixity", "index" or "checkpoint"
     table: str  # the table where the damage shows: event, document, version, …
     row: str | None  # that row's key (seq, id or content hash), when there is one
     event: int | None  # the event involved, when there is one
@@ -90,6 +116,7 @@ class VerifyReport:
     contents: int  # content rows stored
     contents_checked: int  # how many were hashed again
     bytes_checked: int  # their decompressed bytes
+    index_checked: int  # contents whose identify index rows were recomputed and compared
     checkpoints: int
     signatures: str  # "given key", "stored key" or "none" (no checkpoints)
     unsigned_events: int  # events after the last checkpoint that verified: no signature covers them
@@ -121,8 +148,20 @@ def _fast_canonical() -> Callable[[Any], str]:
 _canonical = _fast_canonical()
 
 
+def _shown(value: Any) -> Any:
+    """A stored value JSON cannot hold (bytes where text belongs), as text saying what it is."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return f"<{len(value)} bytes: {bytes(value[:32]).hex()}{'…' if len(value) > 32 else ''}>"
+    return repr(value)
+
+
 def _j(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=_shown)
+
+
+def _printable(text: str) -> str:
+    """Text that can be printed: a column that was not UTF-8 reads with lone surrogates."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @dataclass
@@ -145,12 +184,12 @@ class _Found:
             Problem(
                 check,
                 table,
-                None if row is None else str(row),
+                None if row is None else _printable(str(row)),
                 event,
                 field,
-                None if expected is ... else _j(expected),
-                None if found is ... else _j(found),
-                message,
+                None if expected is ... else _printable(_j(expected)),
+                None if found is ... else _printable(_j(found)),
+                _printable(message),
             )
         )
 
@@ -293,6 +332,17 @@ def _read_log(
     expect = _Expected()
     next_seq = 0
     for seq, kind, subject, body in rows:
+        if not fixity.is_int(seq):
+            found.add(
+                "log",
+                "event",
+                seq,
+                f"an event's seq column holds {_j(seq)}, not a number (its event is not checked)",
+                field="seq",
+                expected=next_seq,
+                found=seq,
+            )
+            continue
         if seq != next_seq:
             if seq > next_seq:
                 gap = f"{next_seq}" if seq == next_seq + 1 else f"{next_seq} to {seq - 1}"
@@ -518,7 +568,24 @@ def _stored_record_hash(fields: dict[str, Any]) -> str | None:
         frame = _canonical({**fields, "edits": _EDITS_SLOT})
     except (TypeError, ValueError):
         return None
-    return PREFIX + blake3(frame.replace(_EDITS_SLOT_JSON, text, 1).encode("utf-8")).hexdigest()
+    return PREFIX + blake3(_utf8(frame.replace(_EDITS_SLOT_JSON, text, 1))).hexdigest()
+
+
+def _utf8(text: str) -> bytes:
+    """UTF-8, keeping the bytes of a column that was not UTF-8 (read with surrogateescape)."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _stored_boolean(value: Any) -> Any:
+    """A boolean column as stored: 0 and 1 (or a native boolean) are booleans, else as found."""
+    if type(value) is bool:
+        return value
+    if type(value) is int and value in (0, 1):
+        return bool(value)
+    return value
 
 
 def _json_column(value: Any) -> Any:
@@ -722,8 +789,10 @@ def _check_links(
         e.c.inserted,
         e.c.deleted,
         e.c.similarity,
-        e.c.complete,
+        # as stored: SQLite keeps any value in a boolean column, which reads as true
+        sa.type_coerce(e.c.complete, sa.Integer).label("complete"),
         e.c.engine,
+        sa.cast(e.c.detail, sa.Text).label("detail"),
     ).order_by(e.c.link_id)
     for row in _stream(session, query, poll, batch=1000):
         link_id = row[0]
@@ -737,15 +806,19 @@ def _check_links(
             )
             continue
         seq, want = entry
-        fields = dict(zip(_EDIT_RECORD_FIELDS, row[1:], strict=True))
+        fields = dict(zip(_EDIT_RECORD_FIELDS, row[1:8], strict=True))
+        fields["complete"] = _stored_boolean(fields["complete"])
+        detail = _json_column(row[8])
+        if detail is not None:  # as audit.edit_record_fields leaves it out when None
+            fields["detail"] = detail
         have = _stored_record_hash(fields)
         if have != want:
             # Written by an older serialiser (or re-spaced): compare the values.
             fields["edits"] = _json_column(fields["edits"])
             try:  # audit.edit_record_hash, with the encoder built once
-                have = PREFIX + blake3(_canonical(fields).encode("utf-8")).hexdigest()
-            except (TypeError, ValueError):  # a value JSON cannot hold: as audit says it
-                have = audit.edit_record_hash(fields)
+                have = PREFIX + blake3(_utf8(_canonical(fields))).hexdigest()
+            except (TypeError, ValueError):  # a value JSON cannot hold: hashed as text
+                have = PREFIX + blake3(_utf8(_j(fields))).hexdigest()
         if have != want:
             found.add(
                 "record",
@@ -808,6 +881,329 @@ def _report_fixity(
             expected=f.expected,
             found=f.found,
         )
+
+
+# -- the identify index ------------------------------------------------------------
+
+_REINDEX = "run prov reindex to rebuild the index"
+_DETAILED = 100  # contents whose index damage is itemised row by row (then one line each)
+_ROWS_SHOWN = 10  # differing sketch_key rows itemised per content
+
+
+@dataclass(frozen=True, slots=True)
+class _IndexRows:
+    """What the identify index holds (or should hold) for one content."""
+
+    normals: dict[str, Any]  # profile -> hash (normal_hash rows)
+    shingles: Any  # content_index columns
+    anchors: Any
+    signature: Any
+    keys: np.ndarray  # sketch_key (band, key) rows, shape (n, 2) int64, sorted
+
+
+def _sorted_keys(pairs: np.ndarray) -> np.ndarray:
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    return np.ascontiguousarray(pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))])
+
+
+def _expected_index(text: str) -> _IndexRows:
+    """The rows `index.add_content` writes for ``text``, from the same public functions."""
+    raw = sketch.raw_shingle_hashes(sketch.comparison_code_points(text))
+    signature = sketch.signature_of_hashes(raw)
+    made = sketch.Sketch(
+        signature=sketch.signature_to_bytes(signature),
+        bands=tuple(sketch.band_keys(signature)),
+        anchors=tuple(sketch.anchors_of_hashes(raw).tolist()),
+    )
+    return _IndexRows(
+        normals=index.normal_hashes(text),
+        shingles=len(np.unique(raw)),
+        anchors=len(made.anchors),
+        signature=made.signature,
+        keys=_sorted_keys(np.array(made.index_rows(), dtype=np.int64)),
+    )
+
+
+def _fingerprint(rows: _IndexRows) -> bytes:
+    """One hash of all of a content's index rows: equal exactly when the rows are."""
+    h = blake3()
+    for profile in sorted(rows.normals, key=repr):
+        h.update(_utf8(f"{profile!r}={rows.normals[profile]!r};"))
+    signature = rows.signature
+    if isinstance(signature, bytes | bytearray | memoryview):
+        signature = bytes(signature).hex()
+    h.update(_utf8(f"{rows.shingles!r};{rows.anchors!r};{signature!r};{len(rows.keys)};"))
+    h.update(rows.keys.tobytes())
+    return h.digest()
+
+
+def _index_fingerprint(digest: str, data: bytes | bytearray) -> bytes:
+    """fixity's ``derive``: the fingerprint of the index rows a content's bytes call for."""
+    return _fingerprint(_expected_index(bytes(data).decode("utf-8")))
+
+
+def _index_state(session: Session, table: dict[str, Any], found: _Found) -> bool:
+    """Whether the index was built by the current scheme (else one problem says so)."""
+    t = IndexState.__table__
+    stored = {row[0]: row[1] for row in session.execute(sa.select(t.c.name, t.c.value))}
+    current = index.current_state()
+    if stored == current:
+        return True
+    if not stored and not table:
+        return True  # nothing to index
+    if not stored:
+        message = (
+            f"the identify index has not been built for these {len(table)} contents; {_REINDEX}"
+        )
+    else:
+        message = (
+            f"the identify index was built by another scheme ({_j(stored)}, this program uses "
+            f"{_j(current)}), so its rows cannot be checked; {_REINDEX}"
+        )
+    found.add("index", "index_state", None, message, expected=current, found=stored)
+    return False
+
+
+def _key_rows(session: Session, ids: list[int] | None) -> Iterator[np.ndarray]:
+    """The sketch_key rows (band, key, content_id) as int64 arrays, a batch at a time.
+
+    A batch with a value that is not a 64-bit integer (damage) is passed as an
+    object array, for the caller to take row by row.
+    """
+    t = SketchKey.__table__
+    query = sa.select(t.c.band, t.c.key, t.c.content_id)
+    if ids is not None:
+        if not ids:
+            return
+        query = query.where(t.c.content_id.in_(ids))
+    result = session.execute(query.execution_options(yield_per=50_000))
+    for part in result.partitions():
+        batch = [tuple(r) for r in part]
+        try:
+            array = np.array(batch)
+        except (ValueError, OverflowError):
+            array = None
+        if array is None or array.dtype.kind != "i" or array.shape != (len(batch), 3):
+            array = np.empty((len(batch), 3), dtype=object)
+            for i, r in enumerate(batch):
+                array[i] = r
+        yield array
+
+
+def _stored_index(
+    session: Session, table: dict[str, Any], sampled: set[str] | None, found: _Found
+) -> dict[str, _IndexRows]:
+    """The index rows as stored, by content; rows naming no stored content are problems.
+
+    ``sampled``: read the sketch keys of these contents only (``--quick``).
+    """
+    ci = ContentIndex.__table__
+    by_id: dict[Any, str] = {}
+    summary: dict[str, tuple[Any, Any, Any]] = {}
+    for rid, digest, shingles, anchors, signature in session.execute(
+        sa.select(ci.c.id, ci.c.content_hash, ci.c.shingles, ci.c.anchors, ci.c.signature)
+    ):
+        if digest not in table:
+            found.add(
+                "index",
+                "content_index",
+                rid,
+                f"index row {rid} is for content {digest}, which is not stored; {_REINDEX}",
+                field="content_hash",
+                found=digest,
+            )
+            continue
+        by_id[rid] = digest
+        summary[digest] = (shingles, anchors, signature)
+    nh = NormalHash.__table__
+    normals: dict[str, dict[str, Any]] = {}
+    for digest, profile, value in session.execute(
+        sa.select(nh.c.content_hash, nh.c.profile, nh.c.hash)
+    ):
+        if digest not in table:
+            found.add(
+                "index",
+                "normal_hash",
+                f"{digest} {profile}",
+                f"normalized hash ({profile}) of content {digest}, which is not stored; {_REINDEX}",
+                field="content_hash",
+                found=digest,
+            )
+            continue
+        normals.setdefault(digest, {})[profile] = value
+    for digest in sorted(table.keys() - summary.keys(), key=str):
+        found.add(
+            "index",
+            "content_index",
+            digest,
+            f"content {digest} has no index row, so identify cannot find it; {_REINDEX}",
+        )
+    ids = None if sampled is None else sorted(r for r, d in by_id.items() if d in sampled)
+    keys: dict[str, list[np.ndarray]] = {}
+    orphans: dict[Any, int] = {}
+    for batch in _key_rows(session, ids):
+        if batch.dtype == object:
+            good = [i for i, r in enumerate(batch) if all(type(v) is int for v in r)]
+            for r in batch[[i for i in range(len(batch)) if i not in set(good)]]:
+                cid = r[2]
+                digest = by_id.get(cid) if fixity.is_int(cid) else None
+                found.add(
+                    "index",
+                    "sketch_key",
+                    f"{r[0]!r},{r[1]!r},{r[2]!r}",
+                    f"sketch_key row ({_j(r[0])}, {_j(r[1])}, {_j(r[2])}) holds a value that is "
+                    f"not an integer{f' (content {digest})' if digest else ''}; {_REINDEX}",
+                )
+            batch = np.array([tuple(batch[i]) for i in good], dtype=np.int64).reshape(-1, 3)
+        if not len(batch):
+            continue
+        order = np.argsort(batch[:, 2], kind="stable")
+        batch = batch[order]
+        cids, starts = np.unique(batch[:, 2], return_index=True)
+        ends = [*starts[1:], len(batch)]
+        for cid, lo, hi in zip(cids.tolist(), starts.tolist(), ends, strict=True):
+            digest = by_id.get(cid)
+            if digest is None:
+                orphans[cid] = orphans.get(cid, 0) + hi - lo
+                continue
+            keys.setdefault(digest, []).append(batch[lo:hi, :2])
+    for cid, n in sorted(orphans.items()):
+        found.add(
+            "index",
+            "sketch_key",
+            f"content_id {cid}",
+            f"{n} sketch_key row{'s' if n != 1 else ''} name index row {cid}, which does not "
+            f"exist (keys no content has); {_REINDEX}",
+            field="content_id",
+            found=cid,
+        )
+    out = {}
+    empty = np.zeros((0, 2), dtype=np.int64)
+    for digest, (shingles, anchors, signature) in summary.items():
+        parts = keys.get(digest)
+        pairs = np.concatenate(parts) if parts else empty
+        out[digest] = _IndexRows(
+            normals.get(digest, {}), shingles, anchors, signature, _sorted_keys(pairs)
+        )
+    return out
+
+
+def _index_row_id(session: Session, digest: str) -> Any:
+    t = ContentIndex.__table__
+    return session.execute(sa.select(t.c.id).where(t.c.content_hash == digest)).scalar()
+
+
+def _itemise(
+    session: Session, digest: str, want: _IndexRows, have: _IndexRows, found: _Found
+) -> None:
+    """Name each index row of ``digest`` that differs from what its text gives."""
+    where = f"content {digest}"
+    for profile in sorted(want.normals.keys() | have.normals.keys(), key=repr):
+        w, h = want.normals.get(profile, ...), have.normals.get(profile, ...)
+        if w == h and type(w) is type(h):
+            continue
+        row = f"{digest} {profile}"
+        if h is ...:
+            message = f"{where} has no normalized hash for the {profile} lens"
+        elif w is ...:
+            message = f"{where} has a normalized hash for {profile!r}, which is no lens indexed"
+        else:
+            message = f"{where}: its {profile} normalized hash is not that of its text"
+        found.add(
+            "index", "normal_hash", row, f"{message}; {_REINDEX}", field="hash", expected=w, found=h
+        )
+    rid = None
+    for name in ("shingles", "anchors", "signature"):
+        w, h = getattr(want, name), getattr(have, name)
+        if isinstance(h, bytes | bytearray | memoryview) and isinstance(w, bytes):
+            same = bytes(h) == w
+        else:
+            same = w == h and type(w) is type(h)
+        if same:
+            continue
+        rid = rid if rid is not None else _index_row_id(session, digest)
+        if name == "signature":
+            w, h = _shown(w), _shown(h) if isinstance(h, bytes | bytearray | memoryview) else h
+        found.add(
+            "index",
+            "content_index",
+            rid,
+            f"{where}: index row {rid}'s {name} is not that of its text; {_REINDEX}",
+            field=name,
+            expected=w,
+            found=h,
+        )
+    wanted = set(map(tuple, want.keys.tolist()))
+    stored = set(map(tuple, have.keys.tolist()))
+    if wanted == stored:
+        return
+    rid = rid if rid is not None else _index_row_id(session, digest)
+    diffs = [("missing", k) for k in sorted(wanted - stored)] + [
+        ("extra", k) for k in sorted(stored - wanted)
+    ]
+    for kind, (band, key) in diffs[:_ROWS_SHOWN]:
+        what = "anchor" if band == sketch.ANCHOR_BAND else f"band {band} key"
+        message = (
+            f"{where} lacks the sketch_key row of its {what} {key}"
+            if kind == "missing"
+            else f"{where} has a sketch_key row ({what} {key}) its text does not give"
+        )
+        found.add(
+            "index",
+            "sketch_key",
+            f"{band},{key},{rid}",
+            f"{message}; {_REINDEX}",
+            field="key",
+            expected=[band, key] if kind == "missing" else None,
+            found=[band, key] if kind == "extra" else None,
+        )
+    if len(diffs) > _ROWS_SHOWN:
+        found.add(
+            "index",
+            "sketch_key",
+            f"content_id {rid}",
+            f"{where}: {len(diffs) - _ROWS_SHOWN} more sketch_key rows differ from its text's; {_REINDEX}",
+        )
+
+
+def _check_index(
+    session: Session,
+    table: dict[str, Any],
+    derived: Iterable[tuple[str, Any]],
+    stored: dict[str, _IndexRows],
+    found: _Found,
+) -> int:
+    """Compare each content's recomputed index fingerprint with its stored rows; returns checked."""
+    checked = 0
+    detailed = 0
+    for digest, want in derived:
+        have = stored.get(digest)
+        if have is None:  # no index row: reported with the stored rows
+            continue
+        checked += 1
+        if isinstance(want, Exception):
+            found.add(
+                "index",
+                "content_index",
+                digest,
+                f"content {digest}: its index rows could not be recomputed "
+                f"({type(want).__name__}: {want})",
+            )
+            continue
+        if want == _fingerprint(have):
+            continue
+        if detailed < _DETAILED:
+            detailed += 1
+            text = contents.get_text(session, digest)
+            _itemise(session, digest, _expected_index(text), have, found)
+        else:
+            found.add(
+                "index",
+                "content_index",
+                digest,
+                f"content {digest}: its index rows are not those its text gives; {_REINDEX}",
+            )
+    return checked
 
 
 # -- checkpoints -------------------------------------------------------------------
@@ -953,40 +1349,107 @@ def verify(
     progress: Progress | None = None,
     processes: int | None = None,
 ) -> VerifyReport:
-    """Check fixity, the record against the log, the log, and the checkpoints.
+    """Check fixity, the record against the log, the log, the index and the checkpoints.
 
-    On a large archive, contents are decompressed and hashed by ``processes``
-    forked workers (by default one per core; see `fixity.Run`) while this
-    thread reads the log and the record; ``progress`` is called with
-    (contents checked, contents to check).
+    On a large archive, contents are decompressed, hashed and their index rows
+    recomputed by ``processes`` forked workers (by default one per core; see
+    `fixity.Run`) while this thread reads the log, the record and the stored
+    index; ``progress`` is called with (contents checked, contents to check).
     """
     found = _Found()
-    checkpoints = _checkpoint_rows(session)
+    with _lenient_text(session):
+        return _verify(session, found, quick, public_key, progress, processes)
+
+
+def _verify(
+    session: Session,
+    found: _Found,
+    quick: bool,
+    public_key: Ed25519PublicKey | None,
+    progress: Progress | None,
+    processes: int | None,
+) -> VerifyReport:
+    checkpoints = _guarded(found, "checkpoint", "checkpoint", list, _checkpoint_rows, session)
     wanted = set()
     for row in checkpoints:
-        if isinstance(row.size, int):
+        if fixity.is_int(row.size):
             wanted.add(row.size)
-        with contextlib.suppress(InputError, TypeError):
+        with contextlib.suppress(InputError, TypeError, ValueError, AttributeError):
             wanted.add(signing.Checkpoint.from_text(row.text).size)
-    table = fixity.rows(session)
+    table = _guarded(found, "fixity", "content", dict, fixity.rows, session)
     todo = set(table)
+    sampled = None
     if quick and len(todo) > QUICK_SAMPLE:
-        todo = fixity.with_bases(
-            table, set(random.SystemRandom().sample(sorted(todo), QUICK_SAMPLE))
-        )
+        sampled = set(random.SystemRandom().sample(sorted(todo, key=str), QUICK_SAMPLE))
+        todo = fixity.with_bases(table, sampled)
+        sampled = todo  # every content rebuilt has its index rows recomputed
+    indexed = _guarded(found, "index", "index_state", bool, _index_state, session, table, found)
     trees, damaged = fixity.plan(table, todo)
+    stored_index: dict[str, _IndexRows] = {}
     with (
         _collector_paused(),
-        fixity.Run(session, table, trees, processes=processes, progress=progress) as run,
+        fixity.Run(
+            session,
+            table,
+            trees,
+            processes=processes,
+            progress=progress,
+            derive=_index_fingerprint if indexed else None,
+        ) as run,
     ):
-        events, root, roots, expect = _read_log(session, wanted, found, run.poll)
-        documents = _check_documents(session, expect, found)
-        versions = _check_versions(session, expect, found, run.poll)
-        links = _check_links(session, expect, found, run.poll)
-        named = _check_stored(table, expect, found)
+        events, root, roots, expect = _guarded(
+            found,
+            "log",
+            "event",
+            _no_log,
+            _read_log,
+            session,
+            wanted,
+            found,
+            run.poll,
+        )
+        documents = _guarded(
+            found, "record", "document", int, _check_documents, session, expect, found
+        )
+        versions = _guarded(
+            found, "record", "version", int, _check_versions, session, expect, found, run.poll
+        )
+        links = _guarded(
+            found, "record", "link", int, _check_links, session, expect, found, run.poll
+        )
+        named = _guarded(found, "fixity", "content", dict, _check_stored, table, expect, found)
+        if indexed:
+            stored_index = _guarded(
+                found, "index", "content_index", dict, _stored_index, session, table, sampled, found
+            )
         outcome = run.finish()
     _report_fixity((*damaged, *outcome.findings), named, found)
-    covered = _check_checkpoints(checkpoints, events, roots, public_key, found)
+    index_checked = 0
+    if indexed:
+        index_checked = _guarded(
+            found,
+            "index",
+            "content_index",
+            int,
+            _check_index,
+            session,
+            table,
+            outcome.derived,
+            stored_index,
+            found,
+        )
+    covered = _guarded(
+        found,
+        "checkpoint",
+        "checkpoint",
+        int,
+        _check_checkpoints,
+        checkpoints,
+        events,
+        roots,
+        public_key,
+        found,
+    )
     signatures = "none" if not checkpoints else ("given key" if public_key else "stored key")
     return VerifyReport(
         ok=not found.problems,
@@ -999,11 +1462,54 @@ def verify(
         contents=len(table),
         contents_checked=outcome.checked,
         bytes_checked=outcome.nbytes,
+        index_checked=index_checked,
         checkpoints=len(checkpoints),
         signatures=signatures,
         unsigned_events=max(0, events - covered),
         problems=tuple(found.problems),
     )
+
+
+def _no_log() -> tuple[int, bytes, dict[int, bytes], _Expected]:
+    """What `_read_log` returns when the log could not be read at all."""
+    return 0, merkle.root([]), {0: merkle.root([])}, _Expected()
+
+
+def _guarded(
+    found: _Found, check: str, table: str, default: Callable[[], Any], fn: Callable, *args: Any
+) -> Any:
+    """``fn(*args)``; should it fail on damage no check foresaw, that is a problem too."""
+    try:
+        return fn(*args)
+    except Exception as exc:
+        found.add(
+            check,
+            table,
+            None,
+            f"the {table} table could not be checked to the end: {type(exc).__name__}: {exc}",
+        )
+        return default()
+
+
+@contextlib.contextmanager
+def _lenient_text(session: Session) -> Iterator[None]:
+    """On SQLite, text that is not UTF-8 reads (with surrogateescape) instead of raising.
+
+    SQLite stores whatever it is given, so a column may hold bytes that are
+    not UTF-8 (a frame pasted in as text); sqlite3 would raise on reading it.
+    """
+    raw = None
+    with contextlib.suppress(Exception):
+        raw = session.connection().connection.driver_connection
+    if raw is None or not hasattr(raw, "text_factory"):
+        yield
+        return
+    before = raw.text_factory
+    raw.text_factory = lambda data: data.decode("utf-8", "surrogateescape")
+    try:
+        yield
+    finally:
+        raw.text_factory = before
 
 
 def summary(problems: Iterable[Problem]) -> dict[str, int]:

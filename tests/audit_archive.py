@@ -8,8 +8,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from provenance import annotate, archive, proofs, store
+from provenance import annotate, archive, index, proofs, store
 from provenance import checkpoint as signing
+from provenance.errors import SchemaError
 
 WORDS = [
     "the",
@@ -140,4 +141,9 @@ def populate(engine: sa.Engine, key_dir: Path, seed: int = 7) -> Populated:
         annotate.annotate(s, "wire@1", meta={"desk": "economy"}, actor="erin")
         archive.register(s, archive.raw(s, "wire@1"), name="same", doc="mirror", actor="frank")
         proofs.create(s, key, None)
+    with store.transaction(engine) as s:
+        try:
+            index.check_current(s)
+        except SchemaError:  # the migrations marked the empty archive with an older index scheme
+            index.rebuild(s)
     return Populated(key_dir, public_path, private_path)
