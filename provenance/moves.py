@@ -74,7 +74,9 @@ place, not a move
 _GRAM = 4
 _POSTING_CAP = 24
 _CANDIDATES = 3
-_PIECE_END = re.compile(r"\n|[.!?]+[\"'\u201d\u2019)\]]*\s+|[\u3002\uff01\uff1f\uff1b]+[\u201d\u2019\u300d\u300f\uff09)]*\s*")
+_PIECE_END = re.compile(
+    r"\n|[.!?]+[\"'\u201d\u2019)\]]*\s+|[\u3002\uff01\uff1f\uff1b]+[\u201d\u2019\u300d\u300f\uff09)]*\s*"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,11 +184,14 @@ def find_moves(
     profile: str = DEFAULT_PROFILE,
     min_chars: int = MIN_CHARS,
     min_similarity: float = MIN_SIMILARITY,
+    min_jump: int = MIN_JUMP,
 ) -> Moved:
     """Moved blocks among ``edits`` (turning ``a`` into ``b``), and the edits left beside them.
 
     ``profile`` is the lens the edits were computed through (it decides when
-    two blocks are alike, and the inside edits are computed through it).
+    two blocks are alike, and the inside edits are computed through it);
+    ``min_chars``, ``min_similarity`` and ``min_jump`` are the thresholds
+    ``MIN_CHARS``, ``MIN_SIMILARITY`` and ``MIN_JUMP``.
     """
     check_profile(profile)
     dels: list[list[_Piece]] = []
@@ -242,12 +247,17 @@ def find_moves(
         if blocks:
             blk = blocks[-1]
             d1, i1 = blk[1], blk[3]
-            if d.edit == d1.edit and p.edit == i1.edit and d.index > d1.index and p.index > i1.index:
+            if (
+                d.edit == d1.edit
+                and p.edit == i1.edit
+                and d.index > d1.index
+                and p.index > i1.index
+            ):
                 gap_a = sum(len(x.norm) for x in dels[d.edit][d1.index + 1 : d.index])
                 gap_b = sum(len(x.norm) for x in ins[p.edit][i1.index + 1 : p.index])
-                free = all(id(x) not in used_d for x in dels[d.edit][d1.index + 1 : d.index]) and all(
-                    id(x) not in used_i for x in ins[p.edit][i1.index + 1 : p.index]
-                )
+                free = all(
+                    id(x) not in used_d for x in dels[d.edit][d1.index + 1 : d.index]
+                ) and all(id(x) not in used_i for x in ins[p.edit][i1.index + 1 : p.index])
                 la = blk[5] + gap_a + len(d.norm)
                 lb = blk[6] + gap_b + len(p.norm)
                 m = blk[4] + matched
@@ -264,7 +274,11 @@ def find_moves(
     for d0, d1, i0, i1, *_ in blocks:
         da, ib = dels[d0.edit], ins[i0.edit]
         lo_a, hi_a, lo_b, hi_b = d0.index, d1.index, i0.index, i1.index
-        while lo_a > 0 and lo_b > 0 and _grow(da[lo_a - 1], ib[lo_b - 1], used_d, used_i, min_similarity):
+        while (
+            lo_a > 0
+            and lo_b > 0
+            and _grow(da[lo_a - 1], ib[lo_b - 1], used_d, used_i, min_similarity)
+        ):
             lo_a, lo_b = lo_a - 1, lo_b - 1
         while (
             hi_a + 1 < len(da)
@@ -279,25 +293,65 @@ def find_moves(
     for ea, a0, a1, eb, b0, b1 in found:
         if min(_alnum(a, a0, a1), _alnum(b, b0, b1)) < min_chars:
             continue
-        inside = diff_under(a[a0:a1], b[b0:b1], profile)
-        if inside.stats.similarity < min_similarity:
+        similarity, inside = _inside(a, b, a0, a1, b0, b1, profile)
+        if similarity < min_similarity:
             continue
-        shifted = tuple(_shift(e, a0, b0) for e in inside.edits)
-        moves_at.append((ea, a0, a1, eb, b0, b1, inside.stats.similarity, shifted))
+        moves_at.append((ea, a0, a1, eb, b0, b1, similarity, inside))
     while True:
         out = _cut(a, b, edits, moves_at)
-        stays = [m for m in out.moves if not _moved(a, b, m)]
+        stays = [m for m in out.moves if not _moved(a, b, m, min_jump)]
         if not stays:
             return out
         drop = {(m.a_start, m.b_start) for m in stays}
         moves_at = [f for f in moves_at if (f[1], f[4]) not in drop]
 
 
-def _moved(a: str, b: str, m: Move) -> bool:
-    """Whether the block passes over ``MIN_JUMP`` letters or digits on both sides."""
+def _moved(a: str, b: str, m: Move, min_jump: int) -> bool:
+    """Whether the block passes over ``min_jump`` letters or digits on both sides."""
     in_a = _alnum(a, m.a_end, m.a_at) if m.a_at >= m.a_end else _alnum(a, m.a_at, m.a_start)
     in_b = _alnum(b, m.b_end, m.b_at) if m.b_at >= m.b_end else _alnum(b, m.b_at, m.b_start)
-    return min(in_a, in_b) >= MIN_JUMP
+    return min(in_a, in_b) >= min_jump
+
+
+def _inside(
+    a: str, b: str, a0: int, a1: int, b0: int, b1: int, profile: str
+) -> tuple[float, tuple[Edit, ...]]:
+    """Similarity of two blocks and the edits between them, at original offsets.
+
+    Through a lens, the white space at either end of a block is compared
+    exactly (out of its context a lens would drop it, and the block would no
+    longer join its new neighbours as it does in B); the rest through the lens.
+    """
+    if profile == "exact":
+        inside = diff_under(a[a0:a1], b[b0:b1], profile)
+        return inside.stats.similarity, tuple(_shift(e, a0, b0) for e in inside.edits)
+    ca0, ca1 = _core(a, a0, a1)
+    cb0, cb1 = _core(b, b0, b1)
+    inside = diff_under(a[ca0:ca1], b[cb0:cb1], profile)
+    edits = [_shift(e, ca0, cb0) for e in inside.edits]
+    if a[a0:ca0] != b[b0:cb0]:
+        edits.insert(0, make_edit(a, b, a0, ca0, b0, cb0))
+    if a[ca1:a1] != b[cb1:b1]:
+        edits.append(make_edit(a, b, ca1, a1, cb1, b1))
+    return inside.stats.similarity, tuple(_merge_touching(a, b, edits))
+
+
+def _core(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _merge_touching(a: str, b: str, edits: list[Edit]) -> list[Edit]:
+    out: list[Edit] = []
+    for e in edits:
+        if out and (e.a_start <= out[-1].a_end or e.b_start <= out[-1].b_end):
+            p = out.pop()
+            e = make_edit(a, b, p.a_start, max(p.a_end, e.a_end), p.b_start, max(p.b_end, e.b_end))
+        out.append(e)
+    return out
 
 
 def _grow(x: _Piece, y: _Piece, used_d: set[int], used_i: set[int], min_similarity: float) -> bool:
