@@ -14,19 +14,16 @@ Per *content* (the same bytes registered twice are indexed once):
 answer from an index built by another scheme, and `rebuild` recomputes all of
 it. Everything lives in the database, on SQLite and PostgreSQL alike.
 
-The normalized texts are those of `provenance.lenses.normalize` (a test holds
-them equal on the corpus and on random texts), computed here without the
-offset maps, which identification does not need and which cost ten times
-more.
+The normalized texts are those of `provenance.lenses.normalize`, computed by
+`provenance.lenses.normal_text` without the offset maps, which identification
+does not need and which cost ten times more (a test holds them equal on the
+corpus and on random texts). Normalization has one owner, `provenance.lenses`.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 from sqlalchemy import delete, insert
@@ -49,101 +46,19 @@ from provenance.models import (
 NORMAL_PROFILES = ("whitespace", "cjk", "loose")
 """The lenses whose hashes are kept, weakest first."""
 
-NORMAL_VERSION = 1
-"""Name of the normal-form scheme; bump it when `provenance.lenses` changes a normalized text."""
+NORMAL_VERSION = 2
+"""Name of the normal-form scheme; bump it when `provenance.lenses` changes a normalized text.
+
+2: invisible characters hidden, hyphenated line breaks joined, segmentation
+spaces next to punctuation in Latin islands of CJK text dropped (issue 9)."""
 
 
 # -- normal forms ----------------------------------------------------------------
 
-_WS_CLASS = r"\s\u200b\u2060\ufeff"  # as provenance.lenses sees whitespace
-_WS_RUN = re.compile(f"[{_WS_CLASS}]+")
-_CJK_CLASS = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in lenses.CJK_RANGES)
-_HAS_CJK = re.compile(f"[{_CJK_CLASS}]")
-
-
-def _continues(cp: int) -> bool:
-    if cp < 0x300:
-        return False
-    if 0x1160 <= cp <= 0x11FF or 0xD7B0 <= cp <= 0xD7FF:
-        return True
-    return unicodedata.category(chr(cp))[0] == "M"
-
-
-@cache
-def _fold_one(seq: str, loose: bool) -> str:
-    norm = unicodedata.normalize("NFKC", seq)
-    if loose:
-        norm = unicodedata.normalize("NFKC", norm.casefold())
-    return norm
-
-
-@cache
-def _is_mark(ch: str) -> bool:
-    return _continues(ord(ch))
-
-
-def _fold_forms(text: str, loose: bool) -> str:
-    """NFKC (and casefold) per combining sequence, as `provenance.lenses` does it.
-
-    Only sequences with marks and characters that fold to something else are
-    handed to ``unicodedata``: one regex built from the text's distinct
-    characters finds them, so a Chinese text pays for its full-width
-    punctuation, not for every character.
-    """
-    if unicodedata.is_normalized("NFKC", text) and (not loose or text == text.casefold()):
-        chars = text
-    else:
-        distinct = sorted(set(text))
-        marks = "".join(re.escape(c) for c in distinct if _is_mark(c))
-        # ASCII capitals are lowered below in one pass, not one callback each.
-        changing = "".join(
-            re.escape(c)
-            for c in distinct
-            if _fold_one(c, loose) != c and not (loose and "A" <= c <= "Z")
-        )
-        parts = ([f"(?s:.[{marks}]+)"] if marks else []) + ([f"[{changing}]"] if changing else [])
-        if parts:
-            pattern = re.compile("|".join(parts))
-            chars = pattern.sub(lambda m: _fold_one(m.group(), loose), text)
-        else:
-            chars = text
-    return chars.translate(_LOOSE_ASCII) if loose else chars
-
-
-_LOOSE_ASCII = {
-    **lenses.LOOSE_TABLE,
-    **{c: c + 32 for c in range(ord("A"), ord("Z") + 1)},
-}
-
-
-def _fold_whitespace(chars: str, drop_beside_cjk: bool) -> str:
-    folded = _WS_RUN.sub(" ", chars).strip(" ")
-    if not drop_beside_cjk or not _HAS_CJK.search(chars):
-        return folded
-    out: list[str] = []
-    pos = 0
-    n = len(chars)
-    for m in _WS_RUN.finditer(chars):
-        r0, r1 = m.span()
-        out.append(chars[pos:r0])
-        pos = r1
-        if r0 == 0 or r1 == n:
-            continue
-        if lenses.side_is_cjk(chars, r0 - 1, -1) or lenses.side_is_cjk(chars, r1, 1):
-            continue
-        out.append(" ")
-    out.append(chars[pos:])
-    return "".join(out)
-
 
 def normal_form(text: str, profile: str) -> str:
-    """``lenses.normalize(text, profile).text``, without the offset maps."""
-    lenses.check_profile(profile)
-    if profile == "exact":
-        return text
-    if profile == "whitespace":
-        return _fold_whitespace(text, False)
-    return _fold_whitespace(_fold_forms(text, profile == "loose"), True)
+    """``lenses.normalize(text, profile).text``, without the offset maps (``lenses.normal_text``)."""
+    return lenses.normal_text(text, profile)
 
 
 def normal_hashes(text: str) -> dict[str, str]:

@@ -43,7 +43,8 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from types import MappingProxyType
 
 from provenance.errors import InputError
@@ -60,8 +61,6 @@ PROFILES: Mapping[str, str] = MappingProxyType(
     }
 )
 
-_DROPS_BESIDE_CJK = frozenset({"cjk", "loose"})
-
 DEFAULT_PROFILE = "exact"
 """The profile used when none is named.
 
@@ -71,10 +70,40 @@ lens. Callers that *suggest* a lens (see ``provenance.lensdiff``) name it in
 the result instead of applying it silently.
 """
 
-# Whitespace as the lenses see it: Unicode whitespace plus invisible separators
-# that web copies sprinkle into text (zero-width space, word joiner, BOM).
-_WS_CLASS = r"\s\u200b\u2060\ufeff"
-_WS_RUN = re.compile(f"[{_WS_CLASS}]+")
+INVISIBLE_RANGES = (  # inclusive (first, last) code points
+    (0x00AD, 0x00AD),  # soft hyphen
+    (0x061C, 0x061C),  # Arabic letter mark
+    (0x200B, 0x200F),  # zero-width space, ZWNJ, ZWJ, left-to-right and right-to-left marks
+    (0x202A, 0x202E),  # bidi embeddings and overrides
+    (0x2060, 0x2060),  # word joiner
+    (0x2066, 0x2069),  # bidi isolates
+    (0xFE00, 0xFE0F),  # variation selectors 1-16
+    (0xFEFF, 0xFEFF),  # byte order mark (zero-width no-break space)
+    (0xE0100, 0xE01EF),  # variation selectors 17-256
+)
+"""Code points every lens above ``exact`` hides (``invisible_characters`` reports them)."""
+
+_INVIS_CLASS = "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in INVISIBLE_RANGES)
+_INVISIBLE_RUN = re.compile(f"[{_INVIS_CLASS}]+")
+_SKIPPABLE = re.compile(f"[\\s{_INVIS_CLASS}]")
+_HYPHENS = "-\u2010"
+# A gap: a run of whitespace and invisible characters, with the hyphen before it if any.
+_GAP = re.compile(f"[{_HYPHENS}]?[\\s{_INVIS_CLASS}]+")
+_WS_ONLY_RUN = re.compile(r"\s+")
+_HAS_BREAK = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+# Anything the plain "fold whitespace runs" path would get wrong.
+_NEEDS_CARE = re.compile(f"[{_INVIS_CLASS}]|[{_HYPHENS}]\\s")
+
+_LEFT, _RIGHT, _JOIN = 1, 2, 4  # why material before a normalized index was dropped
+
+LATIN_ISLAND = 80
+"""Longest stretch (in visible characters) of non-CJK text between CJK characters
+(or between CJK and an end of the text) in which ``cjk`` drops the spaces next to
+punctuation and symbols: a word segmenter puts spaces between *any* two tokens,
+so ``TCP/IP`` inside Chinese comes back as ``TCP / IP``. Spaces between two
+letters or digits there stay (folded to one): ``Hello World`` is two words in
+any script. Longer stretches (an English paragraph in a Chinese text) and texts
+without CJK keep their spaces next to punctuation, as ``whitespace`` does."""
 
 # Inclusive code point ranges counted as CJK when deciding whether a space sits
 # "next to CJK" (checked on normalized text, so width variants that NFKC folds
@@ -104,6 +133,39 @@ LOOSE_TABLE = str.maketrans(
         **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63", "-"),
     }
 )
+
+
+_CJK_CLASS = "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in CJK_RANGES)
+_HAS_CJK = re.compile(f"[{_CJK_CLASS}]")
+_NON_CJK_RUN = re.compile(f"[^{_CJK_CLASS}]+")
+
+SHINGLE_FOLD: Mapping[str, str] = MappingProxyType(
+    {
+        "\u3002": ".",  # ideographic full stop
+        "\u3001": ",",  # ideographic comma
+        "\u300c": '"',  # left corner bracket
+        "\u300d": '"',  # right corner bracket
+        "\u300e": '"',  # left white corner bracket
+        "\u300f": '"',  # right white corner bracket
+        "\u00b7": ".",  # middle dot
+        "\u3008": "<",  # left angle bracket
+        "\u3009": ">",  # right angle bracket
+        "\u300a": "<",  # left double angle bracket
+        "\u300b": ">",  # right double angle bracket
+        "\u3010": "[",  # left black lenticular bracket
+        "\u3011": "]",  # right black lenticular bracket
+    }
+)
+"""Punctuation NFKC keeps that similarity sketches (`provenance.sketch`) also
+fold to ASCII, on top of ``loose`` (whose ``LOOSE_TABLE`` already folds curly
+quotes and dashes): writers swap these with their ASCII counterparts. Not part
+of any lens: a diff through ``loose`` still shows 。 against ``.``."""
+
+
+def is_invisible(ch: str) -> bool:
+    """Whether ``ch`` is one of ``INVISIBLE_RANGES`` (hidden by every lens above ``exact``)."""
+    cp = ord(ch)
+    return any(lo <= cp <= hi for lo, hi in INVISIBLE_RANGES)
 
 
 def is_cjk(ch: str) -> bool:
@@ -139,6 +201,8 @@ class Lensed:
     text: str
     orig_start: tuple[int, ...]
     orig_end: tuple[int, ...]
+    gaps: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
+    """Normalized index -> why the material dropped just before it was dropped."""
 
     def __len__(self) -> int:
         return len(self.text)
@@ -171,12 +235,14 @@ class Lensed:
         """
         self._check(n_start, n_end)
         if n_start == n_end:
+            if self.gaps.get(n_start, 0) & _JOIN:  # inserting into a joined word undoes the join
+                return self.orig_end[n_start - 1], self.orig_start[n_start]
             p = self._insertion_point(n_start)
             return p, p
         o0, o1 = self.orig_start[n_start], self.orig_end[n_end - 1]
-        if n_start > 0 and self.orig_end[n_start - 1] < o0 and not self._cjk_side(n_start - 1, -1):
+        if n_start > 0 and self.orig_end[n_start - 1] < o0 and not self._caused(n_start, _LEFT):
             o0 = self.orig_end[n_start - 1]
-        if n_end < len(self.text) and o1 < self.orig_start[n_end] and not self._cjk_side(n_end, 1):
+        if n_end < len(self.text) and o1 < self.orig_start[n_end] and not self._caused(n_end, _RIGHT):
             o1 = self.orig_start[n_end]
         return o0, o1
 
@@ -184,8 +250,9 @@ class Lensed:
         if not 0 <= n_start <= n_end <= len(self.text):
             raise ValueError(f"normalized span {n_start}:{n_end} is outside 0:{len(self.text)}")
 
-    def _cjk_side(self, k: int, step: int) -> bool:
-        return self.profile in _DROPS_BESIDE_CJK and side_is_cjk(self.text, k, step)
+    def _caused(self, n: int, side: int) -> bool:
+        """Whether the material dropped before index ``n`` was dropped because of that ``side``."""
+        return bool(self.gaps.get(n, 0) & side)
 
     def _insertion_point(self, n: int) -> int:
         if not self.text:
@@ -195,7 +262,7 @@ class Lensed:
         if n == len(self.text):
             return self.orig_end[n - 1]
         lo, hi = self.orig_end[n - 1], self.orig_start[n]
-        if lo < hi and self._cjk_side(n - 1, -1):
+        if lo < hi and self._caused(n, _LEFT):
             return hi
         return lo
 
@@ -237,10 +304,37 @@ def normalize(text: str, profile: str = DEFAULT_PROFILE) -> Lensed:
         chars, starts, ends = text, list(range(n)), list(range(1, n + 1))
     else:
         chars, starts, ends = _fold_forms(text, loose=profile == "loose")
-    out, o_starts, o_ends = _fold_whitespace(
+    out, o_starts, o_ends, gaps = _fold_gaps(
         chars, starts, ends, drop_beside_cjk=profile != "whitespace"
     )
-    return Lensed(profile, text, out, tuple(o_starts), tuple(o_ends))
+    return Lensed(profile, text, out, tuple(o_starts), tuple(o_ends), MappingProxyType(gaps))
+
+
+def normal_text(text: str, profile: str = DEFAULT_PROFILE) -> str:
+    """``normalize(text, profile).text`` without the offset maps (ten times cheaper).
+
+    What the identify index hashes; a test holds the two equal on any text.
+    """
+    check_profile(profile)
+    if profile == "exact":
+        return text
+    chars = text if profile == "whitespace" else fold_forms_text(text, loose=profile == "loose")
+    drop = profile != "whitespace"
+    if not _NEEDS_CARE.search(chars) and not (drop and _HAS_CJK.search(chars)):
+        return _WS_ONLY_RUN.sub(" ", chars).strip(" ")
+    return _fold_gaps(chars, None, None, drop_beside_cjk=drop)[0]
+
+
+def comparison_text(text: str) -> str:
+    """The ``loose`` lens with no whitespace at all: what similarity shingles are taken on.
+
+    Equal to ``normal_text(text, "loose").replace(" ", "")`` (a test holds it),
+    computed without deciding which spaces the lens would keep.
+    """
+    chars = fold_forms_text(text, loose=True)
+    if not _NEEDS_CARE.search(chars):
+        return "".join(chars.split())
+    return _fold_gaps(chars, None, None, drop_beside_cjk=False, squeeze=True)[0]
 
 
 def _fold_forms(text: str, *, loose: bool) -> tuple[str, list[int], list[int]]:
@@ -258,9 +352,7 @@ def _fold_forms(text: str, *, loose: bool) -> tuple[str, list[int], list[int]]:
         while j < n and _continues(text[j]):
             j += 1
         seq = text[i:j]
-        norm = unicodedata.normalize("NFKC", seq)
-        if loose:
-            norm = unicodedata.normalize("NFKC", norm.casefold())
+        norm = _fold_one(seq, loose)
         if norm == seq or (j - i == 1 and len(norm) == 1):
             starts.extend(range(i, j))
             ends.extend(range(i + 1, j + 1))
@@ -275,8 +367,52 @@ def _fold_forms(text: str, *, loose: bool) -> tuple[str, list[int], list[int]]:
     return chars, starts, ends
 
 
+@cache
+def _fold_one(seq: str, loose: bool) -> str:
+    norm = unicodedata.normalize("NFKC", seq)
+    if loose:
+        norm = unicodedata.normalize("NFKC", norm.casefold())
+    return norm
+
+
+@cache
+def _is_mark(ch: str) -> bool:
+    return _continues(ch)
+
+
+_LOOSE_ASCII = {**LOOSE_TABLE, **{c: c + 32 for c in range(ord("A"), ord("Z") + 1)}}
+
+
+def fold_forms_text(text: str, *, loose: bool) -> str:
+    """The forms pass of ``_fold_forms`` (NFKC, casefold and ``LOOSE_TABLE`` for ``loose``), text only.
+
+    Only sequences with marks and characters that fold to something else are
+    handed to ``unicodedata``: one regex built from the text's distinct
+    characters finds them, so a Chinese text pays for its full-width
+    punctuation, not for every character.
+    """
+    if unicodedata.is_normalized("NFKC", text) and (not loose or text == text.casefold()):
+        chars = text
+    else:
+        distinct = sorted(set(text))
+        marks = "".join(re.escape(c) for c in distinct if _is_mark(c))
+        # ASCII capitals are lowered below in one pass, not one callback each.
+        changing = "".join(
+            re.escape(c)
+            for c in distinct
+            if _fold_one(c, loose) != c and not (loose and "A" <= c <= "Z")
+        )
+        parts = ([f"(?s:.[{marks}]+)"] if marks else []) + ([f"[{changing}]"] if changing else [])
+        if parts:
+            pattern = re.compile("|".join(parts))
+            chars = pattern.sub(lambda m: _fold_one(m.group(), loose), text)
+        else:
+            chars = text
+    return chars.translate(_LOOSE_ASCII) if loose else chars
+
+
 def _is_ws(ch: str) -> bool:
-    return ch.isspace() or ch in "\u200b\u2060\ufeff"
+    return ch.isspace() or is_invisible(ch)
 
 
 _SKIP_PUNCT = 4
@@ -285,10 +421,11 @@ _SKIP_PUNCT = 4
 def side_is_cjk(chars: str, k: int, step: int) -> bool:
     """Whether the text on one side of a whitespace run, from index ``k`` on, is CJK.
 
-    Looks past further whitespace, combining marks (to their base, leftwards)
-    and up to ``_SKIP_PUNCT`` punctuation or symbol characters, so that the
-    space in ``区块 链 + \u201d`` (a segmenter's space before a closing quote) counts as
-    next to CJK while ``said - yes`` stays Latin.
+    Looks past further whitespace and invisible characters, combining marks
+    (to their base, leftwards) and up to ``_SKIP_PUNCT`` punctuation or symbol
+    characters, so that the space in ``区块 链 + \u201d`` (a segmenter's space
+    before a closing quote) counts as next to CJK while ``said - yes`` stays
+    Latin.
     """
     skipped = 0
     n = len(chars)
@@ -307,29 +444,181 @@ def side_is_cjk(chars: str, k: int, step: int) -> bool:
     return False
 
 
-def _fold_whitespace(
-    chars: str, starts: list[int], ends: list[int], *, drop_beside_cjk: bool
-) -> tuple[str, list[int], list[int]]:
-    """Drop whitespace at the ends (and beside CJK), fold every other run to one space."""
+def _is_punct(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "PS"
+
+
+def _base_is_lower(chars: str, k: int) -> bool:
+    """Whether the character ending at index ``k`` (past its combining marks) is a lowercase letter."""
+    while k >= 0 and _continues(chars[k]):
+        k -= 1
+    return k >= 0 and chars[k].islower()
+
+
+def _joins(chars: str, h: int, g1: int) -> bool:
+    """Whether ``chars[h:g1]`` (a hyphen or soft hyphen and a line break) joins two lowercase letters."""
+    return (
+        g1 < len(chars)
+        and chars[g1].islower()
+        and _base_is_lower(chars, h - 1)
+        and _HAS_BREAK.search(chars, h, g1) is not None
+    )
+
+
+def _in_emoji(chars: str, r0: int, g1: int) -> bool:
+    """Whether an invisible run ``chars[r0:g1]`` with a ZWJ sits between two pictographs."""
+    return (
+        r0 > 0
+        and g1 < len(chars)
+        and unicodedata.category(chars[r0 - 1]) in ("So", "Sk")
+        and unicodedata.category(chars[g1]) == "So"
+    )
+
+
+class _Stretches:
+    """The maximal non-CJK stretches of a text, and which are short Latin islands in CJK text."""
+
+    def __init__(self, chars: str) -> None:
+        self.chars = chars
+        self.spans = [m.span() for m in _NON_CJK_RUN.finditer(chars)]
+        self.starts = [s for s, _ in self.spans]
+        self.island: dict[int, bool] = {}
+
+    def in_island(self, k: int) -> bool:
+        """Whether index ``k`` (not CJK) lies in a Latin island (see ``LATIN_ISLAND``)."""
+        i = bisect_right(self.starts, k) - 1
+        known = self.island.get(i)
+        if known is None:
+            s0, s1 = self.spans[i]
+            bordered = s0 > 0 or s1 < len(self.chars)
+            visible = s1 - s0 - len(_SKIPPABLE.findall(self.chars, s0, s1))
+            known = self.island[i] = bordered and visible <= LATIN_ISLAND
+        return known
+
+
+def _fold_gaps(
+    chars: str,
+    starts: list[int] | None,
+    ends: list[int] | None,
+    *,
+    drop_beside_cjk: bool,
+    squeeze: bool = False,
+) -> tuple[str, list[int], list[int], dict[int, int]]:
+    """Fold every gap (whitespace, invisible characters, a hyphen across a line break).
+
+    With ``starts`` and ``ends`` (the map of ``chars`` to the original), also
+    returns the map of the result and, for each normalized index ``k`` before
+    which material was dropped, why (``_LEFT``, ``_RIGHT``, ``_JOIN`` bits);
+    without them only the text. ``squeeze`` drops every space (``comparison_text``).
+    """
+    mapped = starts is not None and ends is not None
     out: list[str] = []
     o_starts: list[int] = []
     o_ends: list[int] = []
-    pos = 0
+    gaps: dict[int, int] = {}
     n = len(chars)
-    for m in _WS_RUN.finditer(chars):
-        r0, r1 = m.span()
-        out.append(chars[pos:r0])
-        o_starts.extend(starts[pos:r0])
-        o_ends.extend(ends[pos:r0])
-        pos = r1
-        if r0 == 0 or r1 == n:
+    size = 0  # code points in out so far
+    ctx = _Stretches(chars) if drop_beside_cjk and _HAS_CJK.search(chars) else None
+    pos = 0
+
+    def keep(i: int, j: int) -> None:
+        nonlocal size
+        out.append(chars[i:j])
+        size += j - i
+        if mapped:
+            o_starts.extend(starts[i:j])
+            o_ends.extend(ends[i:j])
+
+    for m in _GAP.finditer(chars):
+        g0, g1 = m.span()
+        keep(pos, g0)
+        pos = g1
+        r0 = g0
+        if chars[g0] in _HYPHENS:
+            if _joins(chars, g0, g1):
+                gaps[size] = _JOIN
+                continue
+            keep(g0, g0 + 1)
+            r0 = g0 + 1
+        if "\u00ad" in chars[r0:g1] and _joins(chars, r0, g1):
+            gaps[size] = _JOIN
             continue
-        if drop_beside_cjk and (side_is_cjk(chars, r0 - 1, -1) or side_is_cjk(chars, r1, 1)):
+        if _WS_ONLY_RUN.search(chars, r0, g1) is None:  # invisible characters only
+            z = chars.find("\u200d", r0, g1)
+            if z >= 0 and _in_emoji(chars, r0, g1):
+                keep(z, z + 1)
+            continue
+        if squeeze or r0 == 0 or g1 == n:
+            continue
+        cause = 0
+        if ctx is not None:
+            island = ctx.in_island(r0)
+            if side_is_cjk(chars, r0 - 1, -1) or (island and _is_punct(chars[r0 - 1])):
+                cause |= _LEFT
+            if side_is_cjk(chars, g1, 1) or (island and _is_punct(chars[g1])):
+                cause |= _RIGHT
+        if cause:
+            gaps[size] = cause
             continue
         out.append(" ")
-        o_starts.append(starts[r0])
-        o_ends.append(ends[r1 - 1])
-    out.append(chars[pos:])
-    o_starts.extend(starts[pos:])
-    o_ends.extend(ends[pos:])
-    return "".join(out), o_starts, o_ends
+        size += 1
+        if mapped:
+            o_starts.append(starts[r0])
+            o_ends.append(ends[g1 - 1])
+    keep(pos, n)
+    return "".join(out), o_starts, o_ends, gaps
+
+
+# -- invisible characters ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Invisible:
+    """One invisible code point found in a text: how often, and where first.
+
+    ``name`` is the Unicode name (``ZERO WIDTH SPACE``); ``first`` is the
+    code point offset of its first occurrence; ``in_emoji`` counts the ZWJs
+    that join two pictographs (an emoji sequence), which the lenses keep.
+    """
+
+    code_point: int
+    name: str
+    count: int
+    first: int
+    in_emoji: int = 0
+
+    @property
+    def label(self) -> str:
+        """``U+200B ZERO WIDTH SPACE``."""
+        return f"U+{self.code_point:04X} {self.name}"
+
+
+def invisible_characters(text: str) -> tuple[Invisible, ...]:
+    """Every invisible code point of ``text`` (see ``INVISIBLE_RANGES``), in order of first offset.
+
+    Empty when there is none. Cost: one regex scan, so it can be asked of any
+    text that is shown.
+    """
+    found: dict[str, list[int]] = {}
+    emoji: dict[str, int] = {}
+    for m in _INVISIBLE_RUN.finditer(text):
+        for k in range(*m.span()):
+            ch = text[k]
+            entry = found.setdefault(ch, [0, k])
+            entry[0] += 1
+            if ch == "\u200d" and _in_emoji(text, m.start(), m.end()):
+                emoji[ch] = emoji.get(ch, 0) + 1
+    rows = [
+        Invisible(ord(ch), _invisible_name(ch), count, first, emoji.get(ch, 0))
+        for ch, (count, first) in found.items()
+    ]
+    return tuple(sorted(rows, key=lambda r: r.first))
+
+
+def _invisible_name(ch: str) -> str:
+    cp = ord(ch)
+    if 0xFE00 <= cp <= 0xFE0F:
+        return f"VARIATION SELECTOR-{cp - 0xFE00 + 1}"
+    if 0xE0100 <= cp <= 0xE01EF:
+        return f"VARIATION SELECTOR-{cp - 0xE0100 + 17}"
+    return unicodedata.name(ch, f"U+{cp:04X}")

@@ -47,13 +47,17 @@ Unicode upgrade can change the comparison form of rare characters.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 
-SKETCH_VERSION = 2
-"""Name of the scheme below; bump it whenever a stored sketch would change."""
+from provenance import lenses
+
+SKETCH_VERSION = 3
+"""Name of the scheme below; bump it whenever a stored sketch would change.
+
+3: the comparison form is the lens module's (``lenses.comparison_text``):
+invisible characters hidden, hyphenated line breaks joined (issue 9)."""
 
 K = 6
 """Characters per shingle (of the comparison form). Measured on the corpus
@@ -120,37 +124,15 @@ _BIN_SHIFT = _U64(64 - (NUM_PERM.bit_length() - 1))  # top log2(NUM_PERM) bits p
 _VALUE_SHIFT = _U64(int(_BIN_SHIFT) - 32)  # the next 32 bits are the bin's value
 _DONOR_TRIES = 256
 
-# Punctuation that NFKC leaves alone but that writers swap with its ASCII
-# counterpart (the full-width forms U+FF01-FF5E are folded as NFKC folds them,
-# and NFKC turns the ellipsis into "..."). One code point to one code point.
-_PUNCT_FOLD = {
-    "\u3002": ".",  # ideographic full stop
-    "\u3001": ",",  # ideographic comma
-    "\u201c": '"',  # left double quotation mark
-    "\u201d": '"',  # right double quotation mark
-    "\u2018": "'",  # left single quotation mark
-    "\u2019": "'",  # right single quotation mark
-    "\u300c": '"',  # left corner bracket
-    "\u300d": '"',  # right corner bracket
-    "\u300e": '"',  # left white corner bracket
-    "\u300f": '"',  # right white corner bracket
-    "\u2014": "-",  # em dash
-    "\u2013": "-",  # en dash
-    "\u00b7": ".",  # middle dot
-    "\u3008": "<",  # left angle bracket
-    "\u3009": ">",  # right angle bracket
-    "\u300a": "<",  # left double angle bracket
-    "\u300b": ">",  # right double angle bracket
-    "\u3010": "[",  # left black lenticular bracket
-    "\u3011": "]",  # right black lenticular bracket
-}
-
-
 def _fold_table() -> np.ndarray:
-    """Code point -> folded code point for every code point up to U+FF5E."""
-    table = np.arange(0xFF5F, dtype=np.uint32)
-    table[0xFF01:0xFF5F] -= 0xFEE0  # full-width ASCII forms, as NFKC maps them
-    for src, dst in _PUNCT_FOLD.items():
+    """Code point -> folded code point, for every code point up to the last one ``SHINGLE_FOLD`` maps.
+
+    Built from the lens module's table (normalization has one owner,
+    `provenance.lenses`); applied as a numpy lookup because ``str.translate``
+    costs ~5 ms per 100 KB.
+    """
+    table = np.arange(max(map(ord, lenses.SHINGLE_FOLD)) + 1, dtype=np.uint32)
+    for src, dst in lenses.SHINGLE_FOLD.items():
         table[ord(src)] = ord(dst)
     return table
 
@@ -180,33 +162,23 @@ _BAND_SALT = _splitmix64(_U64(SEED) ^ np.arange(1, BANDS + 1, dtype=_U64))
 
 
 def comparison_form(text: str) -> str:
-    """The text as shingles see it: case-folded, NFKC, punctuation folded, no whitespace.
+    """The text as shingles see it: ``lenses.comparison_text`` with ``lenses.SHINGLE_FOLD`` applied.
 
-    NFKC turns full-width Latin letters, digits and punctuation into their ASCII
-    forms; the fold table maps the CJK punctuation NFKC keeps (。、“” …) to ASCII;
-    removing all whitespace makes reflowed paragraphs and Chinese text with
-    spaces inserted between words identical to the original.
+    That is the ``loose`` lens (NFKC, so full-width forms are ASCII; case,
+    quotes and dashes folded; invisible characters hidden; words hyphenated
+    across a line break joined) with no whitespace at all, so reflowed
+    paragraphs and Chinese text with spaces inserted between words are
+    identical to the original, and the CJK punctuation NFKC keeps (。、「」 …)
+    folded to ASCII.
     """
     return comparison_code_points(text).tobytes().decode("utf-32-le", "surrogatepass")
 
 
 def comparison_code_points(text: str) -> np.ndarray:
-    """``comparison_form`` as a uint32 array of code points.
-
-    Folding runs on the code point array: ``str.translate`` costs ~5 ms per
-    100 KB. Full-width forms are folded before the NFKC check because that is
-    what NFKC would do to them, and it lets the common case (Chinese with
-    full-width punctuation, otherwise normalised) skip ``normalize``, which
-    costs ~4 ms per 36 000 Chinese characters.
-    """
-    text = "".join(text.casefold().split())
+    """``comparison_form`` as a uint32 array of code points."""
+    text = lenses.comparison_text(text)
     if text.isascii():
         return np.frombuffer(text.encode("ascii"), dtype=np.uint8).astype(np.uint32)
-    cps = _fold(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4"))
-    folded = cps.tobytes().decode("utf-32-le", "surrogatepass")
-    if unicodedata.is_normalized("NFKC", folded):
-        return cps
-    text = "".join(unicodedata.normalize("NFKC", folded).casefold().split())
     return _fold(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4"))
 
 

@@ -20,8 +20,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # The scheme of provenance.sketch / provenance.index when this migration was written.
-SKETCH_VERSION = "2"
-NORMAL_VERSION = "1"
+SKETCH_VERSION = "3"
+NORMAL_VERSION = "2"
 
 
 def upgrade() -> None:
