@@ -4,10 +4,14 @@ On a populated archive (revisions, copies, an excerpt, a merge, annotations,
 two checkpoints), hundreds of random single changes are made with plain SQL
 — a byte of a stored blob, altered text recompressed so that only its hash
 can tell, a field of any row, an event's JSON, a deleted row or event,
-reordered events, swapped contents, a changed checkpoint — each inside a
-transaction that is rolled back afterwards, and `verify` must report each
-one, naming the table and row. A sample also goes through `prov verify` on a
-committed copy, which must exit 1.
+reordered events, swapped contents, a changed checkpoint, any column of any
+row of the identify index — each inside a transaction that is rolled back
+afterwards, and `verify` must report each one, naming the table and row. A
+sample also goes through `prov verify` on a committed copy, which must exit 1.
+
+Damage that is not a plausible edit but a broken value (a frame stored as
+text, a truncated zstd frame, an edit record that is not a list, a number
+column holding text) must be a problem too, never a crash.
 """
 
 from __future__ import annotations
@@ -27,16 +31,20 @@ import sqlalchemy as sa
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from provenance import audit, contents, fixity, store
+from provenance import audit, contents, fixity, sketch, store
 from provenance import verify as verifying
 from provenance.models import (
     RELATIONS,
     Checkpoint,
     Content,
+    ContentIndex,
     Document,
     EditRecord,
     Event,
+    IndexState,
     Link,
+    NormalHash,
+    SketchKey,
     Version,
 )
 from provenance_cli.app import app
@@ -56,12 +64,18 @@ C, V, L, E, D, EV, CP = (
     Event.__table__,
     Checkpoint.__table__,
 )
+CI, NH, SK, IS = (
+    ContentIndex.__table__,
+    NormalHash.__table__,
+    SketchKey.__table__,
+    IndexState.__table__,
+)
 
 
 @dataclass
 class Damage:
     what: str
-    table: str
+    table: str  # "*": any problem; "index": any problem of the index check
     row: str | None = None  # None: any row of the table
     event: int | None = None  # damage to this event: a problem naming it, or a checkpoint's
 
@@ -70,8 +84,7 @@ Tamper = Callable[[sa.Connection, random.Random], Damage]
 
 
 def _rows(conn: sa.Connection, table: sa.Table) -> list:
-    key = table.primary_key.columns.values()[0]
-    return list(conn.execute(sa.select(table).order_by(key)))
+    return list(conn.execute(sa.select(table).order_by(*table.primary_key.columns.values())))
 
 
 def _flip(data: bytes, rng: random.Random, lo: int = 0, hi: int | None = None) -> bytes:
@@ -362,6 +375,77 @@ def checkpoint_change(conn, rng):
     return Damage(f"changed checkpoint.{name}", "checkpoint", str(row.id))
 
 
+def index_summary(conn, rng):
+    """A column of a content_index row: its counts, signature, content or id."""
+    row = rng.choice(_rows(conn, CI))
+    name = rng.choice(["shingles", "anchors", "signature", "content_hash", "id"])
+    if name == "signature":
+        value = _flip(row.signature, rng)
+    elif name == "content_hash":
+        value = "blake3:" + "0" * 64
+    elif name == "id":  # its sketch keys now name no row
+        conn.execute(CI.update().where(CI.c.id == row.id).values(id=row.id + 1000))
+        return Damage("changed content_index.id", "sketch_key")
+    else:
+        value = getattr(row, name) + rng.choice([1, -1, 5])
+    conn.execute(CI.update().where(CI.c.id == row.id).values({name: value}))
+    return Damage(f"changed content_index.{name}", "content_index", str(row.id))
+
+
+def index_normal(conn, rng):
+    """A normalized hash changed, moved to another lens or content, or deleted."""
+    row = rng.choice(_rows(conn, NH))
+    where = (NH.c.content_hash == row.content_hash) & (NH.c.profile == row.profile)
+    action = rng.choice(["hash", "profile", "content_hash", "delete"])
+    if action == "delete":
+        conn.execute(NH.delete().where(where))
+    elif action == "hash":
+        conn.execute(
+            NH.update()
+            .where(where)
+            .values(hash=row.hash[:-1] + _other(rng, row.hash[-1], "0123456789abcdef"))
+        )
+    elif action == "profile":
+        conn.execute(NH.update().where(where).values(profile="exact"))
+    else:
+        conn.execute(NH.update().where(where).values(content_hash="blake3:" + "f" * 64))
+    return Damage(
+        f"{action} of a normal_hash row", "normal_hash", f"{row.content_hash} {row.profile}"
+    )
+
+
+def index_key(conn, rng):
+    """A sketch_key row: its band, key or content changed, deleted, or one inserted."""
+    row = rng.choice(_rows(conn, SK))
+    where = (SK.c.band == row.band) & (SK.c.key == row.key) & (SK.c.content_id == row.content_id)
+    action = rng.choice(["band", "key", "content_id", "delete", "insert"])
+    rows = _rows(conn, SK)
+    taken = {(r.band, r.key, r.content_id) for r in rows}
+    ids = [r.id for r in _rows(conn, CI) if (row.band, row.key, r.id) not in taken]
+    if action == "delete":
+        conn.execute(SK.delete().where(where))
+    elif action == "insert":
+        conn.execute(
+            SK.insert().values(band=row.band, key=rng.randrange(2**62), content_id=row.content_id)
+        )
+    elif action == "band":
+        band = _other(rng, row.band, [sketch.ANCHOR_BAND, *range(sketch.BANDS)])
+        conn.execute(SK.update().where(where).values(band=band))
+    elif action == "key":
+        conn.execute(SK.update().where(where).values(key=row.key ^ (1 << rng.randrange(62))))
+    else:
+        conn.execute(
+            SK.update().where(where).values(content_id=_other(rng, row.content_id, [*ids, 10**6]))
+        )
+    return Damage(f"{action} of a sketch_key row", "sketch_key")
+
+
+def index_state(conn, rng):
+    row = rng.choice(_rows(conn, IS))
+    conn.execute(IS.update().where(IS.c.name == row.name).values(value=row.value + "0"))
+    return Damage(f"changed index_state.{row.name}", "index_state")
+
+
 TAMPERS: list[Tamper] = [
     blob_byte,
     blob_recompressed,
@@ -380,6 +464,10 @@ TAMPERS: list[Tamper] = [
     append_event,
     extra_version,
     checkpoint_change,
+    index_summary,
+    index_normal,
+    index_key,
+    index_state,
 ]
 
 
@@ -411,6 +499,8 @@ def _caught(report: verifying.VerifyReport, damage: Damage) -> bool:
         return False
     if damage.table == "*":
         return True
+    if damage.table == "index":
+        return any(p.check == "index" for p in report.problems)
     if damage.event is not None:
         return any(
             p.event == damage.event or p.row == str(damage.event) or p.table == "checkpoint"
