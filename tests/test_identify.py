@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import textwrap
 
 import pytest
 from blake3 import blake3
@@ -276,3 +277,106 @@ def test_the_indexed_normal_forms_match_the_lenses_on_real_text():
             text = path.read_text(encoding="utf-8")
             for profile in index.NORMAL_PROFILES:
                 assert index.normal_form(text, profile) == lenses.normalize(text, profile).text
+
+
+# -- ranking by what the user asked (issue 9) ----------------------------------------
+
+TERMS = "github-site-policy/github-terms-of-service"
+
+
+def _register_terms(engine) -> dict[int, str]:
+    corpus = corpus_or_skip()
+    out = {}
+    with store.transaction(engine) as s:
+        for path in sorted((corpus / TERMS).glob("*.md")):
+            report = archive.register(s, path.read_bytes(), name=str(path), doc="terms")
+            out[report.version] = path.read_text(encoding="utf-8")
+    return out
+
+
+def _identify_cli(db_url: str, query: str, *args: str) -> tuple[dict, str]:
+    as_json = runner.invoke(app, ["--db", db_url, "identify", "-", "--json", *args], input=query)
+    assert as_json.exit_code == 0, as_json.output
+    human = runner.invoke(app, ["--db", db_url, "identify", "-", *args], input=query)
+    assert human.exit_code == 0, human.output
+    return json.loads(as_json.stdout), human.stdout
+
+
+def test_an_excerpt_is_answered_with_a_version_holding_it_at_the_default_top(db_url, engine):
+    texts = _register_terms(engine)
+    rng = random.Random(9)
+    tried = 0
+    while tried < 3:
+        vid = rng.choice(sorted(texts))
+        start = rng.randrange(len(texts[vid]) - 1200)
+        query = texts[vid][start : start + 1200]
+        holders = {v for v, t in texts.items() if query in t}
+        if len(holders) < 2:
+            continue
+        tried += 1
+        out, human = _identify_cli(db_url, query)
+        rows = out["matches"]
+        assert rows[0]["version"] in holders, (vid, start, [m["name"] for m in rows])
+        assert rows[0]["verbatim"] == "exact" and rows[0]["score"] == 1.0
+        p = rows[0]["passage"]
+        assert texts[rows[0]["version"]][p["b_start"] : p["b_end"]].strip() == query.strip()
+        scores = [m["score"] for m in rows]
+        assert scores == sorted(scores, reverse=True)  # ordered by the share of the query found
+        for m in rows:  # verbatim only when it is
+            assert (m["verbatim"] == "exact") == (query in texts[m["version"]])
+        assert "verbatim" in human
+        # the earliest registered of the versions holding it verbatim comes first
+        assert rows[0]["version"] == min(holders)
+
+    # A share short of verbatim is never shown as verbatim, nor as 100%.
+    text = texts[max(texts)]
+    start = len(text) // 3
+    query = text[start : start + 1200]
+    cut = query.index(" the ") + 1
+    query = query[:cut] + "a" + query[cut + 3 :]  # "the" -> "a": in no version
+    assert not any(query in t for t in texts.values())
+    out, human = _identify_cli(db_url, query)
+    assert out["matches"] and all(m["verbatim"] is None for m in out["matches"])
+    assert all(m["score"] < 1.0 for m in out["matches"])
+    assert "verbatim" not in human and "100.0%" not in human and "(100%)" not in human
+
+
+def _rewrap(text: str) -> str:
+    return "\n\n".join(textwrap.fill(p, 61) for p in text.split("\n\n") if p.strip()) + "\n"
+
+
+def test_a_rewrapped_copy_is_answered_with_its_version_not_a_neighbour_holding_it(db_url, engine):
+    docs = register_histories(engine)
+    vid, text = docs["github-subprocessors"][-3]
+    neighbour = text + "\n\nA new subprocessor, Example Analytics Ltd, processes logs in Dublin.\n"
+    with store.transaction(engine) as s:  # registered after, a superset: it holds every word
+        archive.register(s, neighbour.encode(), name="n", doc="mirror")
+    query = _rewrap(text).replace("-\n", "-\n", 1)
+    out, _ = _identify_cli(db_url, query)
+    assert out["matches"][0]["version"] == vid, [m["name"] for m in out["matches"]]
+
+
+def test_the_summary_agrees_with_the_diff_it_recommends(db_url, engine, tmp_path):
+    docs = register_histories(engine)
+    rng = random.Random(11)
+    for key, pick in (("github-subprocessors", 7), ("qwen-chat-privacy-policy", 2)):
+        _, text = docs[key][pick]
+        path = tmp_path / f"{key}.txt"
+        path.write_text(_edit_words(text, rng, 3), encoding="utf-8")
+        result = runner.invoke(app, ["--db", db_url, "identify", str(path)])
+        assert result.exit_code == 0, result.output
+        command = re.search(r"see: prov diff (\S+) (\S+) --normalize (\w+)", result.stdout)
+        assert command is not None, result.stdout
+        name, target, lens = command.groups()
+        assert target == str(path)
+        shown = re.search(r"(\d+) edits?, \+(\d+) / -(\d+) chars", result.stdout).groups()
+        diff = runner.invoke(
+            app, ["--db", db_url, "diff", name, str(path), "--normalize", lens, "--json"]
+        )
+        assert diff.exit_code == 0, diff.output
+        stats = json.loads(diff.stdout)["stats"]
+        assert tuple(map(int, shown)) == (stats["edits"], stats["inserted"], stats["deleted"])
+        top = json.loads(
+            runner.invoke(app, ["--db", db_url, "identify", str(path), "--json"]).stdout
+        )["matches"][0]
+        assert top["diff"]["edits"] == stats["edits"] and top["diff"]["profile"] == lens
