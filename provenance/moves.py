@@ -44,6 +44,7 @@ grows with the edited text, not with the square of the number of edits
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -308,9 +309,21 @@ def find_moves(
 
 def _moved(a: str, b: str, m: Move, min_jump: int) -> bool:
     """Whether the block passes over ``min_jump`` letters or digits on both sides."""
-    in_a = _alnum(a, m.a_end, m.a_at) if m.a_at >= m.a_end else _alnum(a, m.a_at, m.a_start)
-    in_b = _alnum(b, m.b_end, m.b_at) if m.b_at >= m.b_end else _alnum(b, m.b_at, m.b_start)
-    return min(in_a, in_b) >= min_jump
+    span_a = (m.a_end, m.a_at) if m.a_at >= m.a_end else (m.a_at, m.a_start)
+    span_b = (m.b_end, m.b_at) if m.b_at >= m.b_end else (m.b_at, m.b_start)
+    return _has_alnum(a, *span_a, min_jump) and _has_alnum(b, *span_b, min_jump)
+
+
+def _has_alnum(text: str, start: int, end: int, least: int) -> bool:
+    """Whether ``text[start:end]`` holds ``least`` letters or digits (reads no further)."""
+    if least <= 0:
+        return True
+    for k in range(start, end):
+        if text[k].isalnum():
+            least -= 1
+            if not least:
+                return True
+    return False
 
 
 def _inside(
@@ -365,13 +378,50 @@ def _grow(x: _Piece, y: _Piece, used_d: set[int], used_i: set[int], min_similari
 
 
 def _similarity(x: str, y: str) -> tuple[float, int]:
-    """Similarity of two normalized texts, and how many characters they share."""
+    """Similarity of two normalized texts, and how many characters they share.
+
+    Two texts whose 4-grams found once in each do not mostly follow the same
+    order are not diffed (unrelated long texts would cost the diff engine
+    seconds): their similarity is taken as 0.
+    """
     if x == y:
         return 1.0, len(x)
     if not x or not y:
         return 0.0, 0
+    if min(len(x), len(y)) > 4 * _GRAM and _chain(x, y) < 0.2 * (min(len(x), len(y)) - _GRAM + 1):
+        return 0.0, 0
     d = diff_under(x, y, "exact").stats
     return d.similarity, d.unchanged
+
+
+def _chain(x: str, y: str) -> int:
+    """How many 4-grams found once in each text follow the same order in both (a longest
+    increasing subsequence, O(n log n))."""
+    first_x = _unique_grams(x)
+    first_y = _unique_grams(y)
+    seq = [first_y[g] for g, _p in sorted(first_x.items(), key=lambda t: t[1]) if g in first_y]
+    tails: list[int] = []
+    for q in seq:
+        k = bisect_left(tails, q)
+        if k == len(tails):
+            tails.append(q)
+        else:
+            tails[k] = q
+    return len(tails)
+
+
+def _unique_grams(text: str) -> dict[str, int]:
+    seen: dict[str, int] = {}
+    twice: set[str] = set()
+    for k in range(len(text) - _GRAM + 1):
+        g = text[k : k + _GRAM]
+        if g in seen:
+            twice.add(g)
+        else:
+            seen[g] = k
+    for g in twice:
+        del seen[g]
+    return seen
 
 
 def _alnum(text: str, start: int, end: int) -> int:
