@@ -21,7 +21,9 @@ How one kind is chosen (the precedence), and why:
    ``no``, ``never``, ``n't``, ``without``…; ``不 没 无 非 未 别 勿 否`` outside
    compounds that do not negate, such as 非常, 未来, 特别, 是否). It outranks
    the rest because a negation is the smallest edit that reverses a
-   statement, and the easiest to overlook.
+   statement, and the easiest to overlook. Only in a short edit (at most
+   ``NEGATION_PHRASE`` words): a reworded clause that happens to hold a 不
+   or a ``not`` is judged by the rules below.
 3. ``number`` when the numbers of the region differ: digits (any script, with
    their separators, ``%``, a currency sign), Chinese numerals (一二三…万亿, 〇,
    两, the financial forms) when they count something (after 第, before a
@@ -32,11 +34,14 @@ How one kind is chosen (the precedence), and why:
    word not at a sentence start, a word with an inner capital (GitHub) or an
    acronym (EU, GDPR) that is not part of an all-capitals run. Chinese names
    are not detected: without a segmenter's name tags a Han name cannot be told
-   from a word, so a changed Chinese name is ``wording``.
+   from a word, so a changed Chinese name is ``wording``. A plain word that
+   only gains or loses its capital (``users`` → ``Users``, a defined term) is
+   not a changed name.
 5. ``quotation`` when the edit lies inside quotation marks (in ``a`` or in
    ``b``, looking no further than the paragraph and ``REACH``) or changes the
    quotation marks themselves; 《》 are title marks, not quotes, and an
-   apostrophe between letters is not a quote.
+   apostrophe between letters is not a quote. Exchanging one style of
+   quotation mark for another (``"`` → ``“``) is punctuation.
 6. ``punctuation`` when what changed is punctuation and symbols only.
 7. ``wording`` for everything else.
 
@@ -94,7 +99,11 @@ PHRASE = 12
 
 _INVISIBLE_CLASS = "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in INVISIBLE_RANGES)
 _UNSEEN = re.compile(f"[\\s{_INVISIBLE_CLASS}]+")
+_QUOTE_STYLE = re.compile("[\"“”„‟«»「」『』〝〞〟＂]+|['‘’‚‛‹›＇]+")
 _CJK_CLASS = "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in CJK_RANGES)
+NEGATION_PHRASE = 5
+"""Words (a Han character counts half) above which a changed negation is part of a rewrite, not the point."""
+
 _CURRENCY = "$¢£¤¥\u058f\u060b\u09f2\u09f3\u0af1\u0bf9\u0e3f\u17db\u20a0-\u20c0\ufdfc\ufe69\uff04\uffe0\uffe1\uffe5\uffe6"
 _CJK_NUMERALS = "〇零一二三四五六七八九十百千万亿两壹贰叁肆伍陆柒捌玖拾佰仟廿卅萬億兩"
 _TOKEN = re.compile(
@@ -256,14 +265,20 @@ def classify(edit: Edit, a: str, b: str) -> str:
         )
         return "quotation" if inside else "wording"
     ta, tb = _tokens(a, ra), _tokens(b, rb)
-    if _negations(a, ta) != _negations(b, tb):
+    size = max(_words(edit.old), _words(edit.new))
+    if size <= NEGATION_PHRASE and _negations(a, ta) != _negations(b, tb):
         return "negation"
     if _numbers(a, ta) != _numbers(b, tb):
         return "number"
-    if _names(a, ta) != _names(b, tb):
+    na, nb = _names(a, ta), _names(b, tb)
+    if na != nb and not _recapitalised(a[ra[0] : ra[1]], b[rb[0] : rb[1]], na + nb):
         return "name"
-    if (
-        _quote_marks(a, *ra) != _quote_marks(b, *rb)
+    old_marks, new_marks = _quote_marks(a, *ra), _quote_marks(b, *rb)
+    restyled = len(old_marks) == len(new_marks) and _QUOTE_STYLE.fullmatch(
+        _visible(edit.old) + _visible(edit.new)
+    )
+    if not restyled and (
+        old_marks != new_marks
         or _inside_quotes(a, edit.a_start, edit.a_end)
         or _inside_quotes(b, edit.b_start, edit.b_end)
     ):
@@ -438,6 +453,11 @@ def _names(text: str, tokens: list[re.Match]) -> list[str]:
         elif any(c.isupper() for c in bare[1:]) or not _sentence_start(text, m.start()):
             out.append(bare)
     return out
+
+
+def _recapitalised(old: str, new: str, names: list[str]) -> bool:
+    """Whether the names differ only because a plain word gained or lost its capital (user → User)."""
+    return old.lower() == new.lower() and all(n[1:].islower() for n in names)
 
 
 def _sentence_start(text: str, i: int) -> bool:

@@ -28,6 +28,7 @@ CASES = [
     ("区块 链 技术", "区块链技术", "layout"),
     # punctuation
     ("red, green and blue", "red; green and blue", "punctuation"),
+    ('the "Service" is', "the “Service” is", "punctuation"),
     ("don't", "don’t", "punctuation"),
     ("区块链技术，发展", "区块链技术。发展", "punctuation"),
     # number
@@ -59,6 +60,12 @@ CASES = [
     ("the resume", "the collapse", "wording"),
     ("GitHub employees may access", "GitHub personnel may access", "wording"),
     ("统一规定", "统筹规定", "wording"),
+    ("share it with other users; and", "share it with other Users; and", "wording"),
+    (
+        "（二）有符合公司章程规定的全体股东认缴的出资额；",
+        "（二）股东会、董事会会议未对决议事项进行表决；",
+        "wording",
+    ),
     ("未来发展", "将来发展", "wording"),
     ("提高经济运行效率", "提高经济运转效率", "wording"),
 ]
