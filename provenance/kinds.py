@@ -253,11 +253,13 @@ _HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_])[-\u2010][ \t]*\r?\n\s*(?=[^\W\d_])")
 
 def classify(edit: Edit, a: str, b: str) -> str:
     """The kind (a key of ``KINDS``) of ``edit`` between ``a`` and ``b``."""
-    if _visible(edit.old) == _visible(edit.new):
+    old, new = _visible(edit.old), _visible(edit.new)
+    if old == new:
         return "layout"
     ra = _region(a, edit.a_start, edit.a_end)
     rb = _region(b, edit.b_start, edit.b_end)
-    if _joined(a[ra[0] : ra[1]]) == _joined(b[rb[0] : rb[1]]):
+    hyphens_only = not (old + new).strip("-\u2010")
+    if hyphens_only and _joined(a[ra[0] : ra[1]]) == _joined(b[rb[0] : rb[1]]):
         return "layout"
     if max(_words(edit.old), _words(edit.new)) > PHRASE:
         inside = _inside_quotes(a, edit.a_start, edit.a_end) and _inside_quotes(
@@ -274,17 +276,14 @@ def classify(edit: Edit, a: str, b: str) -> str:
     if na != nb and not _recapitalised(a[ra[0] : ra[1]], b[rb[0] : rb[1]], na + nb):
         return "name"
     old_marks, new_marks = _quote_marks(a, *ra), _quote_marks(b, *rb)
-    restyled = len(old_marks) == len(new_marks) and _QUOTE_STYLE.fullmatch(
-        _visible(edit.old) + _visible(edit.new)
-    )
+    restyled = len(old_marks) == len(new_marks) and _QUOTE_STYLE.fullmatch(old + new)
     if not restyled and (
         old_marks != new_marks
         or _inside_quotes(a, edit.a_start, edit.a_end)
         or _inside_quotes(b, edit.b_start, edit.b_end)
     ):
         return "quotation"
-    changed = _visible(edit.old) + _visible(edit.new)
-    if all(unicodedata.category(ch)[0] in "PS" for ch in changed):
+    if all(unicodedata.category(ch)[0] in "PS" for ch in old + new):
         return "punctuation"
     return "wording"
 
@@ -323,21 +322,33 @@ def summary_text(counts: Sequence[tuple[str, int]]) -> str:
 
 
 def _region(text: str, start: int, end: int) -> tuple[int, int]:
-    """``[start, end)`` widened to the words, numbers and numerals it overlaps or touches."""
-    w0, stop = start, max(0, start - REACH)
-    while w0 > stop and (text[w0 - 1].isalnum() or text[w0 - 1] in _INNER):
-        w0 -= 1
+    """``[start, end)`` widened to the words, numbers and numerals it overlaps or touches.
+
+    Only the tokens across its two ends are read, so a long edit costs no more than a short one.
+    """
     s, e = start, end
-    for m in _TOKEN.finditer(text, w0, min(len(text), end + REACH)):
-        t0, t1 = m.span()
-        if t0 > end:
-            break
-        wordlike = m.lastgroup in _WORDLIKE or (
-            m.lastgroup == "other" and text[t0] in _CJK_NEGATIONS
-        )
-        if (t0 < end and t1 > start) or (wordlike and (t1 == start or t0 == end)):
-            s, e = min(s, t0), max(e, t1)
+    left = _boundary_before(text, start)
+    right = max(left, _boundary_before(text, end))
+    scans = ((left, start), (right, end)) if right > start else ((left, end),)
+    for w0, last in scans:
+        for m in _TOKEN.finditer(text, w0, min(len(text), end + REACH)):
+            t0, t1 = m.span()
+            if t0 > last:
+                break
+            wordlike = m.lastgroup in _WORDLIKE or (
+                m.lastgroup == "other" and text[t0] in _CJK_NEGATIONS
+            )
+            if (t0 < end and t1 > start) or (wordlike and (t1 == start or t0 == end)):
+                s, e = min(s, t0), max(e, t1)
     return s, e
+
+
+def _boundary_before(text: str, i: int) -> int:
+    """The start of the run of word characters that ends at ``i`` (at most ``REACH`` back)."""
+    stop = max(0, i - REACH)
+    while i > stop and (text[i - 1].isalnum() or text[i - 1] in _INNER):
+        i -= 1
+    return i
 
 
 def _tokens(text: str, span: tuple[int, int]) -> list[re.Match]:
