@@ -31,7 +31,8 @@ def verified(report: VerifyReport, as_json: bool) -> None:
     summary = Text(
         f"{report.events} events (root {report.root[:16]}…), {report.documents} documents, "
         f"{report.versions} versions, {report.links} links, {scope}, "
-        f"{report.bytes_checked} bytes hashed, {report.checkpoints} checkpoints"
+        f"{report.bytes_checked} bytes hashed, the index of {report.index_checked} contents, "
+        f"{report.checkpoints} checkpoints"
     )
     if report.checkpoints:
         summary.append(f" (signatures checked with the {report.signatures})")
