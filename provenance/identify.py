@@ -12,15 +12,28 @@ Tiers, best first (``identify``):
    the query's MinHash signature) and from the anchor index (contents holding
    at least half of a sample of the query's anchors: the query is a passage of
    them; or whose anchors the query mostly holds: they are a passage of the
-   query), pre-ranked by the signature's estimates, then confirmed on the
-   ``CONFIRM`` best by exact shingle sets and ranked by **containment** (the
-   share of the query's shingles found in the version, reported as ``score``),
-   in whole percent, then Jaccard; contents that the signature cannot tell
-   apart are confirmed once and ordered by the raw lines they share with the
-   query (which separates versions that differ only in layout or a word). Each gets a
-   diff summary (from the version to the query) or, when one text is a
-   passage of the other, the passage (`provenance.align`, ``a`` = the query,
-   ``b`` = the version) and the edits inside it.
+   query). Contents longer than the query holding *every* sampled anchor (as
+   a content holding the query verbatim does) are confirmed first, earliest
+   first, beyond the usual budget (``HOLDERS_MAX``); the others are pre-ranked
+   by the signature's estimates and the ``CONFIRM`` best confirmed on exact
+   shingle sets. The confirmed are put in a first order (shingle containment
+   in whole percent, verbatim holders first, Jaccard, the earliest), and the
+   first ``top + SHORTLIST_EXTRA`` contents (with the members of groups the
+   signature cannot tell apart, those sharing most words and lines with the
+   query first) are compared with the query by `provenance.compare.compare`,
+   the comparison `prov diff VERSION QUERY --normalize LENS` makes (``LENS``:
+   the lens asked for, else ``SUMMARY_LENS``). They are ranked on it:
+
+   - ``score``: the share of the query found in the version, the query's
+     characters (through the lens) the comparison keeps unchanged, in tenths
+     of a percent;
+   - ties by lens equality (``verbatim``: the query inside the version, or
+     the version inside the query, byte for byte, else through the weakest
+     lens of whitespace, cjk, loose, else none);
+   - then by the fewest edits (``diff``: the comparison's own summary, so it
+     agrees with the diff it recommends; ``passage`` is its passage, with
+     ``a`` = the query and ``b`` = the version);
+   - then by the earliest registration.
 
 Contents matched by a better tier are not repeated by a worse one, and a
 tier runs only when the better ones found nothing (``all_tiers`` runs them all).
@@ -70,8 +83,8 @@ texts total under ``CONFIRM_CHARS`` characters (about 1 ms per 10 000)."""
 GROUP_MEMBERS = 64
 GROUP_CONFIRM = 4
 """Of contents the signature cannot tell apart, the first ``GROUP_MEMBERS`` (in
-pre-rank order) are ordered by the raw lines they share with the query, and the
-best ``GROUP_CONFIRM`` of those confirmed on shingles and ordered by Jaccard."""
+pre-rank order) are ordered by the words, then the raw lines, they share with
+the query, and the best ``GROUP_CONFIRM`` of those compared with it."""
 
 PRUNE_MARGIN = 0.25
 """A candidate whose estimated containment is this far below the ``top``-th
