@@ -231,3 +231,21 @@ def test_a_real_section_moved_in_the_acceptable_use_policies_is_one_move():
     assert a[m.a_start : m.a_end].rstrip().endswith("* phishing or attempted phishing")
     assert [(e.old, e.new) for e in m.edits] == [("9", "4")]
     assert m.similarity > 0.99
+
+
+def test_an_article_moved_in_the_company_law_carries_its_wording_edit():
+    """LawRefBook, PRC Company Law, 2018 and 2023 editions: article 11 ("设立公司必须依法
+    制定公司章程…") became article 5 with 必须 changed to 应当 (checked by eye)."""
+    folder = corpus_or_skip() / "lawrefbook-zh-law-editions" / "cn-company-law"
+    a = (folder / "0001__20181026__ad3fc7a710.md").read_text(encoding="utf-8")
+    b = (folder / "0002__20231229__318d624517.md").read_text(encoding="utf-8")
+    found = find_moves(a, b, diff(a, b).edits)
+    assert apply(a, found.edits, found.moves) == b
+    at_a = a.index("设立公司必须依法制定公司章程")
+    at_b = b.index("设立公司应当依法制定公司章程")
+    [m] = [m for m in found.moves if m.a_start <= at_a < m.a_end]
+    assert m.b_start <= at_b < m.b_end
+    assert ("必须", "应当") in [(e.old, e.new) for e in m.edits]
+    assert a[m.a_start : m.a_end].endswith("具有约束力") and b[m.b_start : m.b_end].endswith(
+        "具有约束力"
+    )
