@@ -12,20 +12,43 @@ reported at offsets into the original texts.
 Profiles (``PROFILES``), each a superset of the previous one:
 
 - ``exact``: identity.
-- ``whitespace``: each run of whitespace (line breaks included, and the
-  invisible U+200B zero-width space, U+2060 word joiner and U+FEFF BOM) becomes
-  one space; whitespace at both ends is dropped.
+- ``whitespace``: invisible characters (``INVISIBLE_RANGES``: zero-width
+  space, ZWNJ, ZWJ, word joiner, BOM, soft hyphen, variation selectors, bidi
+  marks, embeddings, overrides and isolates) are hidden; a Latin word
+  hyphenated across a line break is joined (see below); each run of
+  whitespace (line breaks included) becomes one space; whitespace at both
+  ends is dropped.
 - ``cjk``: Unicode NFKC (which is what unifies full-width and half-width forms:
   full-width comma U+FF0C and letter U+FF21 become ``,`` and ``A``, half-width
   katakana become full-width, the ideographic space U+3000 a space); then
   whitespace runs next to a CJK character (Han, Kana, Hangul,
   Bopomofo, CJK symbols and punctuation, remaining full-width forms) on either
   side (looking past a few punctuation marks, so a segmenter's space before a
-  closing quote after Chinese text goes too) are dropped, and the other runs
-  fold to one space as in ``whitespace``.
+  closing quote after Chinese text goes too) are dropped; inside a *Latin
+  island* (a stretch of at most ``LATIN_ISLAND`` visible non-CJK characters
+  bordered by CJK text, such as ``TCP/IP``, ``3.5%``, a URL or an English
+  name in a Chinese sentence) the runs next to punctuation or a symbol are
+  dropped too, since a word segmenter puts spaces between *any* two tokens
+  (``TCP / IP``); the other runs, between two letters or digits (``Hello
+  World``), fold to one space as in ``whitespace``.
 - ``loose``: ``cjk`` plus case folding and one form for quotes (curly,
   low-9 and angle double quotes become ``"``, single ones ``'``) and dashes
   (hyphen U+2010 to horizontal bar U+2015 and the minus sign become ``-``).
+
+Hyphenation: a hyphen (``-``, U+2010 or the soft hyphen U+00AD) followed by
+whitespace that holds a line break, between two lowercase letters
+(``infor-\nmation``, ``infor- \n mation``), vanishes with the break: the
+letters are joined. The rule cannot tell a real compound that happens to end
+a line (``well-\nknown``, ``e-\nmail``) from a hyphenated word; lowercase on
+both sides is the usual heuristic, and a capital on either side
+(``Anti-\nTrust``, ``COVID-\n19``) keeps the hyphen (the break becomes a
+space). ``loose`` decides after case folding, so it joins any two letters.
+
+Invisible characters are dropped without leaving a space (``infor\u200bmation``
+is ``information``), except one: a ZWJ between two pictographs (category So,
+or a skin-tone modifier before it) is part of an emoji sequence a reader sees
+as one glyph (``👨\u200d👩``), so it is kept. ``invisible_characters`` reports
+them all (emoji ZWJs counted apart), for a diff to say what it hid.
 
 How the map stays exact: NFKC (and case folding) run per *combining
 sequence*: a starter followed by its combining marks (and Hangul vowel/final
@@ -52,10 +75,13 @@ from provenance.errors import InputError
 PROFILES: Mapping[str, str] = MappingProxyType(
     {
         "exact": "the text as stored, code point for code point",
-        "whitespace": "runs of whitespace and line breaks count as one space; ends stripped",
+        "whitespace": (
+            "runs of whitespace and line breaks count as one space; ends stripped; "
+            "invisible characters hidden; words hyphenated across a line break joined"
+        ),
         "cjk": (
-            "NFKC (full/half width unified), no whitespace next to CJK characters, "
-            "other whitespace folded"
+            "NFKC (full/half width unified), no whitespace next to CJK characters "
+            "nor beside punctuation in Latin words inside CJK text, other whitespace folded"
         ),
         "loose": "cjk plus case folding and one form for quotes and dashes",
     }
@@ -94,7 +120,11 @@ _HAS_BREAK = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 # Anything the plain "fold whitespace runs" path would get wrong.
 _NEEDS_CARE = re.compile(f"[{_INVIS_CLASS}]|[{_HYPHENS}]\\s")
 
-_LEFT, _RIGHT, _JOIN = 1, 2, 4  # why material before a normalized index was dropped
+# Why material before a normalized index was dropped: the character on that
+# side is CJK (a cause no edit elsewhere can undo), a hyphenated word was
+# joined, or the character on that side is punctuation in a Latin island (a
+# cause that holds only while the island is bordered by CJK).
+_LEFT, _RIGHT, _JOIN, _LEFT_ISLAND, _RIGHT_ISLAND = 1, 2, 4, 8, 16
 
 LATIN_ISLAND = 80
 """Longest stretch (in visible characters) of non-CJK text between CJK characters
@@ -229,9 +259,12 @@ class Lensed:
         """The original span to replace when ``text[n_start:n_end]`` is replaced.
 
         Like ``to_original_span``, but dropped material right outside the span
-        is taken in when the replaced material was the reason it was dropped
-        (a space dropped only because the replaced character was CJK): left
-        outside, it would reappear next to a Latin replacement.
+        is taken in unless the character outside it is CJK, which keeps it
+        dropped whatever replaces the span (a space dropped only because the
+        replaced character was CJK, or punctuation in a Latin island whose
+        only CJK neighbour the edit may replace, would reappear if left
+        outside). An insertion into a word the lens joined across a
+        hyphenated line break replaces the hyphen and the break.
         """
         self._check(n_start, n_end)
         if n_start == n_end:
@@ -262,7 +295,7 @@ class Lensed:
         if n == len(self.text):
             return self.orig_end[n - 1]
         lo, hi = self.orig_end[n - 1], self.orig_start[n]
-        if lo < hi and self._caused(n, _LEFT):
+        if lo < hi and self._caused(n, _LEFT | _LEFT_ISLAND):
             return hi
         return lo
 
@@ -553,10 +586,14 @@ def _fold_gaps(
         cause = 0
         if ctx is not None:
             island = ctx.in_island(r0)
-            if side_is_cjk(chars, r0 - 1, -1) or (island and _is_punct(chars[r0 - 1])):
+            if side_is_cjk(chars, r0 - 1, -1):
                 cause |= _LEFT
-            if side_is_cjk(chars, g1, 1) or (island and _is_punct(chars[g1])):
+            elif island and _is_punct(chars[r0 - 1]):
+                cause |= _LEFT_ISLAND
+            if side_is_cjk(chars, g1, 1):
                 cause |= _RIGHT
+            elif island and _is_punct(chars[g1]):
+                cause |= _RIGHT_ISLAND
         if cause:
             gaps[size] = cause
             continue
