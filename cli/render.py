@@ -329,12 +329,12 @@ def comparison(
     grain = "" if report.by == "char" else f", by {report.by}"
     scope = " (within the passage)" if report.passage else ""
     out.print(Text(f"{title}{lens}{grain}: ") + stats_line(report.stats, report.complete) + scope)
-    p = report.passage
-    if p is not None:
+    for p in report.passages:
         out.print(
             Text("passage: ", style="bold")
             + Text(
-                f"A[{p.a_start}:{p.a_end}] is carried as B[{p.b_start}:{p.b_end}], "
+                f"A[{p.a_start}:{p.a_end}] is carried as B[{p.b_start}:{p.b_end}] "
+                f"({p.a_share:.1%} of A, {p.b_share:.1%} of B), "
                 f"{p.coverage:.1%} of the shorter text matched verbatim"
             )
         )

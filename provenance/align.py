@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from provenance.diff import Edit, diff
+from provenance.diff import DiffStats, Edit, diff
 from provenance.lensdiff import map_edits
 from provenance.lenses import check_profile, normalize
 
@@ -112,7 +112,10 @@ class Alignment:
     ``passage`` is None when there is no meaningful shared passage (fewer than
     ``MIN_MATCH`` matched code points); ``edits`` is then empty.
     ``a_outside`` and ``b_outside`` count the normalized code points of each
-    text outside the passage.
+    text outside the passage; ``a_length`` and ``b_length`` are the normalized
+    lengths of the whole texts. ``stats`` describe the inside edits over the
+    passage, counted under the profile (None without a passage), so a caller
+    need not diff the passage a second time.
     """
 
     profile: str
@@ -120,6 +123,9 @@ class Alignment:
     edits: tuple[AlignedEdit, ...]
     a_outside: int
     b_outside: int
+    a_length: int = 0
+    b_length: int = 0
+    stats: DiffStats | None = None
 
     @property
     def inside_edits(self) -> tuple[AlignedEdit, ...]:
@@ -148,22 +154,23 @@ def align(a: str, b: str, profile: str = "cjk") -> Alignment:
     check_profile(profile)
     la, lb = normalize(a, profile), normalize(b, profile)
     A, B = la.text, lb.text
+    none = Alignment(profile, None, (), len(A), len(B), len(A), len(B))
     if not A or not B:
-        return Alignment(profile, None, (), len(A), len(B))
+        return none
     if min(len(A), len(B)) < 4 * ANCHOR:
         region: tuple[int, int, int, int] | None = (0, len(A), 0, len(B))
     else:
         region = _anchor_region(A, B)
     if region is None:  # not one shared clause: nothing worth diffing
-        return Alignment(profile, None, (), len(A), len(B))
+        return none
     ra0, ra1, rb0, rb1 = region
     local = diff(A[ra0:ra1], B[rb0:rb1]).edits
     best = _densest_edges(local, ra1 - ra0, rb1 - rb0)
     if best is None:
-        return Alignment(profile, None, (), len(A), len(B))
+        return none
     (pa0, pa1, pb0, pb1), matched, inner = best
     if matched < min(MIN_MATCH, len(A), len(B)):
-        return Alignment(profile, None, (), len(A), len(B))
+        return none
     pa0, pa1, pb0, pb1 = pa0 + ra0, pa1 + ra0, pb0 + rb0, pb1 + rb0
     spans = [(e.a_start + ra0, e.a_end + ra0, e.b_start + rb0, e.b_end + rb0) for e in inner]
     inside = map_edits(la, lb, spans)
@@ -183,7 +190,14 @@ def align(a: str, b: str, profile: str = "cjk") -> Alignment:
         edits.append(_aligned(a, b, oa1, len(a), ob1, len(b), inside=False))
     outside_a = len(A) - (pa1 - pa0)
     outside_b = len(B) - (pb1 - pb0)
-    return Alignment(profile, passage, tuple(edits), outside_a, outside_b)
+    deleted = sum(e.a_end - e.a_start for e in inner)
+    inserted = sum(e.b_end - e.b_start for e in inner)
+    unchanged = (pa1 - pa0) - deleted
+    total = (pa1 - pa0) + (pb1 - pb0)
+    stats = DiffStats(len(inside), inserted, deleted, unchanged, 2 * unchanged / total if total else 1.0)
+    return Alignment(
+        profile, passage, tuple(edits), outside_a, outside_b, len(A), len(B), stats
+    )
 
 
 def suggest_relation(a: str, b: str, profile: str = "cjk") -> str:

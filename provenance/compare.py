@@ -12,6 +12,23 @@ alignment (`provenance.align`) and the granularity (`provenance.granularity`):
    original texts;
 3. when most edits are whitespace the result carries a hint naming the
    profile that would hide them.
+
+When a passage is reported (the rule, measured on the real revision histories
+of ``../shared/corpus``; lengths are normalized code points under the profile):
+
+- the lengths clearly differ: the shorter text is less than
+  ``SIMILAR_LENGTH`` (80%) of the longer. Two texts of similar length are
+  compared whole and the alignment does not even run (it could not change the
+  answer: a passage needs at least ``OUTSIDE_SHARE`` of one text outside it);
+- the shorter text is substantially carried by the longer: the passage
+  matches at least ``CARRIED`` (80%) of the shorter text verbatim under the
+  lens. A stray shared sentence (a revision that rewrote most of the text,
+  two different laws sharing their boilerplate, an error page against the
+  page it replaced) matches far less, and the texts are then compared whole;
+- at least ``OUTSIDE_SHARE`` (20%) of one text lies outside the passage.
+
+Otherwise the comparison is of the whole texts, and says so (no passage).
+Every passage reports how much of each side it is (``a_share``, ``b_share``).
 """
 
 from __future__ import annotations
@@ -23,11 +40,21 @@ from provenance.diff import DiffStats, Edit
 from provenance.errors import InputError
 from provenance.granularity import GRAINS, SentenceChange, diff_by
 from provenance.lensdiff import LensDiff, whitespace_share
-from provenance.lenses import DEFAULT_PROFILE, check_profile, is_cjk
+from provenance.lenses import DEFAULT_PROFILE, check_profile, is_cjk, normalize
 
 # A passage is reported only when this share of a text (or more) lies outside
 # it: a revision that changed its first line is not "a passage of" its parent.
 OUTSIDE_SHARE = alignment.EXCERPT_REST
+
+SIMILAR_LENGTH = 1 - OUTSIDE_SHARE
+"""Texts whose shorter normalized length is at least this share of the longer
+are of similar length: compared whole, no passage sought."""
+
+CARRIED = 0.8
+"""Least share of the shorter text (normalized code points) a passage must
+match verbatim for a passage to be reported. On the corpus, the pairs of
+clearly different lengths split cleanly: real excerpts match 0.95 and more,
+the rest (rewrites, error pages, other laws) at most about a third."""
 
 
 # An edit at original offsets with ``inside`` False for material outside the
@@ -40,7 +67,10 @@ class PassageSpan:
     """The shared passage: ``a[a_start:a_end]`` is carried as ``b[b_start:b_end]``.
 
     ``coverage``: the share of the shorter text (under the profile) matched
-    verbatim inside the passage.
+    verbatim inside the passage. ``a_share`` and ``b_share``: how much of A
+    and of B the passage is (its normalized code points over the whole
+    text's, under the profile). ``matched``: normalized code points equal in
+    both inside it; ``edits``: the wording edits inside it.
     """
 
     a_start: int
@@ -48,6 +78,10 @@ class PassageSpan:
     b_start: int
     b_end: int
     coverage: float
+    a_share: float = 1.0
+    b_share: float = 1.0
+    matched: int = 0
+    edits: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +91,10 @@ class Comparison:
     edits: tuple[ReportedEdit, ...]  # in order; outside edits (if any) first and last
     stats: DiffStats  # of the inside edits, over the passage (or the whole texts)
     complete: bool
-    passage: PassageSpan | None
+    passage: PassageSpan | None  # the only passage, as ``passages[0]``; None without one
     hint: str | None
     sentences: tuple[SentenceChange, ...] | None  # with by="sentence"
+    passages: tuple[PassageSpan, ...] = ()  # in order; empty: the texts are compared whole
 
 
 def check_grain(by: str) -> str:
@@ -68,41 +103,125 @@ def check_grain(by: str) -> str:
     return by
 
 
+def lengths_differ(len_a: int, len_b: int) -> bool:
+    """Whether two (normalized) lengths clearly differ: the shorter is under ``SIMILAR_LENGTH`` of the longer."""
+    shorter, longer = sorted((len_a, len_b))
+    return longer > 0 and shorter < SIMILAR_LENGTH * longer
+
+
+def find_passage(a: str, b: str, profile: str = "cjk") -> alignment.Alignment | None:
+    """The passage ``a`` and ``b`` share when the rule of this module says there is one, else None.
+
+    Runs the alignment only when the lengths clearly differ.
+    """
+    check_profile(profile)
+    len_a, len_b = len(normalize(a, profile).text), len(normalize(b, profile).text)
+    if not lengths_differ(len_a, len_b):
+        return None
+    found = alignment.align(a, b, profile)
+    p = found.passage
+    if p is None or p.matched < CARRIED * min(len_a, len_b) or not _is_excerpt(found, a, b):
+        return None
+    return found
+
+
 def compare(a: str, b: str, *, profile: str = DEFAULT_PROFILE, by: str = "char") -> Comparison:
     check_profile(profile)
     check_grain(by)
-    found = alignment.align(a, b, profile)
+    found = find_passage(a, b, profile)
+
+    if found is None:
+        result = diff_by(a, b, by, profile)
+        sentences = None
+        if not isinstance(result, LensDiff):
+            sentences = tuple(result.changes)
+            result = diff_by(a, b, "char", profile)
+            assert isinstance(result, LensDiff)
+        inside = result.edits if by != "char" else snap_to_words(result.edits, a, b)
+        edits = tuple(_shift(e, 0, 0) for e in inside)
+        lensed = result.stats
+        stats = DiffStats(
+            len(edits), lensed.inserted, lensed.deleted, lensed.unchanged, lensed.similarity
+        )
+        hint = whitespace_share(a, b, inside, profile=profile).hint
+        return Comparison(profile, by, edits, stats, result.complete, None, hint, sentences, ())
+
     passage = found.passage
-    if passage is not None and not _is_excerpt(found, a, b):
-        passage = None
-
-    if passage is None:
-        a0, a1, b0, b1 = 0, len(a), 0, len(b)
-        outside: tuple[ReportedEdit, ...] = ()
-    else:
-        a0, a1, b0, b1 = passage.a_start, passage.a_end, passage.b_start, passage.b_end
-        outside = found.outside_edits
-
-    result = diff_by(a[a0:a1], b[b0:b1], by, profile)
+    assert passage is not None and found.stats is not None
+    a0, a1, b0, b1 = passage.a_start, passage.a_end, passage.b_start, passage.b_end
+    outside = found.outside_edits
     sentences = None
-    if not isinstance(result, LensDiff):  # sentences, and the character edits beside them
-        sentences = tuple(_shift_sentence(c, a0, b0) for c in result.changes)
-        result = diff_by(a[a0:a1], b[b0:b1], "char", profile)
-        assert isinstance(result, LensDiff)
-    inside = result.edits if by != "char" else snap_to_words(result.edits, a[a0:a1], b[b0:b1])
-    inside_edits = tuple(_shift(e, a0, b0) for e in inside)
+    complete = True
+    if by == "char":  # the alignment's own diff of the passage: no second diff
+        inside = snap_to_words(
+            tuple(e.as_edit() for e in found.inside_edits), a, b
+        )
+        inside_edits = tuple(_shift(e, 0, 0) for e in inside)
+        st = found.stats
+    else:
+        result = diff_by(a[a0:a1], b[b0:b1], by, profile)
+        if not isinstance(result, LensDiff):  # sentences, and the character edits beside them
+            sentences = tuple(_shift_sentence(c, a0, b0) for c in result.changes)
+            result = diff_by(a[a0:a1], b[b0:b1], "char", profile)
+            assert isinstance(result, LensDiff)
+        inside_edits = tuple(_shift(e, a0, b0) for e in result.edits)
+        st = result.stats
+        complete = result.complete
     edits = tuple(sorted(outside + inside_edits, key=lambda e: (e.a_start, e.b_start, e.inside)))
     plain = [e.as_edit() for e in inside_edits]
     # Characters inserted, deleted and kept are counted under the lens (a
     # dropped segmentation space is no character of the text's wording).
-    lensed = result.stats
-    stats = DiffStats(
-        len(inside_edits), lensed.inserted, lensed.deleted, lensed.unchanged, lensed.similarity
-    )
-    complete = result.complete
+    stats = DiffStats(len(inside_edits), st.inserted, st.deleted, st.unchanged, st.similarity)
     hint = whitespace_share(a, b, plain, profile=profile).hint
-    span = None if passage is None else PassageSpan(a0, a1, b0, b1, round(passage.coverage, 6))
-    return Comparison(profile, by, edits, stats, complete, span, hint, sentences)
+    span = PassageSpan(
+        a0,
+        a1,
+        b0,
+        b1,
+        round(passage.coverage, 6),
+        round(_share(found.a_length - found.a_outside, found.a_length), 6),
+        round(_share(found.b_length - found.b_outside, found.b_length), 6),
+        passage.matched,
+        len(inside_edits),
+    )
+    return Comparison(profile, by, edits, stats, complete, span, hint, sentences, (span,))
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Excerpt:
+    """A passage of an excerpt and its inside edits, for the link record.
+
+    ``span`` is the passage (``parent[a_start:a_end]`` is carried as
+    ``child[b_start:b_end]``); ``edits`` are the wording edits inside it,
+    at original offsets of both texts, found under the profile.
+    """
+
+    span: PassageSpan
+    edits: tuple[Edit, ...]
+
+
+def excerpt_passages(parent: str, child: str, profile: str = "cjk") -> tuple[Excerpt, ...]:
+    """The passage(s) of ``parent`` that ``child`` carries, with their inside edits.
+
+    Empty when the rule of this module finds no passage (similar lengths, or
+    the shorter text not substantially carried). The passages are in order.
+    """
+    c = compare(parent, child, profile=profile)
+    inside = tuple(e.as_edit() for e in c.edits if e.inside)
+    return tuple(
+        Excerpt(
+            p,
+            tuple(
+                e for e in inside if p.a_start <= e.a_start and e.a_end <= p.a_end
+                and p.b_start <= e.b_start and e.b_end <= p.b_end
+            ),
+        )
+        for p in c.passages
+    )
 
 
 def _wordish(ch: str) -> bool:

@@ -85,9 +85,12 @@ class DiffReport:
     """The edits from version A to version B, as `prov diff` reports them.
 
     Offsets are code points of the original texts whatever the ``profile``;
-    with a ``passage``, the material outside it is at most two edits marked
-    ``inside: false`` and ``stats`` describe the passage only (counted under
-    the profile). ``sentences`` is set with ``by="sentence"``.
+    with ``passages`` (see `provenance.compare` for when one is reported),
+    the material outside them is at most two edits marked ``inside: false``
+    and ``stats`` describe the passages only (counted under the profile);
+    each passage says how much of A and of B it is. ``passage`` is the only
+    passage (``passages[0]``), kept for scripts written before ``passages``.
+    ``sentences`` is set with ``by="sentence"``.
     """
 
     a: int | None  # a version id, or None for a file that is not registered
@@ -102,6 +105,7 @@ class DiffReport:
     passage: PassageSpan | None
     hint: str | None
     sentences: tuple[SentenceChange, ...] | None
+    passages: tuple[PassageSpan, ...] = ()
 
     @classmethod
     def of(
@@ -120,6 +124,7 @@ class DiffReport:
             c.passage,
             c.hint,
             c.sentences,
+            c.passages,
         )
 
 
