@@ -8,14 +8,36 @@ offset is in Unicode code points of the texts given.
 Laws the rest of the code relies on (and the tests check):
 - ``replay(a, diff(a, b).edits) == b`` for any texts;
 - edits are in order, do not overlap and never touch each other;
-- a diff never silently degrades: without a deadline it is exact, and with one
-  that was hit the result says ``complete=False``.
+- a diff never silently degrades: ``complete=True`` means the search was exact,
+  so with ``semantic=False`` the edits' cost (characters inserted + deleted) is
+  the minimum possible, the Indel distance of the two texts; ``complete=False``
+  means a cost cap or a deadline was hit and the edits, which still replay
+  exactly, may cost more than the minimum.
+
+How a diff is searched (``diff``):
+1. an upper bound: texts longer than ``COARSE_ABOVE`` are first diffed by
+   lines, each replaced run of lines by words, then by characters (fast, not
+   always minimal); shorter texts skip this;
+2. a lower bound: the character histogram difference (every character one text
+   has more of than the other must be inserted or deleted); when it equals the
+   coarse cost, the coarse answer is proven minimal and is used;
+3. otherwise, when the coarse cost is at most ``EXACT_COST_CAP``, an exact
+   Myers search (diff-match-patch with no time limit, no line mode, no cleanup,
+   which skips its half-match shortcut) finds the minimum; its time grows with
+   the square of the cost, so the cap bounds it;
+4. otherwise (heavy rewrites, unrelated texts) the coarse answer is returned
+   with ``complete=False``.
+``semantic=True`` then applies diff-match-patch's semantic cleanup for display
+(edits on word and clause boundaries): it can only add cost, so a semantic
+result is never the stored record; ``complete`` still says whether the search
+under it was exact. The stored edit record is ``diff(a, b, semantic=False)``.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -84,8 +106,10 @@ class DiffStats:
 class DiffResult:
     edits: tuple[Edit, ...]
     stats: DiffStats
-    # False only when a deadline was given and the search was cut short: the
-    # edits still replay exactly, but they may be far from minimal.
+    # True: the search was exact, so without semantic cleanup the edits'
+    # inserted + deleted count is the minimum (the Indel distance). False: a
+    # cost cap (EXACT_COST_CAP) or a deadline was hit; the edits still replay
+    # exactly but may cost more than the minimum (approximate).
     complete: bool = True
     engine: str = ENGINE
 
@@ -100,19 +124,63 @@ class DiffResult:
 def diff(a: str, b: str, *, deadline: float | None = None, semantic: bool = True) -> DiffResult:
     """Edits that turn ``a`` into ``b``.
 
-    ``deadline`` (seconds) bounds the search; when it is hit the result is
-    marked incomplete rather than passed off as the real diff. ``semantic``
-    applies diff-match-patch's semantic cleanup, so edits fall on boundaries a
-    reader sees (whole words, whole clauses) instead of scattered characters.
+    ``semantic`` applies diff-match-patch's semantic cleanup, so edits fall on
+    boundaries a reader sees (whole words, whole clauses) instead of scattered
+    characters; it is for display and can cost more than the minimum. Use
+    ``semantic=False`` for the minimal edits (what is stored). ``deadline``
+    (seconds) bounds the coarse search of texts too costly for the exact one;
+    ``complete`` says whether the result is exact (see the module docstring).
     """
-    limit = 0 if deadline is None else max(deadline, 1e-3)
     started = time.perf_counter()
+    limit = 0 if deadline is None else max(deadline, 1e-3)
     cleanup = "Semantic" if semantic else "No"
-    ops = _refine(a, b, 0, cleanup, limit)
+    ops, exact = _search(a, b, limit)
+    if exact and semantic and any(op != "=" for op, _ in ops):
+        # The cleanup runs on the exact diff inside diff-match-patch; searching
+        # again with cleanup costs about as much as the exact search did.
+        ops = _dmp.diff(a, b, timelimit=0, checklines=False, cleanup=cleanup, counts_only=True)
+    elif semantic and not exact:
+        ops = _refine(a, b, 0, cleanup, limit or COARSE_TIMELIMIT)
     elapsed = time.perf_counter() - started
     edits = edits_from_ops(ops, a, b)
-    complete = deadline is None or elapsed < limit
+    complete = exact and (deadline is None or elapsed < limit)
     return DiffResult(edits, stats_for(len(a), len(b), edits), complete)
+
+
+# Above this coarse (upper-bound) cost, the exact search is not attempted: its
+# time grows with the square of the cost (measured: a 1 MB pair of cost 14,000
+# takes 1-2.5 s; unrelated 100 KB texts, cost 116,000, take 97 s).
+EXACT_COST_CAP = 32_000
+# The time limit of each character diff of the coarse search, when no deadline
+# is given: a cost cap on heavy rewrites, whose result is flagged approximate.
+COARSE_TIMELIMIT = 0.5
+
+
+def _cost(ops: Iterable[tuple[str, int]]) -> int:
+    return sum(n for op, n in ops if op != "=")
+
+
+def histogram_bound(a: str, b: str) -> int:
+    """A lower bound of the Indel distance: characters one text has more of than the other."""
+    ca, cb = Counter(a), Counter(b)
+    return (ca - cb).total() + (cb - ca).total()
+
+
+def _exact(a: str, b: str) -> list[tuple[str, int]]:
+    return _dmp.diff(a, b, timelimit=0, checklines=False, cleanup="No", counts_only=True)
+
+
+def _search(a: str, b: str, limit: float) -> tuple[list[tuple[str, int]], bool]:
+    """(op, length) runs from ``a`` to ``b`` and whether they are minimal."""
+    if min(len(a), len(b)) <= COARSE_ABOVE:
+        return _exact(a, b), True
+    coarse = _refine(a, b, 0, "No", limit or COARSE_TIMELIMIT)
+    upper = _cost(coarse)
+    if upper <= abs(len(a) - len(b)) or upper == histogram_bound(a, b):
+        return coarse, True
+    if upper <= EXACT_COST_CAP:
+        return _exact(a, b), True
+    return coarse, False
 
 
 # A character diff costs O(N * D): fast for a light revision, seconds for a

@@ -127,7 +127,8 @@ def test_a_heavy_rewrite_of_a_long_text_is_still_a_character_diff():
     a = "\n".join(" ".join(rng.choice(words) for _ in range(10)) for _ in range(800))
     b = "\n".join(" ".join(rng.choice(words) for _ in range(10)) for _ in range(800))
     result = diff.diff(a, b)
-    assert result.complete and diff.replay(a, result.edits) == b
+    # Too costly for the exact search: the answer says it is approximate.
+    assert not result.complete and diff.replay(a, result.edits) == b
     # Shared words survive as unchanged text rather than one huge replace.
     assert result.stats.edits > 100
     assert result.stats.unchanged > 0.1 * len(a)
