@@ -245,11 +245,37 @@ def link(
 def log(
     doc: Annotated[str, typer.Argument(help="The document's key.")],
     normalize: NormalizeOpt = "exact",
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="List only the newest N versions.", min=0)
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(help="Only versions registered at or after this ISO 8601 time (UTC if bare)."),
+    ] = None,
+    captured_since: Annotated[
+        str | None,
+        typer.Option(
+            help="Only versions captured at or after this ISO 8601 time (UTC if bare); "
+            "versions without a capture time are left out."
+        ),
+    ] = None,
     json: JsonOpt = False,
 ) -> None:
-    """A document's versions and lineage, with each link's edit statistics."""
+    """A document's versions, oldest first, one row each: its hash, size, label,
+    times, and the parent(s) it comes from with the edits from each.
+
+    Every version is listed unless --limit, --since or --captured-since asks for
+    fewer, and then the listing says how many of how many it shows.
+    """
     with _session(write=False) as session:
-        report = archive.log(session, doc, profile=normalize)
+        report = archive.log(
+            session,
+            doc,
+            profile=normalize,
+            limit=limit,
+            since=since,
+            captured_since=captured_since,
+        )
     render.log(report, json)
 
 

@@ -17,7 +17,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
-from rich.tree import Tree
 
 from provenance import records
 from provenance.diff import DiffStats, Edit
@@ -28,6 +27,7 @@ from provenance.records import (
     DocumentSummary,
     InitReport,
     LinkReport,
+    LogEntry,
     LogReport,
     ParentLink,
     RegisterReport,
@@ -178,26 +178,134 @@ def _parent_text(p: ParentLink) -> Text:
 
 
 def log(report: LogReport, as_json: bool) -> None:
+    """One row per version, oldest first; each parent on its own line of the row.
+
+    Nothing is cut at any width. Below 120 columns the fields are abbreviated
+    (``@N`` for a parent in the same document, a shorter hash, dates without
+    the time, the capture date or else the registration date); below 60 each
+    version is a short block of lines instead of a table row.
+    """
     if as_json:
         return _json(report)
-    tree = Tree(Text(report.document, style="bold"))
-    nodes: dict[int, Tree] = {}
+    width = out.width
+    wide = width >= 120
+    out.print(_log_heading(report))
+    if not report.versions:
+        return
+    if width < 60:
+        for entry in report.versions:
+            _log_block(entry, report.document)
+        return
+    table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
+    for name, justify in (
+        ("ver", "left"),
+        ("hash", "left"),
+        ("chars", "right"),
+        ("from", "left"),
+        ("edits", "left"),
+        ("label", "left"),
+        ("times" if wide else "date", "left"),
+    ):
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for entry in report.versions:
-        label = Text()
-        label.append(f"@{entry.number}", style="bold cyan")
-        label.append(f"  {short(entry.hash)}  {entry.chars} chars")
-        if entry.label:
-            label.append(f"  {entry.label}", style="italic")
-        when = entry.captured_at or "-"
-        label.append(f"  captured {when}  registered {entry.registered_at[:19]}", style="dim")
-        home = next((p for p in entry.parents if p.parent in nodes), None)
-        node = (nodes[home.parent] if home else tree).add(label)
-        for p in entry.parents:
-            node.add(_parent_text(p))
+        sources = Text("\n").join(
+            _log_source(p, report.document, wide) for p in entry.parents
+        ) or Text("-", style="dim")
+        edits = Text("\n").join(_log_edits(p.stats, p.complete, wide) for p in entry.parents)
+        label = Text(entry.label or "", style="italic")
         if entry.same_content or entry.near_identical:
-            node.add(_elsewhere(entry.same_content, entry.near_identical))
-        nodes[entry.version] = node
-    out.print(tree)
+            label += Text("\n" if entry.label else "") + _elsewhere(
+                entry.same_content, entry.near_identical
+            )
+        table.add_row(
+            Text(f"@{entry.number}", style="bold cyan"),
+            Text(short(entry.hash) if wide else _log_hash(entry.hash)),
+            Text(str(entry.chars)),
+            sources,
+            edits,
+            label,
+            Text(_log_when(entry, wide), style="dim"),
+        )
+    out.print(table)
+
+
+def _log_block(entry: LogEntry, document: str) -> None:
+    """A version on a narrow terminal: a heading line, then one line per parent."""
+    head = Text(f"@{entry.number}", style="bold cyan")
+    head.append(f" {_log_hash(entry.hash)} {entry.chars} chars")
+    if entry.label:
+        head.append(f" {entry.label}", style="italic")
+    out.print(head, soft_wrap=False)
+    for p in entry.parents:
+        out.print(
+            Text("  ")
+            + _log_source(p, document, False)
+            + ": "
+            + _log_edits(p.stats, p.complete, False),
+            soft_wrap=False,
+        )
+    out.print(Text(f"  {_log_when(entry, True)}", style="dim"), soft_wrap=False)
+    if entry.same_content or entry.near_identical:
+        out.print(
+            Text("  ") + _elsewhere(entry.same_content, entry.near_identical), soft_wrap=False
+        )
+
+
+def _log_hash(digest: str) -> str:
+    return digest.removeprefix("blake3:")[:8]  # the shortest prefix a REF accepts
+
+
+def _log_source(p: ParentLink, document: str, wide: bool) -> Text:
+    """Where a parent link comes from: ``revision of d@3``, or ``rev @3`` when narrow."""
+    name = p.parent_name
+    if wide:
+        return Text(f"{p.relation} of {name}")
+    if name.startswith(f"{document}@"):
+        name = name.removeprefix(document)
+    return Text(f"{'rev' if p.relation == 'revision' else p.relation} {name}")
+
+
+def _log_heading(report: LogReport) -> Text:
+    heading = Text(report.document, style="bold")
+    n = report.total
+    if report.shown == n:
+        heading.append(f"  {n} version{'s' if n != 1 else ''}")
+        return heading
+    why = []
+    if report.since:
+        why.append(f"registered since {report.since}")
+    if report.captured_since:
+        why.append(f"captured since {report.captured_since}")
+    if why:
+        why[0] = f"{report.matched} " + why[0]
+    if report.limit is not None and report.shown < report.matched:
+        why.append(f"the newest {report.shown} (--limit {report.limit})")
+    heading.append(f"  showing {report.shown} of {n} versions", style="bold yellow")
+    heading.append(f" ({'; '.join(why)})", style="yellow")
+    return heading
+
+
+def _log_edits(stats: DiffStats, complete: bool, wide: bool) -> Text:
+    line = Text()
+    n = stats.edits
+    line.append(f"{n} edit{'s' if n != 1 else ''}", style="bold")
+    line.append(", " if wide else " ")
+    line.append(f"+{stats.inserted}", style="green")
+    line.append(" / " if wide else "/")
+    line.append(f"-{stats.deleted}", style="red")
+    line.append(f", similarity {stats.similarity:.3f}" if wide else f" {stats.similarity:.2f}")
+    if not complete:
+        line.append(" (not minimal)" if wide else " ~", style="yellow")
+    return line
+
+
+def _log_when(entry: LogEntry, wide: bool) -> str:
+    """Wide: the capture and registration times; narrow: the capture date, else
+    the registration date marked ``reg``."""
+    captured, registered = entry.captured_at, entry.registered_at.replace("T", " ")
+    if wide:
+        return f"captured {captured or '-'} · registered {registered[:19]}"
+    return f"cap {captured[:10]}" if captured else f"reg {registered[:10]}"
 
 
 def _elsewhere(same: Sequence[str], near: Sequence[str]) -> Text:

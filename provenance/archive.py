@@ -373,8 +373,28 @@ def names(session: Session, ids: tuple[int, ...] | list[int]) -> dict[int, str]:
     return {i: refs.version_name(session, session.get(Version, i)) for i in dict.fromkeys(ids)}
 
 
-def log(session: Session, doc: str, *, profile: str = DEFAULT_PROFILE) -> LogReport:
+def log(
+    session: Session,
+    doc: str,
+    *,
+    profile: str = DEFAULT_PROFILE,
+    limit: int | None = None,
+    since: str | None = None,
+    captured_since: str | None = None,
+) -> LogReport:
+    """A document's versions, oldest first, each with its links to its parents.
+
+    ``since`` keeps the versions registered at or after that ISO 8601 time,
+    ``captured_since`` those captured at or after it (a version without a
+    capture time is then left out); times without an offset are UTC. Of
+    the versions kept, ``limit`` lists the newest. The report counts the
+    document's versions and those kept, so a shorter listing says so.
+    """
     check_profile(profile)
+    if limit is not None and limit < 0:
+        raise InputError(f"--limit {limit} is negative")
+    since = parse_time(since, "--since") if since else None
+    captured_since = parse_time(captured_since, "--captured-since") if captured_since else None
     document = refs.find_document(session, doc)
     rows = session.exec(
         select(Version, Content)
@@ -382,6 +402,13 @@ def log(session: Session, doc: str, *, profile: str = DEFAULT_PROFILE) -> LogRep
         .where(Version.document_id == document.id)
         .order_by(Version.number)
     ).all()
+    total = len(rows)
+    for start, field in ((since, "registered_at"), (captured_since, "captured_at")):
+        if start:
+            rows = [(v, c) for v, c in rows if _log_time(getattr(v, field)) >= _log_time(start)]
+    matched = len(rows)
+    if limit is not None:
+        rows = rows[len(rows) - limit :] if limit else []
     entries = []
     for v, c in rows:
         same, near = index.elsewhere(session, v)
@@ -401,7 +428,29 @@ def log(session: Session, doc: str, *, profile: str = DEFAULT_PROFILE) -> LogRep
                 near_identical=near,
             )
         )
-    return LogReport(document=document.key, profile=profile, versions=tuple(entries))
+    return LogReport(
+        document=document.key,
+        profile=profile,
+        versions=tuple(entries),
+        total=total,
+        matched=matched,
+        shown=len(entries),
+        limit=limit,
+        since=since,
+        captured_since=captured_since,
+    )
+
+
+def _log_time(text: str | None) -> datetime:
+    """A stored or given ISO 8601 time as an aware datetime (UTC when it names no offset).
+
+    A missing or unreadable time (``prov verify`` reports damage) sorts before any other.
+    """
+    try:
+        value = datetime.fromisoformat(text or "")
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def documents(session: Session) -> list[DocumentSummary]:

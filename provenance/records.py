@@ -168,9 +168,23 @@ class LogEntry:
 
 @dataclass(frozen=True, slots=True)
 class LogReport:
+    """A document's versions, oldest first, as `prov log` lists them.
+
+    ``total`` versions are in the document; ``matched`` of them pass the
+    time filters (``since`` on the registration time, ``captured_since`` on
+    the capture time, which excludes versions without one) and ``shown`` =
+    ``len(versions)`` are listed: the newest ``limit`` of the matched, or all.
+    """
+
     document: str
     profile: str  # the lens the link statistics were computed under
     versions: tuple[LogEntry, ...]
+    total: int = 0
+    matched: int = 0
+    shown: int = 0
+    limit: int | None = None
+    since: str | None = None  # registered at or after this time (canonical ISO)
+    captured_since: str | None = None  # captured at or after this time (canonical ISO)
 
 
 @dataclass(frozen=True, slots=True)
