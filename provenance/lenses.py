@@ -110,6 +110,7 @@ INVISIBLE_RANGES = (  # inclusive (first, last) code points
 """Code points every lens above ``exact`` hides (``invisible_characters`` reports them)."""
 
 _INVIS_CLASS = "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in INVISIBLE_RANGES)
+_INVISIBLE_SET = frozenset(chr(c) for lo, hi in INVISIBLE_RANGES for c in range(lo, hi + 1))
 _INVISIBLE_RUN = re.compile(f"[{_INVIS_CLASS}]+")
 _SKIPPABLE = re.compile(f"[\\s{_INVIS_CLASS}]")
 _HYPHENS = "-\u2010"
@@ -117,8 +118,13 @@ _HYPHENS = "-\u2010"
 _GAP = re.compile(f"[{_HYPHENS}]?[\\s{_INVIS_CLASS}]+")
 _WS_ONLY_RUN = re.compile(r"\s+")
 _HAS_BREAK = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
-# Anything the plain "fold whitespace runs" path would get wrong.
-_NEEDS_CARE = re.compile(f"[{_INVIS_CLASS}]|[{_HYPHENS}]\\s")
+# A hyphen (or soft hyphen) with a line break after it: a candidate for joining.
+_HYPHEN_BREAK = re.compile(f"[{_HYPHENS}\u00ad][\\s{_INVIS_CLASS}]*[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+# The gaps (as ``_GAP`` finds them) that hold a hyphen or a soft hyphen.
+_JOIN_CANDIDATE = re.compile(
+    f"[{_HYPHENS}][\\s{_INVIS_CLASS}]+|[\\s{_INVIS_CLASS}]*\u00ad[\\s{_INVIS_CLASS}]*"
+)
+_ALNUM = re.compile(r"[^\W_]")
 
 # Why material before a normalized index was dropped: the character on that
 # side is CJK (a cause no edit elsewhere can undo), a hyphenated word was
@@ -126,8 +132,8 @@ _NEEDS_CARE = re.compile(f"[{_INVIS_CLASS}]|[{_HYPHENS}]\\s")
 # cause that holds only while the island is bordered by CJK).
 _LEFT, _RIGHT, _JOIN, _LEFT_ISLAND, _RIGHT_ISLAND = 1, 2, 4, 8, 16
 
-LATIN_ISLAND = 80
-"""Longest stretch (in visible characters) of non-CJK text between CJK characters
+LATIN_ISLAND = 64
+"""Longest stretch (in letters and digits) of non-CJK text between CJK characters
 (or between CJK and an end of the text) in which ``cjk`` drops the spaces next to
 punctuation and symbols: a word segmenter puts spaces between *any* two tokens,
 so ``TCP/IP`` inside Chinese comes back as ``TCP / IP``. Spaces between two
@@ -194,8 +200,7 @@ of any lens: a diff through ``loose`` still shows 。 against ``.``."""
 
 def is_invisible(ch: str) -> bool:
     """Whether ``ch`` is one of ``INVISIBLE_RANGES`` (hidden by every lens above ``exact``)."""
-    cp = ord(ch)
-    return any(lo <= cp <= hi for lo, hi in INVISIBLE_RANGES)
+    return ch in _INVISIBLE_SET
 
 
 def is_cjk(ch: str) -> bool:
@@ -352,10 +357,7 @@ def normal_text(text: str, profile: str = DEFAULT_PROFILE) -> str:
     if profile == "exact":
         return text
     chars = text if profile == "whitespace" else fold_forms_text(text, loose=profile == "loose")
-    drop = profile != "whitespace"
-    if not _NEEDS_CARE.search(chars) and not (drop and _HAS_CJK.search(chars)):
-        return _WS_ONLY_RUN.sub(" ", chars).strip(" ")
-    return _fold_gaps(chars, None, None, drop_beside_cjk=drop)[0]
+    return _fold_runs(_clean_gaps(chars), drop_beside_cjk=profile != "whitespace")
 
 
 def comparison_text(text: str) -> str:
@@ -364,10 +366,7 @@ def comparison_text(text: str) -> str:
     Equal to ``normal_text(text, "loose").replace(" ", "")`` (a test holds it),
     computed without deciding which spaces the lens would keep.
     """
-    chars = fold_forms_text(text, loose=True)
-    if not _NEEDS_CARE.search(chars):
-        return "".join(chars.split())
-    return _fold_gaps(chars, None, None, drop_beside_cjk=False, squeeze=True)[0]
+    return _fold_runs(_clean_gaps(fold_forms_text(text, loose=True)), drop_beside_cjk=False, squeeze=True)
 
 
 def _fold_forms(text: str, *, loose: bool) -> tuple[str, list[int], list[int]]:
@@ -424,6 +423,8 @@ def fold_forms_text(text: str, *, loose: bool) -> str:
     characters finds them, so a Chinese text pays for its full-width
     punctuation, not for every character.
     """
+    if text.isascii():  # NFKC leaves ASCII alone; its case folding is lower()
+        return text.lower() if loose else text
     if unicodedata.is_normalized("NFKC", text) and (not loose or text == text.casefold()):
         chars = text
     else:
@@ -445,7 +446,7 @@ def fold_forms_text(text: str, *, loose: bool) -> str:
 
 
 def _is_ws(ch: str) -> bool:
-    return ch.isspace() or is_invisible(ch)
+    return ch.isspace() or ch in _INVISIBLE_SET
 
 
 _SKIP_PUNCT = 4
@@ -509,42 +510,70 @@ def _in_emoji(chars: str, r0: int, g1: int) -> bool:
 
 
 class _Stretches:
-    """The maximal non-CJK stretches of a text, and which are short Latin islands in CJK text."""
+    """Which non-CJK stretches of a text are Latin islands (see ``LATIN_ISLAND``).
+
+    A stretch is found by two C-speed regex matches (rightwards in the text,
+    leftwards in its reverse) and kept while the runs being decided lie in it,
+    so a text costs one pass however long its stretches are.
+    """
 
     def __init__(self, chars: str) -> None:
         self.chars = chars
-        self.spans = [m.span() for m in _NON_CJK_RUN.finditer(chars)]
-        self.starts = [s for s, _ in self.spans]
-        self.island: dict[int, bool] = {}
+        self.rev = chars[::-1]
+        self.last = (0, 0, False)
 
     def in_island(self, k: int) -> bool:
-        """Whether index ``k`` (not CJK) lies in a Latin island (see ``LATIN_ISLAND``)."""
-        i = bisect_right(self.starts, k) - 1
-        known = self.island.get(i)
-        if known is None:
-            s0, s1 = self.spans[i]
-            bordered = s0 > 0 or s1 < len(self.chars)
-            visible = s1 - s0 - len(_SKIPPABLE.findall(self.chars, s0, s1))
-            known = self.island[i] = bordered and visible <= LATIN_ISLAND
+        """Whether index ``k`` (not CJK) lies in a Latin island."""
+        s0, s1, known = self.last
+        if s0 <= k < s1:
+            return known
+        n = len(self.chars)
+        s1 = _NON_CJK_RUN.match(self.chars, k).end()
+        s0 = n - _NON_CJK_RUN.match(self.rev, n - 1 - k).end()
+        bordered = s0 > 0 or s1 < n
+        known = bordered and len(_ALNUM.findall(self.chars, s0, s1)) <= LATIN_ISLAND
+        self.last = (s0, s1, known)
         return known
+
+
+def _run_cause(chars: str, r0: int, r1: int, ctx: _Stretches | None) -> int:
+    """Why ``cjk`` drops the whitespace run ``chars[r0:r1]`` inside a text (0: it folds to a space)."""
+    if ctx is None:
+        return 0
+    cause = 0
+    if side_is_cjk(chars, r0 - 1, -1):
+        cause = _LEFT
+    elif _is_punct(chars[r0 - 1]) and ctx.in_island(r0):
+        cause = _LEFT_ISLAND
+    if side_is_cjk(chars, r1, 1):
+        cause |= _RIGHT
+    elif _is_punct(chars[r1]) and ctx.in_island(r0):
+        cause |= _RIGHT_ISLAND
+    return cause
+
+
+def _run_dropped(chars: str, r0: int, r1: int, ctx: _Stretches) -> bool:
+    """``bool(_run_cause(chars, r0, r1, ctx))``, stopping at the first cause found."""
+    return (
+        side_is_cjk(chars, r0 - 1, -1)
+        or side_is_cjk(chars, r1, 1)
+        or ((_is_punct(chars[r0 - 1]) or _is_punct(chars[r1])) and ctx.in_island(r0))
+    )
 
 
 def _fold_gaps(
     chars: str,
-    starts: list[int] | None,
-    ends: list[int] | None,
+    starts: list[int],
+    ends: list[int],
     *,
     drop_beside_cjk: bool,
-    squeeze: bool = False,
 ) -> tuple[str, list[int], list[int], dict[int, int]]:
     """Fold every gap (whitespace, invisible characters, a hyphen across a line break).
 
-    With ``starts`` and ``ends`` (the map of ``chars`` to the original), also
-    returns the map of the result and, for each normalized index ``k`` before
-    which material was dropped, why (``_LEFT``, ``_RIGHT``, ``_JOIN`` bits);
-    without them only the text. ``squeeze`` drops every space (``comparison_text``).
+    Returns the text, its map to the original (through ``starts`` and
+    ``ends``, the map of ``chars``) and, for each normalized index ``k``
+    before which material was dropped, why (``_LEFT`` ... bits).
     """
-    mapped = starts is not None and ends is not None
     out: list[str] = []
     o_starts: list[int] = []
     o_ends: list[int] = []
@@ -553,57 +582,89 @@ def _fold_gaps(
     size = 0  # code points in out so far
     ctx = _Stretches(chars) if drop_beside_cjk and _HAS_CJK.search(chars) else None
     pos = 0
-
-    def keep(i: int, j: int) -> None:
-        nonlocal size
-        out.append(chars[i:j])
-        size += j - i
-        if mapped:
-            o_starts.extend(starts[i:j])
-            o_ends.extend(ends[i:j])
-
     for m in _GAP.finditer(chars):
         g0, g1 = m.span()
-        keep(pos, g0)
-        pos = g1
         r0 = g0
         if chars[g0] in _HYPHENS:
-            if _joins(chars, g0, g1):
-                gaps[size] = _JOIN
-                continue
-            keep(g0, g0 + 1)
-            r0 = g0 + 1
-        if "\u00ad" in chars[r0:g1] and _joins(chars, r0, g1):
+            r0 = -1 if _joins(chars, g0, g1) else g0 + 1
+        out.append(chars[pos:r0 if r0 > 0 else g0])
+        o_starts.extend(starts[pos:r0 if r0 > 0 else g0])
+        o_ends.extend(ends[pos:r0 if r0 > 0 else g0])
+        size += (r0 if r0 > 0 else g0) - pos
+        pos = g1
+        if r0 < 0 or (chars.find("\u00ad", r0, g1) >= 0 and _joins(chars, r0, g1)):
             gaps[size] = _JOIN
             continue
-        if _WS_ONLY_RUN.search(chars, r0, g1) is None:  # invisible characters only
+        if g1 - r0 == 1 and chars[r0] == " ":  # the common case: one space
+            pass
+        elif _WS_ONLY_RUN.search(chars, r0, g1) is None:  # invisible characters only
             z = chars.find("\u200d", r0, g1)
             if z >= 0 and _in_emoji(chars, r0, g1):
-                keep(z, z + 1)
+                out.append("\u200d")
+                o_starts.append(starts[z])
+                o_ends.append(ends[z])
+                size += 1
             continue
-        if squeeze or r0 == 0 or g1 == n:
+        if r0 == 0 or g1 == n:
             continue
-        cause = 0
-        if ctx is not None:
-            island = ctx.in_island(r0)
-            if side_is_cjk(chars, r0 - 1, -1):
-                cause |= _LEFT
-            elif island and _is_punct(chars[r0 - 1]):
-                cause |= _LEFT_ISLAND
-            if side_is_cjk(chars, g1, 1):
-                cause |= _RIGHT
-            elif island and _is_punct(chars[g1]):
-                cause |= _RIGHT_ISLAND
+        cause = _run_cause(chars, r0, g1, ctx)
         if cause:
             gaps[size] = cause
             continue
         out.append(" ")
         size += 1
-        if mapped:
-            o_starts.append(starts[r0])
-            o_ends.append(ends[g1 - 1])
-    keep(pos, n)
+        o_starts.append(starts[r0])
+        o_ends.append(ends[g1 - 1])
+    out.append(chars[pos:])
+    o_starts.extend(starts[pos:])
+    o_ends.extend(ends[pos:])
     return "".join(out), o_starts, o_ends, gaps
+
+
+def _clean_gaps(chars: str) -> str:
+    """``chars`` with hyphenated line breaks joined and invisible characters removed.
+
+    What ``_fold_gaps`` does to them, as two regex substitutions whose
+    callbacks run only on the (rare) candidates; the whitespace runs are
+    left for ``_fold_runs``.
+    """
+    if _HYPHEN_BREAK.search(chars):
+        chars = _JOIN_CANDIDATE.sub(_join_or_keep, chars)
+    if _INVISIBLE_RUN.search(chars):
+        chars = _INVISIBLE_RUN.sub(_drop_invisible, chars)
+    return chars
+
+
+def _join_or_keep(m: re.Match[str]) -> str:
+    return "" if _joins(m.string, m.start(), m.end()) else m.group()
+
+
+def _drop_invisible(m: re.Match[str]) -> str:
+    chars, r0, r1 = m.string, m.start(), m.end()
+    if "\u200d" in m.group() and _in_emoji(chars, r0, r1):
+        return "\u200d"
+    return ""
+
+
+def _fold_runs(chars: str, *, drop_beside_cjk: bool, squeeze: bool = False) -> str:
+    """The whitespace runs of a cleaned text folded as ``_fold_gaps`` folds them."""
+    if squeeze:
+        return "".join(chars.split())
+    if not drop_beside_cjk or not _HAS_CJK.search(chars):
+        return _WS_ONLY_RUN.sub(" ", chars).strip(" ")
+    ctx = _Stretches(chars)
+    out: list[str] = []
+    pos = 0
+    n = len(chars)
+    for m in _WS_ONLY_RUN.finditer(chars):
+        r0, r1 = m.span()
+        out.append(chars[pos:r0])
+        pos = r1
+        if r0 == 0 or r1 == n or _run_dropped(chars, r0, r1, ctx):
+            continue
+        out.append(" ")
+    out.append(chars[pos:])
+    return "".join(out)
 
 
 # -- invisible characters ------------------------------------------------------------
