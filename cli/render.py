@@ -181,9 +181,9 @@ def log(report: LogReport, as_json: bool) -> None:
     """One row per version, oldest first; each parent on its own line of the row.
 
     Nothing is cut at any width. Below 120 columns the fields are abbreviated
-    (``@N`` for a parent in the same document, a shorter hash, dates without
-    the time, the capture date or else the registration date); below 60 each
-    version is a short block of lines instead of a table row.
+    (``@N`` for a parent in the same document, an 8-digit hash, the capture
+    date or else the registration date); where even those columns do not fit
+    beside a label, each version is a short block of lines instead of a row.
     """
     if as_json:
         return _json(report)
@@ -192,41 +192,52 @@ def log(report: LogReport, as_json: bool) -> None:
     out.print(_log_heading(report))
     if not report.versions:
         return
-    if width < 60:
+    rows = [_log_row(entry, report.document, wide) for entry in report.versions]
+    names = ("ver", "hash", "chars", "from", "edits", "label", "times" if wide else "date")
+    fixed = [
+        max(len(names[i]), *(max(map(len, row[i].plain.split("\n"))) for row in rows))
+        for i in range(len(names))
+    ]
+    label_room = width - (sum(fixed) - fixed[5]) - 2 * (len(names) - 1)
+    if label_room < min(fixed[5], 10):
         for entry in report.versions:
             _log_block(entry, report.document)
         return
     table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
-    for name, justify in (
-        ("ver", "left"),
-        ("hash", "left"),
-        ("chars", "right"),
-        ("from", "left"),
-        ("edits", "left"),
-        ("label", "left"),
-        ("times" if wide else "date", "left"),
-    ):
-        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
-    for entry in report.versions:
-        sources = Text("\n").join(
-            _log_source(p, report.document, wide) for p in entry.parents
-        ) or Text("-", style="dim")
-        edits = Text("\n").join(_log_edits(p.stats, p.complete, wide) for p in entry.parents)
-        label = Text(entry.label or "", style="italic")
-        if entry.same_content or entry.near_identical:
-            label += Text("\n" if entry.label else "") + _elsewhere(
-                entry.same_content, entry.near_identical
+    for i, name in enumerate(names):
+        if i == 5:  # the label takes what is left, wrapping inside its cell
+            table.add_column(name, overflow="fold")
+        else:
+            table.add_column(
+                name,
+                justify="right" if name == "chars" else "left",
+                min_width=fixed[i],
+                no_wrap=True,
             )
-        table.add_row(
-            Text(f"@{entry.number}", style="bold cyan"),
-            Text(short(entry.hash) if wide else _log_hash(entry.hash)),
-            Text(str(entry.chars)),
-            sources,
-            edits,
-            label,
-            Text(_log_when(entry, wide), style="dim"),
-        )
+    for row in rows:
+        table.add_row(*row)
     out.print(table)
+
+
+def _log_row(entry: LogEntry, document: str, wide: bool) -> list[Text]:
+    sources = Text("\n").join(_log_source(p, document, wide) for p in entry.parents) or Text(
+        "-", style="dim"
+    )
+    edits = Text("\n").join(_log_edits(p.stats, p.complete, wide) for p in entry.parents)
+    label = Text(entry.label or "", style="italic")
+    if entry.same_content or entry.near_identical:
+        label += Text("\n" if entry.label else "") + _elsewhere(
+            entry.same_content, entry.near_identical
+        )
+    return [
+        Text(f"@{entry.number}", style="bold cyan"),
+        Text(short(entry.hash) if wide else _log_hash(entry.hash)),
+        Text(str(entry.chars)),
+        sources,
+        edits,
+        label,
+        Text(_log_when(entry, wide), style="dim"),
+    ]
 
 
 def _log_block(entry: LogEntry, document: str) -> None:
@@ -293,7 +304,7 @@ def _log_edits(stats: DiffStats, complete: bool, wide: bool) -> Text:
     line.append(f"+{stats.inserted}", style="green")
     line.append(" / " if wide else "/")
     line.append(f"-{stats.deleted}", style="red")
-    line.append(f", similarity {stats.similarity:.3f}" if wide else f" {stats.similarity:.2f}")
+    line.append(f", similarity {stats.similarity:.3f}" if wide else f" {stats.similarity:.3f}")
     if not complete:
         line.append(" (not minimal)" if wide else " ~", style="yellow")
     return line
