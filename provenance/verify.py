@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import json
 import random
 import re
@@ -967,27 +968,40 @@ def _index_state(session: Session, table: dict[str, Any], found: _Found) -> bool
 def _key_rows(session: Session, ids: list[int] | None) -> Iterator[np.ndarray]:
     """The sketch_key rows (band, key, content_id) as int64 arrays, a batch at a time.
 
-    A batch with a value that is not a 64-bit integer (damage) is passed as an
-    object array, for the caller to take row by row.
+    Read through the driver's own cursor (this is the archive's largest table:
+    millions of rows). A batch with a value that is not an integer (damage)
+    is passed as an object array, for the caller to take row by row; a
+    fractional number SQLite kept in an integer column reads truncated, so as
+    another key, which does not match either.
     """
     t = SketchKey.__table__
-    query = sa.select(t.c.band, t.c.key, t.c.content_id)
     if ids is not None:
         if not ids:
             return
-        query = query.where(t.c.content_id.in_(ids))
-    result = session.execute(query.execution_options(yield_per=50_000))
-    for part in result.partitions():
-        batch = [tuple(r) for r in part]
+        query = sa.select(t.c.band, t.c.key, t.c.content_id).where(t.c.content_id.in_(ids))
+        parts: Iterable[list] = [[tuple(r) for r in session.execute(query)]]
+    else:
+        cursor = session.connection().connection.cursor()
+        cursor.execute("SELECT band, key, content_id FROM sketch_key")
+
+        def fetch() -> Iterator[list]:
+            while batch := cursor.fetchmany(_KEY_BATCH):
+                yield batch
+
+        parts = fetch()
+    for batch in parts:
         try:
-            array = np.array(batch)
-        except (ValueError, OverflowError):
-            array = None
-        if array is None or array.dtype.kind != "i" or array.shape != (len(batch), 3):
+            array = np.fromiter(
+                itertools.chain.from_iterable(batch), dtype=np.int64, count=3 * len(batch)
+            ).reshape(-1, 3)
+        except (ValueError, TypeError, OverflowError):
             array = np.empty((len(batch), 3), dtype=object)
             for i, r in enumerate(batch):
-                array[i] = r
+                array[i] = tuple(r)
         yield array
+
+
+_KEY_BATCH = 100_000
 
 
 def _stored_index(
@@ -1039,12 +1053,11 @@ def _stored_index(
             f"content {digest} has no index row, so identify cannot find it; {_REINDEX}",
         )
     ids = None if sampled is None else sorted(r for r, d in by_id.items() if d in sampled)
-    keys: dict[str, list[np.ndarray]] = {}
-    orphans: dict[Any, int] = {}
+    arrays: list[np.ndarray] = []
     for batch in _key_rows(session, ids):
         if batch.dtype == object:
-            good = [i for i, r in enumerate(batch) if all(type(v) is int for v in r)]
-            for r in batch[[i for i in range(len(batch)) if i not in set(good)]]:
+            bad = [i for i, r in enumerate(batch) if not all(type(v) is int for v in r)]
+            for r in batch[bad]:
                 cid = r[2]
                 digest = by_id.get(cid) if fixity.is_int(cid) else None
                 found.add(
@@ -1054,19 +1067,22 @@ def _stored_index(
                     f"sketch_key row ({_j(r[0])}, {_j(r[1])}, {_j(r[2])}) holds a value that is "
                     f"not an integer{f' (content {digest})' if digest else ''}; {_REINDEX}",
                 )
+            good = np.setdiff1d(np.arange(len(batch)), bad)
             batch = np.array([tuple(batch[i]) for i in good], dtype=np.int64).reshape(-1, 3)
-        if not len(batch):
+        arrays.append(batch)
+    rows = np.concatenate(arrays) if arrays else np.zeros((0, 3), dtype=np.int64)
+    del arrays
+    rows = rows[np.lexsort((rows[:, 1], rows[:, 0], rows[:, 2]))]
+    cids, starts = np.unique(rows[:, 2], return_index=True)
+    ends = [*starts[1:].tolist(), len(rows)]
+    keys: dict[str, np.ndarray] = {}
+    orphans: dict[Any, int] = {}
+    for cid, lo, hi in zip(cids.tolist(), starts.tolist(), ends, strict=True):
+        digest = by_id.get(cid)
+        if digest is None:
+            orphans[cid] = hi - lo
             continue
-        order = np.argsort(batch[:, 2], kind="stable")
-        batch = batch[order]
-        cids, starts = np.unique(batch[:, 2], return_index=True)
-        ends = [*starts[1:], len(batch)]
-        for cid, lo, hi in zip(cids.tolist(), starts.tolist(), ends, strict=True):
-            digest = by_id.get(cid)
-            if digest is None:
-                orphans[cid] = orphans.get(cid, 0) + hi - lo
-                continue
-            keys.setdefault(digest, []).append(batch[lo:hi, :2])
+        keys[digest] = rows[lo:hi, :2]
     for cid, n in sorted(orphans.items()):
         found.add(
             "index",
@@ -1080,11 +1096,8 @@ def _stored_index(
     out = {}
     empty = np.zeros((0, 2), dtype=np.int64)
     for digest, (shingles, anchors, signature) in summary.items():
-        parts = keys.get(digest)
-        pairs = np.concatenate(parts) if parts else empty
-        out[digest] = _IndexRows(
-            normals.get(digest, {}), shingles, anchors, signature, _sorted_keys(pairs)
-        )
+        pairs = np.ascontiguousarray(keys.get(digest, empty))  # sorted by band, key above
+        out[digest] = _IndexRows(normals.get(digest, {}), shingles, anchors, signature, pairs)
     return out
 
 
