@@ -115,10 +115,13 @@ def find_passage(a: str, b: str, profile: str = "cjk") -> alignment.Alignment | 
     Runs the alignment only when the lengths clearly differ.
     """
     check_profile(profile)
-    len_a, len_b = len(normalize(a, profile).text), len(normalize(b, profile).text)
+    if profile == "exact":  # the lens keeps every code point: no need to build its map
+        len_a, len_b = len(a), len(b)
+    else:
+        len_a, len_b = len(normalize(a, profile).text), len(normalize(b, profile).text)
     if not lengths_differ(len_a, len_b):
         return None
-    found = alignment.align(a, b, profile)
+    found = alignment.align(a, b, profile, min_coverage=CARRIED)
     p = found.passage
     if p is None or p.matched < CARRIED * min(len_a, len_b) or not _is_excerpt(found, a, b):
         return None
