@@ -483,8 +483,8 @@ def _is_punct(ch: str) -> bool:
 
 
 def _base_is_lower(chars: str, k: int) -> bool:
-    """Whether the character ending at index ``k`` (past its combining marks) is a lowercase letter."""
-    while k >= 0 and _continues(chars[k]):
+    """Whether the character ending at index ``k`` (past marks and invisibles) is a lowercase letter."""
+    while k >= 0 and (_continues(chars[k]) or chars[k] in _INVISIBLE_SET):
         k -= 1
     return k >= 0 and chars[k].islower()
 
