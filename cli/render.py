@@ -20,7 +20,9 @@ from rich.text import Text
 
 from provenance import records
 from provenance.diff import DiffStats, Edit
+from provenance.editrecord import StoredPassage
 from provenance.importer import ImportReport
+from provenance.kinds import summary_text
 from provenance.records import (
     DemoReport,
     DiffReport,
@@ -109,7 +111,8 @@ def stats_line(stats: DiffStats, complete: bool = True) -> Text:
     line.append(f" chars, similarity {stats.similarity:.3f}")
     if not complete:
         line.append(
-            "  (search cut short: edits replay exactly but may not be minimal)", style="yellow"
+            "  (approximate: a cost cap was hit; the edits replay exactly but may not be minimal)",
+            style="yellow",
         )
     return line
 
@@ -174,7 +177,11 @@ def linked(report: LinkReport, as_json: bool) -> None:
 
 
 def _parent_text(p: ParentLink) -> Text:
-    return Text(f"{p.relation} of {p.parent_name}: ", style="dim") + stats_line(p.stats, p.complete)
+    line = Text(f"{p.relation} of {p.parent_name}: ", style="dim") + stats_line(p.stats, p.complete)
+    for extra in link_meaning(p):
+        line.append("\n    ")
+        line.append_text(extra)
+    return line
 
 
 def log(report: LogReport, as_json: bool) -> None:
@@ -223,7 +230,7 @@ def _log_row(entry: LogEntry, document: str, wide: bool) -> list[Text]:
     sources = Text("\n").join(_log_source(p, document, wide) for p in entry.parents) or Text(
         "-", style="dim"
     )
-    edits = Text("\n").join(_log_edits(p.stats, p.complete, wide) for p in entry.parents)
+    edits = Text("\n").join(_log_edits(p, wide) for p in entry.parents)
     label = Text(entry.label or "", style="italic")
     if entry.same_content or entry.near_identical:
         label += Text("\n" if entry.label else "") + _elsewhere(
@@ -252,7 +259,7 @@ def _log_block(entry: LogEntry, document: str) -> None:
             Text("  ")
             + _log_source(p, document, False)
             + ": "
-            + _log_edits(p.stats, p.complete, False),
+            + _log_edits(p, False, "    "),
             soft_wrap=False,
         )
     out.print(Text(f"  {_log_when(entry, True)}", style="dim"), soft_wrap=False)
@@ -296,7 +303,9 @@ def _log_heading(report: LogReport) -> Text:
     return heading
 
 
-def _log_edits(stats: DiffStats, complete: bool, wide: bool) -> Text:
+def _log_edits(p: ParentLink, wide: bool, indent: str = "") -> Text:
+    """A link's stored edits, then what they mean: passages, moves, kinds."""
+    stats, complete = p.stats, p.complete
     line = Text()
     n = stats.edits
     line.append(f"{n} edit{'s' if n != 1 else ''}", style="bold")
@@ -307,7 +316,33 @@ def _log_edits(stats: DiffStats, complete: bool, wide: bool) -> Text:
     line.append(f", similarity {stats.similarity:.3f}" if wide else f" {stats.similarity:.3f}")
     if not complete:
         line.append(" (not minimal)" if wide else " ~", style="yellow")
+    for extra in link_meaning(p, wide):
+        line.append("\n" + indent)
+        line.append_text(extra)
     return line
+
+
+def passage_line(x: StoredPassage, wide: bool = True) -> Text:
+    """``passage A[111:1497] → B[0:2147]: 7 edits under cjk`` (the inside edits)."""
+    n = x.edits
+    line = Text(f"passage A[{x.a_start}:{x.a_end}] → B[{x.b_start}:{x.b_end}]: ", style="cyan")
+    line.append(f"{n} edit{'s' if n != 1 else ''}", style="bold")
+    line.append(f" under {x.profile}")
+    if wide:
+        line.append(f", {x.coverage:.1%} of the shorter text matched", style="dim")
+    return line
+
+
+def link_meaning(p: ParentLink, wide: bool = True) -> list[Text]:
+    """What a link's record says besides its statistics: passages, moves, edit kinds."""
+    lines = [passage_line(x, wide) for x in p.passages]
+    if p.moves:
+        n = len(p.moves)
+        moved = sum(m.b_end - m.b_start for m in p.moves)
+        lines.append(Text(f"{n} move{'s' if n != 1 else ''} ({moved} chars)", style="magenta"))
+    if p.kinds and (wide or not p.passages):
+        lines.append(Text(summary_text(p.kinds), style="dim"))
+    return lines
 
 
 def _log_when(entry: LogEntry, wide: bool) -> str:

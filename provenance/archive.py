@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from provenance import align, audit, contents, diff, index, lineage, refs
+from provenance import audit, contents, diff, editrecord, index, kinds, lineage, refs
 from provenance.compare import compare
 from provenance.diff import DiffStats, Edit
 from provenance.errors import InputError, LineageError, NotFoundError
@@ -164,9 +164,9 @@ def register(
     audit.version_registered(session, version, document.key, actor)
     index.add_version(session, version, decoded.text)
 
-    first_stats: DiffStats | None = None
+    first: ParentLinkDetail | None = None
     for p in parent_versions:
-        stats = _add_link(
+        added = _add_link(
             session,
             child=version,
             parent=p,
@@ -174,10 +174,10 @@ def register(
             child_text=decoded.text,
             actor=actor,
         )
-        first_stats = first_stats or stats
+        first = first or added
     suggestion = None
-    if guessed and len(parent_versions) == 1:
-        suggestion = _suggest_relation(session, parent_versions[0], decoded.text)
+    if guessed and len(parent_versions) == 1 and first is not None and first.passages:
+        suggestion = "excerpt"
     return RegisterReport(
         version=version.id,
         document=document.key,
@@ -187,24 +187,18 @@ def register(
         relation=relation if parent_versions else None,
         new_content=new_content,
         new_document=new_document,
-        stats=first_stats,
+        stats=None if first is None else first.stats,
         suggestion=suggestion,
+        passages=() if first is None else first.passages,
     )
 
 
-def _suggest_relation(session: Session, parent: Version, text: str) -> str | None:
-    """``"excerpt"`` when ``text`` is a passage of its parent (or the parent of it).
+@dataclass(frozen=True, slots=True)
+class ParentLinkDetail:
+    """What adding a link found: the stored statistics and the passages of an excerpt."""
 
-    The lengths are compared from the stored character count first: only
-    texts of clearly different lengths are read back and aligned, so
-    registering an ordinary revision costs nothing more.
-    """
-    parent_chars = session.get(Content, parent.content_hash).chars
-    shorter, longer = sorted((parent_chars, len(text)))
-    if not longer or shorter / longer > 1 - align.EXCERPT_REST:
-        return None
-    parent_text = text_of(session, parent)
-    return "excerpt" if align.suggest_relation(parent_text, text) == "excerpt" else None
+    stats: DiffStats
+    passages: tuple[editrecord.StoredPassage, ...]
 
 
 def _add_link(
@@ -215,11 +209,12 @@ def _add_link(
     relation: str,
     child_text: str | None = None,
     actor: str = audit.UNKNOWN_ACTOR,
-) -> DiffStats:
+) -> ParentLinkDetail:
     parent_text = contents.get_text(session, parent.content_hash)
     if child_text is None:
         child_text = contents.get_text(session, child.content_hash)
-    result = diff.diff(parent_text, child_text)
+    built = editrecord.build(parent_text, child_text)
+    result = built.result
     link = Link(child_id=child.id, parent_id=parent.id, relation=relation)
     session.add(link)
     session.flush()
@@ -232,11 +227,12 @@ def _add_link(
         similarity=result.stats.similarity,
         complete=result.complete,
         engine=result.engine,
+        detail=built.detail,
     )
     session.add(record)
     session.flush()
     audit.link_added(session, link, record, actor, now())
-    return result.stats
+    return ParentLinkDetail(result.stats, editrecord.passages(built.detail))
 
 
 def link(
@@ -266,8 +262,14 @@ def link(
             f"linking {child_name} to {parent_name} would make a cycle: "
             f"{child_name} is already an ancestor of {parent_name}"
         )
-    stats = _add_link(session, child=child, parent=parent, relation=relation, actor=actor)
-    return LinkReport(child=child.id, parent=parent.id, relation=relation, stats=stats)
+    added = _add_link(session, child=child, parent=parent, relation=relation, actor=actor)
+    return LinkReport(
+        child=child.id,
+        parent=parent.id,
+        relation=relation,
+        stats=added.stats,
+        passages=added.passages,
+    )
 
 
 # -- reading ------------------------------------------------------------------
@@ -279,7 +281,9 @@ def _parent_links(
     """The version's links to its parents, with the stored edit statistics.
 
     Under a profile other than ``exact`` the statistics are recomputed
-    through the lens, so a re-layout of the text counts as no edit.
+    through the lens (`provenance.compare`, as `prov diff` does), so a
+    re-layout of the text counts as no edit. Each link says what its record
+    means (passages, moves) and counts its edits by kind.
     """
     rows = session.exec(
         select(Link, EditRecord)
@@ -288,16 +292,23 @@ def _parent_links(
         .order_by(Link.id)
     ).all()
     out = []
+    child_text = text_of(session, session.get(Version, version_id)) if rows else ""
     for link_row, record in rows:
         parent = session.get(Version, link_row.parent_id)
+        parent_text = text_of(session, parent)
         if profile == "exact":
-            unchanged = session.get(Content, parent.content_hash).chars - record.deleted
+            unchanged = len(parent_text) - record.deleted
             stats = DiffStats(
                 record.edit_count, record.inserted, record.deleted, unchanged, record.similarity
             )
+            edits: tuple[Edit, ...] = diff.from_compact(record.edits, parent_text)
         else:
-            child = session.get(Version, version_id)
-            stats = diff_under(text_of(session, parent), text_of(session, child), profile).stats
+            seen = compare(parent_text, child_text, profile=profile)
+            stats = seen.stats
+            edits = tuple(e.as_edit() for e in seen.edits if e.inside)
+        passages = editrecord.passages(record.detail)
+        if passages:  # what the excerpt changed, not the page it was cut from
+            edits = tuple(e for e in edits if any(_within(e, x) for x in passages))
         out.append(
             ParentLink(
                 parent=parent.id,
@@ -305,9 +316,16 @@ def _parent_links(
                 relation=link_row.relation,
                 stats=stats,
                 complete=record.complete,
+                passages=passages,
+                moves=editrecord.stored_moves(record.detail),
+                kinds=kinds.summarize(kinds.classify(e, parent_text, child_text) for e in edits),
             )
         )
     return tuple(out)
+
+
+def _within(e: Edit, x: editrecord.StoredPassage) -> bool:
+    return x.a_start <= e.a_start and e.a_end <= x.a_end and x.b_start <= e.b_start and e.b_end <= x.b_end
 
 
 def show(session: Session, ref: str) -> VersionInfo:

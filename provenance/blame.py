@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from sqlmodel import Session, col, select
 
-from provenance import lineage, refs
+from provenance import diff, editrecord, lineage, refs
 from provenance.errors import IntegrityError
 from provenance.identify import load_texts
 from provenance.lenses import check_profile, normalize
@@ -93,7 +93,12 @@ def blame(session: Session, ref: str, profile: str | None = None) -> BlameReport
     found = session.exec(
         select(EditRecord).where(col(EditRecord.link_id).in_([e.link_id for e in edges]))
     ).all()
-    records = {r.link_id: r.edits for r in found}
+    # Stored edits are minimal; for attribution they are read with the short
+    # equal runs between them folded in (diff.coalesce), so a rewritten
+    # sentence is its author's, not a patchwork of letters it shares with
+    # the old one. Moved blocks carry their origin's attribution.
+    records = {r.link_id: [(*s, None) for s in diff.coalesce(r.edits)] for r in found}
+    moved = {r.link_id: editrecord.stored_move_spans(r.detail) for r in found}
     texts: dict[str, str] = {}
     if lens != "exact":
         texts = load_texts(session, sorted({v.content_hash for v in versions.values()}))
@@ -110,18 +115,18 @@ def blame(session: Session, ref: str, profile: str | None = None) -> BlameReport
             if e.link_id not in records:
                 raise IntegrityError(f"link {e.link_id} has no edit record")
             if lens == "exact":
-                mapped.append(_carry(attribution[e.parent], records[e.link_id], n, e.link_id))
+                carried = _carry(attribution[e.parent], records[e.link_id], n, e.link_id)
             else:
-                mapped.append(
-                    _carry_lens(
-                        attribution[e.parent],
-                        records[e.link_id],
-                        texts[versions[e.parent].content_hash],
-                        texts[versions[node].content_hash],
-                        lens,
-                        e.link_id,
-                    )
+                carried = _carry_lens(
+                    attribution[e.parent],
+                    records[e.link_id],
+                    texts[versions[e.parent].content_hash],
+                    texts[versions[node].content_hash],
+                    lens,
+                    e.link_id,
                 )
+            _carry_moves(carried, attribution[e.parent], moved[e.link_id])
+            mapped.append(carried)
         attribution[node] = _combine(mapped, node)
 
     final = attribution[target.id]
@@ -174,6 +179,18 @@ def _carry(parent: np.ndarray, edits: list, n: int, link_id: int) -> np.ndarray:
         raise IntegrityError(f"link {link_id}: stored edits do not fit the texts' lengths")
     out[pb:] = parent[pa:]
     return out
+
+
+def _carry_moves(out: np.ndarray, parent: np.ndarray, moves: list) -> None:
+    """A moved block's characters keep the attribution they had where they stood.
+
+    ``moves`` holds, per moved block, the equal runs of its old and new text
+    as ``(a_start, b_start, length)``; the moved block's own edits stay new.
+    """
+    for runs in moves:
+        for a0, b0, n in runs:
+            if b0 + n <= len(out) and a0 + n <= len(parent):
+                out[b0 : b0 + n] = parent[a0 : a0 + n]
 
 
 def _carry_lens(parent: np.ndarray, edits: list, a: str, b: str, profile: str, link_id: int):

@@ -341,3 +341,35 @@ def from_compact(rows: Iterable[Sequence], a: str) -> tuple[Edit, ...]:
         op: Op = "replace" if old and new else ("delete" if old else "insert")
         edits.append(Edit(op, a0, a1, b0, b1, old, new))
     return tuple(edits)
+
+
+def coalesce(spans: Iterable[Sequence[int]]) -> list[tuple[int, int, int, int]]:
+    """Edit spans ``(a_start, a_end, b_start, b_end)`` with short equal runs between them merged.
+
+    A minimal diff matches stray characters of a rewritten sentence with the
+    old one (an ``e`` here, a space there). Read as "which text did this come
+    from", such matches are noise: as diff-match-patch's semantic cleanup
+    does, an equal run no longer than the edits on both its sides is folded
+    into one edit with them. The result still maps A to B (every span
+    boundary stays on the same diagonal), but is no longer minimal.
+    """
+    out: list[list[int]] = []
+    for a0, a1, b0, b1, *_ in spans:
+        size = max(a1 - a0, b1 - b0)
+        if out:
+            p = out[-1]
+            gap = a0 - p[1]
+            if gap <= max(p[1] - p[0], p[3] - p[2]) and gap <= size:
+                p[1], p[3] = a1, b1
+                # The merged edit may now swallow the run before it too.
+                while len(out) > 1:
+                    q, p = out[-2], out[-1]
+                    gap = p[0] - q[1]
+                    if gap <= max(q[1] - q[0], q[3] - q[2]) and gap <= max(p[1] - p[0], p[3] - p[2]):
+                        q[1], q[3] = p[1], p[3]
+                        out.pop()
+                    else:
+                        break
+                continue
+        out.append([a0, a1, b0, b1])
+    return [(a0, a1, b0, b1) for a0, a1, b0, b1 in out]

@@ -15,6 +15,7 @@ from pydantic import Field, TypeAdapter
 
 from provenance.compare import Comparison, PassageSpan, ReportedEdit
 from provenance.diff import DiffStats, Edit
+from provenance.editrecord import StoredMove, StoredPassage
 from provenance.granularity import SentenceChange
 
 
@@ -27,6 +28,11 @@ class ParentLink:
     relation: str
     stats: DiffStats
     complete: bool
+    # What the stored record says the edits mean (see provenance.editrecord):
+    # the passages of an excerpt, with their inside edits, and moved blocks.
+    passages: tuple[StoredPassage, ...] = ()
+    moves: tuple[StoredMove, ...] = ()
+    kinds: tuple[tuple[str, int], ...] = ()  # edits per kind (provenance.kinds), when asked
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +72,10 @@ class RegisterReport:
     new_document: bool
     stats: DiffStats | None  # edits from the first parent, when there is one
     # A relation the text suggests when none was given: "excerpt" when it is
-    # a passage of its parent (see provenance.align.suggest_relation).
+    # a passage of its parent (the record found passages, see provenance.editrecord).
     suggestion: str | None = None
+    # The passages of the first parent the text carries (or that carry it).
+    passages: tuple[StoredPassage, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +86,7 @@ class LinkReport:
     parent: int
     relation: str
     stats: DiffStats
+    passages: tuple[StoredPassage, ...] = ()  # of an excerpt (see provenance.editrecord)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,168 @@
+"""What a link's edit record holds: the minimal edits, and what they mean.
+
+The edits of a record replay the parent into the child byte for byte and are
+the minimal ones (`provenance.diff` with ``semantic=False``). Its ``detail``
+says what a reader of those edits needs besides:
+
+- ``passages``: when the child is a passage of the parent (a report cut from
+  a page) or the parent of it, the passage(s) found through the ``cjk`` lens
+  (`provenance.compare.excerpt_passages`), each with the statistics of the
+  wording edits inside it, so `log`, `trace` and `show` say "excerpt of @1:
+  A[111:1497], 7 edits" instead of a near-total rewrite;
+- ``moves``: blocks deleted in one place and inserted in another
+  (`provenance.moves`), with both positions and the edits inside the block,
+  so blame carries moved text to its origin.
+
+The stored form is plain JSON (lists of numbers and strings); this module is
+the one place that writes and reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from provenance import diff, moves
+from provenance.compare import excerpt_passages
+
+PASSAGE_LENS = "cjk"
+"""The lens passages are sought through: a copied passage is a comparison
+across layouts (line breaks, segmentation spaces), which is what it is for."""
+
+SEEK_BELOW = 0.9
+"""Passages are sought only when the shorter text's length (in code points, as
+stored) is under this share of the longer's. The passage rule itself compares
+normalized lengths (`provenance.compare.SIMILAR_LENGTH`, 0.8); this looser
+first test on the raw lengths only spares revisions the normalization."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPassage:
+    """``parent[a_start:a_end]`` is carried as ``child[b_start:b_end]``.
+
+    ``edits``, ``inserted`` and ``deleted`` count the wording edits inside the
+    passage through ``profile``; ``coverage`` is the share of the shorter text
+    matched verbatim inside it (through the lens).
+    """
+
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+    profile: str
+    edits: int
+    inserted: int
+    deleted: int
+    coverage: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMove:
+    """``parent[a_start:a_end]`` moved and reads as ``child[b_start:b_end]`` (see `moves.Move`)."""
+
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+    a_at: int
+    b_at: int
+    similarity: float
+    edits: int  # edits inside the moved block
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """The record's edits (minimal), their search result, and the detail to store."""
+
+    result: diff.DiffResult
+    detail: dict[str, Any] | None
+
+
+def build(parent: str, child: str) -> Built:
+    """The minimal edits from ``parent`` to ``child``, with the passages and moves they mean."""
+    result = diff.diff(parent, child, semantic=False)
+    detail: dict[str, Any] = {}
+    shorter, longer = sorted((len(parent), len(child)))
+    found = ()
+    if longer and shorter < SEEK_BELOW * longer:
+        found = excerpt_passages(parent, child, PASSAGE_LENS)
+    if found:
+        detail["passages"] = [
+            [
+                x.span.a_start,
+                x.span.a_end,
+                x.span.b_start,
+                x.span.b_end,
+                PASSAGE_LENS,
+                len(x.edits),
+                sum(e.b_end - e.b_start for e in x.edits),
+                sum(e.a_end - e.a_start for e in x.edits),
+                x.span.coverage,
+            ]
+            for x in found
+        ]
+    elif result.edits:
+        # Moves are sought on the readable (semantic) edits: a minimal diff
+        # matches stray letters of a moved paragraph with its surroundings.
+        readable = result if len(result.edits) <= 1 else diff.diff(parent, child)
+        moved = moves.find_moves(parent, child, readable.edits)
+        if moved.moves:
+            detail["moves"] = [
+                [m.a_start, m.a_end, m.b_start, m.b_end, m.a_at, m.b_at,
+                 round(m.similarity, 6), diff.to_compact(m.edits)]
+                for m in moved.moves
+            ]
+    return Built(result, detail or None)
+
+
+def passages(detail: dict[str, Any] | None) -> tuple[StoredPassage, ...]:
+    """The passages a record's detail names (none for a record without them)."""
+    rows: Sequence = (detail or {}).get("passages") or ()
+    return tuple(StoredPassage(*row) for row in rows)
+
+
+def stored_moves(detail: dict[str, Any] | None) -> tuple[StoredMove, ...]:
+    """The moved blocks a record's detail names, without their inside edits."""
+    rows: Sequence = (detail or {}).get("moves") or ()
+    return tuple(StoredMove(*row[:7], len(row[7])) for row in rows)
+
+
+def stored_move_spans(detail: dict[str, Any] | None) -> list[list[tuple[int, int, int]]]:
+    """Per moved block, its equal runs ``(a_start, b_start, length)`` between old and new text.
+
+    What blame needs to carry a moved block's characters from where they
+    stood, read from the stored inside edits without the parent's text.
+    """
+    out = []
+    for row in (detail or {}).get("moves") or ():
+        a0, a1, b0, b1 = row[0], row[1], row[2], row[3]
+        runs = []
+        i, j = a0, b0
+        for e in [*row[7], [a1, a1, b1, b1, ""]]:
+            if e[0] > i:
+                runs.append((i, j, e[0] - i))
+            i, j = e[1], e[3]
+        out.append(runs)
+    return out
+
+
+def moves_of(detail: dict[str, Any] | None, parent: str) -> tuple[moves.Move, ...]:
+    """The moved blocks with their inside edits, read back against the parent's text."""
+    rows: Sequence = (detail or {}).get("moves") or ()
+    return tuple(
+        moves.Move(*row[:7], diff.from_compact(row[7], parent)) for row in rows
+    )
+
+
+__all__ = [
+    "PASSAGE_LENS",
+    "Built",
+    "StoredMove",
+    "StoredPassage",
+    "build",
+    "moves_of",
+    "passages",
+    "stored_move_spans",
+    "stored_moves",
+]
