@@ -601,11 +601,18 @@ def trace(
             )
         out.print(path)
         table = Table(box=None, pad_edge=False)
-        for col in ("step", "relation", "edits", "+chars", "-chars", "similarity"):
+        for col in ("step", "relation", "edits", "+chars", "-chars", "similarity", "what"):
             table.add_column(
-                col, justify="left" if col in ("step", "relation") else "right", no_wrap=True
+                col,
+                justify="left" if col in ("step", "relation", "what") else "right",
+                no_wrap=col != "what",
             )
         for s in report.steps:
+            what = [passage_line(x, False) for x in s.passages]
+            if s.moves:
+                what.append(Text(f"{len(s.moves)} move{'s' if len(s.moves) != 1 else ''}"))
+            if s.kinds:
+                what.append(Text(summary_text(s.kinds), style="dim"))
             table.add_row(
                 _step_name(names, s.from_, s.to),
                 s.relation + ("" if s.direction == "forward" else " (reversed)"),
@@ -613,6 +620,7 @@ def trace(
                 str(s.stats.inserted),
                 str(s.stats.deleted),
                 f"{s.stats.similarity:.3f}",
+                Text("\n").join(what),
             )
         out.print(table)
     comparison(

@@ -564,6 +564,12 @@ def trace(
             else:
                 src, dst = edge.parent, edge.child
             assert src == node
+            record = session.get(EditRecord, edge.link_id)
+            passages = editrecord.passages(record.detail if record else None)
+            moved = editrecord.stored_moves(record.detail if record else None)
+            if direction == "backward":
+                passages = tuple(editrecord.reversed_passage(x) for x in passages)
+                moved = tuple(editrecord.reversed_move(m) for m in moved)
             if profile == "exact":
                 edits = stored_edits(session, edge, text(edge.parent))
                 if direction == "backward":
@@ -572,7 +578,22 @@ def trace(
             else:
                 lensed = diff_under(text(src), text(dst), profile)
                 edits, stats = lensed.edits, lensed.stats
-            steps.append(TraceStep(src, dst, edge.relation, direction, edits, stats))
+            counted = edits
+            if passages:
+                counted = tuple(e for e in edits if any(_within(e, x) for x in passages))
+            steps.append(
+                TraceStep(
+                    src,
+                    dst,
+                    edge.relation,
+                    direction,
+                    edits,
+                    stats,
+                    passages,
+                    moved,
+                    kinds.summarize(kinds.classify(e, text(src), text(dst)) for e in counted),
+                )
+            )
             node = dst
             path_nodes.append(dst)
         path = tuple(path_nodes)

@@ -128,6 +128,19 @@ def stored_moves(detail: dict[str, Any] | None) -> tuple[StoredMove, ...]:
     return tuple(StoredMove(*row[:7], len(row[7])) for row in rows)
 
 
+def reversed_passage(x: StoredPassage) -> StoredPassage:
+    """The same passage seen from the child to the parent."""
+    return StoredPassage(
+        x.b_start, x.b_end, x.a_start, x.a_end, x.profile, x.edits, x.deleted, x.inserted,
+        x.coverage,
+    )
+
+
+def reversed_move(m: StoredMove) -> StoredMove:
+    """The same move seen from the child to the parent."""
+    return StoredMove(m.b_start, m.b_end, m.a_start, m.a_end, m.b_at, m.a_at, m.similarity, m.edits)
+
+
 def stored_move_spans(detail: dict[str, Any] | None) -> list[list[tuple[int, int, int]]]:
     """Per moved block, its equal runs ``(a_start, b_start, length)`` between old and new text.
 
@@ -163,6 +176,8 @@ __all__ = [
     "build",
     "moves_of",
     "passages",
+    "reversed_move",
+    "reversed_passage",
     "stored_move_spans",
     "stored_moves",
 ]

@@ -145,6 +145,10 @@ class TraceStep:
     direction: str  # "forward" (parent to child) or "backward" (child to parent)
     edits: tuple[Edit, ...]
     stats: DiffStats
+    # From the stored record, seen in the step's direction (A is the step's start):
+    passages: tuple[StoredPassage, ...] = ()
+    moves: tuple[StoredMove, ...] = ()
+    kinds: tuple[tuple[str, int], ...] = ()  # the step's edits per kind (provenance.kinds)
 
 
 @dataclass(frozen=True, slots=True)
