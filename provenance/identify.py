@@ -492,13 +492,21 @@ def _similar(
         if len(shortlist) >= want:
             break
         hashes = [c.hash for c in members[:GROUP_MEMBERS]]
+        exact: dict[str, tuple[float, float] | None] = {}
         if len(hashes) > 1:
             texts.update(load_texts(session, [h for h in hashes if h not in texts]))
             lines = {h: _line_similarity(q_lines, q_words, texts[h]) for h in hashes}
-            hashes.sort(key=lambda h: (text not in texts[h], lines[h]))
+            # Exact shingle sets first: a member that differs by one token (a
+            # crawl's id) has the same signature, and a re-wrapped query shares
+            # neither that token nor any line with any member.
+            exact = {h: score(h) for h in hashes}
+            shares = {h: exact[h] or (0.0, 0.0) for h in hashes}
+            hashes.sort(
+                key=lambda h: (text not in texts[h], -shares[h][0], -shares[h][1], lines[h])
+            )
             hashes = hashes[: max(1, GROUP_CONFIRM)]
         for h in hashes:
-            result = first if h == members[0].hash else score(h)
+            result = first if h == members[0].hash else exact[h]
             if result is not None:
                 shortlist.append((h, result))
     carrying = _versions_of(session, [h for h, _ in shortlist], doc_id)
