@@ -21,14 +21,17 @@ How a diff is searched (``diff``):
 2. a lower bound: the character histogram difference (every character one text
    has more of than the other must be inserted or deleted); when it equals the
    coarse cost, the coarse answer is proven minimal and is used;
-3. otherwise, when the coarse cost is at most ``EXACT_COST_CAP``, an exact
+   a plain character diff under a short time limit (``QUICK_TIMELIMIT``) is
+   a second upper bound (it catches re-wrapped lines);
+3. otherwise, when the smaller upper bound is at most ``EXACT_COST_CAP``, an exact
    Myers search (diff-match-patch with no time limit, no line mode, no cleanup,
    which skips its half-match shortcut) finds the minimum; its time grows with
    the square of the cost, so the cap bounds it;
 4. otherwise (heavy rewrites, unrelated texts) the coarse answer is returned
    with ``complete=False``.
 ``semantic=True`` then applies diff-match-patch's semantic cleanup for display
-(edits on word and clause boundaries): it can only add cost, so a semantic
+(edits on word and clause boundaries), kept only when it costs at most
+``SEMANTIC_SLACK`` times the minimum: it can only add cost, so a semantic
 result is never the stored record; ``complete`` still says whether the search
 under it was exact. The stored edit record is ``diff(a, b, semantic=False)``.
 """
@@ -137,10 +140,12 @@ def diff(a: str, b: str, *, deadline: float | None = None, semantic: bool = True
     ops, exact = _search(a, b, limit)
     if exact and semantic and any(op != "=" for op, _ in ops):
         # The cleanup runs on the exact diff inside diff-match-patch; searching
-        # again with cleanup costs about as much as the exact search did.
-        ops = _dmp.diff(a, b, timelimit=0, checklines=False, cleanup=cleanup, counts_only=True)
-    elif semantic and not exact:
-        ops = _refine(a, b, 0, cleanup, limit or COARSE_TIMELIMIT)
+        # again with cleanup costs about as much as the exact search did. It is
+        # kept only when it costs at most SEMANTIC_SLACK times the minimum, so
+        # a display diff never inflates the counts much.
+        shown = _dmp.diff(a, b, timelimit=0, checklines=False, cleanup=cleanup, counts_only=True)
+        if _cost(shown) <= SEMANTIC_SLACK * _cost(ops):
+            ops = shown
     elapsed = time.perf_counter() - started
     edits = edits_from_ops(ops, a, b)
     complete = exact and (deadline is None or elapsed < limit)
@@ -154,6 +159,11 @@ EXACT_COST_CAP = 32_000
 # The time limit of each character diff of the coarse search, when no deadline
 # is given: a cost cap on heavy rewrites, whose result is flagged approximate.
 COARSE_TIMELIMIT = 0.5
+# The time limit of the plain character diff tried as a second upper bound.
+QUICK_TIMELIMIT = 0.05
+# A semantic (display) cleanup is kept only when it costs at most this many
+# times the minimal diff; otherwise the display shows the minimal edits.
+SEMANTIC_SLACK = 1.1
 
 
 def _cost(ops: Iterable[tuple[str, int]]) -> int:
@@ -175,6 +185,18 @@ def _search(a: str, b: str, limit: float) -> tuple[list[tuple[str, int]], bool]:
     if min(len(a), len(b)) <= COARSE_ABOVE:
         return _exact(a, b), True
     coarse = _refine(a, b, 0, "No", limit or COARSE_TIMELIMIT)
+    # A plain character diff under a short time limit is a second upper bound:
+    # it finds re-wrapped lines that the line pass turns into huge replaces.
+    quick = _dmp.diff(
+        a,
+        b,
+        timelimit=min(limit or QUICK_TIMELIMIT, QUICK_TIMELIMIT),
+        checklines=False,
+        cleanup="No",
+        counts_only=True,
+    )
+    if _cost(quick) < _cost(coarse):
+        coarse = quick
     upper = _cost(coarse)
     if upper <= abs(len(a) - len(b)) or upper == histogram_bound(a, b):
         return coarse, True
