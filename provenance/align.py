@@ -253,10 +253,10 @@ def _anchor_region(
     if sum(n for _, _, n in chain) < least:
         return None
     i0, i1, j0, j1 = _densest_chain(chain)
-    wa0 = min(i0, 2 * j0 + 4 * k)
-    wb0 = min(j0, 2 * i0 + 4 * k)
-    wa1 = min(len(A) - i1, 2 * (len(B) - j1) + 4 * k)
-    wb1 = min(len(B) - j1, 2 * (len(A) - i1) + 4 * k)
+    wa0 = min(i0, j0 + j0 // 4 + 2 * k)
+    wb0 = min(j0, i0 + i0 // 4 + 2 * k)
+    wa1 = min(len(A) - i1, (len(B) - j1) * 5 // 4 + 2 * k)
+    wb1 = min(len(B) - j1, (len(A) - i1) * 5 // 4 + 2 * k)
     return i0 - wa0, i1 + wa1, j0 - wb0, j1 + wb1
 
 
