@@ -104,7 +104,9 @@ def test_a_rewrite_of_different_length_is_compared_whole_not_as_a_tiny_passage(d
     a, b = old.read_text(encoding="utf-8"), new.read_text(encoding="utf-8")
     assert diff.replay(a, [diff.Edit(**{k: v for k, v in e.items() if k != "inside"})
                            for e in out["edits"]]) == b
-    assert out["stats"]["similarity"] < 0.3  # the whole texts: most of it was rewritten
+    # The whole texts, most of it rewritten: a minimal character diff still keeps the
+    # letters two English texts share (about half), never the 0.839 of the tiny passage.
+    assert out["stats"]["similarity"] < 0.6
     text = CliRunner().invoke(app, ["--db", db_url, "diff", "cg@1", "cg@2", "--limit", "1"])
     assert "within the passage" not in text.stdout and "passage:" not in text.stdout
 
