@@ -102,8 +102,7 @@ def test_a_rewrite_of_different_length_is_compared_whole_not_as_a_tiny_passage(d
     assert out["passage"] is None and out["passages"] == []
     assert all(e["inside"] for e in out["edits"])
     a, b = old.read_text(encoding="utf-8"), new.read_text(encoding="utf-8")
-    assert diff.replay(a, [diff.Edit(**{k: v for k, v in e.items() if k != "inside"})
-                           for e in out["edits"]]) == b
+    assert diff.replay(a, [e.as_edit() for e in compare(a, b).edits]) == b
     # The whole texts, most of it rewritten: a minimal character diff still keeps the
     # letters two English texts share (about half), never the 0.839 of the tiny passage.
     assert out["stats"]["similarity"] < 0.6
