@@ -70,6 +70,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from types import MappingProxyType
 
+import numpy as np
+
 from provenance.errors import InputError
 
 PROFILES: Mapping[str, str] = MappingProxyType(
@@ -125,6 +127,8 @@ _JOIN_CANDIDATE = re.compile(
     f"[{_HYPHENS}][\\s{_INVIS_CLASS}]+|[\\s{_INVIS_CLASS}]*\u00ad[\\s{_INVIS_CLASS}]*"
 )
 _ALNUM = re.compile(r"[^\W_]")
+# ``_JOIN_CANDIDATE`` for a text without a soft hyphen (its second branch cannot match there).
+_HYPHEN_GAP = re.compile(f"[{_HYPHENS}][\\s{_INVIS_CLASS}]+")
 
 # Why material before a normalized index was dropped: the character on that
 # side is CJK (a cause no edit elsewhere can undo), a hyphenated word was
@@ -415,6 +419,37 @@ def _is_mark(ch: str) -> bool:
 _LOOSE_ASCII = {**LOOSE_TABLE, **{c: c + 32 for c in range(ord("A"), ord("Z") + 1)}}
 
 
+def _wide_table() -> np.ndarray:
+    """Code point -> its NFKC form, for the full-width ASCII forms and the ideographic space.
+
+    Each is a starter whose compatibility decomposition is one starter, so
+    replacing it before the per-sequence NFKC changes no sequence's boundaries
+    nor its NFKC (nor its case folding): the pass that follows gives the same
+    text, and a Chinese text whose only non-NFKC characters are its full-width
+    punctuation skips that pass (one ``is_normalized`` check).
+    """
+    table = np.arange(0xFF5F, dtype=np.uint32)
+    for cp in (0x3000, *range(0xFF01, 0xFF5F)):
+        folded = unicodedata.normalize("NFKC", chr(cp))
+        assert len(folded) == 1 and unicodedata.normalize("NFKD", chr(cp)) == folded
+        table[cp] = ord(folded)
+    return table
+
+
+_WIDE = _wide_table()
+_HAS_WIDE = re.compile("[\u3000\uff01-\uff5e]")
+
+
+def _prefold_wide(text: str) -> str:
+    """``text`` with ``_WIDE`` applied (a numpy lookup: ``str.translate`` is slower)."""
+    if _HAS_WIDE.search(text) is None:
+        return text
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    top = len(_WIDE) - 1
+    folded = np.where(cps <= top, _WIDE[np.minimum(cps, top)], cps).astype("<u4")
+    return folded.tobytes().decode("utf-32-le", "surrogatepass")
+
+
 def fold_forms_text(text: str, *, loose: bool) -> str:
     """The forms pass of ``_fold_forms`` (NFKC, casefold and ``LOOSE_TABLE`` for ``loose``), text only.
 
@@ -425,6 +460,7 @@ def fold_forms_text(text: str, *, loose: bool) -> str:
     """
     if text.isascii():  # NFKC leaves ASCII alone; its case folding is lower()
         return text.lower() if loose else text
+    text = _prefold_wide(text)
     if unicodedata.is_normalized("NFKC", text) and (not loose or text == text.casefold()):
         chars = text
     else:
@@ -442,7 +478,22 @@ def fold_forms_text(text: str, *, loose: bool) -> str:
             chars = pattern.sub(lambda m: _fold_one(m.group(), loose), text)
         else:
             chars = text
-    return chars.translate(_LOOSE_ASCII) if loose else chars
+    return _loose_translate(chars) if loose else chars
+
+
+_LOOSE_NP = np.arange(max(_LOOSE_ASCII) + 1, dtype=np.uint32)
+for _src, _dst in _LOOSE_ASCII.items():
+    _LOOSE_NP[_src] = ord(_dst) if isinstance(_dst, str) else _dst
+
+
+def _loose_translate(chars: str) -> str:
+    """``chars.translate(_LOOSE_ASCII)`` (one code point for one) as a numpy lookup."""
+    if chars.isascii():
+        return chars.lower()
+    cps = np.frombuffer(chars.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    top = len(_LOOSE_NP) - 1
+    folded = np.where(cps <= top, _LOOSE_NP[np.minimum(cps, top)], cps).astype("<u4")
+    return folded.tobytes().decode("utf-32-le", "surrogatepass")
 
 
 def _is_ws(ch: str) -> bool:
@@ -629,7 +680,8 @@ def _clean_gaps(chars: str) -> str:
     left for ``_fold_runs``.
     """
     if _HYPHEN_BREAK.search(chars):
-        chars = _JOIN_CANDIDATE.sub(_join_or_keep, chars)
+        candidate = _JOIN_CANDIDATE if "\u00ad" in chars else _HYPHEN_GAP
+        chars = candidate.sub(_join_or_keep, chars)
     if _INVISIBLE_RUN.search(chars):
         chars = _INVISIBLE_RUN.sub(_drop_invisible, chars)
     return chars
@@ -652,6 +704,13 @@ def _fold_runs(chars: str, *, drop_beside_cjk: bool, squeeze: bool = False) -> s
         return "".join(chars.split())
     if not drop_beside_cjk or not _HAS_CJK.search(chars):
         return _WS_ONLY_RUN.sub(" ", chars).strip(" ")
+    if chars.count(" ") + chars.count("\n") < len(chars) // 8:  # few runs: deciding each is cheaper
+        return _fold_cjk_runs_slow(chars)
+    return _fold_cjk_runs(chars)
+
+
+def _fold_cjk_runs_slow(chars: str) -> str:
+    """``_fold_cjk_runs`` one run at a time (the reference the fast path is tested against)."""
     ctx = _Stretches(chars)
     out: list[str] = []
     pos = 0
@@ -720,3 +779,91 @@ def _invisible_name(ch: str) -> str:
     if 0xE0100 <= cp <= 0xE01EF:
         return f"VARIATION SELECTOR-{cp - 0xE0100 + 17}"
     return unicodedata.name(ch, f"U+{cp:04X}")
+
+
+# -- the cjk whitespace decision as regex passes ----------------------------------------
+
+
+@cache
+def _is_punct_cached(ch: str) -> bool:
+    return _is_punct(ch)
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _ranges_class(cps: list[int]) -> str:
+    """A regex character class body (ranges) holding exactly the code points ``cps``."""
+    parts: list[str] = []
+    k = 0
+    while k < len(cps):
+        j = k
+        while j + 1 < len(cps) and cps[j + 1] == cps[j] + 1:
+            j += 1
+        parts.append(f"\\u{cps[k]:04x}" + (f"-\\u{cps[j]:04x}" if j > k else ""))
+        k = j + 1
+    return "".join(parts)
+
+
+@cache
+def _bmp_classes() -> tuple[str, str]:
+    """Class bodies of every BMP combining mark (as ``_continues`` sees one) and punctuation or symbol."""
+    bmp = [c for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF]
+    marks = _ranges_class([c for c in bmp if _continues(chr(c))])
+    punct = _ranges_class([c for c in bmp if _is_punct(chr(c))])
+    return marks, punct
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+_WS_INVIS = f"\\s{_INVIS_CLASS}"
+
+
+def _fold_cjk_runs(chars: str) -> str:
+    """The whitespace runs of a cleaned text with CJK in it, folded as ``_fold_gaps`` folds them.
+
+    ``side_is_cjk`` is a regular language on each side of a run: past
+    skippable characters (whitespace, invisibles, and leftwards marks), at
+    most ``_SKIP_PUNCT`` punctuation or symbols, then a CJK character. So the
+    runs dropped for a CJK character on the right go in one substitution with
+    a lookahead, those dropped for one on the left in one on the reversed
+    text, and only runs beside punctuation that may be in a Latin island reach
+    Python. Removing a dropped run changes no other run's decision: every
+    decision reads the visible characters around the run (which stay), and
+    whether a non-CJK stretch is a Latin island (its letters and digits and
+    whether CJK borders it, which stay).
+    """
+    if _ASTRAL.search(chars) is None:
+        marks, punct = _bmp_classes()
+    else:
+        distinct = set(chars)
+        marks = "".join(re.escape(c) for c in sorted(distinct) if _is_mark(c))
+        punct = "".join(re.escape(c) for c in sorted(distinct) if _is_punct_cached(c))
+    ideo = f"[{_CJK_CLASS}]"
+    sk_r = f"[{_WS_INVIS}]*"
+    sk_l = f"[{_WS_INVIS}{marks}\u1160-\u11ff\ud7b0-\ud7ff]*"
+
+    def beside(sk: str, not_cjk: str) -> re.Pattern[str]:
+        # CJK that is skippable (the ideographic space; marks leftwards) is skipped, not CJK;
+        # punctuation that is CJK returns at once, so it need not be told apart.
+        pu = f"(?:{sk}[{punct}]){{0,{_SKIP_PUNCT}}}" if punct else ""
+        return _compiled(f"(?<!\\s)\\s++(?={pu}{sk}(?![{not_cjk}]){ideo})")
+
+    right = beside(sk_r, _WS_INVIS)
+    left = beside(sk_l, f"{_WS_INVIS}{marks}\u1160-\u11ff\ud7b0-\ud7ff")
+    chars = right.sub("", chars)
+    chars = left.sub("", chars[::-1])[::-1]
+    if punct:
+        pc = punct
+        ctx = _Stretches(chars)
+        n = len(chars)
+
+        def island(m: re.Match[str]) -> str:
+            r0, r1 = m.span()
+            return "" if r0 == 0 or r1 == n or ctx.in_island(r0) else m.group()
+
+        chars = re.sub(f"(?<=[{pc}])\\s+|(?<!\\s)\\s++(?=[{pc}])", island, chars)
+    return _WS_ONLY_RUN.sub(" ", chars).strip(" ")

@@ -210,3 +210,31 @@ def test_the_index_normal_forms_are_the_lenses_normal_forms(text):
     for profile in PROFILES:
         assert index.normal_form(text, profile) == normal_text(text, profile)
         assert normal_text(text, profile) == normalize(text, profile).text
+
+
+# -- the fast paths are the slow reference -------------------------------------------
+
+_RUNNY = st.lists(
+    st.one_of(_pieces, st.sampled_from([" ", "  ", " \n", "\u3000", ", ", " /", "中 ", " 。", "\u3099", "\u1161"])),
+    max_size=60,
+).map("".join)
+
+
+def _reference_normal_text(text: str, profile: str) -> str:
+    """The slow reference: the full lens with its offset maps, deciding each run in Python."""
+    return normalize(text, profile).text
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(texts, _RUNNY))
+def test_the_fast_text_paths_equal_the_slow_reference_on_any_text(text):
+    from provenance import lenses
+
+    for profile in PROFILES:
+        assert normal_text(text, profile) == _reference_normal_text(text, profile)
+    assert lenses.comparison_text(text) == _reference_normal_text(text, "loose").replace(" ", "")
+    for loose in (False, True):
+        assert lenses.fold_forms_text(text, loose=loose) == lenses._fold_forms(text, loose=loose)[0]
+    cleaned = lenses._clean_gaps(lenses.fold_forms_text(text, loose=False))
+    # Both whitespace deciders, whichever of them normal_text would pick for this text.
+    assert lenses._fold_cjk_runs(cleaned) == lenses._fold_cjk_runs_slow(cleaned)
