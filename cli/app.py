@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from provenance import archive, demo, importer, schema, store
 from provenance.errors import InputError, ProvenanceError
+from provenance.kinds import KINDS
 from provenance.records import DemoReport, DocumentSummary, InitReport
 from provenance.text import read_file
 from provenance_cli import render
@@ -323,6 +324,14 @@ ViewOpt = Annotated[
     typer.Option("--view", help="inline, side (side by side) or auto (side on wide terminals)."),
 ]
 LimitOpt = Annotated[int, typer.Option("--limit", help="Show at most this many edits (0: all).")]
+OnlyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--only",
+        metavar="KIND",
+        help="Show only the edits of one kind: " + ", ".join(KINDS) + ".",
+    ),
+]
 
 
 @app.command("diff")
@@ -335,12 +344,13 @@ def diff_cmd(
     context: ContextOpt = 30,
     limit: LimitOpt = 50,
     view: ViewOpt = "auto",
+    only: OnlyOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """The edits from A to B at the original offsets of both (B may be an unregistered file)."""
     with _session(write=False) as session:
         a, b = archive.side(session, ref_a), archive.side(session, ref_b)
-    report = archive.diff_sides(a, b, profile=normalize, by=by)
+    report = archive.diff_sides(a, b, profile=normalize, by=by, only=only)
     render.diff(report, a.text, b.text, json, context=context, limit=limit, view=view)
 
 

@@ -492,6 +492,29 @@ def comparison(
                 f"{p.coverage:.1%} of the shorter text matched verbatim"
             )
         )
+    if report.kinds:
+        out.print(Text("kinds: ", style="bold") + Text(summary_text(report.kinds)))
+    if report.only:
+        n = len([e for e in report.edits if e.inside])
+        out.print(Text(f"showing the {n} {report.only} edit{'s' if n != 1 else ''} (--only)", style="yellow"))
+    for m in report.moves:
+        inner = len(m.edits)
+        out.print(
+            Text("moved: ", style="bold magenta")
+            + Text(
+                f"A[{m.a_start}:{m.a_end}] → B[{m.b_start}:{m.b_end}] "
+                f"({m.b_end - m.b_start} chars, {inner} edit{'s' if inner != 1 else ''} inside, "
+                f"similarity {m.similarity:.2f}) {_excerpt(b[m.b_start:m.b_end], 40)!r}"
+            ),
+            soft_wrap=True,
+        )
+    for side, found in (("A", report.invisible_a), ("B", report.invisible_b)):
+        if found:
+            listed = ", ".join(f"{x.count}× {x.label} (first at {x.first})" for x in found)
+            out.print(
+                Text(f"invisible characters in {side}: {listed}; hidden by every lens but exact", style="yellow"),
+                soft_wrap=True,
+            )
     inside = [e for e in report.edits if e.inside]
     if report.sentences is not None:
         counts: dict[str, int] = {}

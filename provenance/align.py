@@ -97,12 +97,13 @@ class AlignedEdit:
     old: str
     new: str
     inside: bool
+    kind: str | None = None  # what kind of edit (provenance.kinds); None outside the passage
 
     def as_edit(self) -> Edit:
         return Edit(self.op, self.a_start, self.a_end, self.b_start, self.b_end, self.old, self.new)  # type: ignore[arg-type]
 
     def to_json(self) -> dict:
-        return {**self.as_edit().to_json(), "inside": self.inside}
+        return {**self.as_edit().to_json(), "inside": self.inside, "kind": self.kind}
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,11 +16,11 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from provenance import audit, contents, diff, editrecord, index, kinds, lineage, refs
-from provenance.compare import compare
+from provenance.compare import compare, explained, only_kind
 from provenance.diff import DiffStats, Edit
 from provenance.errors import InputError, LineageError, NotFoundError
 from provenance.lensdiff import diff_under
-from provenance.lenses import DEFAULT_PROFILE, check_profile
+from provenance.lenses import DEFAULT_PROFILE, check_profile, invisible_characters
 from provenance.models import RELATIONS, Content, Document, EditRecord, Link, Version
 from provenance.records import (
     DiffReport,
@@ -511,11 +511,22 @@ def side(session: Session, ref: str) -> Side:
     return Side(version.id, refs.version_name(session, version), text_of(session, version))
 
 
-def diff_sides(a: Side, b: Side, *, profile: str = DEFAULT_PROFILE, by: str = "char") -> DiffReport:
-    """The edits from A to B under a lens and at a grain (see `provenance.compare`)."""
+def diff_sides(
+    a: Side,
+    b: Side,
+    *,
+    profile: str = DEFAULT_PROFILE,
+    by: str = "char",
+    only: str | None = None,
+) -> DiffReport:
+    """The edits from A to B under a lens and at a grain (see `provenance.compare`),
+    with moves and edit kinds, and the invisible characters either side holds."""
     check_profile(profile)
-    result = compare(a.text, b.text, profile=profile, by=by)
-    return DiffReport.of(a.version, b.version, a.name, b.name, result)
+    if only is not None:
+        kinds.check_kind(only)
+    result = only_kind(explained(a.text, b.text, compare(a.text, b.text, profile=profile, by=by)), only)
+    invisible = (invisible_characters(a.text), invisible_characters(b.text))
+    return DiffReport.of(a.version, b.version, a.name, b.name, result, invisible)
 
 
 def diff_versions(
@@ -597,7 +608,7 @@ def trace(
             node = dst
             path_nodes.append(dst)
         path = tuple(path_nodes)
-    net = compare(text(a.id), text(b.id), profile=profile, by=by)
+    net = explained(text(a.id), text(b.id), compare(text(a.id), text(b.id), profile=profile, by=by))
     return TraceReport(
         a=a.id,
         b=b.id,

@@ -33,14 +33,16 @@ Every passage reports how much of each side it is (``a_share``, ``b_share``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from provenance import align as alignment
+from provenance import kinds, moves
 from provenance.diff import DiffStats, Edit
 from provenance.errors import InputError
 from provenance.granularity import GRAINS, SentenceChange, diff_by
 from provenance.lensdiff import LensDiff, whitespace_share
 from provenance.lenses import DEFAULT_PROFILE, check_profile, is_cjk, normalize
+from provenance.moves import Move
 
 # A passage is reported only when this share of a text (or more) lies outside
 # it: a revision that changed its first line is not "a passage of" its parent.
@@ -95,6 +97,33 @@ class Comparison:
     hint: str | None
     sentences: tuple[SentenceChange, ...] | None  # with by="sentence"
     passages: tuple[PassageSpan, ...] = ()  # in order; empty: the texts are compared whole
+    # Blocks deleted in one place and inserted in another (provenance.moves): the
+    # inside edits then leave the moved material out, and moves.apply(a, edits,
+    # moves) gives B. ``stats`` still count a moved block as deleted and inserted.
+    moves: tuple[Move, ...] = ()
+    kinds: tuple[tuple[str, int], ...] = ()  # inside edits per kind (provenance.kinds)
+    only: str | None = None  # the kind the edits were filtered to, if any
+
+
+def explained(a: str, b: str, c: Comparison) -> Comparison:
+    """The comparison with its moves found and every inside edit's kind named."""
+    inside = [e for e in c.edits if e.inside]
+    outside = [e for e in c.edits if not e.inside]
+    found = moves.find_moves(a, b, [e.as_edit() for e in inside], profile=c.profile)
+    if found.moves:
+        inside = [_shift(e, 0, 0) for e in found.edits]
+    typed = [replace(e, kind=kinds.classify(e.as_edit(), a, b)) for e in inside]
+    edits = tuple(sorted(outside + typed, key=lambda e: (e.a_start, e.b_start, e.inside)))
+    counts = kinds.summarize(e.kind for e in typed if e.kind)
+    return replace(c, edits=edits, moves=found.moves, kinds=counts)
+
+
+def only_kind(c: Comparison, kind: str | None) -> Comparison:
+    """The comparison with only the inside edits of one kind (``--only KIND``)."""
+    if kind is None:
+        return c
+    kinds.check_kind(kind)
+    return replace(c, edits=tuple(e for e in c.edits if e.inside and e.kind == kind), only=kind)
 
 
 def check_grain(by: str) -> str:

@@ -17,6 +17,8 @@ from provenance.compare import Comparison, PassageSpan, ReportedEdit
 from provenance.diff import DiffStats, Edit
 from provenance.editrecord import StoredMove, StoredPassage
 from provenance.granularity import SentenceChange
+from provenance.lenses import Invisible
+from provenance.moves import Move
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +117,23 @@ class DiffReport:
     hint: str | None
     sentences: tuple[SentenceChange, ...] | None
     passages: tuple[PassageSpan, ...] = ()
+    # Moved blocks (the inside edits leave them out: provenance.moves.apply(A,
+    # edits, moves) gives B), the inside edits per kind, and the --only kind.
+    moves: tuple[Move, ...] = ()
+    kinds: tuple[tuple[str, int], ...] = ()
+    only: str | None = None
+    invisible_a: tuple[Invisible, ...] = ()  # invisible characters in A (provenance.lenses)
+    invisible_b: tuple[Invisible, ...] = ()
 
     @classmethod
     def of(
-        cls, a: int | None, b: int | None, a_name: str, b_name: str, c: Comparison
+        cls,
+        a: int | None,
+        b: int | None,
+        a_name: str,
+        b_name: str,
+        c: Comparison,
+        invisible: tuple[tuple[Invisible, ...], tuple[Invisible, ...]] = ((), ()),
     ) -> DiffReport:
         return cls(
             a,
@@ -134,6 +149,10 @@ class DiffReport:
             c.hint,
             c.sentences,
             c.passages,
+            c.moves,
+            c.kinds,
+            c.only,
+            *invisible,
         )
 
 

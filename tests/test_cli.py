@@ -34,8 +34,8 @@ def prov_json(db_url: str, *args: str):
 
 
 def as_edit(e: dict) -> diff.Edit:
-    """An edit of a JSON document (its ``inside`` flag aside)."""
-    return diff.Edit(**{k: v for k, v in e.items() if k != "inside"})
+    """An edit of a JSON document (its ``inside`` flag and ``kind`` aside)."""
+    return diff.Edit(**{k: v for k, v in e.items() if k not in ("inside", "kind")})
 
 
 def write(tmp_path: Path, name: str, text: str | bytes) -> str:

@@ -99,3 +99,29 @@ def test_stored_moves_replay_to_the_child_on_real_revisions():
     assert any("Spam and Inauthentic Activity" in a[m.a_start : m.a_end] for m in found)
     for m in found:
         assert moves.moved_text(a, m) == b[m.b_start : m.b_end]
+
+
+def test_diff_json_reports_a_moved_section_once_and_its_edits_and_moves_replay(db_url):
+    corpus = corpus_or_skip()
+    folder = corpus / "github-site-policy" / "github-acceptable-use-policies"
+    old = folder / "0024__20210604T155646Z__6d87bd5913.md"
+    new = folder / "0025__20210611T214403Z__b35cee9500.md"
+    prov_json(db_url, "register", str(old), "--doc", "aup")
+    prov_json(db_url, "register", str(new), "--doc", "aup")
+    out = prov_json(db_url, "diff", "aup@1", "aup@2")
+    a, b = old.read_text(encoding="utf-8"), new.read_text(encoding="utf-8")
+
+    def edit(e: dict) -> diff.Edit:
+        return diff.Edit(**{k: v for k, v in e.items() if k not in ("inside", "kind")})
+
+    found = [
+        moves.Move(**{**m, "edits": tuple(edit(e) for e in m["edits"])}) for m in out["moves"]
+    ]
+    (section,) = [m for m in found if "Spam and Inauthentic Activity" in a[m.a_start : m.a_end]]
+    assert "### 4. Spam" in b[section.b_start : section.b_end]
+    # The section is reported once, as a move: no edit deletes or inserts it too.
+    assert not any("Spam and Inauthentic" in e["old"] + e["new"] for e in out["edits"])
+    assert moves.apply(a, [edit(e) for e in out["edits"]], found) == b
+    assert all(e["kind"] in KINDS for e in out["edits"])
+    counted = dict(map(tuple, out["kinds"]))
+    assert sum(counted.values()) == len(out["edits"])
