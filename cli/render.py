@@ -142,6 +142,8 @@ def registered(report: RegisterReport, as_json: bool) -> None:
         if report.stats is not None:
             detail += stats_line(report.stats)
         out.print(detail)
+        for x in report.passages:
+            out.print(Text("    ") + passage_line(x))
     if report.suggestion:
         out.print(
             Text(
@@ -174,6 +176,8 @@ def linked(report: LinkReport, as_json: bool) -> None:
         Text(f"Linked version {report.child} as {report.relation} of version {report.parent}: ")
         + stats_line(report.stats)
     )
+    for x in report.passages:
+        out.print(Text("    ") + passage_line(x))
 
 
 def _parent_text(p: ParentLink) -> Text:
