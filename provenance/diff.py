@@ -30,8 +30,7 @@ How a diff is searched (``diff``):
 4. otherwise (heavy rewrites, unrelated texts) the coarse answer is returned
    with ``complete=False``.
 ``semantic=True`` then applies diff-match-patch's semantic cleanup for display
-(edits on word and clause boundaries), kept only when it costs at most
-``SEMANTIC_SLACK`` times the minimum: it can only add cost, so a semantic
+(edits on word and clause boundaries): it can only add cost, so a semantic
 result is never the stored record; ``complete`` still says whether the search
 under it was exact. The stored edit record is ``diff(a, b, semantic=False)``.
 """
@@ -140,12 +139,8 @@ def diff(a: str, b: str, *, deadline: float | None = None, semantic: bool = True
     ops, exact = _search(a, b, limit)
     if exact and semantic and any(op != "=" for op, _ in ops):
         # The cleanup runs on the exact diff inside diff-match-patch; searching
-        # again with cleanup costs about as much as the exact search did. It is
-        # kept only when it costs at most SEMANTIC_SLACK times the minimum, so
-        # a display diff never inflates the counts much.
-        shown = _dmp.diff(a, b, timelimit=0, checklines=False, cleanup=cleanup, counts_only=True)
-        if _cost(shown) <= SEMANTIC_SLACK * _cost(ops):
-            ops = shown
+        # again with cleanup costs about as much as the exact search did.
+        ops = _dmp.diff(a, b, timelimit=0, checklines=False, cleanup=cleanup, counts_only=True)
     elapsed = time.perf_counter() - started
     edits = edits_from_ops(ops, a, b)
     complete = exact and (deadline is None or elapsed < limit)
@@ -161,12 +156,6 @@ EXACT_COST_CAP = 32_000
 COARSE_TIMELIMIT = 0.5
 # The time limit of the plain character diff tried as a second upper bound.
 QUICK_TIMELIMIT = 0.05
-# A semantic (display) cleanup is kept only when it costs at most this many
-# times the minimal diff; otherwise the display shows the minimal edits. 1.3
-# is the most a plain diff may report over git's character counts (issue 9's
-# corpus bound); at 1.1 even one readable word edit, finished -> complete
-# instead of finish|ed -> complet|e, was refused in a short text.
-SEMANTIC_SLACK = 1.3
 
 
 def _cost(ops: Iterable[tuple[str, int]]) -> int:
