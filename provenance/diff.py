@@ -141,6 +141,10 @@ def diff(a: str, b: str, *, deadline: float | None = None, semantic: bool = True
         # The cleanup runs on the exact diff inside diff-match-patch; searching
         # again with cleanup costs about as much as the exact search did.
         ops = _dmp.diff(a, b, timelimit=0, checklines=False, cleanup=cleanup, counts_only=True)
+    elif semantic and not exact:
+        # Too costly for the exact search: show the line, word, character
+        # refinement with its cleanup (readable; flagged approximate anyway).
+        ops = _refine(a, b, 0, cleanup, limit or COARSE_TIMELIMIT)
     elapsed = time.perf_counter() - started
     edits = edits_from_ops(ops, a, b)
     complete = exact and (deadline is None or elapsed < limit)
