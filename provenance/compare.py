@@ -160,8 +160,13 @@ def find_passage(a: str, b: str, profile: str = "cjk") -> alignment.Alignment | 
 def compare(a: str, b: str, *, profile: str = DEFAULT_PROFILE, by: str = "char") -> Comparison:
     check_profile(profile)
     check_grain(by)
-    found = find_passage(a, b, profile)
+    return _compared(a, b, find_passage(a, b, profile), profile, by)
 
+
+def _compared(
+    a: str, b: str, found: alignment.Alignment | None, profile: str, by: str
+) -> Comparison:
+    """The comparison, given the passage `find_passage` found (or None)."""
     if found is None:
         result = diff_by(a, b, by, profile)
         sentences = None
@@ -242,7 +247,10 @@ def excerpt_passages(parent: str, child: str, profile: str = "cjk") -> tuple[Exc
     Empty when the rule of this module finds no passage (similar lengths, or
     the shorter text not substantially carried). The passages are in order.
     """
-    c = compare(parent, child, profile=profile)
+    found = find_passage(parent, child, profile)
+    if found is None:  # no whole-text diff: the record has its own minimal one
+        return ()
+    c = _compared(parent, child, found, profile, "char")
     inside = tuple(e.as_edit() for e in c.edits if e.inside)
     return tuple(
         Excerpt(
