@@ -99,7 +99,8 @@ class Comparison:
     passages: tuple[PassageSpan, ...] = ()  # in order; empty: the texts are compared whole
     # Blocks deleted in one place and inserted in another (provenance.moves): the
     # inside edits then leave the moved material out, and moves.apply(a, edits,
-    # moves) gives B. ``stats`` still count a moved block as deleted and inserted.
+    # moves) gives B. ``stats.edits`` counts the edits listed; its characters
+    # still count a moved block as deleted and inserted.
     moves: tuple[Move, ...] = ()
     kinds: tuple[tuple[str, int], ...] = ()  # inside edits per kind (provenance.kinds)
     only: str | None = None  # the kind the edits were filtered to, if any
@@ -115,7 +116,10 @@ def explained(a: str, b: str, c: Comparison) -> Comparison:
     typed = [replace(e, kind=kinds.classify(e.as_edit(), a, b)) for e in inside]
     edits = tuple(sorted(outside + typed, key=lambda e: (e.a_start, e.b_start, e.inside)))
     counts = kinds.summarize(e.kind for e in typed if e.kind)
-    return replace(c, edits=edits, moves=found.moves, kinds=counts)
+    # The edit count is of the edits listed (a move is reported beside them);
+    # characters inserted and deleted still count the moved blocks.
+    stats = replace(c.stats, edits=len(typed))
+    return replace(c, edits=edits, stats=stats, moves=found.moves, kinds=counts)
 
 
 def only_kind(c: Comparison, kind: str | None) -> Comparison:

@@ -124,4 +124,4 @@ def test_diff_json_reports_a_moved_section_once_and_its_edits_and_moves_replay(d
     assert moves.apply(a, [edit(e) for e in out["edits"]], found) == b
     assert all(e["kind"] in KINDS for e in out["edits"])
     counted = dict(map(tuple, out["kinds"]))
-    assert sum(counted.values()) == len(out["edits"])
+    assert sum(counted.values()) == len(out["edits"]) == out["stats"]["edits"]
