@@ -143,8 +143,12 @@ def diff(a: str, b: str, *, deadline: float | None = None, semantic: bool = True
         ops = _dmp.diff(a, b, timelimit=0, checklines=False, cleanup=cleanup, counts_only=True)
     elif semantic and not exact:
         # Too costly for the exact search: show the line, word, character
-        # refinement with its cleanup (readable; flagged approximate anyway).
-        ops = _refine(a, b, 0, cleanup, limit or COARSE_TIMELIMIT)
+        # refinement with its cleanup (readable; flagged approximate anyway),
+        # unless the cleanup (or a time limit cut short under load) threw away
+        # much of the shared text the search had kept.
+        readable = _refine(a, b, 0, cleanup, limit or COARSE_TIMELIMIT)
+        if _unchanged(readable) >= READABLE_KEEPS * _unchanged(ops):
+            ops = readable
     elapsed = time.perf_counter() - started
     edits = edits_from_ops(ops, a, b)
     complete = exact and (deadline is None or elapsed < limit)
@@ -160,6 +164,18 @@ EXACT_COST_CAP = 32_000
 COARSE_TIMELIMIT = 0.5
 # The time limit of the plain character diff tried as a second upper bound.
 QUICK_TIMELIMIT = 0.05
+
+
+# An approximate display diff takes the readable refinement only when it keeps
+# at least this share of the characters the capped search kept unchanged.
+# Measured: the cleanup keeps 0.77 of them on the Company Law's 2018 -> 2023
+# rewrite (readable, its moved articles found); a refinement whose character
+# diffs hit their time limit on a loaded machine kept 0.26 (one huge replace).
+READABLE_KEEPS = 0.5
+
+
+def _unchanged(ops: Iterable[tuple[str, int]]) -> int:
+    return sum(n for op, n in ops if op == "=")
 
 
 def _cost(ops: Iterable[tuple[str, int]]) -> int:
