@@ -21,6 +21,7 @@ the original texts.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -334,7 +335,8 @@ def _pair_changed(
 
 def _sentence_edits(x: Sentence, y: Sentence, profile: str, a: str, b: str) -> tuple[Edit, ...]:
     out = []
-    for e in diff_under(x.text, y.text, profile).edits:
+    # One changed sentence: its reworded phrases read whole (unbounded cleanup).
+    for e in diff_under(x.text, y.text, profile, budget=math.inf).edits:
         a0, a1, b0, b1 = e.a_start + x.start, e.a_end + x.start, e.b_start + y.start, e.b_end + y.start
         out.append(Edit(e.op, a0, a1, b0, b1, a[a0:a1], b[b0:b1]))
     return tuple(out)

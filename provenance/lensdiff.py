@@ -86,12 +86,20 @@ class LensDiff:
 
 
 def diff_under(
-    a: str, b: str, profile: str = DEFAULT_PROFILE, *, deadline: float | None = None
+    a: str,
+    b: str,
+    profile: str = DEFAULT_PROFILE,
+    *,
+    deadline: float | None = None,
+    budget: float | None = None,
 ) -> LensDiff:
-    """Edits turning ``a`` into ``b`` that the lens ``profile`` lets through."""
+    """Edits turning ``a`` into ``b`` that the lens ``profile`` lets through.
+
+    ``budget``: what the display cleanup may add (see `provenance.diff.diff`).
+    """
     check_profile(profile)
     la, lb = normalize(a, profile), normalize(b, profile)
-    result = diff(la.text, lb.text, deadline=deadline)
+    result = diff(la.text, lb.text, deadline=deadline, budget=budget)
     spans = [(e.a_start, e.a_end, e.b_start, e.b_end) for e in result.edits]
     edits = map_edits(la, lb, spans)
     return LensDiff(

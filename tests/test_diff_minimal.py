@@ -102,6 +102,34 @@ def test_a_one_percent_word_edit_of_100kb_is_minimal_and_says_so():
     assert _cost(result) == Indel.distance(a, b)
 
 
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sparse_pairs())
+def test_a_display_diff_replays_and_costs_at_most_its_budget(pair):
+    a, b = pair
+    minimal, shown = diff.diff(a, b, semantic=False), diff.diff(a, b)
+    assert diff.replay(a, shown.edits) == b
+    assert _cost(shown) <= diff.DISPLAY_BUDGET * _cost(minimal)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts, texts)
+def test_a_display_diff_of_any_two_texts_replays_within_its_budget(a, b):
+    minimal, shown = diff.diff(a, b, semantic=False), diff.diff(a, b)
+    assert diff.replay(a, shown.edits) == b
+    assert _cost(shown) <= diff.DISPLAY_BUDGET * _cost(minimal)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(texts, texts)
+def test_an_approximate_display_diff_stays_within_the_budget_of_its_search(small_thresholds, a, b):
+    searched, shown = diff.diff(a, b, semantic=False), diff.diff(a, b)
+    assert diff.replay(a, shown.edits) == b
+    assert shown.complete == searched.complete
+    assert _cost(shown) <= diff.DISPLAY_BUDGET * _cost(searched)
+
+
 def test_unrelated_long_texts_are_flagged_approximate():
     rng = random.Random(11)
     vocab = [
@@ -115,9 +143,27 @@ def test_unrelated_long_texts_are_flagged_approximate():
     assert _cost(result) >= Indel.distance(a, b)
 
 
-def test_every_corpus_revision_is_minimal_or_flagged():
+def _shown(result: diff.DiffResult) -> int:
+    """Characters a diff inserts and deletes, line breaks left out as git's word diff leaves them."""
+    return sum(
+        sum(ch not in "\r\n" for ch in e.old) + sum(ch not in "\r\n" for ch in e.new)
+        for e in result.edits
+    )
+
+
+def test_every_corpus_revision_is_minimal_or_flagged_and_its_display_agrees_with_git():
+    """Every consecutive revision pair of the corpus, against git's own counts.
+
+    The stored diff is minimal (the Indel distance) unless flagged. The diff
+    `prov diff` shows (semantic cleanup within its budget) counts at most 1.3x
+    the characters `git diff --word-diff-regex=.` counts (reference.json);
+    where it counts under 0.8x, git is the one that is not minimal: ours is
+    then proven minimal.
+    """
     corpus = corpus_or_skip()
     flagged: list[str] = []
+    over: list[str] = []
+    under: list[str] = []
     for source in sorted(p for p in corpus.iterdir() if p.is_dir()):
         ref = json.loads((source / "reference.json").read_text())
         for doc in ref["documents"]:
@@ -133,5 +179,14 @@ def test_every_corpus_revision_is_minimal_or_flagged():
                     assert cost == exact, where
                 else:
                     flagged.append(where)
+                shown = diff.diff(a, b)
+                assert diff.replay(a, shown.edits) == b, where
+                git = rev["chars_added"] + rev["chars_removed"]
+                if _shown(shown) > 1.3 * git:
+                    over.append(f"{where}: {_shown(shown)} vs git {git}")
+                if _shown(shown) < 0.8 * git and not (result.complete and cost == exact):
+                    under.append(f"{where}: {_shown(shown)} vs git {git}, not proven minimal")
     # Only heavy rewrites (cost above the exact search's cap) may be approximate.
     assert len(flagged) <= 5, flagged
+    assert not over, over
+    assert not under, under
