@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from provenance import archive, audit, refs
+from provenance import audit, refs, validate
 from provenance.errors import InputError
 
 
@@ -42,13 +42,21 @@ def annotate(
     unset_meta: list[str] | None = None,
     actor: str = audit.UNKNOWN_ACTOR,
 ) -> AnnotateReport:
-    """Set (or clear) the label of ``ref`` and set or remove metadata keys."""
+    """Set (or clear) the label of ``ref`` and set or remove metadata keys.
+
+    Every value obeys `provenance.validate`, and the metadata after the change
+    does too (its size is the whole version's), before anything is written.
+    """
     if label is None and not clear_label and not meta and not unset_meta:
         raise InputError("nothing to change: give --label, --clear-label, --meta or --unset-meta")
     if label is not None and clear_label:
         raise InputError("--label and --clear-label contradict each other")
-    archive.check_label(label)
-    version = refs.resolve(session, ref)
+    validate.label(label)
+    meta = validate.meta(meta)
+    for key in unset_meta or []:
+        validate.meta_key(key, field="--unset-meta")
+    validate.actor(actor)
+    version = refs.resolve(session, validate.reference(ref, field="REF"))
     name = refs.version_name(session, version)
     old_label, old_meta = version.label, dict(version.meta or {})
     new_label = None if clear_label else (label if label is not None else old_label)
@@ -57,7 +65,8 @@ def annotate(
         if key not in new_meta:
             raise InputError(f"{name} has no metadata key {key!r} to unset")
         del new_meta[key]
-    new_meta.update(meta or {})
+    new_meta.update(meta)
+    new_meta = validate.meta(new_meta)
     if (new_label, new_meta) == (old_label, old_meta):
         return AnnotateReport(version.id, name, old_label, new_label, old_meta, new_meta, None)
     version.label = new_label
