@@ -1,0 +1,290 @@
+"""The archive's front door: `Archive`, one object for every skin.
+
+An `Archive` is an archive opened: where it is (a URL or an SQLite path,
+resolved as the CLI resolves ``--db``), who acts (recorded in the audit log),
+and one transaction per user action. Every operation the CLI has is a method
+here returning the report the JSON output is made from, so the CLI, the HTTP
+service and a script all go through the same door::
+
+    from provenance import Archive
+
+    with Archive("newsroom.db", actor="alice") as archive:
+        archive.init()
+        report = archive.register(Path("page.txt").read_bytes(), doc="page", name="page.txt")
+        print(archive.log("page").to_json())
+
+Reads run in a read-only session, writes in one transaction each (all or
+nothing); the schema is checked once, on the first action. Modelled on
+`sqlite_utils.Database` and `httpx.Client`: cheap to open, closed with
+``close()`` or a ``with`` block.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from provenance import annotate as annotating
+from provenance import archive as ops
+from provenance import blame as blaming
+from provenance import events as event_log
+from provenance import export as exporting
+from provenance import identify as identifying
+from provenance import importer, index, proofs, schema, store
+from provenance import verify as verifying
+from provenance.annotate import AnnotateReport
+from provenance.blame import BlameReport
+from provenance.events import EventsReport
+from provenance.identify import IdentifyReport
+from provenance.importer import ImportReport
+from provenance.proofs import CheckpointReport, ProofReport
+from provenance.records import (
+    DiffReport,
+    DocumentSummary,
+    InitReport,
+    LinkReport,
+    LogReport,
+    RegisterReport,
+    TraceReport,
+    VersionInfo,
+)
+
+ENV_USER = "PROV_USER"
+
+
+def default_actor() -> str:
+    """Who acts when nobody says: ``$PROV_USER``, else the OS user, else "unknown"."""
+    env = os.environ.get(ENV_USER, "").strip()
+    if env:
+        return env
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+class Archive:
+    """An archive, opened. ``where`` is a database URL or an SQLite file path
+    (``None``: ``$PROV_DB``, else the default archive); ``actor`` is recorded
+    in the audit log for every change (default: `default_actor`)."""
+
+    def __init__(self, where: str | None = None, *, actor: str | None = None) -> None:
+        self.location = store.resolve(where)
+        self.actor = (actor or "").strip() or default_actor()
+        self._engine: Engine | None = None
+        self._checked = False
+
+    # -- opening and closing -------------------------------------------------
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Archive({self.location.display()!r}, actor={self.actor!r})"
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def _engine_for(self, *, create: bool = False) -> Engine:
+        if self._engine is None:
+            self._engine = store.open_engine(self.location, create_dir=create)
+        return self._engine
+
+    @contextmanager
+    def _session(self, *, write: bool) -> Iterator[Session]:
+        engine = self._engine_for()
+        if not self._checked:
+            schema.require_current(engine, self.location.display())
+            self._checked = True
+        with (store.transaction if write else store.reader)(engine) as session:
+            yield session
+
+    def reading(self) -> Any:
+        """A read-only session, for callers that need several reads to agree."""
+        return self._session(write=False)
+
+    # -- the schema ----------------------------------------------------------
+
+    def init(self) -> InitReport:
+        """Create the schema, or upgrade it to this program's version."""
+        before, after = schema.upgrade(self._engine_for(create=self.location.is_sqlite))
+        self._checked = True
+        return InitReport(self.location.display(), before, after)
+
+    # -- writes: one transaction each ----------------------------------------
+
+    def register(
+        self,
+        data: bytes,
+        *,
+        name: str = "<bytes>",
+        doc: str | None = None,
+        parents: Sequence[str] | None = None,
+        relation: str | None = None,
+        source: str | None = None,
+        captured_at: str | None = None,
+        label: str | None = None,
+        meta: dict[str, Any] | None = None,
+        encoding: str | None = None,
+        allow_empty: bool = False,
+    ) -> RegisterReport:
+        """Register ``data`` as a new version of ``doc`` (see `provenance.archive.register`)."""
+        with self._session(write=True) as session:
+            return ops.register(
+                session,
+                data,
+                name=name,
+                doc=doc,
+                parents=list(parents) if parents else None,
+                relation=relation,
+                source=source,
+                captured_at=captured_at,
+                label=label,
+                meta=dict(meta or {}),
+                encoding=encoding,
+                allow_empty=allow_empty,
+                actor=self.actor,
+            )
+
+    def import_manifest(
+        self, manifest: str | Path, *, progress: Callable[..., Any] | None = None
+    ) -> ImportReport:
+        """Register every file of a manifest, all in one transaction."""
+        with self._session(write=True) as session:
+            return importer.run(session, str(manifest), actor=self.actor, progress=progress)
+
+    def link(self, child: str, parent: str, relation: str) -> LinkReport:
+        with self._session(write=True) as session:
+            return ops.link(session, child, parent, relation, actor=self.actor)
+
+    def annotate(
+        self,
+        ref: str,
+        *,
+        label: str | None = None,
+        clear_label: bool = False,
+        meta: dict[str, Any] | None = None,
+        unset_meta: Sequence[str] | None = None,
+    ) -> AnnotateReport:
+        with self._session(write=True) as session:
+            return annotating.annotate(
+                session,
+                ref,
+                label=label,
+                clear_label=clear_label,
+                meta=dict(meta or {}),
+                unset_meta=list(unset_meta or ()),
+                actor=self.actor,
+            )
+
+    def checkpoint(self, private_key: Any, origin: str | None = None) -> CheckpointReport:
+        with self._session(write=True) as session:
+            return proofs.create(session, private_key, origin)
+
+    def reindex(self, *, progress: Callable[..., Any] | None = None) -> index.ReindexReport:
+        with self._session(write=True) as session:
+            contents, versions, keys = index.rebuild(session, progress=progress)
+        return index.ReindexReport(
+            contents=contents,
+            versions=versions,
+            keys=keys,
+            sketch_version=int(index.current_state()["sketch_version"]),
+            normal_version=index.NORMAL_VERSION,
+        )
+
+    # -- reads ---------------------------------------------------------------
+
+    def documents(self) -> list[DocumentSummary]:
+        with self._session(write=False) as session:
+            return ops.documents(session)
+
+    def log(self, doc: str, **options: Any) -> LogReport:
+        """A document's versions (options: profile, limit, since, captured_since)."""
+        with self._session(write=False) as session:
+            return ops.log(session, doc, **options)
+
+    def show(self, ref: str) -> VersionInfo:
+        with self._session(write=False) as session:
+            return ops.show(session, ref)
+
+    def raw(self, ref: str) -> bytes:
+        """The exact registered bytes of a version."""
+        with self._session(write=False) as session:
+            return ops.raw(session, ref)
+
+    def side(self, ref: str) -> ops.Side:
+        """A version (or an unregistered file) as one side of a comparison."""
+        with self._session(write=False) as session:
+            return ops.side(session, ref)
+
+    def diff(self, ref_a: str, ref_b: str, **options: Any) -> DiffReport:
+        """The edits from A to B (options: profile, by, only)."""
+        a, b = self.side(ref_a), self.side(ref_b)
+        return ops.diff_sides(a, b, **options)
+
+    def trace(self, ref_a: str, ref_b: str, **options: Any) -> TraceReport:
+        """How B came from A along the lineage (options: profile, by)."""
+        with self._session(write=False) as session:
+            return ops.trace(session, ref_a, ref_b, **options)
+
+    def texts(self, ids: Sequence[int]) -> dict[int, str]:
+        with self._session(write=False) as session:
+            return ops.texts(session, tuple(ids))
+
+    def names(self, ids: Sequence[int]) -> dict[int, str]:
+        with self._session(write=False) as session:
+            return ops.names(session, tuple(ids))
+
+    def identify(self, data: bytes, **options: Any) -> IdentifyReport:
+        """Which registered version ``data`` is (options: name, profile, top, doc,
+        encoding, all_tiers)."""
+        with self._session(write=False) as session:
+            return identifying.identify(session, data, **options)
+
+    def blame(self, ref: str, profile: str | None = None) -> BlameReport:
+        with self._session(write=False) as session:
+            return blaming.blame(session, ref, profile)
+
+    def events(self, **filters: Any) -> EventsReport:
+        """The audit log (filters: about, actor, kinds, since, until, limit)."""
+        with self._session(write=False) as session:
+            return event_log.events(session, **filters)
+
+    def verify(self, **options: Any) -> verifying.VerifyReport:
+        """Check every stored byte, row and event (options: quick, public_key,
+        progress, processes)."""
+        with self._session(write=False) as session:
+            return verifying.verify(session, **options)
+
+    def checkpoints(self) -> list[CheckpointReport]:
+        with self._session(write=False) as session:
+            return proofs.list_checkpoints(session)
+
+    def prove(
+        self, ref: str | None = None, *, consistency: tuple[str, str] | None = None
+    ) -> ProofReport:
+        """An inclusion proof of a version, or a consistency proof between two checkpoints."""
+        with self._session(write=False) as session:
+            if consistency:
+                return proofs.consistency(session, *consistency)
+            return proofs.inclusion(session, ref or "")
+
+    def export_prov_json(self, doc: str) -> tuple[str, exporting.ExportReport]:
+        with self._session(write=False) as session:
+            return exporting.prov_json(session, doc)
+
+    def export_bagit(self, doc: str, folder: Path) -> exporting.ExportReport:
+        with self._session(write=False) as session:
+            return exporting.bagit_bag(session, doc, folder)
