@@ -1,10 +1,12 @@
-"""Passage alignment: find the passage two texts share, and diff only that.
+"""Passage alignment: find the passages two texts share, and diff only those.
 
 When one text is a copy of a passage of the other (a report cut from a
 newspaper page, a quote inside a longer text), a plain diff reports the rest
 of the page as one huge deletion and, worse, lets the diff engine pair scraps
-of unrelated material. ``align`` first finds the shared passage, then reports
-the wording edits inside it, and keeps what lies outside it apart.
+of unrelated material. ``align`` first finds the shared passages, then reports
+the wording edits inside them, and keeps what lies outside them apart. An
+article carried in several pieces (continued on another page, its paragraphs
+reordered) is several passages, in the order of the shorter text (the copy).
 
 How (all in the normalized texts of a lens, so whitespace and segmentation
 never break a match):
@@ -13,21 +15,28 @@ never break a match):
    text; neighbouring anchors on one diagonal merge into runs.
 2. Chain: the heaviest chain of runs increasing in both texts (weighted
    longest increasing subsequence, O(r log r) over r runs).
-3. Densest region: along the chain, the contiguous stretch maximizing
-   matched code points minus ``GAP_WEIGHT`` times each gap (the larger of its
-   two sides). A distant stray match costs its gap and is left out.
-4. Edges: the region, widened by a margin on each side, is diffed; the same
-   score over the diff's equal runs and edits picks where the passage starts
-   and ends, so edits near its edges (a year inserted into the first
-   sentence) stay inside while unrelated text stays out.
+3. Densest stretch (a core): along the chain, the contiguous stretch
+   maximizing matched code points minus ``GAP_WEIGHT`` times each gap (the
+   larger of its two sides). A distant stray match costs its gap and is left
+   out; a gap much longer on one side (``SPLIT_GAP``: other text between two
+   pieces) ends the stretch. Further cores are sought the same way among the
+   runs outside the cores found (``_cores``), up to ``MAX_PASSAGES``.
+4. Edges: each core and a margin on each side (never reaching another
+   passage) are diffed, the margin before it backwards so that a sentence
+   the page repeats further out (a lead) is matched where it is nearest;
+   the same score over the diff's equal runs and edits picks where the
+   passage starts and ends, so edits near its edges (a year inserted into
+   the first sentence) stay inside while unrelated text stays out.
 
 Texts too short for anchors are diffed whole and go through step 4 only;
 longer texts without a single anchor share no passage.
-Every step is linear or O(n log n) in Python plus the C++ diff of the region.
+Every step is linear or O(n log n) in Python plus the C++ diffs of the
+regions, once per passage (at most ``MAX_PASSAGES`` chains over the runs).
 """
 
 from __future__ import annotations
 
+from bisect import bisect
 from collections import Counter
 from dataclasses import dataclass
 
@@ -44,6 +53,14 @@ GAP_WEIGHT = 1.0
 MIN_MATCH = 32
 """Fewest matched normalized code points for a passage (or all of the shorter text, if shorter)."""
 
+SPLIT_GAP = 4 * ANCHOR
+"""A stretch this much longer in one text than in the other, between two
+anchored stretches, separates two passages (an article continued on another
+page, with other text between its pieces) instead of being one edit inside one."""
+
+MAX_PASSAGES = 16
+"""Most passages sought: each further one costs a chain over the runs left."""
+
 EXCERPT_COVERAGE = 0.8
 """``suggest_relation``: share of the shorter text a passage must cover to make it an excerpt..."""
 
@@ -58,7 +75,8 @@ class Passage:
     ``matched`` counts the normalized code points in equal runs inside the
     passage; ``coverage`` is ``matched`` divided by the normalized length of
     the shorter text: 1.0 when every code point the lens keeps of the shorter
-    text is matched, verbatim, inside the passage.
+    text is matched, verbatim, inside the passage. ``a_size`` and ``b_size``
+    are its normalized lengths in each text.
     """
 
     a_start: int
@@ -67,6 +85,8 @@ class Passage:
     b_end: int
     coverage: float
     matched: int
+    a_size: int = 0
+    b_size: int = 0
 
     def to_json(self) -> dict:
         return {
@@ -81,12 +101,13 @@ class Passage:
 
 @dataclass(frozen=True, slots=True)
 class AlignedEdit:
-    """An edit at original offsets; ``inside`` says whether it lies in the passage.
+    """An edit at original offsets; ``inside`` says whether it lies in a passage.
 
-    Outside edits are at most two: what precedes the passage in each text
-    (one edit from ``a[:passage.a_start]`` to ``b[:passage.b_start]``) and
-    what follows it. They are the material the passage was cut from, not
-    wording changes.
+    Outside edits are the material the passages were cut from, not wording
+    changes: with one passage, at most two (what precedes it in each text,
+    one edit from ``a[:passage.a_start]`` to ``b[:passage.b_start]``, and
+    what follows it); with several, one per gap between them (see
+    ``_outside`` for passages in another order in each text).
     """
 
     op: str
@@ -108,15 +129,19 @@ class AlignedEdit:
 
 @dataclass(frozen=True, slots=True)
 class Alignment:
-    """The passage ``a`` and ``b`` share under ``profile``, and the edits around and in it.
+    """The passages ``a`` and ``b`` share under ``profile``, and the edits around and in them.
 
-    ``passage`` is None when there is no meaningful shared passage (fewer than
-    ``MIN_MATCH`` matched code points); ``edits`` is then empty.
+    ``passages`` are in the order of the shorter text (the copy), disjoint in
+    both texts; ``passage`` is the first of them, or None when there is no
+    meaningful shared passage (fewer than ``MIN_MATCH`` matched code points);
+    ``edits`` is then empty.
     ``a_outside`` and ``b_outside`` count the normalized code points of each
     text outside the passage; ``a_length`` and ``b_length`` are the normalized
-    lengths of the whole texts. ``stats`` describe the inside edits over the
-    passage, counted under the profile (None without a passage), so a caller
-    need not diff the passage a second time.
+    lengths of the whole texts; ``a_outer`` and ``b_outer`` count those
+    before the first passage and after the last in each text (with one
+    passage, the same as ``a_outside`` and ``b_outside``). ``stats`` describe the inside edits over the
+    passages, counted under the profile (None without a passage), so a caller
+    need not diff them a second time.
     """
 
     profile: str
@@ -127,6 +152,20 @@ class Alignment:
     a_length: int = 0
     b_length: int = 0
     stats: DiffStats | None = None
+    passages: tuple[Passage, ...] = ()
+    a_outer: int = 0  # normalized code points of A before its first passage and after its last
+    b_outer: int = 0
+
+    @property
+    def matched(self) -> int:
+        """Normalized code points matched verbatim inside all the passages."""
+        return sum(p.matched for p in self.passages)
+
+    @property
+    def coverage(self) -> float:
+        """``matched`` over the normalized length of the shorter text (0 without a passage)."""
+        shorter = min(self.a_length, self.b_length)
+        return self.matched / shorter if shorter else 0.0
 
     @property
     def inside_edits(self) -> tuple[AlignedEdit, ...]:
@@ -140,6 +179,7 @@ class Alignment:
         return {
             "profile": self.profile,
             "passage": None if self.passage is None else self.passage.to_json(),
+            "passages": [p.to_json() for p in self.passages],
             "edits": [e.to_json() for e in self.edits],
             "a_outside": self.a_outside,
             "b_outside": self.b_outside,
@@ -157,12 +197,12 @@ verbatim has far more than half of that anchored: the seed excerpt 0.95 of
 
 
 def align(a: str, b: str, profile: str = "cjk", *, min_coverage: float = 0.0) -> Alignment:
-    """Find the passage ``a`` and ``b`` share under ``profile`` and the edits inside it.
+    """Find the passages ``a`` and ``b`` share under ``profile`` and the edits inside them.
 
     The default profile is ``cjk``: finding a copied passage is a comparison
     across layouts, which is what that lens is for. With ``min_coverage``,
-    a caller that only wants a passage matching at least that share of the
-    shorter text gets no passage, cheaply (no diff), when the anchors show it
+    a caller that only wants passages matching at least that share of the
+    shorter text gets none, cheaply (no diff), when the anchors show they
     cannot (see ``PRETEST_SHARE``).
     """
     check_profile(profile)
@@ -171,62 +211,118 @@ def align(a: str, b: str, profile: str = "cjk", *, min_coverage: float = 0.0) ->
     none = Alignment(profile, None, (), len(A), len(B), len(A), len(B))
     if not A or not B:
         return none
-    if min(len(A), len(B)) < 4 * ANCHOR:
-        region: tuple[int, int, int, int] | None = (0, len(A), 0, len(B))
+    pieces: list[tuple[tuple[int, int, int, int], int, list[Edit]]] = []
+    if min(len(A), len(B)) < 4 * ANCHOR:  # too short for anchors: the whole texts, diffed
+        best = _densest_edges(diff(A, B).edits, len(A), len(B))
+        if best is not None:
+            pieces.append(best)
     else:
-        region = _anchor_region(A, B, PRETEST_SHARE * min_coverage * min(len(A), len(B)))
-    if region is None:  # not one shared clause: nothing worth diffing
+        cores = _cores(A, B, PRETEST_SHARE * min_coverage * min(len(A), len(B)))
+        for n, core in enumerate(cores):
+            # Each passage grows from its core up to its neighbours' cores (or the
+            # passages already grown from them), so passages never overlap.
+            taken = [p[0] for p in pieces] + cores[n + 1 :]
+            best = _grown(A, B, core, _bounds(core, taken, len(A), len(B)))
+            if best is not None:
+                pieces.append(best)
+    pieces = _joined(A, B, pieces)
+    pieces = [p for p in pieces if p[1] >= min(MIN_MATCH, len(A), len(B))]
+    if not pieces:
         return none
-    ra0, ra1, rb0, rb1 = region
-    local = diff(A[ra0:ra1], B[rb0:rb1]).edits
-    best = _densest_edges(local, ra1 - ra0, rb1 - rb0)
-    if best is None:
-        return none
-    (pa0, pa1, pb0, pb1), matched, inner = best
-    if matched < min(MIN_MATCH, len(A), len(B)):
-        return none
-    pa0, pa1, pb0, pb1 = pa0 + ra0, pa1 + ra0, pb0 + rb0, pb1 + rb0
-    spans = [(e.a_start + ra0, e.a_end + ra0, e.b_start + rb0, e.b_end + rb0) for e in inner]
-    inside = map_edits(la, lb, spans)
-    oa0, oa1 = la.to_original_span(pa0, pa1)
-    ob0, ob1 = lb.to_original_span(pb0, pb1)
-    if inside:  # an edit widened over shared material at an edge widens the passage
-        oa0, ob0 = min(oa0, inside[0].a_start), min(ob0, inside[0].b_start)
-        oa1, ob1 = max(oa1, inside[-1].a_end), max(ob1, inside[-1].b_end)
-    passage = Passage(oa0, oa1, ob0, ob1, matched / min(len(A), len(B)), matched)
-    edits: list[AlignedEdit] = []
-    if pa0 or pb0:
-        edits.append(_aligned(a, b, 0, oa0, 0, ob0, inside=False))
+    # In the order of the copy (the shorter text), each at its original offsets.
+    copy_side = 0 if len(A) <= len(B) else 2
+    pieces.sort(key=lambda p: p[0][copy_side])
+    shorter = min(len(A), len(B))
+    passages: list[Passage] = []
+    inside: list[Edit] = []
+    for (pa0, pa1, pb0, pb1), matched, inner in pieces:
+        spans = [(e.a_start, e.a_end, e.b_start, e.b_end) for e in inner]
+        mapped = map_edits(la, lb, spans)
+        oa0, oa1 = la.to_original_span(pa0, pa1)
+        ob0, ob1 = lb.to_original_span(pb0, pb1)
+        if mapped:  # an edit widened over shared material at an edge widens the passage
+            oa0, ob0 = min(oa0, mapped[0].a_start), min(ob0, mapped[0].b_start)
+            oa1, ob1 = max(oa1, mapped[-1].a_end), max(ob1, mapped[-1].b_end)
+        passages.append(
+            Passage(oa0, oa1, ob0, ob1, matched / shorter, matched, pa1 - pa0, pb1 - pb0)
+        )
+        inside.extend(mapped)
+    edits = _outside(a, b, la, lb, passages, [p[0] for p in pieces])
     edits.extend(
         _aligned(a, b, e.a_start, e.a_end, e.b_start, e.b_end, inside=True) for e in inside
     )
-    if pa1 < len(A) or pb1 < len(B):
-        edits.append(_aligned(a, b, oa1, len(a), ob1, len(b), inside=False))
-    outside_a = len(A) - (pa1 - pa0)
-    outside_b = len(B) - (pb1 - pb0)
-    deleted = sum(e.a_end - e.a_start for e in inner)
-    inserted = sum(e.b_end - e.b_start for e in inner)
-    unchanged = (pa1 - pa0) - deleted
-    total = (pa1 - pa0) + (pb1 - pb0)
+    edits.sort(key=lambda e: (e.a_start, e.b_start, e.inside))
+    size_a = sum(p.a_size for p in passages)
+    size_b = sum(p.b_size for p in passages)
+    deleted = sum(e.a_end - e.a_start for p in pieces for e in p[2])
+    inserted = sum(e.b_end - e.b_start for p in pieces for e in p[2])
+    unchanged = size_a - deleted
+    total = size_a + size_b
     stats = DiffStats(len(inside), inserted, deleted, unchanged, 2 * unchanged / total if total else 1.0)
     return Alignment(
-        profile, passage, tuple(edits), outside_a, outside_b, len(A), len(B), stats
+        profile, passages[0], tuple(edits), len(A) - size_a, len(B) - size_b, len(A), len(B),
+        stats, tuple(passages),
+        len(A) - max(p[0][1] for p in pieces) + min(p[0][0] for p in pieces),
+        len(B) - max(p[0][3] for p in pieces) + min(p[0][2] for p in pieces),
     )
+
+
+def _outside(a: str, b: str, la, lb, passages: list[Passage], spans: list) -> list[AlignedEdit]:
+    """The material outside the passages, as edits marked ``inside=False``.
+
+    Passages in the same order in both texts leave gaps between them (and
+    before the first, after the last): each gap holding normalized material
+    is one edit from A's side of it to B's, so outside and inside edits
+    together still turn A into B. Passages in another order in each text
+    (reordered paragraphs) leave no such gaps: each stretch of either text
+    outside every passage is then an edit of that text alone (a deletion
+    from A, an insertion into B), placed after the passage that precedes it.
+    """
+    out: list[AlignedEdit] = []
+    by_a = sorted(range(len(passages)), key=lambda n: passages[n].a_start)
+    if by_a == sorted(by_a, key=lambda n: passages[n].b_start):  # the same order in both texts
+        ends = [(0, 0, 0, 0)] + [(p.a_end, p.b_end, s[1], s[3]) for p, s in zip(passages, spans, strict=True)]
+        starts = [(p.a_start, p.b_start, s[0], s[2]) for p, s in zip(passages, spans, strict=True)]
+        starts.append((len(a), len(b), len(la.text), len(lb.text)))
+        for (oa0, ob0, na0, nb0), (oa1, ob1, na1, nb1) in zip(ends, starts, strict=True):
+            if na1 > na0 or nb1 > nb0:
+                out.append(_aligned(a, b, oa0, oa1, ob0, ob1, inside=False))
+        return out
+    for side in (0, 1):
+        key = (lambda p: p.a_start) if side == 0 else (lambda p: p.b_start)
+        ranked = sorted(range(len(passages)), key=lambda n: key(passages[n]))
+        text, lens = (a, la) if side == 0 else (b, lb)
+        at, n_at, other_at = 0, 0, 0
+        for n in [*ranked, None]:
+            if n is None:
+                o1, n1 = len(text), len(lens.text)
+            else:
+                p, s = passages[n], spans[n]
+                o1, n1 = (p.a_start, s[0]) if side == 0 else (p.b_start, s[2])
+            if n1 > n_at:
+                if side == 0:
+                    out.append(_aligned(a, b, at, o1, other_at, other_at, inside=False))
+                else:
+                    out.append(_aligned(a, b, other_at, other_at, at, o1, inside=False))
+            if n is not None:
+                p, s = passages[n], spans[n]
+                at, n_at = (p.a_end, s[1]) if side == 0 else (p.b_end, s[3])
+                other_at = p.b_end if side == 0 else p.a_end
+    return out
 
 
 def suggest_relation(a: str, b: str, profile: str = "cjk") -> str:
     """``"excerpt"`` when one text is (mostly) a passage of the other, else ``"revision"``.
 
-    Excerpt means: the passage covers at least ``EXCERPT_COVERAGE`` of the
+    Excerpt means: the passages cover at least ``EXCERPT_COVERAGE`` of the
     shorter text, and at least ``EXCERPT_REST`` of the longer text (in
-    normalized code points) lies outside it.
+    normalized code points) lies outside them.
     """
     al = align(a, b, profile)
     if al.passage is None:
         return "revision"
-    longer_len, longer_out = max((len(normalize(a, profile).text), al.a_outside),
-                                 (len(normalize(b, profile).text), al.b_outside))
-    if al.passage.coverage >= EXCERPT_COVERAGE and longer_out >= EXCERPT_REST * longer_len:
+    longer_len, longer_out = max((al.a_length, al.a_outside), (al.b_length, al.b_outside))
+    if al.coverage >= EXCERPT_COVERAGE and longer_out >= EXCERPT_REST * longer_len:
         return "excerpt"
     return "revision"
 
@@ -237,28 +333,131 @@ def _aligned(a: str, b: str, a0: int, a1: int, b0: int, b1: int, *, inside: bool
     return AlignedEdit(op, a0, a1, b0, b1, old, new, inside)
 
 
-# -- step 1-3: anchors, chain, densest region ------------------------------------
+# -- step 1-3: anchors, chain, densest stretches ------------------------------
 
 
-def _anchor_region(
-    A: str, B: str, least: float = 0.0
-) -> tuple[int, int, int, int] | None:
-    """The normalized region, with margins, where the shared passage must lie, or
-    None when the texts share no anchor at all (or the chain anchors fewer than
-    ``least`` code points)."""
+def _cores(A: str, B: str, least: float = 0.0) -> list[tuple[int, int, int, int]]:
+    """The anchored cores of the passages, largest first: normalized spans
+    ``(a0, a1, b0, b1)`` that overlap in neither text.
+
+    The first is the densest stretch of the heaviest chain of anchor runs.
+    Each further core is sought among the runs outside every core found, in
+    one cell of the texts (between the same two cores in A and in B, so a
+    core never straddles another), until no stretch anchors ``MIN_MATCH``
+    code points (a further one: ``ANCHOR``; the passage grown from it must
+    still match ``MIN_MATCH``) or ``MAX_PASSAGES`` are found. Empty when the cores anchor
+    fewer than ``least`` code points (see ``PRETEST_SHARE``).
+    """
+    runs = _runs(A, B, ANCHOR)
+    cores: list[tuple[int, int, int, int]] = []
+    anchored = 0
+    while runs and len(cores) < MAX_PASSAGES:
+        cells: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+        starts_a = sorted(c[0] for c in cores)
+        starts_b = sorted(c[2] for c in cores)
+        for run in runs:
+            cells.setdefault((bisect(starts_a, run[0]), bisect(starts_b, run[1])), []).append(run)
+        best = max((_densest_chain(_chain(group)) for group in cells.values()), default=None)
+        if best is None or (cores and best[1] < ANCHOR):
+            break
+        _, weight, core = best
+        cores.append(core)
+        anchored += weight
+        a0, a1, b0, b1 = core
+        runs = [
+            (i, j, n) for i, j, n in runs
+            if (i + n <= a0 or a1 <= i) and (j + n <= b0 or b1 <= j)
+        ]
+    if anchored < least:
+        return []
+    return cores
+
+
+def _joined(
+    A: str, B: str, pieces: list[tuple[tuple[int, int, int, int], int, list[Edit]]]
+) -> list[tuple[tuple[int, int, int, int], int, list[Edit]]]:
+    """The passages, with neighbours in both texts joined into one where the
+    score of ``_densest_chain`` would join them: the gap between them costs
+    less than either matches, and is not much longer in one text than in the
+    other (``SPLIT_GAP``). Repetitive text (a law's parallel clauses) anchors
+    sparsely, so one passage can come out of several cores."""
+    pieces = sorted(pieces, key=lambda p: p[0][0])
+    out: list[tuple[tuple[int, int, int, int], int, list[Edit]]] = []
+    for piece in pieces:
+        if out:
+            (a0, a1, b0, b1), matched, edits = out[-1]
+            (c0, c1, d0, d1), more, later = piece
+            gap_a, gap_b = c0 - a1, d0 - b1
+            if (
+                gap_b >= 0
+                and not any(b1 <= q[0][2] < d0 for q in pieces)
+                and abs(gap_a - gap_b) < SPLIT_GAP
+                and GAP_WEIGHT * max(gap_a, gap_b) < min(matched, more)
+            ):
+                between = [
+                    Edit(e.op, e.a_start + a1, e.a_end + a1, e.b_start + b1, e.b_end + b1, e.old, e.new)
+                    for e in diff(A[a1:c0], B[b1:d0]).edits
+                ]
+                kept = gap_a - sum(e.a_end - e.a_start for e in between)
+                out[-1] = ((a0, c1, b0, d1), matched + more + kept, edits + between + later)
+                continue
+        out.append(piece)
+    return out
+
+
+def _bounds(
+    core: tuple[int, int, int, int], taken: list[tuple[int, int, int, int]], len_a: int, len_b: int
+) -> tuple[int, int, int, int]:
+    """How far a passage may grow from ``core``: to the nearest taken span on each side, in each text."""
+    a0, a1, b0, b1 = core
+    lo_a = max((t[1] for t in taken if t[1] <= a0), default=0)
+    hi_a = min((t[0] for t in taken if t[0] >= a1), default=len_a)
+    lo_b = max((t[3] for t in taken if t[3] <= b0), default=0)
+    hi_b = min((t[2] for t in taken if t[2] >= b1), default=len_b)
+    return lo_a, hi_a, lo_b, hi_b
+
+
+def _grown(
+    A: str, B: str, core: tuple[int, int, int, int], bounds: tuple[int, int, int, int]
+) -> tuple[tuple[int, int, int, int], int, list[Edit]] | None:
+    """The passage around an anchored core: its normalized span, matched count and inside edits.
+
+    The core is diffed, and so is a margin on each side (within ``bounds``).
+    The margin before the core is diffed backwards, from the core outwards,
+    so where a sentence at the start of the passage also occurs further out
+    (a lead or headline repeating it) the copy's sentence is matched with
+    the nearer occurrence, the body's, and not with the lead's. Then the
+    same score as for the core (``_densest_edges``) picks the edges.
+    """
     k = ANCHOR
-    runs = _runs(A, B, k)
-    if not runs:
+    i0, i1, j0, j1 = core
+    lo_a, hi_a, lo_b, hi_b = bounds
+    ra0 = i0 - min(i0 - lo_a, (j0 - lo_b) * 5 // 4 + 2 * k)
+    rb0 = j0 - min(j0 - lo_b, (i0 - lo_a) * 5 // 4 + 2 * k)
+    ra1 = i1 + min(hi_a - i1, (hi_b - j1) * 5 // 4 + 2 * k)
+    rb1 = j1 + min(hi_b - j1, (hi_a - i1) * 5 // 4 + 2 * k)
+    spans = _margin(A[ra0:i0], B[rb0:j0], True)
+    spans += [
+        (x0 + i0 - ra0, x1 + i0 - ra0, y0 + j0 - rb0, y1 + j0 - rb0)
+        for x0, x1, y0, y1 in _spans(diff(A[i0:i1], B[j0:j1]).edits)
+    ]
+    spans += [
+        (x0 + i1 - ra0, x1 + i1 - ra0, y0 + j1 - rb0, y1 + j1 - rb0)
+        for x0, x1, y0, y1 in _margin(A[i1:ra1], B[j1:rb1], False)
+    ]
+    edits = [
+        Edit("replace", x0, x1, y0, y1, A[ra0 + x0 : ra0 + x1], B[rb0 + y0 : rb0 + y1])
+        for x0, x1, y0, y1 in spans
+    ]
+    best = _densest_edges(tuple(edits), ra1 - ra0, rb1 - rb0)
+    if best is None:
         return None
-    chain = _chain(runs)
-    if sum(n for _, _, n in chain) < least:
-        return None
-    i0, i1, j0, j1 = _densest_chain(chain)
-    wa0 = min(i0, j0 + j0 // 4 + 2 * k)
-    wb0 = min(j0, i0 + i0 // 4 + 2 * k)
-    wa1 = min(len(A) - i1, (len(B) - j1) * 5 // 4 + 2 * k)
-    wb1 = min(len(B) - j1, (len(A) - i1) * 5 // 4 + 2 * k)
-    return i0 - wa0, i1 + wa1, j0 - wb0, j1 + wb1
+    (pa0, pa1, pb0, pb1), matched, inner = best
+    shifted = [
+        Edit(e.op, e.a_start + ra0, e.a_end + ra0, e.b_start + rb0, e.b_end + rb0, e.old, e.new)
+        for e in inner
+    ]
+    return (pa0 + ra0, pa1 + ra0, pb0 + rb0, pb1 + rb0), matched, shifted
 
 
 def _runs(A: str, B: str, k: int) -> list[tuple[int, int, int]]:
@@ -321,23 +520,128 @@ def _chain(runs: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
     return chain
 
 
-def _densest_chain(chain: list[tuple[int, int, int]]) -> tuple[int, int, int, int]:
-    """The stretch of the chain maximizing matched minus weighted gaps (Kadane)."""
+def _spans(edits: tuple[Edit, ...]) -> list[tuple[int, int, int, int]]:
+    return [(e.a_start, e.a_end, e.b_start, e.b_end) for e in edits]
+
+
+def _margin(a: str, b: str, before: bool) -> list[tuple[int, int, int, int]]:
+    """The edits of a margin beside a core, as spans; ``before``: the margin ends at the core.
+
+    Read from the core outwards (reversed before it), the shorter side is
+    aligned whole to the nearest stretch of the longer (``_nearest``) when
+    that takes few edits, else the two are diffed.
+    """
+    if before:
+        a, b = a[::-1], b[::-1]
+    swap = len(a) < len(b)
+    x, y = (b, a) if swap else (a, b)
+    found = None
+    if len(y) <= NEAREST_MAX:
+        found = _nearest(x, y, 2 * ANCHOR + len(y) // 4)
+    if found is None:
+        spans = _spans(diff(a, b).edits)
+    else:
+        spans = [(y0, y1, x0, x1) for x0, x1, y0, y1 in found] if swap else found
+    if before:
+        la, lb = len(a), len(b)
+        spans = [(la - a1, la - a0, lb - b1, lb - b0) for a0, a1, b0, b1 in reversed(spans)]
+    return spans
+
+
+def _densest_chain(
+    chain: list[tuple[int, int, int]],
+) -> tuple[float, int, tuple[int, int, int, int]]:
+    """The stretch of the chain maximizing matched minus weighted gaps (Kadane).
+
+    A gap with ``SPLIT_GAP`` more code points in one text than in the other
+    (a page's other article between two pieces of the copy) ends a stretch:
+    the next piece is a passage of its own. Returns the score, the anchored
+    code points and the span ``(a0, a1, b0, b1)``.
+    """
     best = (float("-inf"), 0, 0)
     cur, start = 0.0, 0
     for r, (i, j, n) in enumerate(chain):
         if r:
             pi, pj, pn = chain[r - 1]
-            cur -= GAP_WEIGHT * max(i - pi - pn, j - pj - pn)
+            gap_a, gap_b = i - pi - pn, j - pj - pn
+            cur -= GAP_WEIGHT * max(gap_a, gap_b)
+            if abs(gap_a - gap_b) >= SPLIT_GAP:
+                cur = 0.0
         if cur <= 0:
             cur, start = 0.0, r
         cur += n
         if cur > best[0]:
             best = (cur, start, r)
-    _, s, e = best
+    score, s, e = best
     i0, j0, _ = chain[s]
     i1, j1, n1 = chain[e]
-    return i0, i1 + n1, j0, j1 + n1
+    return score, sum(n for _, _, n in chain[s : e + 1]), (i0, i1 + n1, j0, j1 + n1)
+
+
+NEAREST_MAX = 16 * ANCHOR
+"""Longest margin (in the shorter text) aligned by ``_nearest``; a longer one
+goes to the diff engine, which matches equally well but without preferring
+the nearer of two occurrences."""
+
+
+def _nearest(x: str, y: str, most: int) -> list[tuple[int, int, int, int]] | None:
+    """The fewest edits that turn a prefix of ``x`` into all of ``y``, matching
+    as early as possible; None when that needs more than ``most`` edits.
+
+    The forward greedy search of Myers (1986) with the end of ``x`` left
+    free: it stops on the first path that uses up ``y``. Called on a margin
+    read from the core outwards, it matches the copy's sentence with the
+    occurrence nearest the core (a body sentence the page's lead repeats
+    further out costs that whole sentence more, so it is never chosen).
+    Returns the edits as spans ``(x0, x1, y0, y1)``, the free rest of ``x``
+    as the last one. Time O((len(x) + len(y)) * most) at worst.
+    """
+    n, m = len(x), len(y)
+    frontier = {1: 0}
+    trace: list[dict[int, int]] = []
+    for d in range(most + 1):
+        trace.append(dict(frontier))
+        reach: dict[int, int] = {}
+        for k in range(-d, d + 1, 2):
+            if k == -d or (k != d and frontier.get(k - 1, -1) < frontier.get(k + 1, -1)):
+                i = frontier.get(k + 1, 0)
+            else:
+                i = frontier.get(k - 1, 0) + 1
+            j = i - k
+            while i < n and j < m and x[i] == y[j]:
+                i, j = i + 1, j + 1
+            reach[k] = i
+            if j >= m and j - k <= n:
+                return _path(trace, reach, d, k, n, m)
+        frontier = reach
+    return None
+
+
+def _path(
+    trace: list[dict[int, int]], last: dict[int, int], d: int, k: int, n: int, m: int
+) -> list[tuple[int, int, int, int]]:
+    """The edits of the path ``_nearest`` found, merged into spans, in order."""
+    end = last[k]
+    steps: list[tuple[int, int, bool]] = []  # where each one-character edit starts; True: inserted
+    while d > 0:
+        before = trace[d]  # the frontier round d started from
+        inserted = k == -d or (k != d and before.get(k - 1, -1) < before.get(k + 1, -1))
+        k = k + 1 if inserted else k - 1
+        steps.append((before.get(k, 0), before.get(k, 0) - k, inserted))
+        d -= 1
+    spans: list[list[int]] = []
+    for i, j, inserted in reversed(steps):
+        i1, j1 = (i, j + 1) if inserted else (i + 1, j)
+        if spans and spans[-1][1] == i and spans[-1][3] == j:
+            spans[-1][1], spans[-1][3] = i1, j1
+        else:
+            spans.append([i, i1, j, j1])
+    if end < n:  # the free rest of x
+        if spans and spans[-1][1] == end:
+            spans[-1][1] = n
+        else:
+            spans.append([end, n, m, m])
+    return [(a0, a1, b0, b1) for a0, a1, b0, b1 in spans]
 
 
 # -- step 4: the passage's edges ----------------------------------------------

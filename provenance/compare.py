@@ -25,7 +25,14 @@ of ``../shared/corpus``; lengths are normalized code points under the profile):
   lens. A stray shared sentence (a revision that rewrote most of the text,
   two different laws sharing their boilerplate, an error page against the
   page it replaced) matches far less, and the texts are then compared whole;
-- at least ``OUTSIDE_SHARE`` (20%) of one text lies outside the passage.
+- at least ``OUTSIDE_SHARE`` (20%) of one text lies outside the passage
+  (with several passages: before the first or after the last, see
+  ``_is_excerpt``).
+
+An article carried in several pieces (continued on another page, its
+paragraphs reordered) is several passages, in the order of the shorter text,
+each with its offsets, shares, coverage and inside edits; ``CARRIED`` is then
+the share all of them match together.
 
 Otherwise the comparison is of the whole texts, and says so (no passage).
 Every passage reports how much of each side it is (``a_share``, ``b_share``).
@@ -155,8 +162,9 @@ def find_passage(a: str, b: str, profile: str = "cjk") -> alignment.Alignment | 
     if not lengths_differ(len_a, len_b):
         return None
     found = alignment.align(a, b, profile, min_coverage=CARRIED)
-    p = found.passage
-    if p is None or p.matched < CARRIED * min(len_a, len_b) or not _is_excerpt(found, a, b):
+    if not found.passages or found.matched < CARRIED * min(len_a, len_b):
+        return None
+    if not _is_excerpt(found, a, b):
         return None
     return found
 
@@ -187,45 +195,61 @@ def _compared(
         hint = whitespace_share(a, b, inside, profile=profile).hint
         return Comparison(profile, by, edits, stats, result.complete, None, hint, sentences, ())
 
-    passage = found.passage
-    assert passage is not None and found.stats is not None
-    a0, a1, b0, b1 = passage.a_start, passage.a_end, passage.b_start, passage.b_end
+    assert found.passages and found.stats is not None
     outside = found.outside_edits
-    sentences = None
+    sentences: list[SentenceChange] | None = None
     complete = True
-    if by == "char":  # the alignment's own diff of the passage: no second diff
-        inside = snap_to_words(
-            tuple(e.as_edit() for e in found.inside_edits), a, b
+    spans: list[PassageSpan] = []
+    inside_edits: list[ReportedEdit] = []
+    inserted = deleted = unchanged = 0
+    for passage in found.passages:
+        a0, a1, b0, b1 = passage.a_start, passage.a_end, passage.b_start, passage.b_end
+        if by == "char":  # the alignment's own diff of the passage: no second diff
+            mine = tuple(
+                e.as_edit() for e in found.inside_edits
+                if a0 <= e.a_start and e.a_end <= a1 and b0 <= e.b_start and e.b_end <= b1
+            )
+            edits_here = tuple(_shift(e, 0, 0) for e in snap_to_words(mine, a, b))
+        else:
+            result = diff_by(a[a0:a1], b[b0:b1], by, profile)
+            if not isinstance(result, LensDiff):  # sentences, and the character edits beside them
+                sentences = (sentences or []) + [_shift_sentence(c, a0, b0) for c in result.changes]
+                result = diff_by(a[a0:a1], b[b0:b1], "char", profile)
+                assert isinstance(result, LensDiff)
+            edits_here = tuple(_shift(e, a0, b0) for e in result.edits)
+            inserted += result.stats.inserted
+            deleted += result.stats.deleted
+            unchanged += result.stats.unchanged
+            complete = complete and result.complete
+        inside_edits.extend(edits_here)
+        spans.append(
+            PassageSpan(
+                a0,
+                a1,
+                b0,
+                b1,
+                round(passage.coverage, 6),
+                round(_share(passage.a_size, found.a_length), 6),
+                round(_share(passage.b_size, found.b_length), 6),
+                passage.matched,
+                len(edits_here),
+            )
         )
-        inside_edits = tuple(_shift(e, 0, 0) for e in inside)
+    if by == "char":
         st = found.stats
-    else:
-        result = diff_by(a[a0:a1], b[b0:b1], by, profile)
-        if not isinstance(result, LensDiff):  # sentences, and the character edits beside them
-            sentences = tuple(_shift_sentence(c, a0, b0) for c in result.changes)
-            result = diff_by(a[a0:a1], b[b0:b1], "char", profile)
-            assert isinstance(result, LensDiff)
-        inside_edits = tuple(_shift(e, a0, b0) for e in result.edits)
-        st = result.stats
-        complete = result.complete
-    edits = tuple(sorted(outside + inside_edits, key=lambda e: (e.a_start, e.b_start, e.inside)))
+    else:  # counted under the profile over all the passages, as the alignment counts them
+        size = sum(p.a_size + p.b_size for p in found.passages)
+        st = DiffStats(len(inside_edits), inserted, deleted, unchanged, 2 * unchanged / size if size else 1.0)
+    edits = tuple(sorted([*outside, *inside_edits], key=lambda e: (e.a_start, e.b_start, e.inside)))
     plain = [e.as_edit() for e in inside_edits]
     # Characters inserted, deleted and kept are counted under the lens (a
     # dropped segmentation space is no character of the text's wording).
     stats = DiffStats(len(inside_edits), st.inserted, st.deleted, st.unchanged, st.similarity)
     hint = whitespace_share(a, b, plain, profile=profile).hint
-    span = PassageSpan(
-        a0,
-        a1,
-        b0,
-        b1,
-        round(passage.coverage, 6),
-        round(_share(found.a_length - found.a_outside, found.a_length), 6),
-        round(_share(found.b_length - found.b_outside, found.b_length), 6),
-        passage.matched,
-        len(inside_edits),
+    return Comparison(
+        profile, by, edits, stats, complete, spans[0], hint,
+        None if sentences is None else tuple(sentences), tuple(spans),
     )
-    return Comparison(profile, by, edits, stats, complete, span, hint, sentences, (span,))
 
 
 def _share(part: int, whole: int) -> float:
@@ -314,9 +338,15 @@ def snap_to_words(edits: tuple[Edit, ...], a: str, b: str) -> tuple[Edit, ...]:
 
 
 def _is_excerpt(found: alignment.Alignment, a: str, b: str) -> bool:
-    """Whether enough of either text lies outside the passage for it to be one."""
-    return (bool(a) and found.a_outside >= OUTSIDE_SHARE * len(a)) or (
-        bool(b) and found.b_outside >= OUTSIDE_SHARE * len(b)
+    """Whether enough of either text lies before the first passage or after the last.
+
+    Counted outside the passages' hull, not between them: a revision that
+    inserted new sections between old ones leaves its parent in pieces, but
+    nothing of either text lies around them, and it is compared whole. An
+    article continued on another page has the page around its pieces.
+    """
+    return (bool(a) and found.a_outer >= OUTSIDE_SHARE * found.a_length) or (
+        bool(b) and found.b_outer >= OUTSIDE_SHARE * found.b_length
     )
 
 

@@ -4,27 +4,44 @@ Built at test time from the law editions of the corpus (not the seeds): a
 body of some paragraphs is segmented with jieba (spaces between words) for
 the copy; the page gets layout breaks inside sentences and words, a headline,
 a lead that repeats a body sentence (the first one in half the cases), and
-two other articles around it; 3-7 wording edits are planted in the copy at
-random places, one within 5-12 characters of each end. Planted edits use
-characters the laws do not contain next to them (甲乙丙丁戊), so each has one
-minimal form: the comparison is of (old, new) with spaces removed.
+two articles of other laws around it; 3-7 wording edits are planted in the
+copy at random places, one within 5-12 characters of each end. Planted edits
+use characters the laws do not contain next to them (甲乙丙丁戊), so each has
+one minimal form: the comparison is of (old, new) with spaces removed.
+
+The pieces tests cut the body in two or three: continued on another page
+(another law's paragraphs and a jump line between the pieces) or with its
+paragraphs reordered on the page. Each piece is a passage, in the order of
+the copy, and holds exactly the edits planted in it (5-12 characters from
+each of its ends, and at random places).
 """
 
 from __future__ import annotations
 
 import random
 import re
+from itertools import pairwise
 
 import pytest
 
-from provenance.compare import compare
+from provenance import diff
+from provenance.compare import compare, excerpt_passages
+from provenance.lenses import normalize
 
 from .conftest import corpus_or_skip
 
 jieba = pytest.importorskip("jieba")
 MARKS = "甲乙丙丁戊"
-CASES = 100  # 200 asked; seeds 100-149 hold a case that runs for minutes (not yet found)
-UNMET = 0.15  # the share of cases allowed to fail today (measured: 8 of 100)
+CASES = 200
+NEAR = 3  # "within a few characters": how far a passage's end may be from the body's
+# Known misses (issue 9), each named with its cause; none may be added silently.
+UNMET = {
+    95: "a layout break inside a number (4\\n500 on the page, 4500 in the copy)",
+    # A layout break inside a number ("45\n00" on the page, "4500" in the copy): the
+    # cjk lens keeps a space between two digits, so a visible "edit" '\n' -> '' is
+    # reported. The lens (provenance/lenses.py, not this module's) must drop a line
+    # break inside a Latin island of a CJK text.
+}
 
 
 def _paragraphs():
@@ -33,8 +50,8 @@ def _paragraphs():
     for path in sorted(corpus.glob("*/*.md")):
         paras = [p.strip() for p in path.read_text(encoding="utf-8").splitlines()]
         paras = [p for p in paras if len(p) >= 30 and re.fullmatch(r"[\u4e00-\u9fff，。；：、（）“”0-9]+", p)]
-        out.append(paras)
-    return [p for p in out if len(p) >= 12]
+        out.append((path.parent.name, paras))
+    return [(law, p) for law, p in out if len(p) >= 12]
 
 
 @pytest.fixture(scope="module")
@@ -43,16 +60,23 @@ def laws():
     return _paragraphs()
 
 
-def _plant(body: str, rng: random.Random) -> tuple[str, list[tuple[str, str]]]:
-    n = rng.randint(3, 7)
+def _plant(body: str, rng: random.Random, cuts: list[int] = ()) -> tuple[str, list[tuple[int, str, str]]]:
+    """3-7 edits (one 5-12 characters from each end of the body and of each piece
+    between ``cuts``), at least 15 apart and never within 4 of a cut."""
     han = [i for i, c in enumerate(body) if "\u4e00" <= c <= "\u9fff"]
-    first = [i for i in han if 5 <= i <= 12]
-    last = [i for i in han if len(body) - 13 <= i <= len(body) - 6]
-    picks = {rng.choice(first), rng.choice(last)}
+    ends = [0, *cuts, len(body)]
+    picks: set[int] = set()
+    for lo, hi in pairwise(ends):
+        for near in ([i for i in han if lo + 5 <= i <= lo + 12], [i for i in han if hi - 13 <= i <= hi - 6]):
+            near = [i for i in near if all(abs(i - j) >= 15 for j in picks)]
+            if near:
+                picks.add(rng.choice(near))
+    n = max(len(picks), rng.randint(3, 7))
     while len(picks) < n:
-        i = rng.choice(han)
-        if all(abs(i - j) >= 15 for j in picks):
-            picks.add(i)
+        free = [i for i in han if all(abs(i - j) >= 15 for j in picks) and all(abs(i - c) > 4 for c in ends)]
+        if not free:
+            break
+        picks.add(rng.choice(free))
     out, planted, pos = [], [], 0
     for i in sorted(picks):
         kind = rng.choice(("replace", "insert", "delete"))
@@ -62,7 +86,7 @@ def _plant(body: str, rng: random.Random) -> tuple[str, list[tuple[str, str]]]:
             new = ""
         out.append(body[pos:i])
         out.append(new)
-        planted.append((old, new))
+        planted.append((i, old, new))
         pos = i + len(old)
     out.append(body[pos:])
     return "".join(out), planted
@@ -78,39 +102,164 @@ def _layout(text: str, rng: random.Random) -> str:
     return "".join(out)
 
 
+def _segmented(text: str) -> str:
+    return "\n".join(" ".join(jieba.cut(p)) for p in text.split("\n"))
+
+
+def _pick(laws, rng: random.Random, least: int):
+    """A body of consecutive paragraphs of one law (``least`` characters or more)
+    and two other laws' paragraphs for the page around it."""
+    law, paras = rng.choice(laws)
+    others = [p for name, p in laws if name != law]
+    first, second = rng.sample(others, 2)
+    while True:
+        start = rng.randrange(len(paras) - 8)
+        body = paras[start : start + rng.randint(3, 6)]
+        if len("\n".join(body)) >= least:
+            return body, first, second
+
+
 def _case(laws, seed: int):
     rng = random.Random(seed)
-    law, other = rng.sample(laws, 2)
-    start = rng.randrange(len(law) - 8)
-    body_paras = law[start : start + rng.randint(3, 6)]
+    body_paras, first, second = _pick(laws, rng, 0)
     body = "\n".join(body_paras)
     sentences = [s for s in re.findall(r"[^。；]+[。；]", body) if len(s) >= 8]
     lead_sentence = sentences[0] if rng.random() < 0.5 else rng.choice(sentences)
     edited, planted = _plant(body, rng)
-    copy = "\n".join(" ".join(jieba.cut(p)) for p in edited.split("\n"))
-    before = "\n".join(other[:3])
-    after = "\n".join(other[3:6])
+    before = "\n".join(first[:3])
+    after = "\n".join(second[3:6])
     head = before + "\n\n本报讯标题\n" + "据报道，" + lead_sentence + "\n"
-    page = head + _layout(body, rng) + "\n" + after
-    return page, copy, len(head), planted
+    laid = _layout(body, rng)
+    page = head + laid + "\n" + after
+    return page, _segmented(edited), len(head), len(head) + len(laid.rstrip("\n")), planted
 
 
-@pytest.mark.parametrize("chunk", range(2))
+def _found(result):
+    return [("".join(e.old.split()), "".join(e.new.split())) for e in result.edits if e.inside]
+
+
+def _replays(page: str, copy: str, result) -> bool:
+    """Each passage's inside edits turn its side of the page into its side of the copy (under the lens)."""
+    for p in result.passages:
+        mine = [
+            diff.Edit(e.op, e.a_start - p.a_start, e.a_end - p.a_start, e.b_start - p.b_start,
+                      e.b_end - p.b_start, e.old, e.new)
+            for e in result.edits
+            if e.inside and p.a_start <= e.a_start and e.a_end <= p.a_end
+            and p.b_start <= e.b_start and e.b_end <= p.b_end
+        ]
+        if len(mine) != p.edits:
+            return False
+        replayed = diff.replay(page[p.a_start : p.a_end], mine)
+        if normalize(replayed, "cjk").text != normalize(copy[p.b_start : p.b_end], "cjk").text:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("chunk", range(4))
 def test_the_passage_is_the_body_and_its_edits_are_the_planted_ones(laws, chunk):
     failures = []
-    for seed in range(chunk * CASES // 2, (chunk + 1) * CASES // 2):
-        page, copy, body_start, planted = _case(laws, seed)
+    for seed in range(chunk * CASES // 4, (chunk + 1) * CASES // 4):
+        page, copy, body_start, body_end, planted = _case(laws, seed)
         result = compare(page, copy, profile="cjk")
-        p = result.passage
-        if p is None:
-            failures.append((seed, "no passage"))
+        if len(result.passages) != 1:
+            failures.append((seed, f"{len(result.passages)} passages"))
             continue
-        found = [("".join(e.old.split()), "".join(e.new.split())) for e in result.edits if e.inside]
-        if abs(p.a_start - body_start) > 3:
-            failures.append((seed, f"starts at {p.a_start}, body at {body_start}"))
-        elif found != planted:
-            failures.append((seed, f"edits {found} != planted {planted}"))
-    # The target is every case exact; it is not met yet (issue 9): about 8% of the
-    # cases start the passage late or miss an edit near its start. This bound keeps
-    # the measured rate from getting worse until the edges are reworked.
-    assert len(failures) <= CASES // 2 * UNMET, failures[:5]
+        (p,) = result.passages
+        if abs(p.a_start - body_start) > NEAR or abs(p.a_end - body_end) > NEAR:
+            failures.append((seed, f"passage A[{p.a_start}:{p.a_end}], body A[{body_start}:{body_end}]"))
+        elif normalize(copy[: p.b_start] + copy[p.b_end :], "cjk").text:
+            failures.append((seed, f"passage B[{p.b_start}:{p.b_end}] of {len(copy)}"))
+        elif _found(result) != [(old, new) for _, old, new in planted]:
+            failures.append((seed, f"edits {_found(result)} != planted {planted}"))
+        elif not _replays(page, copy, result):
+            failures.append((seed, "inside edits do not replay"))
+    unexpected = [f for f in failures if f[0] not in UNMET]
+    assert not unexpected, unexpected[:5]
+
+
+def _pieces_case(laws, seed: int, pieces: int, reordered: bool):
+    """A page carrying the body in ``pieces`` pieces, the copy (segmented, edited),
+    and for each piece in the copy's order: its span on the page and its edits."""
+    rng = random.Random(seed)
+    body_paras, first, second = _pick(laws, rng, 90 * pieces)
+    body = "\n".join(body_paras)
+    while True:
+        if reordered:  # pieces of whole paragraphs, placed on the page in another order
+            n = len(body_paras)
+            bounds = sorted(rng.sample(range(1, n), pieces - 1)) if n > pieces else []
+            starts = [0] + [len("\n".join(body_paras[:k])) + 1 for k in bounds]
+            cuts = [s - 1 for s in starts[1:]]  # the paragraph break before each piece
+        else:  # cut at sentence ends
+            ends = [m.end() for m in re.finditer(r"[。；]", body)]
+            cuts = sorted(rng.sample(ends, pieces - 1)) if len(ends) >= pieces - 1 else []
+            starts = [0, *cuts]
+        # pieces of 60 characters or more: a passage must match MIN_MATCH (32) of them
+        edges = [0, *cuts, len(body)]
+        if len(cuts) == pieces - 1 and all(b - a >= 60 for a, b in pairwise(edges)):
+            break
+        body_paras, first, second = _pick(laws, rng, 90 * pieces)
+        body = "\n".join(body_paras)
+    edited, planted = _plant(body, rng, cuts)
+    edges = [*starts, len(body) + 1]
+    texts = [body[edges[k] : edges[k + 1] - (1 if reordered and k < pieces - 1 else 0)] for k in range(pieces)]
+    order = list(range(pieces))
+    if reordered:
+        while order == sorted(order):
+            rng.shuffle(order)
+    fillers = [first[k * 2 : k * 2 + 2] for k in range(pieces)]
+    page = "\n".join(first[6:8]) + "\n\n本报讯标题\n"
+    spans: dict[int, tuple[int, int]] = {}
+    for at, k in enumerate(order):
+        laid = _layout(texts[k], rng).rstrip("\n")
+        spans[k] = (len(page), len(page) + len(laid))
+        page += laid + "\n"
+        if at < pieces - 1 and not reordered:
+            page += "（下转第4版）\n\n" + "\n".join(fillers[at]) + "\n\n（上接第1版）\n"
+    page += "\n" + "\n".join(second[:3])
+    edits_of = [
+        [(old, new) for i, old, new in planted if edges[k] <= i < edges[k + 1]] for k in range(pieces)
+    ]
+    return page, _segmented(edited), [spans[k] for k in range(pieces)], edits_of
+
+
+def _check_pieces(laws, seed, pieces, reordered):
+    page, copy, spans, edits_of = _pieces_case(laws, seed, pieces, reordered)
+    result = compare(page, copy, profile="cjk")
+    if len(result.passages) != pieces:
+        return f"{len(result.passages)} passages, {pieces} pieces"
+    if [p.b_start for p in result.passages] != sorted(p.b_start for p in result.passages):
+        return "passages not in the copy's order"
+    for p, (a0, a1), planted in zip(result.passages, spans, edits_of, strict=True):
+        if abs(p.a_start - a0) > NEAR or abs(p.a_end - a1) > NEAR:
+            return f"passage A[{p.a_start}:{p.a_end}], piece A[{a0}:{a1}]"
+        mine = [
+            ("".join(e.old.split()), "".join(e.new.split())) for e in result.edits
+            if e.inside and p.a_start <= e.a_start and e.a_end <= p.a_end
+        ]
+        if mine != planted or p.edits != len(planted):
+            return f"edits {mine} != planted {planted}"
+    covered = "".join(copy[p.b_start : p.b_end] for p in result.passages)
+    if normalize(covered, "cjk").text != normalize(copy, "cjk").text:
+        return "the passages do not cover the copy"
+    if not _replays(page, copy, result):
+        return "inside edits do not replay"
+    # What the archive stores for the link: the same passages, each with its own edits.
+    stored = excerpt_passages(page, copy)
+    if [x.span for x in stored] != list(result.passages) or [len(x.edits) for x in stored] != [
+        p.edits for p in result.passages
+    ]:
+        return "excerpt_passages differs from compare"
+    return None
+
+
+@pytest.mark.parametrize("pieces", [2, 3])
+def test_an_article_continued_on_another_page_is_one_passage_per_piece(laws, pieces):
+    failures = [(seed, why) for seed in range(60) if (why := _check_pieces(laws, seed, pieces, False))]
+    assert not failures, failures[:5]
+
+
+@pytest.mark.parametrize("pieces", [2, 3])
+def test_reordered_paragraphs_are_passages_in_the_order_of_the_copy(laws, pieces):
+    failures = [(seed, why) for seed in range(60) if (why := _check_pieces(laws, seed, pieces, True))]
+    assert not failures, failures[:5]
