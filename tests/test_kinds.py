@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -163,15 +161,15 @@ def test_classify_never_raises_for_any_edit_of_any_text(a, data):
     assert classify(e, a, b) in KINDS
 
 
-def test_classifying_a_huge_edit_costs_time_in_proportion_to_the_edit():
+def test_a_huge_inserted_block_is_one_wording_edit():
+    # 200 KB inserted (numbers, quotes and names inside it do not make it one of
+    # those kinds). Its cost is measured in benchmarks, not here: a classifier
+    # quadratic in the edit would make this test take minutes.
     a = "Start. " + "word " * 20 + "End."
-    block = "GitHub may not charge 30 dollars “quoted” here. " * 4000  # 200 KB inserted
+    block = "GitHub may not charge 30 dollars “quoted” here. " * 4000
     b = a.replace("End.", block + "End.")
     edits = diff(a, b).edits
-    started = time.perf_counter()
-    kinds = [classify(e, a, b) for e in edits]
-    assert time.perf_counter() - started < 0.5
-    assert kinds == ["wording"]
+    assert [classify(e, a, b) for e in edits] == ["wording"]
 
 
 # -- real revisions, checked by eye ---------------------------------------------
