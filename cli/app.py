@@ -2,12 +2,19 @@
 
 This module parses, opens one transaction per command, calls the library and
 hands the result to `render`. It holds no SQL and no business rules.
+
+Every error, a usage error included, is one line on stderr and exit code 2
+(`handles_errors` for the library's errors and for output that cannot be
+written, `ProvGroup` for what the option parser refuses). Read commands open
+the archive read-only; only ``init`` (and ``demo``) create one.
 """
 
 from __future__ import annotations
 
+import errno
 import getpass
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -19,16 +26,54 @@ from typing import Annotated, Any
 
 import typer
 from sqlmodel import Session
+from typer.core import TyperGroup
 
-from provenance import archive, demo, importer, schema, store
+from provenance import archive, demo, importer, refs, schema, store
 from provenance.errors import InputError, ProvenanceError
 from provenance.kinds import KINDS
 from provenance.records import DemoReport, DocumentSummary, InitReport
 from provenance.text import read_file
 from provenance_cli import render
 
+try:  # typer vendors click since 0.20
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+except ImportError:  # pragma: no cover - older typer on click
+    from click.exceptions import ClickException, NoArgsIsHelpError
+
+
+class ProvGroup(TyperGroup):
+    """The `prov` command group: what the parser refuses is one line too.
+
+    click prints usage errors as a framed panel with the usage above it; here
+    they are one ``prov: error:`` line naming the command's ``--help``, with
+    exit code 2, like every other error.
+    """
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except NoArgsIsHelpError as exc:  # plain `prov`: the help, not an error
+            typer.echo(exc.ctx.get_help())
+            sys.exit(0)
+        except ClickException as exc:
+            command = exc.ctx.command_path if getattr(exc, "ctx", None) else "prov"
+            render.error(f"{one_line(exc.format_message())} (see {command} --help)")
+            sys.exit(2)
+        except typer.Abort:
+            render.error("aborted")
+            sys.exit(2)
+        except OSError as exc:  # writing the help or a usage message failed
+            _output_failed(exc)
+            sys.exit(2)
+        # Without standalone mode click returns an Exit's code, or the command's None.
+        sys.exit(result if isinstance(result, int) else 0)
+
+
 app = typer.Typer(
     name="prov",
+    cls=ProvGroup,
     help="Text versioning and provenance: register versions, trace their lineage, diff them.",
     no_args_is_help=True,
     add_completion=False,
@@ -43,6 +88,7 @@ class Context:
     db: str | None = None
     verbose: bool = False
     actor: str | None = None
+    changed: bool = False  # a write transaction of this command committed
 
     def location(self) -> store.DatabaseLocation:
         return store.resolve(self.db)
@@ -90,50 +136,150 @@ def _global(
     _ctx.db = db
     _ctx.verbose = verbose
     _ctx.actor = actor
+    _ctx.changed = False
+
+
+def one_line(message: str) -> str:
+    """``message`` with its line breaks (and the spaces around them) made one space."""
+    return re.sub(r"\s*[\r\n]+\s*", " ", message).strip()
 
 
 def handles_errors(fn: Callable) -> Callable:
-    """Turn library errors into one line on stderr and exit code 2, with nothing written."""
+    """Turn library errors into one line on stderr and exit code 2, with nothing written.
+
+    Standard output is flushed before the command returns, so that a full
+    disk or a closed pipe is met here and said in one line too.
+    """
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            sys.stdout.flush()
+            return result
         except ProvenanceError as exc:
-            render.error(str(exc))
+            render.error(one_line(str(exc)))
             raise typer.Exit(exc.exit_code) from None
+        except OSError as exc:
+            _output_failed(exc)
+            raise typer.Exit(2) from None
 
     return wrapper
 
 
-def _open(location: store.DatabaseLocation, *, create: bool = False):
+def _output_failed(exc: OSError) -> None:
+    """Say in one line that output could not be written, and stop Python's own attempt
+    to flush standard output again at exit (which would print a traceback)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = None
+    if fd is not None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+    if exc.errno == errno.EPIPE:  # the reader went away (`prov log | head`): nothing to say
+        return
+    reason = exc.strerror or str(exc)
+    if exc.filename is not None:
+        render.error(one_line(f"{exc.filename}: {reason}"))
+        return
+    done = "; the change itself was recorded" if _ctx.changed else ""
+    render.error(f"cannot write to standard output: {reason}{done}")
+
+
+def _open(
+    location: store.DatabaseLocation,
+    *,
+    access: store.Access,
+    create_dir: bool = False,
+    shared: bool = False,
+):
     if _ctx.verbose:
-        render.note(f"database: {location.display()} (from {location.origin})")
-    return store.open_engine(location, create_dir=create)
+        how = " read-only" if access == "read" and location.is_sqlite else ""
+        render.note(f"database: {location.display()} (from {location.origin}){how}")
+    return store.open_engine(location, access=access, create_dir=create_dir, shared=shared)
 
 
 @contextmanager
 def _session(*, write: bool) -> Iterator[Session]:
+    """One transaction on the archive: a write, or a read on an archive opened read-only."""
     location = _ctx.location()
-    engine = _open(location, create=False)
+    engine = _open(location, access="write" if write else "read")
     try:
-        schema.require_current(engine, location.display())
+        with store.database_errors():
+            schema.require_current(engine, location.display())
         with (store.transaction if write else store.reader)(engine) as session:
             yield session
+        _ctx.changed = _ctx.changed or write
     finally:
         engine.dispose()
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write ``text`` to the file ``path`` whole or not at all.
+
+    It goes to a temporary file in the same folder, which then replaces
+    ``path``: a full disk or an interrupted command leaves no empty or partial
+    file, and an existing one untouched. A new file is private (0600); a file
+    replaced keeps its mode. A path that is not a regular file (``/dev/stdout``,
+    a pipe) is written directly.
+    """
+    if path.exists() and not path.is_file():
+        try:
+            with path.open("w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        return
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            if path.is_file():
+                os.fchmod(handle.fileno(), path.stat().st_mode & 0o7777)
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 @app.command()
 @handles_errors
-def init(json: JsonOpt = False) -> None:
-    """Create the archive's schema, or upgrade it to this program's version."""
+def init(
+    shared: Annotated[
+        bool,
+        typer.Option(
+            "--shared",
+            help="Make a new SQLite archive a group's: its file group-readable and writable "
+            "(0660), in a 0770 setgid folder when init makes the folder. Without it a new "
+            "archive is private: 0600, in a 0700 folder. An existing file or folder keeps "
+            "its mode.",
+        ),
+    ] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Create the archive's schema, or upgrade it to this program's version.
+
+    A failed init (a full disk, say) leaves no new file or folder behind.
+    """
     location = _ctx.location()
-    engine = _open(location, create=location.is_sqlite)
-    try:
-        before, after = schema.upgrade(engine)
-    finally:
-        engine.dispose()
+    with store.creating(location):
+        engine = _open(location, access="create", create_dir=True, shared=shared)
+        try:
+            with store.database_errors():
+                before, after = schema.upgrade(engine)
+        finally:
+            engine.dispose()
+    _ctx.changed = True
     render.init(InitReport(location.display(), before, after), json)
 
 
@@ -284,7 +430,11 @@ def log(
 @handles_errors
 def show(
     ref: Annotated[
-        str, typer.Argument(help="A version: id, hash prefix, DOC@N, DOC@latest or a file.")
+        str,
+        typer.Argument(
+            help="A version: id, hash prefix, DOC@N, DOC@latest, or a file as file:NAME "
+            "or a path with a /."
+        ),
     ],
     raw: Annotated[
         bool, typer.Option("--raw", help="Write the exact registered bytes to stdout.")
@@ -349,7 +499,8 @@ def diff_cmd(
 ) -> None:
     """The edits from A to B at the original offsets of both (B may be an unregistered file)."""
     with _session(write=False) as session:
-        a, b = archive.side(session, ref_a), archive.side(session, ref_b)
+        a = archive.side(session, refs.as_path(ref_a))
+        b = archive.side(session, refs.as_path(ref_b))
     report = archive.diff_sides(a, b, profile=normalize, by=by, only=only)
     render.diff(report, a.text, b.text, json, context=context, limit=limit, view=view)
 
@@ -397,17 +548,20 @@ def demo_cmd(
         folder = Path(tempfile.mkdtemp(prefix="prov-demo-"))
         _ctx.db = str(folder / "archive.db")
     location = _ctx.location()
-    engine = _open(location, create=location.is_sqlite)
-    try:
-        schema.upgrade(engine)
-        with store.transaction(engine) as session:
-            registered, report = demo.register_seeds(
-                session, profile=normalize, actor=_ctx.resolve_actor()
-            )
-            names = archive.names(session, report.path or (report.a, report.b))
-            texts = archive.texts(session, (report.a, report.b))
-    finally:
-        engine.dispose()
+    with store.creating(location):
+        engine = _open(location, access="create", create_dir=True)
+        try:
+            with store.database_errors():
+                schema.upgrade(engine)
+            with store.transaction(engine) as session:
+                registered, report = demo.register_seeds(
+                    session, profile=normalize, actor=_ctx.resolve_actor()
+                )
+                names = archive.names(session, report.path or (report.a, report.b))
+                texts = archive.texts(session, (report.a, report.b))
+        finally:
+            engine.dispose()
+    _ctx.changed = True
     render.demo(
         DemoReport(location.display(), registered, report),
         names,

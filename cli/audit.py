@@ -22,7 +22,15 @@ from provenance import proofs
 from provenance import verify as verifying
 from provenance.errors import InputError
 from provenance_cli import render, render_audit
-from provenance_cli.app import JsonOpt, _ctx, _parse_meta, _session, app, handles_errors
+from provenance_cli.app import (
+    JsonOpt,
+    _ctx,
+    _parse_meta,
+    _session,
+    app,
+    handles_errors,
+    write_output,
+)
 
 
 @app.command()
@@ -226,7 +234,11 @@ def prove(
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Write the bundle to this file, not stdout.")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write the bundle to this file, not stdout (whole or not at all; a new file is 0600).",
+        ),
     ] = None,
     json: JsonOpt = False,
 ) -> None:
@@ -239,10 +251,7 @@ def prove(
         else:
             report = proofs.inclusion(session, ref)
     if out is not None:
-        try:
-            out.write_text(report.bundle, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"{out}: cannot write: {exc.strerror or exc}") from None
+        write_output(out, report.bundle)
     render_audit.proved(report, str(out) if out else None, json)
 
 
@@ -277,7 +286,13 @@ def export(
     format: Annotated[
         str, typer.Option("--format", help="prov-json (W3C PROV) or bagit (a BagIt bag).")
     ] = "prov-json",
-    out: Annotated[Path | None, typer.Option("--out", help="Where to write.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Where to write, whole or not at all: a new file is 0600, a new bag folder 0700.",
+        ),
+    ] = None,
     json: JsonOpt = False,
 ) -> None:
     """Export a document's lineage as W3C PROV-JSON, or its versions as a BagIt bag."""
@@ -302,10 +317,7 @@ def export(
             sys.stdout.write(text)
             sys.stdout.flush()
             return
-        try:
-            target.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"{target}: cannot write: {exc.strerror or exc}") from None
+        write_output(target, text)
         report = exporting.ExportReport(
             report.document, report.format, str(target), report.versions, report.links, ()
         )

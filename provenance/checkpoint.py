@@ -122,11 +122,22 @@ def public_key_from_pem(pem: bytes) -> Ed25519PublicKey:
 
 
 def load_private_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
-    """Read an Ed25519 private key from a PEM file."""
+    """Read an Ed25519 private key from a PEM file that only its owner can read.
+
+    A key file open to the group or to others (as a copy under umask 022 is)
+    is refused, as ssh refuses one: whoever can read it can sign checkpoints.
+    """
     try:
-        return private_key_from_pem(_read(path))
+        key = private_key_from_pem(_read(path))
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None
+    mode = os.stat(path).st_mode & 0o777
+    if mode & 0o077:
+        raise InputError(
+            f"{path}: the private key is open to its group or others (mode {mode:04o}); "
+            f"make it private with: chmod 600 {path}"
+        )
+    return key
 
 
 def load_public_key(path: str | os.PathLike[str]) -> Ed25519PublicKey:

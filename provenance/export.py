@@ -23,6 +23,9 @@ In the PROV document:
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -200,13 +203,44 @@ def bagit_bag(session: Session, key: str, folder: Path) -> ExportReport:
     and, when the log has one, ``data/checkpoint.txt`` (the latest signed
     checkpoint). Manifests use SHA-256 and SHA-512, as BagIt requires; the
     BLAKE3 hashes the archive uses are in versions.json and the PROV document.
+
+    The bag is made whole in a temporary folder beside ``folder`` (private,
+    0700) and then renamed to it: a failure (a full disk) leaves no partial bag.
     """
     bagit = _require("bagit")
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise InputError(f"{folder}: the bag folder must be new or empty")
     text, _report = prov_json(session, key)
     lineage = _lineage(session, key)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    except OSError as exc:
+        raise InputError(f"{folder}: cannot write the bag: {exc.strerror or exc}") from None
+    try:
+        files = _write_bag(session, bagit, lineage, text, building)
+        os.replace(building, folder)
+    except (OSError, bagit.BagError) as exc:
+        shutil.rmtree(building, ignore_errors=True)
+        reason = getattr(exc, "strerror", None) or exc
+        raise InputError(f"{folder}: cannot write the bag: {reason}") from None
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    return ExportReport(
+        lineage.document.key,
+        "bagit",
+        str(folder),
+        len(lineage.versions),
+        len(lineage.links),
+        tuple("data/" + f for f in files),
+    )
+
+
+def _write_bag(
+    session: Session, bagit: Any, lineage: _Lineage, text: str, folder: Path
+) -> list[str]:
+    """Write the bag's payload into the empty ``folder`` and make it a bag; the payload's names."""
     (folder / "versions").mkdir()
     index = []
     files = []
@@ -249,11 +283,4 @@ def bagit_bag(session: Session, key: str, folder: Path) -> ExportReport:
         ),
     }
     bagit.make_bag(str(folder), bag_info, checksums=["sha256", "sha512"])
-    return ExportReport(
-        lineage.document.key,
-        "bagit",
-        str(folder),
-        len(lineage.versions),
-        len(lineage.links),
-        tuple("data/" + f for f in files),
-    )
+    return files

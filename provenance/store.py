@@ -3,26 +3,49 @@
 One code path for SQLite and PostgreSQL (through SQLAlchemy). SQLite runs with
 WAL, foreign keys on and a busy timeout; a write transaction on SQLite starts
 with ``BEGIN IMMEDIATE`` so two writers queue instead of failing half-way.
+
+An SQLite archive is opened for what the command does: ``read`` opens it
+read-only (``mode=ro``, and ``immutable=1`` where SQLite could not keep its
+``-wal``/``-shm`` files beside it: a read-only file system or a folder the
+user cannot write), so an auditor can read an archive on read-only media;
+``write`` opens an existing archive and refuses, in one line, one that is
+read-only; only ``create`` makes a new file, private to its owner (0600, in
+a 0700 folder when it makes the folder) unless ``shared`` (0660 in 0770).
+SQLite gives the ``-wal`` and ``-shm`` files the archive file's mode.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from provenance.errors import DatabaseError
+from provenance.errors import DatabaseError, InputError
 
 ENV_DB = "PROV_DB"
 BUSY_TIMEOUT_MS = 10_000
+
+Access = Literal["read", "write", "create"]
+
+PRIVATE_FILE, PRIVATE_FOLDER = 0o600, 0o700
+# A group archive: the group reads and writes it; the folder's setgid bit gives
+# the -wal and -shm files SQLite makes beside it the archive's group.
+SHARED_FILE, SHARED_FOLDER = 0o660, 0o2770
+
+# The backends this program is built and tested for, with the one driver each.
+_DRIVERS = {"sqlite": ("pysqlite",), "postgresql": ("psycopg",)}
 
 
 def default_db_path() -> Path:
@@ -40,28 +63,79 @@ class DatabaseLocation:
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite")
 
+    @property
+    def path(self) -> Path | None:
+        """The SQLite archive's file (None for PostgreSQL or an in-memory database)."""
+        if not self.is_sqlite:
+            return None
+        database = _parse(self.url).database
+        return Path(database) if database and database != ":memory:" else None
+
     def display(self) -> str:
         """The URL without a password, for messages."""
-        return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+        try:
+            shown = _parse(self.url).render_as_string(hide_password=True)
+        except DatabaseError:
+            shown = self.url
+        return redact(shown)
 
 
 def resolve(option: str | None) -> DatabaseLocation:
-    """An explicit option beats the environment beats the documented default."""
-    if option:
-        return DatabaseLocation(to_url(option), "--db")
+    """An explicit option beats the environment beats the documented default.
+
+    ``--db ""`` is refused rather than read as "not given"; an empty
+    ``$PROV_DB`` counts as unset, as environment variables usually do.
+    """
+    if option is not None:
+        return DatabaseLocation(to_url(option, "--db"), "--db")
     env = os.environ.get(ENV_DB)
     if env:
-        return DatabaseLocation(to_url(env), ENV_DB)
+        return DatabaseLocation(to_url(env, ENV_DB), ENV_DB)
     return DatabaseLocation(to_url(str(default_db_path())), "default")
 
 
-def to_url(text: str) -> str:
-    """A database URL from a URL or a plain file path (an SQLite file)."""
+def to_url(text: str, what: str = "the database") -> str:
+    """A database URL from a URL or a plain file path (an SQLite file).
+
+    Raises `InputError` for an empty text and `DatabaseError` for a URL that
+    does not parse or names a backend this program does not support; neither
+    message shows a password.
+    """
+    if not text.strip():
+        raise InputError(f"{what} is empty: give an archive's file path or a database URL")
     if "://" not in text:
         return "sqlite:///" + str(Path(text).expanduser().absolute())
-    if text.startswith(("postgresql://", "postgres://")):
-        return "postgresql+psycopg://" + text.split("://", 1)[1]
+    given = text
+    scheme, rest = text.split("://", 1)
+    if scheme.lower() in ("postgresql", "postgres"):
+        text = "postgresql+psycopg://" + rest
+    url = _parse(text, given)
+    backend, _, driver = url.drivername.partition("+")
+    if backend not in _DRIVERS or driver not in ("", *_DRIVERS[backend]):
+        raise DatabaseError(
+            f"{redact(given)}: not a supported database; give an SQLite file path, "
+            "sqlite:///PATH or postgresql://[USER@]HOST[:PORT]/NAME"
+        )
     return text
+
+
+def _parse(text: str, given: str | None = None) -> sa.engine.URL:
+    try:
+        return sa.engine.make_url(text)
+    except (sa.exc.ArgumentError, ValueError, TypeError):
+        raise DatabaseError(f"{redact(given or text)}: not a database URL") from None
+
+
+_USERINFO = re.compile(r"^(?P<scheme>[^:/?#]*://)(?P<user>[^:@/]*):(?P<password>.*)@(?=[^@]*$)")
+_QUERY_SECRET = re.compile(r"(?i)([?&](?:password|passwd|sslpassword)=)[^&]*")
+
+
+def redact(text: str) -> str:
+    """``text`` with any password it may carry replaced by ``***``: the part of the
+    userinfo after its first ``:`` (up to the last ``@``), and ``password=`` options.
+    Works on text that does not parse as a URL, which is when it is echoed in errors."""
+    text = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
+    return _QUERY_SECRET.sub(r"\1***", text)
 
 
 def json_text(value: object) -> str:
@@ -70,49 +144,102 @@ def json_text(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def open_engine(location: DatabaseLocation, *, create_dir: bool = False) -> Engine:
-    """An engine for ``location``; raises DatabaseError when it cannot be opened."""
+def open_engine(
+    location: DatabaseLocation,
+    *,
+    create_dir: bool = False,
+    access: Access = "create",
+    shared: bool = False,
+) -> Engine:
+    """An engine for ``location``; raises DatabaseError when it cannot be opened.
+
+    ``access`` matters for SQLite (see the module's docstring): ``read``
+    never writes, ``write`` never creates, ``create`` makes a missing file
+    (and with ``create_dir`` its missing folders), private unless ``shared``.
+    """
+    url = _parse(location.url)
+    backend = url.drivername.partition("+")[0]
     try:
-        url = sa.engine.make_url(location.url)
-    except sa.exc.ArgumentError as exc:
-        raise DatabaseError(f"not a database URL: {location.url!r} ({exc})") from None
-    if url.get_backend_name() == "sqlite":
-        engine = _sqlite_engine(url, create_dir=create_dir)
-    else:
-        engine = sa.create_engine(url, pool_pre_ping=True, json_serializer=json_text)
+        if backend == "sqlite":
+            engine = _sqlite_engine(url, access=access, create_dir=create_dir, shared=shared)
+        elif backend == "postgresql":
+            engine = sa.create_engine(url, pool_pre_ping=True, json_serializer=json_text)
+        else:
+            raise DatabaseError(f"{location.display()}: not a supported database")
+    except (sa.exc.ArgumentError, ImportError) as exc:
+        raise DatabaseError(f"cannot open database {location.display()}: {exc}") from None
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
     except sa.exc.SQLAlchemyError as exc:
         engine.dispose()
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        reason = redact(str(getattr(exc, "orig", exc)).strip().splitlines()[0])
         raise DatabaseError(f"cannot open database {location.display()}: {reason}") from None
     return engine
 
 
-def _sqlite_engine(url: sa.engine.URL, *, create_dir: bool) -> Engine:
+def _sqlite_engine(
+    url: sa.engine.URL, *, access: Access, create_dir: bool, shared: bool
+) -> Engine:
     path = url.database
-    if path and path != ":memory:":
-        parent = Path(path).parent
+    if not path or path == ":memory:":
+        return _with_sqlite_settings(
+            sa.create_engine(
+                url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, json_serializer=json_text
+            ),
+            read_only=False,
+        )
+    if url.query:
+        raise DatabaseError(
+            f"{url.render_as_string()}: options in an SQLite URL are not supported; "
+            "give the file's path"
+        )
+    file = Path(path)
+    if file.is_dir():
+        raise DatabaseError(f"cannot open database {path}: it is a directory")
+    if not file.exists():
+        if access != "create":
+            raise DatabaseError(f"no archive at {path}; create it with: prov --db {path} init")
         if create_dir:
-            parent.mkdir(parents=True, exist_ok=True)
-        if Path(path).is_dir():
-            raise DatabaseError(f"cannot open database {path}: it is a directory")
-        if not parent.is_dir():
-            raise DatabaseError(f"cannot open database {path}: folder {parent} does not exist")
-    engine = sa.create_engine(
-        url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, json_serializer=json_text
-    )
+            make_folders(file.parent, SHARED_FOLDER if shared else PRIVATE_FOLDER)
+        if not file.parent.is_dir():
+            raise DatabaseError(f"cannot open database {path}: folder {file.parent} does not exist")
+        _create_file(file, SHARED_FILE if shared else PRIVATE_FILE)
+    if access == "read":
+        options = _read_options(file)
+    else:
+        why = read_only_reason(file)
+        if why:
+            raise DatabaseError(
+                f"{path}: the archive is read-only ({why}); read commands "
+                "(log, show, verify, export, ...) still work"
+            )
+        options = "mode=rw"
+    uri = f"file:{quote(str(file.absolute()))}?{options}"
 
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(
+            uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+        )
+
+    engine = sa.create_engine(url, creator=connect, json_serializer=json_text)
+    return _with_sqlite_settings(engine, read_only=access == "read")
+
+
+def _with_sqlite_settings(engine: Engine, *, read_only: bool) -> Engine:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every test
         # Let SQLAlchemy's "begin" event, not pysqlite, decide how a transaction starts.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
+        if read_only:
+            # Changing the journal mode is a write; a reader takes the file as it is.
+            cur.execute("PRAGMA query_only=ON")
+        else:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -121,6 +248,113 @@ def _sqlite_engine(url: sa.engine.URL, *, create_dir: bool) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _sidecars(file: Path) -> tuple[Path, Path]:
+    return Path(f"{file}-wal"), Path(f"{file}-shm")
+
+
+def _on_read_only_file_system(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def read_only_reason(file: Path) -> str | None:
+    """Why SQLite could not write the archive ``file`` here, or None if it can."""
+    if _on_read_only_file_system(file):
+        return "it is on a read-only file system"
+    if not os.access(file, os.W_OK):
+        return "you cannot write its file"
+    if not os.access(file.parent, os.W_OK) and not all(
+        p.exists() and os.access(p, os.W_OK) for p in _sidecars(file)
+    ):
+        return f"you cannot write its folder {file.parent}, where SQLite keeps its -wal and -shm files"
+    return None
+
+
+def _read_options(file: Path) -> str:
+    """``mode=ro``, with ``immutable=1`` where SQLite cannot make its -shm file.
+
+    A reader of a WAL archive needs the -shm file, and makes it if missing;
+    where it cannot (read-only media, a folder the user cannot write) and no
+    -wal file holds changes, the archive file is the whole archive, and
+    ``immutable`` tells SQLite so.
+    """
+    wal, shm = _sidecars(file)
+    if os.access(file.parent, os.W_OK) and not _on_read_only_file_system(file):
+        return "mode=ro"
+    if wal.exists() and shm.exists():
+        return "mode=ro"
+    if wal.exists() and wal.stat().st_size > 0:
+        raise DatabaseError(
+            f"{file}: its {wal.name} file holds changes but {shm.name} is missing and cannot "
+            "be made here; copy the archive with both files, or to a folder you can write"
+        )
+    return "mode=ro&immutable=1"
+
+
+def make_folders(folder: Path, mode: int = PRIVATE_FOLDER) -> list[Path]:
+    """Make ``folder`` and its missing parents with exactly ``mode`` (whatever the
+    umask); folders that exist keep theirs. Returns the folders made, outermost first."""
+    missing = []
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            break
+        missing.append(candidate)
+    made = []
+    try:
+        for candidate in reversed(missing):
+            candidate.mkdir(mode=mode)
+            made.append(candidate)
+            os.chmod(candidate, mode)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise DatabaseError(f"cannot create folder {exc.filename}: {exc.strerror}") from None
+    return made
+
+
+def _create_file(file: Path, mode: int) -> None:
+    """An empty file (an empty SQLite database) with exactly ``mode``, never readable
+    by others in between: created by ``os.open`` with the mode, then set past the umask."""
+    try:
+        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise DatabaseError(f"cannot create {file}: {exc.strerror}") from None
+    try:
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def creating(location: DatabaseLocation) -> Iterator[None]:
+    """Undo a new SQLite archive if the block fails: the file, its -wal and -shm, and
+    the folders made for it, so a failed ``prov init`` (a full disk) leaves nothing."""
+    file = location.path
+    if file is None or file.exists():
+        yield
+        return
+    folders = []
+    for candidate in file.parents:
+        if candidate.exists():
+            break
+        folders.append(candidate)
+    try:
+        yield
+    except BaseException:
+        for leftover in (file, *_sidecars(file)):
+            leftover.unlink(missing_ok=True)
+        for folder in folders:  # innermost first
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
 
 
 # The key of the PostgreSQL advisory lock that writers hold for their whole
@@ -139,7 +373,7 @@ def transaction(engine: Engine) -> Iterator[Session]:
     Readers are never blocked.
     """
     bind = engine.execution_options(sqlite_begin="IMMEDIATE")
-    with _database_errors(), Session(bind, expire_on_commit=False) as session, session.begin():
+    with database_errors(), Session(bind, expire_on_commit=False) as session, session.begin():
         if engine.dialect.name == "postgresql":
             session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
         yield session
@@ -156,7 +390,7 @@ def reader(engine: Engine) -> Iterator[Session]:
     """
     if engine.dialect.name == "postgresql":
         engine = engine.execution_options(isolation_level="REPEATABLE READ")
-    with _database_errors(), Session(engine, expire_on_commit=False) as session:
+    with database_errors(), Session(engine, expire_on_commit=False) as session:
         try:
             yield session
         finally:
@@ -164,11 +398,17 @@ def reader(engine: Engine) -> Iterator[Session]:
 
 
 @contextmanager
-def _database_errors() -> Iterator[None]:
-    """A failure of the database itself (locked, unreachable, full, a schema that is not
-    what this program expects) as one `DatabaseError` line, after the rollback."""
+def database_errors() -> Iterator[None]:
+    """A failure of the database itself (locked, unreachable, full, read-only, a
+    schema that is not what this program expects, a file that is not a database)
+    as one `DatabaseError` line, after the rollback."""
     try:
         yield
-    except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.DataError) as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+    except sa.exc.DBAPIError as exc:
+        reason = redact(str(getattr(exc, "orig", exc)).strip().splitlines()[0])
+        if "readonly database" in reason or "read-only transaction" in reason:
+            raise DatabaseError(f"the archive is read-only ({reason})") from exc
         raise DatabaseError(f"database error: {reason}") from exc
+
+
+_database_errors = database_errors  # the name it had before it was public
