@@ -167,7 +167,7 @@ def _csv_rows(path: str, text: str) -> list[tuple[int, dict]]:
             plain["meta"] = meta
             rows.append((reader.line_num, plain))
     except csv.Error as exc:
-        raise InputError(f"{path}:{reader.line_num}: not CSV ({exc})") from None
+        raise InputError(f"{path}:{reader.line_num + 1}: not CSV ({exc})") from None  # the line it failed on
     return rows
 
 

@@ -79,7 +79,7 @@ def read_file(path: str, *, max_size: int = MAX_SIZE) -> bytes:
         raise InputError(f"{name}: permission denied") from None
     except OSError as exc:
         raise InputError(f"{name}: cannot be read ({exc.strerror})") from None
-    with os.fdopen(fd, "rb") as file:
+    try:
         mode = os.fstat(fd)
         if stat.S_ISDIR(mode.st_mode):
             raise InputError(f"{name}: is a directory, not a file")
@@ -88,10 +88,12 @@ def read_file(path: str, *, max_size: int = MAX_SIZE) -> bytes:
         if mode.st_size > max_size:
             raise InputError(f"{name}: {mode.st_size} bytes, over the limit of {max_size}")
         os.set_blocking(fd, True)
-        try:
+        with os.fdopen(fd, "rb", closefd=False) as file:
             data = file.read(max_size + 1)
-        except OSError as exc:
-            raise InputError(f"{name}: cannot be read ({exc.strerror})") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot be read ({exc.strerror})") from None
+    finally:
+        os.close(fd)
     if len(data) > max_size:
         raise InputError(f"{name}: grew past the limit of {max_size} bytes while being read")
     return data
