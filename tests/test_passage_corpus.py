@@ -67,10 +67,12 @@ def test_a_passage_of_a_pair_of_different_lengths_is_carried_by_the_longer(pairs
             rejected.append(name)
             continue
         claims.append(name)
-        p = found.passage
-        assert p is not None and p.matched >= CARRIED * shorter, name
-        assert max(found.a_outside / len(a), found.b_outside / len(b)) >= OUTSIDE_SHARE
-        assert a[p.a_start : p.a_end] and b[p.b_start : p.b_end]
+        # all its passages together match CARRIED of the shorter text, with a fifth
+        # of one text around them
+        assert found.passages and found.matched >= CARRIED * shorter, name
+        assert max(found.a_outer / len(a), found.b_outer / len(b)) >= OUTSIDE_SHARE
+        for p in found.passages:
+            assert a[p.a_start : p.a_end] and b[p.b_start : p.b_end]
     # the error pages, redirect stubs, rewrites and a different law edition are compared whole
     assert len(rejected) >= 10 and len(claims) <= 3
     assert any("community-guidelines 0023" in n for n in rejected)
