@@ -1,0 +1,50 @@
+"""The web application: the HTTP API under ``/api`` and the pages at ``/``, over one `Archive`.
+
+``create_app(where)`` opens the archive as the CLI does (``where``, else
+``$PROV_DB``, else the default archive) and the settings from ``PROV_WEB_*``
+unless given; tests build it the same way and talk to it in process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from provenance import Archive
+from provenance_web import api, errors, pages
+from provenance_web.access import Actors
+from provenance_web.limits import BodyLimit
+from provenance_web.settings import Settings
+
+TITLE = "provenance"
+VERSION = "1"
+DESCRIPTION = (
+    "Content-hashed text versions, their lineage and their edits, over HTTP. "
+    "Every answer is the document `prov ... --json` prints; see docs/http.md."
+)
+
+
+def create_app(where: str | None = None, *, settings: Settings | None = None) -> FastAPI:
+    archive = Archive(where)
+    settings = settings if settings is not None else Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            app.state.actors.close()
+            archive.close()
+
+    app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION, lifespan=lifespan)
+    app.state.archive = archive
+    app.state.settings = settings
+    app.state.actors = Actors(archive)
+    app.state.scrub = errors.Scrubber(errors.server_paths(archive.location.path))
+    errors.install(app)
+    app.add_middleware(BodyLimit, limit=settings.max_body)
+    app.include_router(api.router, prefix="/api")
+    app.include_router(pages.router, include_in_schema=False)
+    return app
