@@ -2,11 +2,20 @@
 
     .venv/bin/python benchmarks/moves.py [--corpus DIR] [--max-bytes N] [--sample N] [--show N]
 
-For every consecutive revision pair (files up to --max-bytes), the plain
-character diff (provenance.diff.diff) is computed once; then find_moves runs
-at each (min_chars, min_similarity) of the grid and the moves are counted.
-``--show`` prints that many moves found at the defaults (file names, both
-positions, the start of each block) to be checked by eye. Then the cost on
+For every consecutive revision pair (files up to --max-bytes), the minimal
+character diff that registration stores (provenance.diff.diff with
+semantic=False) is computed once; moves are then sought, in the same run:
+
+- as registration seeks them (`provenance.editrecord`: the minimal edits with
+  short equal runs folded in, the display diff only when the search hit its cap);
+- as registration sought them before (on a second, display diff of the
+  whole texts), the reference: the count must not drop, and the time saved
+  is that second diff.
+
+find_moves then runs on registration's edits at each (min_chars,
+min_similarity) of the grid. ``--show`` prints that many moves found at the
+defaults (file names, both positions, the start of each block) to be checked
+by eye, first those the display diff did not give. Then the cost on
 generated texts with 1,000 and 4,000 edits, against the diff itself.
 """
 
@@ -18,6 +27,7 @@ import random
 import time
 from pathlib import Path
 
+from provenance import editrecord
 from provenance.diff import diff
 from provenance.moves import MIN_CHARS, MIN_SIMILARITY, apply, find_moves
 
@@ -45,47 +55,74 @@ def main() -> None:
     args = ap.parse_args()
 
     counts = {(c, s): [0, 0] for c in GRID_CHARS for s in GRID_SIM}  # moves, pairs with a move
-    shown: list[str] = []
+    shown: list[tuple[bool, str]] = []
     n_pairs = 0
-    t_diff = t_moves = 0.0
+    t_diff = t_moves = t_display = 0.0
+    found_by = {"record": [0, 0], "display": [0, 0]}  # moves, pairs with a move
     for k, (x, y) in enumerate(pairs(args.corpus, args.max_bytes)):
         if args.sample and k % args.sample:
             continue
         a, b = x.read_text(encoding="utf-8"), y.read_text(encoding="utf-8")
         t0 = time.perf_counter()
-        edits = diff(a, b).edits
+        result = diff(a, b, semantic=False)
         t1 = time.perf_counter()
         t_diff += t1 - t0
         n_pairs += 1
+        if len(result.edits) <= 1:
+            continue
+        edits = editrecord._move_candidates(a, b, result)
+        found = find_moves(a, b, edits)
+        t3 = time.perf_counter()
+        before = find_moves(a, b, diff(a, b).edits)
+        t_display += time.perf_counter() - t3
+        t_moves += t3 - t1
+        assert apply(a, found.edits, found.moves) == b, (x, y)
+        for name, moved in (("record", found), ("display", before)):
+            found_by[name][0] += len(moved.moves)
+            found_by[name][1] += bool(moved.moves)
+        for m in found.moves:
+            new = not any(
+                m.a_start < o.a_end and o.a_start < m.a_end and m.b_start < o.b_end
+                and o.b_start < m.b_end
+                for o in before.moves
+            )
+            old = a[m.a_start : m.a_end].strip().replace("\n", "⏎")[:70]
+            shown.append(
+                (
+                    new,
+                    f"{'new ' if new else '    '}{x.parent.name}/{x.name[:4]}→{y.name[:4]}"
+                    f"  A[{m.a_start}:{m.a_end}] → B[{m.b_start}:{m.b_end}] sim {m.similarity:.2f}"
+                    f" {len(m.edits)} inside  {old!r}",
+                )
+            )
         for c in GRID_CHARS:
             for s in GRID_SIM:
-                t2 = time.perf_counter()
                 found = find_moves(a, b, edits, min_chars=c, min_similarity=s)
-                if (c, s) == (MIN_CHARS, MIN_SIMILARITY):
-                    t_moves += time.perf_counter() - t2
-                    assert apply(a, found.edits, found.moves) == b, (x, y)
-                    for m in found.moves:
-                        if len(shown) < args.show:
-                            old = a[m.a_start : m.a_end].strip().replace("\n", "⏎")[:70]
-                            shown.append(
-                                f"{x.parent.name}/{x.name[:4]}→{y.name[:4]}  A[{m.a_start}:{m.a_end}]"
-                                f" → B[{m.b_start}:{m.b_end}] sim {m.similarity:.2f}"
-                                f" {len(m.edits)} inside  {old!r}"
-                            )
                 counts[(c, s)][0] += len(found.moves)
                 counts[(c, s)][1] += bool(found.moves)
 
     print(f"{n_pairs} consecutive revision pairs (files ≤ {args.max_bytes} bytes)")
-    print(f"diff {t_diff:.2f} s in all; find_moves at the defaults {t_moves:.2f} s in all")
-    print("moves found (pairs with a move), by min_chars × min_similarity")
+    print(f"minimal diff (stored) {t_diff:.2f} s in all")
+    print(
+        f"moves as registration finds them: {found_by['record'][0]} in {found_by['record'][1]} pairs,"
+        f" {t_moves:.2f} s in all (folding and find_moves)"
+    )
+    print(
+        f"moves on a second, display diff (before): {found_by['display'][0]} in"
+        f" {found_by['display'][1]} pairs, {t_display:.2f} s in all (that diff and find_moves)"
+    )
+    print("moves found on registration's edits (pairs with a move), by min_chars × min_similarity")
     print("min_chars " + "".join(f"{s:>14}" for s in GRID_SIM))
     for c in GRID_CHARS:
         print(
             f"{c:>9} "
             + "".join(f"{counts[(c, s)][0]:>8} ({counts[(c, s)][1]:>3})" for s in GRID_SIM)
         )
-    print(f"\nsample at min_chars={MIN_CHARS}, min_similarity={MIN_SIMILARITY}:")
-    for line in shown:
+    print(f"\nsample at min_chars={MIN_CHARS}, min_similarity={MIN_SIMILARITY} (new: not a display-diff move):")
+    rng = random.Random(1)
+    fresh = [line for new, line in shown if new]
+    rest = [line for new, line in shown if not new]
+    for line in rng.sample(fresh, min(len(fresh), args.show)) + rest[: max(0, args.show - len(fresh))]:
         print("  " + line)
 
     print("\ncost on generated texts (paragraphs, a share of them moved, 1 word edit in 20)")

@@ -25,6 +25,7 @@ from typing import Any
 
 from provenance import diff, moves
 from provenance.compare import excerpt_passages
+from provenance.lensdiff import make_edit
 
 PASSAGE_LENS = "cjk"
 """The lens passages are sought through: a copied passage is a comparison
@@ -102,11 +103,8 @@ def build(parent: str, child: str) -> Built:
             ]
             for x in found
         ]
-    elif result.edits:
-        # Moves are sought on the readable (semantic) edits: a minimal diff
-        # matches stray letters of a moved paragraph with its surroundings.
-        readable = result if len(result.edits) <= 1 else diff.diff(parent, child)
-        moved = moves.find_moves(parent, child, readable.edits)
+    elif len(result.edits) > 1:  # a move takes a deletion and an insertion in two edits
+        moved = moves.find_moves(parent, child, _move_candidates(parent, child, result))
         if moved.moves:
             detail["moves"] = [
                 [m.a_start, m.a_end, m.b_start, m.b_end, m.a_at, m.b_at,
@@ -114,6 +112,86 @@ def build(parent: str, child: str) -> Built:
                 for m in moved.moves
             ]
     return Built(result, detail or None)
+
+
+def _move_candidates(parent: str, child: str, result: diff.DiffResult) -> Sequence[diff.Edit]:
+    """The edits moved blocks are sought among: the minimal ones, stray matches folded in.
+
+    A minimal diff matches stray letters of a moved paragraph with its
+    surroundings; folding each equal run no longer than the edits beside it
+    (`diff.coalesce`, the first rule of diff-match-patch's semantic cleanup)
+    gives the moved text back as whole deletions and insertions, in time
+    linear in the edits, without a second diff. A search that hit its cap
+    (``complete=False``, a heavy rewrite) gives a character diff too
+    scattered for that; there the display diff's line, word and character
+    refinement is taken, as before. On the corpus the folded edits give at
+    least as many moves as the display diff did (``benchmarks/moves.py``).
+    """
+    if not result.complete:
+        return diff.diff(parent, child).edits
+    spans = diff.coalesce((e.a_start, e.a_end, e.b_start, e.b_end) for e in result.edits)
+    out: list[diff.Edit] = []
+    for k, (a0, a1, b0, b1) in enumerate(spans):
+        if a0 == a1 or b0 == b1:
+            # An insertion or a deletion slides along the equal text around it
+            # to where it reads best, as the cleanup's second rule does: a
+            # moved paragraph then starts where its first word does.
+            room_left = a0 - (out[-1].a_end if out else 0)
+            room_right = (spans[k + 1][0] if k + 1 < len(spans) else len(parent)) - a1
+            text, lo, hi = (parent, a0, a1) if b0 == b1 else (child, b0, b1)
+            d = _best_shift(text, lo, hi, room_left, room_right)
+            a0, a1, b0, b1 = a0 + d, a1 + d, b0 + d, b1 + d
+        out.append(make_edit(parent, child, a0, a1, b0, b1))
+    return out
+
+
+def _best_shift(text: str, lo: int, hi: int, room_left: int, room_right: int) -> int:
+    """How far ``text[lo:hi]``, inserted or deleted amid equal text, slides to read best.
+
+    It may slide left while the character before it ends it too, right while
+    the character after it starts it too, within the equal text on each side
+    (``room_left``, ``room_right``); the best place has its ends on the
+    strongest boundaries (diff-match-patch's semantic score: blank line, line
+    break, sentence end, white space, punctuation), the rightmost of equals.
+    """
+    left = 0
+    while left < room_left and text[lo - left - 1] == text[hi - left - 1]:
+        left += 1
+    right = 0
+    while right < room_right and text[lo + right] == text[hi + right]:
+        right += 1
+    if not left and not right:
+        return 0
+    best, best_score = 0, -1
+    for d in range(-left, right + 1):
+        score = _boundary(text, lo + d) + _boundary(text, hi + d)
+        if score >= best_score:
+            best, best_score = d, score
+    return best
+
+
+def _boundary(text: str, i: int) -> int:
+    """diff-match-patch's semantic score of a cut of ``text`` before index ``i`` (0 to 6)."""
+    if i <= 0 or i >= len(text):
+        return 6
+    one, two = text[i - 1], text[i]
+    if one.isalnum() and two.isalnum():
+        return 0
+    space_one = not one.isalnum() and one.isspace()
+    space_two = not two.isalnum() and two.isspace()
+    break_one = space_one and one in "\r\n"
+    break_two = space_two and two in "\r\n"
+    if (break_one and text.endswith(("\n\n", "\n\r\n"), 0, i)) or (
+        break_two and text.startswith(("\n\n", "\r\n\n", "\n\r\n", "\r\n\r\n"), i)
+    ):
+        return 5
+    if break_one or break_two:
+        return 4
+    if not one.isalnum() and not space_one and space_two:
+        return 3
+    if space_one or space_two:
+        return 2
+    return 1
 
 
 def passages(detail: dict[str, Any] | None) -> tuple[StoredPassage, ...]:
