@@ -380,3 +380,58 @@ def test_the_summary_agrees_with_the_diff_it_recommends(db_url, engine, tmp_path
             runner.invoke(app, ["--db", db_url, "identify", str(path), "--json"]).stdout
         )["matches"][0]
         assert top["diff"]["edits"] == stats["edits"] and top["diff"]["profile"] == lens
+
+
+# -- skipping comparisons that cannot be shown -------------------------------------------
+
+_words = st.sampled_from(["the ", "a ", "data ", "中文", "法律", "。", "，", " ", "\n", "ﬁle ", "\u3000"])
+_prose = st.lists(_words, min_size=1, max_size=60).map("".join)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(_prose, _prose, st.integers(0, 60), st.integers(0, 60))
+def test_the_share_found_never_exceeds_the_longest_common_subsequence(a, b, cut, keep):
+    """The law identify's skipping rests on: a comparison keeps at most the LCS of the normal forms."""
+    from rapidfuzz.distance import LCSseq
+
+    for version, query in ((a, b), (a, a[cut : cut + keep] + b[:keep]), (a + b + a, b)):
+        for lens in ("exact", *index.NORMAL_PROFILES):
+            *_, share = identify._explain(version, query, lens)
+            nq, nv = index.normal_form(query, lens), index.normal_form(version, lens)
+            lcs = LCSseq.similarity(nv, nq)
+            assert share * len(nq) <= lcs + 1e-6, (version, query, lens)
+
+
+def _answers(engine, queries: list[str]) -> list[list[tuple]]:
+    return [
+        [(m.version, m.tier, m.score, m.verbatim, m.passage, m.diff) for m in ask(engine, q).matches]
+        for q in queries
+    ]
+
+
+def test_skipping_comparisons_never_changes_the_answer(engine, monkeypatch):
+    docs = register_histories(engine)
+    rng = random.Random(5)
+    queries = []
+    for key in ("github-subprocessors", "qwen-chat-privacy-policy", "cn-company-law"):
+        for _, text in rng.sample(docs[key], 2):
+            start = rng.randrange(len(text) // 2)
+            queries += [
+                _edit_words(text, rng, 2) if " " in text else text.replace("公司", "企业", 2),
+                _rewrap(text),
+                text[start : start + 1200],
+                _edit_words(text[start : start + 1500], rng, 1) if " " in text else text[start:][:900],
+            ]
+    compared = []
+    explain = identify._explain
+    monkeypatch.setattr(
+        identify, "_explain", lambda *a: compared.append(a[0]) or explain(*a)
+    )
+    monkeypatch.setattr(identify, "LCS_PRUNE", False)
+    every = _answers(engine, queries)
+    all_compared = len(compared)
+    compared.clear()
+    monkeypatch.setattr(identify, "LCS_PRUNE", True)
+    assert _answers(engine, queries) == every
+    assert all(every)  # each query found something
+    assert len(compared) < all_compared  # and some comparisons were skipped
