@@ -6,7 +6,9 @@ Per *content* (the same bytes registered twice are indexed once):
   ``NORMAL_PROFILES`` (whitespace, cjk, loose), so "equal under a profile" is
   one indexed lookup, never a scan;
 - ``content_index``: the MinHash signature, the size of the shingle set and
-  the number of anchors (`provenance.sketch`);
+  the number of anchors (`provenance.sketch`), and the ``digest`` of all the
+  content's index rows (`rows_digest`), which `prov verify` checks the rows
+  against without recomputing them from the text;
 - ``sketch_key``: the 32 LSH band keys and the anchors (band -1).
 
 ``index_state`` names the schemes that built it (``SKETCH_VERSION`` of
@@ -22,12 +24,16 @@ corpus and on random texts). Normalization has one owner, `provenance.lenses`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, insert
+from blake3 import blake3
+from sqlalchemy import case, delete, insert, literal, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import Select
+from sqlalchemy.types import BigInteger
 from sqlmodel import Session, func, select
 
 from provenance import contents, lenses, sketch
@@ -66,6 +72,93 @@ def normal_hashes(text: str) -> dict[str, str]:
     return {p: content_hash(normal_form(text, p).encode("utf-8")) for p in NORMAL_PROFILES}
 
 
+# -- the digest of a content's index rows -------------------------------------------
+
+_P, _Q = 2_147_483_629, 2_147_483_587
+"""Primes under 2**31: keys are summed modulo each (their product exceeds 2**64, so
+one changed key always changes a sum), and no sum overflows 64 bits in SQL."""
+
+
+def key_summary(pairs: np.ndarray) -> tuple[int, ...]:
+    """What `key_summary_query` computes in SQL, from a content's (band, key) rows.
+
+    ``(rows, 0, sum of bands, sum of keys mod P, sum of keys mod Q, sum of
+    (key mod P) * (band + 2) mod Q)``, with SQL's remainder (the sign of the
+    dividend: ``np.fmod``). The 0 stands for the count of rows holding a value
+    that is not an integer. One row added, removed, or changed in its band or
+    key changes the summary; so does swapping keys between bands.
+    """
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    bands, keys = pairs[:, 0], pairs[:, 1]
+    by_p = np.fmod(keys, _P)
+    return (
+        len(pairs),
+        0,
+        int(bands.sum()),
+        int(by_p.sum()),
+        int(np.fmod(keys, _Q).sum()),
+        int(np.fmod(by_p * (bands + 2), _Q).sum()),
+    )
+
+
+def key_summary_query(session: Session) -> Select:
+    """``(content_id, *key_summary)`` per content, from every sketch_key row, computed by the database.
+
+    One scan in the database's own code: the keys (the archive's largest
+    table) never cross into Python. On SQLite a column may hold text; such
+    rows are counted in the second field, which `key_summary` gives as 0.
+    """
+    t = SketchKey.__table__
+    band, key = type_coerce(t.c.band, BigInteger), t.c.key
+    by_p = key % _P
+    if session.get_bind().dialect.name == "sqlite":
+        odd = func.sum(
+            case(
+                (
+                    (func.typeof(t.c.band) != "integer") | (func.typeof(t.c.key) != "integer"),
+                    1,
+                ),
+                else_=0,
+            )
+        )
+    else:
+        odd = literal(0)
+    return select(
+        t.c.content_id,
+        func.count(),
+        odd,
+        func.sum(band),
+        func.sum(by_p),
+        func.sum(key % _Q),
+        func.sum(by_p * (band + 2) % _Q),
+    ).group_by(t.c.content_id)
+
+
+def rows_digest(
+    normals: Mapping[Any, Any], shingles: Any, anchors: Any, signature: Any, keys: tuple[Any, ...]
+) -> str:
+    """The digest `content_index.digest` holds: of a content's normal hashes, its
+    content_index columns and the `key_summary` of its sketch keys.
+
+    Total over stored values of any type (a damaged column): a value of
+    another type gives another digest.
+    """
+    if isinstance(signature, bytes | bytearray | memoryview):
+        signature = bytes(signature).hex()
+    else:
+        signature = repr(signature)
+    body = repr(
+        (
+            sorted((repr(p), repr(h)) for p, h in normals.items()),
+            repr(shingles),
+            repr(anchors),
+            signature,
+            tuple(int(x) if x is not None else None for x in keys),
+        )
+    )
+    return "blake3:" + blake3(body.encode("utf-8", "surrogateescape")).hexdigest()
+
+
 # -- writing -----------------------------------------------------------------------
 
 
@@ -91,6 +184,8 @@ def _sketch(text: str) -> tuple[sketch.Sketch, int]:
 def add_content(session: Session, digest: str, text: str) -> bool:
     """Index one content unless it already is; returns whether it was indexed now."""
     s, shingles = _sketch(text)
+    normals = normal_hashes(text)
+    keys = s.index_rows()
     stmt = (
         _insert(session, ContentIndex.__table__)
         .values(
@@ -98,6 +193,13 @@ def add_content(session: Session, digest: str, text: str) -> bool:
             shingles=shingles,
             anchors=len(s.anchors),
             signature=s.signature,
+            digest=rows_digest(
+                normals,
+                shingles,
+                len(s.anchors),
+                s.signature,
+                key_summary(np.array(keys, dtype=np.int64)),
+            ),
         )
         .on_conflict_do_nothing(index_elements=["content_hash"])
         .returning(ContentIndex.__table__.c.id)
@@ -107,11 +209,11 @@ def add_content(session: Session, digest: str, text: str) -> bool:
         return False  # indexed before (same bytes registered earlier, or concurrently)
     session.execute(
         insert(NormalHash.__table__),
-        [{"content_hash": digest, "profile": p, "hash": h} for p, h in normal_hashes(text).items()],
+        [{"content_hash": digest, "profile": p, "hash": h} for p, h in normals.items()],
     )
     session.execute(
         insert(SketchKey.__table__),
-        [{"band": b, "key": k, "content_id": row.id} for b, k in s.index_rows()],
+        [{"band": b, "key": k, "content_id": row.id} for b, k in keys],
     )
     return True
 

@@ -166,8 +166,11 @@ class ContentIndex(SQLModel, table=True):
 
     ``signature`` is the MinHash signature (`provenance.sketch.signature_to_bytes`);
     ``shingles`` and ``anchors`` count the content's shingle set and anchor keys,
-    so containment can be estimated from the index alone. Rows are written at
-    registration (`provenance.index`) and rebuilt by `prov reindex`.
+    so containment can be estimated from the index alone. ``digest`` is
+    `provenance.index.rows_digest` of all the content's index rows, which
+    `prov verify` checks them against (NULL for rows indexed before it
+    existed). Rows are written at registration (`provenance.index`) and
+    rebuilt by `prov reindex`.
     """
 
     __tablename__ = "content_index"
@@ -181,6 +184,7 @@ class ContentIndex(SQLModel, table=True):
     shingles: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
     anchors: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
     signature: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    digest: str | None = Field(default=None, sa_column=sa.Column(sa.String(71), nullable=True))
 
 
 class NormalHash(SQLModel, table=True):

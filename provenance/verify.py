@@ -86,6 +86,13 @@ from provenance.models import (
 QUICK_SAMPLE = 64
 """How many contents `verify(quick=True)` hashes."""
 
+INDEX_SAMPLE = 16
+"""How many contents a full verify (not ``deep``) recomputes the index rows of from
+their texts, chosen with the OS's randomness; the others are checked against
+their stored digest. A long law edition costs about 70 ms to recompute, so 16
+cost about a second (``benchmarks/verify.py``); what the sample can and cannot
+show is in docs/audit.md."""
+
 Progress = fixity.Progress
 
 
@@ -900,6 +907,9 @@ class _IndexRows:
     anchors: Any
     signature: Any
     keys: np.ndarray  # sketch_key (band, key) rows, shape (n, 2) int64, sorted
+    digest: Any = None  # content_index.digest as stored (None: not stored, or not read)
+    rid: Any = None  # content_index.id
+    keys_read: bool = True  # False: ``keys`` was not read (the database summed them instead)
 
 
 def _sorted_keys(pairs: np.ndarray) -> np.ndarray:
@@ -941,6 +951,45 @@ def _fingerprint(rows: _IndexRows) -> bytes:
 def _index_fingerprint(digest: str, data: bytes | bytearray) -> bytes:
     """fixity's ``derive``: the fingerprint of the index rows a content's bytes call for."""
     return _fingerprint(_expected_index(bytes(data).decode("utf-8")))
+
+
+@dataclass(frozen=True, slots=True)
+class _RecomputeSome:
+    """fixity's ``derive`` for some contents only: the others come back as None (checked clean)."""
+
+    chosen: frozenset[str]
+
+    def __call__(self, digest: str, data: bytes | bytearray) -> bytes | None:
+        return _index_fingerprint(digest, data) if digest in self.chosen else None
+
+
+def _stored_digest_of(rows: _IndexRows, summaries: dict[Any, tuple]) -> str:
+    """`index.rows_digest` of the rows as stored (keys summed by the database unless read)."""
+    if rows.keys_read:
+        keys = index.key_summary(rows.keys)
+    else:
+        keys = summaries.get(rows.rid, index.key_summary(np.zeros((0, 2), dtype=np.int64)))
+    return index.rows_digest(rows.normals, rows.shingles, rows.anchors, rows.signature, keys)
+
+
+def _to_recompute(session: Session, table: dict[str, Any], todo: set[str]) -> set[str]:
+    """Contents whose index rows are recomputed from their text besides the deep check:
+    those with no digest, and a random sample (`INDEX_SAMPLE`) of the rest."""
+    t = ContentIndex.__table__
+    undigested = {
+        d for (d,) in session.execute(sa.select(t.c.content_hash).where(t.c.digest.is_(None)))
+    }
+    rest = sorted((todo - undigested) & table.keys(), key=str)
+    sample = random.SystemRandom().sample(rest, min(INDEX_SAMPLE, len(rest)))
+    return (undigested & todo) | set(sample)
+
+
+def _key_summaries(session: Session) -> dict[Any, tuple]:
+    """content_index.id -> `index.key_summary` of its sketch_key rows, summed by the database."""
+    out: dict[Any, tuple] = {}
+    for cid, *sums in session.execute(index.key_summary_query(session)):
+        out[cid] = tuple(int(x) if x is not None else None for x in sums)
+    return out
 
 
 def _index_state(session: Session, table: dict[str, Any], found: _Found) -> bool:
@@ -1005,17 +1054,25 @@ _KEY_BATCH = 100_000
 
 
 def _stored_index(
-    session: Session, table: dict[str, Any], sampled: set[str] | None, found: _Found
+    session: Session,
+    table: dict[str, Any],
+    sampled: set[str] | None,
+    summaries: dict[Any, tuple] | None,
+    found: _Found,
 ) -> dict[str, _IndexRows]:
     """The index rows as stored, by content; rows naming no stored content are problems.
 
-    ``sampled``: read the sketch keys of these contents only (``--quick``).
+    ``sampled``: read the sketch keys of these contents only (``--quick``, and
+    the recomputed contents of a full check, whose other keys the database
+    sums: ``summaries``, which also name the keys of no index row).
     """
     ci = ContentIndex.__table__
     by_id: dict[Any, str] = {}
-    summary: dict[str, tuple[Any, Any, Any]] = {}
-    for rid, digest, shingles, anchors, signature in session.execute(
-        sa.select(ci.c.id, ci.c.content_hash, ci.c.shingles, ci.c.anchors, ci.c.signature)
+    summary: dict[str, tuple[Any, Any, Any, Any, Any]] = {}
+    for rid, digest, shingles, anchors, signature, stored_digest in session.execute(
+        sa.select(
+            ci.c.id, ci.c.content_hash, ci.c.shingles, ci.c.anchors, ci.c.signature, ci.c.digest
+        )
     ):
         if digest not in table:
             found.add(
@@ -1028,7 +1085,7 @@ def _stored_index(
             )
             continue
         by_id[rid] = digest
-        summary[digest] = (shingles, anchors, signature)
+        summary[digest] = (shingles, anchors, signature, stored_digest, rid)
     nh = NormalHash.__table__
     normals: dict[str, dict[str, Any]] = {}
     for digest, profile, value in session.execute(
@@ -1053,6 +1110,8 @@ def _stored_index(
             f"content {digest} has no index row, so identify cannot find it; {_REINDEX}",
         )
     ids = None if sampled is None else sorted(r for r, d in by_id.items() if d in sampled)
+    if ids is not None and len(ids) > _KEY_BATCH // 1000 and 2 * len(ids) > len(by_id):
+        ids = None  # most of them: one scan, not a long IN list
     arrays: list[np.ndarray] = []
     for batch in _key_rows(session, ids):
         if batch.dtype == object:
@@ -1074,7 +1133,7 @@ def _stored_index(
     del arrays
     rows = rows[np.lexsort((rows[:, 1], rows[:, 0], rows[:, 2]))]
     cids, starts = np.unique(rows[:, 2], return_index=True)
-    ends = [*starts[1:].tolist(), len(rows)]
+    ends = [*starts[1:].tolist(), len(rows)] if len(starts) else []
     keys: dict[str, np.ndarray] = {}
     orphans: dict[Any, int] = {}
     for cid, lo, hi in zip(cids.tolist(), starts.tolist(), ends, strict=True):
@@ -1083,7 +1142,11 @@ def _stored_index(
             orphans[cid] = hi - lo
             continue
         keys[digest] = rows[lo:hi, :2]
-    for cid, n in sorted(orphans.items()):
+    if summaries is not None:
+        for cid, sums in summaries.items():
+            if cid not in by_id and cid not in orphans:
+                orphans[cid] = sums[0]
+    for cid, n in sorted(orphans.items(), key=lambda t: repr(t[0])):
         found.add(
             "index",
             "sketch_key",
@@ -1095,10 +1158,27 @@ def _stored_index(
         )
     out = {}
     empty = np.zeros((0, 2), dtype=np.int64)
-    for digest, (shingles, anchors, signature) in summary.items():
+    for digest, (shingles, anchors, signature, stored_digest, rid) in summary.items():
         pairs = np.ascontiguousarray(keys.get(digest, empty))  # sorted by band, key above
-        out[digest] = _IndexRows(normals.get(digest, {}), shingles, anchors, signature, pairs)
+        read = sampled is None or ids is None or digest in sampled
+        out[digest] = _IndexRows(
+            normals.get(digest, {}), shingles, anchors, signature, pairs, stored_digest, rid, read
+        )
     return out
+
+
+def _full_rows(session: Session, have: _IndexRows) -> _IndexRows:
+    """``have`` with its sketch keys read (a content the database summed, found to differ)."""
+    if have.keys_read:
+        return have
+    arrays = [
+        b for b in _key_rows(session, [have.rid]) if b.dtype != object
+    ]  # values that are not integers were counted in the summary, which differs anyway
+    pairs = np.concatenate(arrays)[:, :2] if arrays else np.zeros((0, 2), dtype=np.int64)
+    return _IndexRows(
+        have.normals, have.shingles, have.anchors, have.signature, _sorted_keys(pairs),
+        have.digest, have.rid, True,
+    )
 
 
 def _index_row_id(session: Session, digest: str) -> Any:
@@ -1184,17 +1264,53 @@ def _check_index(
     table: dict[str, Any],
     derived: Iterable[tuple[str, Any]],
     stored: dict[str, _IndexRows],
+    summaries: dict[Any, tuple],
+    quick: bool,
     found: _Found,
 ) -> int:
-    """Compare each content's recomputed index fingerprint with its stored rows; returns checked."""
+    """Check each content's stored index rows; returns how many were recomputed from the text.
+
+    ``derived``: (content, fingerprint of the rows its text gives, or None when
+    not recomputed) for each content that checked clean. A recomputed content
+    is compared with its text; any other (unless ``quick``) with the digest
+    stored beside its rows, and, when they differ, with its text after all.
+    """
     checked = 0
     detailed = 0
+
+    def mismatch(digest: str, have: _IndexRows, text: str | None) -> None:
+        nonlocal detailed
+        if text is not None and detailed < _DETAILED:
+            detailed += 1
+            before = len(found.problems)
+            _itemise(session, digest, _expected_index(text), _full_rows(session, have), found)
+            if len(found.problems) > before:
+                return
+        found.add(
+            "index",
+            "content_index",
+            digest,
+            f"content {digest}: its index rows are not those its text gives; {_REINDEX}",
+        )
+
+    def digest_differs(digest: str, have: _IndexRows) -> None:
+        found.add(
+            "index",
+            "content_index",
+            have.rid,
+            f"content {digest}: index row {have.rid}'s digest is not that of its index rows, "
+            f"which are those its text gives; {_REINDEX}",
+            field="digest",
+            expected=_stored_digest_of(have, summaries),
+            found=have.digest,
+        )
+
     for digest, want in derived:
         have = stored.get(digest)
         if have is None:  # no index row: reported with the stored rows
             continue
-        checked += 1
         if isinstance(want, Exception):
+            checked += 1
             found.add(
                 "index",
                 "content_index",
@@ -1203,21 +1319,25 @@ def _check_index(
                 f"({type(want).__name__}: {want})",
             )
             continue
-        if want == _fingerprint(have):
+        if want is not None:  # recomputed from the text
+            checked += 1
+            if want != _fingerprint(have):
+                mismatch(digest, have, contents.get_text(session, digest))
+            elif have.digest is not None and have.digest != _stored_digest_of(have, summaries):
+                digest_differs(digest, have)
             continue
-        if detailed < _DETAILED:
-            detailed += 1
-            text = contents.get_text(session, digest)
-            before = len(found.problems)
-            _itemise(session, digest, _expected_index(text), have, found)
-            if len(found.problems) > before:
-                continue
-        found.add(
-            "index",
-            "content_index",
-            digest,
-            f"content {digest}: its index rows are not those its text gives; {_REINDEX}",
-        )
+        if quick:
+            continue
+        if have.digest is not None and have.digest == _stored_digest_of(have, summaries):
+            continue
+        # The rows (or their digest) changed: the text says which.
+        checked += 1
+        text = contents.get_text(session, digest) if detailed < _DETAILED else None
+        full = _full_rows(session, have)
+        if text is not None and _fingerprint(_expected_index(text)) == _fingerprint(full):
+            digest_differs(digest, full)
+        else:
+            mismatch(digest, full, text)
     return checked
 
 
@@ -1360,11 +1480,17 @@ def verify(
     session: Session,
     *,
     quick: bool = False,
+    deep: bool = False,
     public_key: Ed25519PublicKey | None = None,
     progress: Progress | None = None,
     processes: int | None = None,
 ) -> VerifyReport:
     """Check fixity, the record against the log, the log, the index and the checkpoints.
+
+    The index rows of every content are checked against the digest stored
+    beside them, and recomputed from the text for a random sample (and for
+    rows with no digest); ``deep`` recomputes every content's rows instead,
+    which costs about what `prov reindex` does.
 
     On a large archive, contents are decompressed, hashed and their index rows
     recomputed by ``processes`` forked workers (by default one per core; see
@@ -1373,13 +1499,14 @@ def verify(
     """
     found = _Found()
     with _lenient_text(session):
-        return _verify(session, found, quick, public_key, progress, processes)
+        return _verify(session, found, quick, deep, public_key, progress, processes)
 
 
 def _verify(
     session: Session,
     found: _Found,
     quick: bool,
+    deep: bool,
     public_key: Ed25519PublicKey | None,
     progress: Progress | None,
     processes: int | None,
@@ -1396,11 +1523,22 @@ def _verify(
     sampled = None
     if quick and len(todo) > QUICK_SAMPLE:
         sampled = set(random.SystemRandom().sample(sorted(todo, key=str), QUICK_SAMPLE))
-        todo = fixity.with_bases(table, sampled)
-        sampled = todo  # every content rebuilt has its index rows recomputed
+        todo = fixity.with_bases(table, sampled)  # the sample's index rows are recomputed
     indexed = _guarded(found, "index", "index_state", bool, _index_state, session, table, found)
+    derive: fixity.Derive | None = None
+    if indexed:
+        derive = _index_fingerprint
+        if quick and sampled is not None:
+            derive = _RecomputeSome(frozenset(sampled))  # not the bases rebuilt to reach them
+        elif not deep and not quick:
+            recompute = _guarded(
+                found, "index", "content_index", set, _to_recompute, session, table, todo
+            )
+            derive = _RecomputeSome(frozenset(recompute))
+            sampled = recompute  # their sketch keys are read; the others' summed
     trees, damaged = fixity.plan(table, todo)
     stored_index: dict[str, _IndexRows] = {}
+    summaries: dict[Any, tuple] = {}
     with (
         _collector_paused(),
         fixity.Run(
@@ -1409,7 +1547,7 @@ def _verify(
             trees,
             processes=processes,
             progress=progress,
-            derive=_index_fingerprint if indexed else None,
+            derive=derive,
         ) as run,
     ):
         events, root, roots, expect = _guarded(
@@ -1434,8 +1572,21 @@ def _verify(
         )
         named = _guarded(found, "fixity", "content", dict, _check_stored, table, expect, found)
         if indexed:
+            if not quick and not deep:
+                summaries = _guarded(
+                    found, "index", "sketch_key", dict, _key_summaries, session
+                )
             stored_index = _guarded(
-                found, "index", "content_index", dict, _stored_index, session, table, sampled, found
+                found,
+                "index",
+                "content_index",
+                dict,
+                _stored_index,
+                session,
+                table,
+                sampled,
+                summaries if not quick and not deep else None,
+                found,
             )
         outcome = run.finish()
     _report_fixity((*damaged, *outcome.findings), named, found)
@@ -1451,6 +1602,8 @@ def _verify(
             table,
             outcome.derived,
             stored_index,
+            summaries,
+            quick,
             found,
         )
     covered = _guarded(

@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from provenance import audit, contents, fixity, sketch, store
+from provenance import audit, contents, fixity, index, sketch, store
 from provenance import verify as verifying
 from provenance.models import (
     RELATIONS,
@@ -376,11 +376,13 @@ def checkpoint_change(conn, rng):
 
 
 def index_summary(conn, rng):
-    """A column of a content_index row: its counts, signature, content or id."""
+    """A column of a content_index row: its counts, signature, digest, content or id."""
     row = rng.choice(_rows(conn, CI))
-    name = rng.choice(["shingles", "anchors", "signature", "content_hash", "id"])
+    name = rng.choice(["shingles", "anchors", "signature", "digest", "content_hash", "id"])
     if name == "signature":
         value = _flip(row.signature, rng)
+    elif name == "digest":
+        value = row.digest[:-1] + _other(rng, row.digest[-1], "0123456789abcdef")
     elif name == "content_hash":
         value = "blake3:" + "0" * 64
     elif name == "id":  # its sketch keys now name no row
@@ -666,6 +668,66 @@ def test_prov_verify_jobs_sets_the_worker_processes_and_reports_the_same(
     assert reports["0"] == reports["2"] and reports["0"]["ok"]
     bad = runner.invoke(app, ["--db", db_url, "verify", "--jobs", "-1"])
     assert bad.exit_code == 2 and "--jobs" in bad.output
+
+
+def test_a_changed_index_row_is_named_by_recomputing_only_its_content(
+    engine, populated, monkeypatch
+):
+    """The digest beside each content's index rows says which content changed; only its
+    rows are recomputed from the text (none sampled here), and the changed row is named."""
+    monkeypatch.setattr(verifying, "INDEX_SAMPLE", 0)
+    with engine.connect() as conn:
+        for seed in range(6):
+            with _tampered(conn, index_key, random.Random(seed)) as (damage, session):
+                report = verifying.verify(session)
+            assert _caught(report, damage), (damage, report.problems[:3])
+            assert report.index_checked <= 2 < report.contents  # a row moved: two contents
+        with store.reader(engine) as s:
+            clean = verifying.verify(s)
+    assert clean.ok and clean.index_checked == 0
+
+
+def _forge_normal_hash(conn, rng):
+    """A normal hash changed and the digest beside it rewritten to match: what only
+    recomputing from the text can show."""
+    damage = index_normal(conn, random.Random(3))
+    row = conn.execute(sa.select(CI).where(CI.c.content_hash == damage.row.split()[0])).one()
+    normals = {
+        r.profile: r.hash for r in conn.execute(sa.select(NH).where(NH.c.content_hash == row.content_hash))
+    }
+    keys = [(r.band, r.key) for r in conn.execute(sa.select(SK).where(SK.c.content_id == row.id))]
+    forged = index.rows_digest(
+        normals, row.shingles, row.anchors, row.signature, index.key_summary(keys)
+    )
+    conn.execute(CI.update().where(CI.c.id == row.id).values(digest=forged))
+    return damage
+
+
+def test_rows_forged_with_their_digest_are_named_by_the_deep_check(engine, populated):
+    with (
+        engine.connect() as conn,
+        _tampered(conn, _forge_normal_hash, random.Random(0)) as (damage, session),
+    ):
+        deep = verifying.verify(session, deep=True)
+    assert _caught(deep, damage), (damage, deep.problems[:3])
+    assert deep.index_checked == deep.contents
+
+
+def test_index_rows_without_a_digest_are_recomputed_from_their_texts(engine, populated):
+    """As after the migration that added the digest, before `prov reindex`."""
+    with engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            conn.execute(CI.update().values(digest=None))
+            conn.execute(SK.delete().where(SK.c.band == sketch.ANCHOR_BAND).where(
+                SK.c.content_id == conn.execute(sa.select(sa.func.min(CI.c.id))).scalar()
+            ))
+            with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
+                report = verifying.verify(session)
+        finally:
+            trans.rollback()
+    assert report.index_checked == report.contents
+    assert {p.table for p in report.problems} == {"sketch_key"}
 
 
 def test_when_the_system_cannot_fork_verify_checks_every_content_in_process(
