@@ -497,7 +497,10 @@ def diff_cmd(
     only: OnlyOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """The edits from A to B at the original offsets of both (B may be an unregistered file)."""
+    """The edits from A to B at the original offsets of both (either may be an unregistered file).
+
+    A file is named explicitly: file:NAME, or a path with a / in it (./draft.txt).
+    """
     with _session(write=False) as session:
         a = archive.side(session, refs.as_path(ref_a))
         b = archive.side(session, refs.as_path(ref_b))

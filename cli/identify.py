@@ -76,7 +76,10 @@ def identify(
 @app.command()
 @handles_errors
 def blame(
-    ref: Annotated[str, typer.Argument(help="The version: id, hash prefix, DOC@N or a file.")],
+    ref: Annotated[
+        str,
+        typer.Argument(help="The version: id, hash prefix, DOC@N, or a file as file:NAME or ./PATH."),
+    ],
     normalize: NormalizeOpt = None,
     json: JsonOpt = False,
 ) -> None:

@@ -184,7 +184,8 @@ def test_a_bad_captured_at_is_refused_before_anything_is_written(db_url, tmp_pat
 
 def test_a_database_that_cannot_be_opened_is_one_line(tmp_path):
     result = runner.invoke(app, ["--db", str(tmp_path / "no" / "such" / "dir" / "a.db"), "docs"])
-    one_line_error(result, "cannot open database")
+    one_line_error(result, "no archive at", "init")
+    assert not (tmp_path / "no").exists()
 
 
 def test_an_uninitialised_database_says_how_to_initialise_it(tmp_path):
