@@ -75,11 +75,14 @@ class EventsPage:
 def events_page(archive: Archive, *, page: int, size: int, **filters) -> EventsPage:
     """A page of `Archive.events`, newest first.
 
-    Reads the newest ``page * size`` events and keeps the oldest ``size`` of
-    them, so a deep page costs its depth. Wanted in `Archive`: ``events(...,
+    Counts the matching events, reads the newest ``page * size`` and keeps the
+    oldest ``size`` of them, so a deep page costs its depth. Wanted in `Archive`: ``events(...,
     before=SEQ)``, a stable cursor (the API's cursor may already be it).
     """
-    report = archive.events(limit=page * size, **filters)
+    # Asked for more than match, `provenance.events` keeps too few (``found[len(found)
+    # - limit:]`` goes negative): count first, never ask past the count.
+    matched = archive.events(limit=0, **filters).matched
+    report = archive.events(limit=min(page * size, matched), **filters)
     shown = report.events
     end = len(shown) - (page - 1) * size if page > 1 else len(shown)
     chosen = shown[max(0, end - size) : max(0, end)]

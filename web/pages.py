@@ -15,6 +15,7 @@ document's lineage for its inline SVG.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 
 router = APIRouter()
+logger = logging.getLogger(__name__)
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -110,8 +112,8 @@ def archive_of(request: Request) -> Archive:
     return request.app.state.archive
 
 
-def page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
-    return templates.TemplateResponse(request, name, context, status_code=status)
+def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    return templates.TemplateResponse(request, template, context, status_code=status)
 
 
 def error_page(request: Request, exc: ProvenanceError) -> Response:
@@ -122,8 +124,13 @@ def error_page(request: Request, exc: ProvenanceError) -> Response:
         status, title = 409, "More than one version matches"
     elif isinstance(exc, InputError):
         status, title = 400, "This request cannot be answered"
-    else:
-        status, title = 500, "The archive could not answer"
+    else:  # the store or the record itself: its message may name a path, so it stays in the log
+        logger.error("page %s: %s", request.url.path, exc)
+        return page(
+            request, "error.html", 503, title="The archive could not answer",
+            message="The archive cannot be read right now; its operator will find why in the server log.",
+            candidates=[],
+        )
     candidates = exc.candidates if isinstance(exc, AmbiguousRefError) else []
     return page(request, "error.html", status, title=title, message=str(exc), candidates=candidates)
 
@@ -148,7 +155,10 @@ def static(name: str) -> Response:
 
 @router.get("/", include_in_schema=False)
 def documents(request: Request, q: str = "") -> Response:
-    found = gateway.find_documents(archive_of(request), q)
+    try:
+        found = gateway.find_documents(archive_of(request), q)
+    except ProvenanceError as exc:
+        return error_page(request, exc)
     return page(request, "documents.html", query=q, documents=found)
 
 
@@ -278,7 +288,7 @@ async def identify(
         pasted = gateway.read_pasted(data, name, chosen)
         report = archive.identify(data, name=name, doc=doc.strip() or None, encoding=chosen)
         nearest = None
-        if report.matches:
+        if report.matches and report.matches[0].tier != "exact":
             best = report.matches[0]
             lens = best.diff.profile if best.diff else (best.profile if best.profile in PROFILES else "exact")
             diffed = gateway.diff_with_text(archive, str(best.version), pasted.text, name, profile=lens)
