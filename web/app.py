@@ -48,3 +48,9 @@ def create_app(where: str | None = None, *, settings: Settings | None = None) ->
     app.include_router(api.router, prefix="/api")
     app.include_router(pages.router, include_in_schema=False)
     return app
+
+
+def from_env() -> FastAPI:
+    """The app on ``$PROV_DB`` with the ``PROV_WEB_*`` settings: uvicorn's factory
+    for `provenance_web.serve`, in every worker process."""
+    return create_app()
