@@ -264,9 +264,8 @@ def document_raw(request: Request, doc: str, archive: Reader) -> Response:
     return Response(archive.raw(str(info.version)), media_type=TEXT, headers=headers)
 
 
-@router.api_route(
+@router.get(
     "/documents/{doc:path}/timegate",
-    methods=["GET", "HEAD"],
     status_code=302,
     responses={302: {"description": "To the memento current at Accept-Datetime."}, **_ERRORS},
     tags=["memento"],
@@ -293,6 +292,9 @@ def timegate(
         ]
     )
     return Response(status_code=302, headers={"Location": location, "Vary": "accept-datetime", "Link": link})
+
+
+router.add_api_route("/documents/{doc:path}/timegate", timegate, methods=["HEAD"], include_in_schema=False)
 
 
 @router.get(
