@@ -551,7 +551,8 @@ def render_diff(report: DiffReport, a: str, b: str) -> DrawnDiff:
 # -- drawing a lineage ---------------------------------------------------------
 
 ROW = 56  # px between two versions in the lineage drawing
-NODE_X = 130
+NODE_X = 170  # the versions' column; the links' arcs and names are drawn left of it
+LANE = 30  # px between two arcs that would overlap
 
 
 @dataclass(frozen=True, slots=True)
@@ -579,11 +580,13 @@ class Lineage:
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
     relations: tuple[str, ...]  # the relations drawn, for the legend
+    node_x: int = NODE_X
 
 
 def lineage_svg(log: LogReport) -> Lineage:
     """The document's versions top to bottom (oldest first) and every link to a
-    parent as an arc on the left: longer arcs reach further out. Parents from
+    parent as an arc on the left, each arc in the first lane where it overlaps no
+    other (shortest first), named at its outermost point. Parents from
     other documents are drawn above, as squares."""
     ids = {e.version: e for e in log.versions}
     outer: list[tuple[int, str]] = []
@@ -603,23 +606,34 @@ def lineage_svg(log: LogReport) -> Lineage:
         when = short_time(e.captured_at or e.registered_at)[:10]
         tail = f" · {e.label}" if e.label else ""
         text = f"@{e.number}  {when}{tail}"
-        nodes.append(Node(e.name, y, text if len(text) <= 34 else text[:33] + "…", True, version_url(e.name)))
+        nodes.append(Node(e.name, y, text if len(text) <= 32 else text[:31] + "…", True, version_url(e.name)))
         y += ROW
+    links = sorted(
+        ((y_of[p.parent], y_of[e.version], p.relation, f"{e.name} is a {p.relation} of {p.parent_name}")
+         for e in log.versions for p in e.parents),
+        key=lambda link: (abs(link[1] - link[0]), link[0]),
+    )
+    lanes: list[list[tuple[int, int]]] = []  # the y intervals each lane holds
     edges: list[Edge] = []
-    for e in log.versions:
-        for p in e.parents:
-            y1, y2 = y_of[p.parent], y_of[e.version]
-            reach = min(NODE_X - 14, 14 + 10 * (abs(y2 - y1) // ROW))
-            x = NODE_X - 9
-            path = f"M {x} {y1} C {x - reach} {y1}, {x - reach} {y2}, {x} {y2}"
-            edges.append(
-                Edge(
-                    p.relation,
-                    path,
-                    NODE_X - reach - 4,
-                    (y1 + y2) // 2 + 4,
-                    f"{e.name} is a {p.relation} of {p.parent_name}",
-                )
+    for y1, y2, relation, title in links:
+        lo, hi = min(y1, y2), max(y1, y2)
+        lane = next(
+            (k for k, held in enumerate(lanes) if all(hi <= a or lo >= b for a, b in held)),
+            len(lanes),
+        )
+        if lane == len(lanes):
+            lanes.append([])
+        lanes[lane].append((lo, hi))
+        reach = min(NODE_X - 10, 20 + LANE * lane)  # a cubic with both handles at x - reach bulges 3/4 of it
+        x = NODE_X - 9
+        edges.append(
+            Edge(
+                relation,
+                f"M {x} {y1} C {x - reach} {y1}, {x - reach} {y2}, {x} {y2}",
+                x - (3 * reach) // 4 - 4,
+                (y1 + y2) // 2 + 4,
+                title,
             )
+        )
     relations = tuple(r for r in RELATIONS if any(ed.relation == r for ed in edges))
-    return Lineage(360, max(y - ROW // 2, 40), tuple(nodes), tuple(edges), relations)
+    return Lineage(NODE_X + 260, max(y - ROW // 2, 40), tuple(nodes), tuple(edges), relations)
