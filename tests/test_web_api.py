@@ -236,6 +236,7 @@ def test_the_timegate_answers_the_version_current_at_a_time_between_two(api, arc
     links = _links(r.headers["link"])
     assert {"original", "timemap", "memento"} <= set(links)
     memento = api.get(r.headers["location"])
+    assert api.head(r.headers["location"]).headers["memento-datetime"] == memento.headers["memento-datetime"]
     assert memento.content == V1
     when = parsedate_to_datetime(memento.headers["memento-datetime"])
     assert when.isoformat() == "2019-10-24T01:00:00+00:00"
@@ -252,7 +253,8 @@ def test_the_timegate_answers_the_version_current_at_a_time_between_two(api, arc
         headers = {"Accept-Datetime": given} if given else {}
         r = api.get("/api/documents/city/council/timegate", headers=headers, follow_redirects=False)
         assert r.headers["location"].endswith(f"/api/versions/{expected['version']}/raw"), given
-    head = api.head("/api/documents/city/council/timegate", headers={"Accept-Datetime": "Sat, 26 Oct 2019 12:00:00 GMT"})
+    head = api.head("/api/documents/city/council/timegate", headers={"Accept-Datetime": "Sat, 26 Oct 2019 12:00:00 GMT"},
+                    follow_redirects=False)
     assert head.status_code == 302 and head.headers["location"].endswith(f"/api/versions/{made[0]['version']}/raw")
     bad = api.get("/api/documents/city/council/timegate", headers={"Accept-Datetime": "the 26th"})
     assert bad.status_code == 400 and bad.json()["code"] == "invalid_accept_datetime"

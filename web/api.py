@@ -294,9 +294,6 @@ def timegate(
     return Response(status_code=302, headers={"Location": location, "Vary": "accept-datetime", "Link": link})
 
 
-router.add_api_route("/documents/{doc:path}/timegate", timegate, methods=["HEAD"], include_in_schema=False)
-
-
 @router.get(
     "/documents/{doc:path}/timemap",
     responses={200: {"content": {memento.LINK_FORMAT: {}}}, **_ERRORS},
@@ -592,3 +589,14 @@ def consistency(
 ) -> Response:
     """A consistency proof between two checkpoints (`prov prove --consistency`)."""
     return _report(archive.prove(consistency=(old, new)))
+
+
+# HEAD where a cache or a Memento client asks for headers alone (FastAPI adds none itself).
+for _path, _route in (
+    ("/documents/{doc:path}/raw", document_raw),
+    ("/documents/{doc:path}/timegate", timegate),
+    ("/documents/{doc:path}/timemap", timemap),
+    ("/versions/{ref:path}/raw", raw),
+    ("/contents/{digest}/raw", content_raw),
+):
+    router.add_api_route(_path, _route, methods=["HEAD"], include_in_schema=False)
