@@ -442,7 +442,13 @@ def test_a_ref_never_reads_a_file_of_the_server(api, db_url, writer, tmp_path):
     secret_file = tmp_path / "secret.txt"
     secret_file.write_bytes(V1)  # the very bytes of city/council@1
     for ref in (str(secret_file), f"file:{secret_file}", "/etc/hostname", "pyproject.toml", f"{secret_file}@1"):
-        for r in (api.get(f"/api/versions/{ref}"), api.get("/api/diff", params={"a": "1", "b": ref})):
+        asked = (
+            api.get(f"/api/versions/{ref}"),
+            api.get("/api/diff", params={"a": "1", "b": ref}),
+            api.get("/api/events", params={"about": ref}),
+            api.post("/api/links", json={"child": ref, "parent": "1", "relation": "copy"}, headers=writer),
+        )
+        for r in asked:
             assert r.status_code == 404, (ref, r.text)
             _is_clean(r, str(tmp_path), os.getcwd())
             assert "blake3:" not in r.text, "no hash of a server file"

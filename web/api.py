@@ -553,8 +553,8 @@ def events(
     """The audit log, oldest first (`prov events`), a page at a time."""
     after = _after("events", cursor, int)
     size = _page_size(request, limit)
-    if about is not None and "@" in about:
-        about = checked(archive, about, "about")
+    if about is not None and not any(d.document == about for d in archive.documents()):
+        about = checked(archive, about, "about")  # a version, never a file of the server
     report = archive.events(about=about, actor=actor, kinds=tuple(kind or ()), since=since, until=until)
     found = [e for e in report.events if after is None or e.seq > after]
     page = tuple(found[:size])
