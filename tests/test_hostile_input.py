@@ -30,7 +30,6 @@ ARCHIVE_PY = pytest.mark.xfail(
     reason="archive.py: register/link do not call provenance.validate yet (issue 12 part 1)",
     strict=True,
 )
-CLI = pytest.mark.xfail(reason="cli error handling: issue 12 part 2", strict=True)
 
 
 # -- the archive before and after ----------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from .test_cli import one_line_error, prov, prov_json
 
 
@@ -133,3 +135,62 @@ def test_an_import_is_recorded_in_the_audit_log_after_its_versions(db_url, tmp_p
         )
     result = prov(db_url, "verify")
     assert result.exit_code == 1 and "999" in result.stdout
+
+
+def test_paths_are_read_from_the_manifests_folder_not_the_current_one(db_url, tmp_path, monkeypatch):
+    folder = tmp_path / "batch"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "a.txt").write_text("inside the manifest's folder", encoding="utf-8")
+    (folder / "alias.txt").symlink_to(folder / "sub" / "a.txt")  # a link that stays inside
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.txt").write_text("beside it, in the current folder", encoding="utf-8")
+    (folder / "batch.jsonl").write_text(
+        '{"path": "sub/a.txt", "doc": "a"}\n{"path": "sub/../alias.txt", "doc": "b"}\n',
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    out = prov_json(db_url, "import", "batch/batch.jsonl")
+    assert out["versions"] == 2 and out["new_contents"] == 1
+    assert prov(db_url, "show", "a@1", "--raw").stdout_bytes == b"inside the manifest's folder"
+    assert prov(db_url, "show", "b@1", "--raw").stdout_bytes == b"inside the manifest's folder"
+
+
+def test_files_outside_the_manifests_folder_are_read_only_when_allowed(db_url, tmp_path):
+    from provenance import importer, store
+    from provenance.errors import InputError
+
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (tmp_path / "beside.txt").write_text("a file beside the folder", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("a file named by its absolute path", encoding="utf-8")
+    manifest = folder / "batch.jsonl"
+    manifest.write_text(
+        json.dumps({"path": "../beside.txt", "doc": "beside"})
+        + "\n"
+        + json.dumps({"path": str(elsewhere), "doc": "elsewhere"})
+        + "\n",
+        encoding="utf-8",
+    )
+    engine = store.open_engine(store.DatabaseLocation(db_url, "test"))
+    try:
+        with pytest.raises(InputError, match=r"batch.jsonl:1: path '\.\./beside\.txt' climbs out"):
+            importer.read_manifest(str(manifest))
+        with store.transaction(engine) as session:
+            report = importer.run(session, str(manifest), actor="t", allow_outside=True)
+    finally:
+        engine.dispose()
+    assert report.documents == ("beside", "elsewhere")
+    assert prov(db_url, "show", "elsewhere@1", "--raw").stdout_bytes == elsewhere.read_bytes()
+
+
+def test_an_entry_is_checked_whole_before_any_file_is_read(db_url, tmp_path):
+    (tmp_path / "ok.txt").write_text("fine", encoding="utf-8")
+    manifest = tmp_path / "batch.jsonl"
+    manifest.write_text(
+        '{"path": "missing.txt", "doc": "d"}\n{"path": "ok.txt", "doc": "d", "label": "a\\u0000b"}\n',
+        encoding="utf-8",
+    )
+    # Line 2 is refused for its label although line 1's file, missing, comes first.
+    one_line_error(prov(db_url, "import", str(manifest)), "batch.jsonl:2", "label", "NUL")
+    assert prov_json(db_url, "docs") == []
