@@ -201,9 +201,12 @@ def reference(value: Any, *, where: str | None = None, field: str = "--parent") 
     numbers (``12``, ``DOC@3``) ASCII digits within the columns' range.
 
     Whether it names a version is `provenance.refs.resolve`'s answer. A
-    reference of digits alone may be a hash prefix, so only its digits are checked.
+    reference of digits alone may be a hash prefix, so only its digits are
+    checked; a file (``file:NAME``, a path with a ``/``) only as a string.
     """
     _check_string(value, field, where, max_chars=REF_MAX, required=True)
+    if value.startswith("file:") or "/" in value:  # a file, named as `provenance.refs` reads one
+        return value
     if value.isdigit() and not value.isascii():
         raise _refuse(where, field, f"{shown(value)} is not a version id (ASCII digits 0-9)")
     if "@" in value:
