@@ -25,6 +25,7 @@ import jinja2
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.routing import NoMatchFound
 
 from provenance import Archive, audit
 from provenance.errors import AmbiguousRefError, InputError, NotFoundError, ProvenanceError
@@ -108,6 +109,15 @@ _env.globals.update(
 _env.filters.update(lang=lang_of, short_time=short_time)
 
 
+def raw_url(request: Request, name: str) -> str:
+    """Where a version's bytes download: the API's raw route (ETag, conditional GET)
+    when the app serves the API, else this router's own."""
+    try:
+        return str(request.app.url_path_for("raw", ref=quote(name, safe="/@")))
+    except NoMatchFound:
+        return page_url("/raw", ref=name)
+
+
 def archive_of(request: Request) -> Archive:
     return request.app.state.archive
 
@@ -142,7 +152,7 @@ def _choice(value: str | None, allowed: Any, default: str) -> str:
 # -- static files --------------------------------------------------------------
 
 
-@router.get("/static/{name}", include_in_schema=False)
+@router.get("/static/{name}", include_in_schema=False, name="page_static")
 def static(name: str) -> Response:
     path = STATIC / name
     if "/" in name or name.startswith(".") or not path.is_file():
@@ -153,7 +163,7 @@ def static(name: str) -> Response:
 # -- documents and versions -----------------------------------------------------
 
 
-@router.get("/", include_in_schema=False)
+@router.get("/", include_in_schema=False, name="page_documents")
 def documents(request: Request, q: str = "") -> Response:
     try:
         found = gateway.find_documents(archive_of(request), q)
@@ -162,12 +172,12 @@ def documents(request: Request, q: str = "") -> Response:
     return page(request, "documents.html", query=q, documents=found)
 
 
-@router.get("/documents", include_in_schema=False)
+@router.get("/documents", include_in_schema=False, name="page_documents_alias")
 def documents_alias(q: str = "") -> Response:
     return RedirectResponse(page_url("/", q=q), status_code=307)
 
 
-@router.get("/documents/{key:path}", include_in_schema=False)
+@router.get("/documents/{key:path}", include_in_schema=False, name="page_document")
 def document(request: Request, key: str) -> Response:
     try:
         log = archive_of(request).log(key)
@@ -176,7 +186,7 @@ def document(request: Request, key: str) -> Response:
     return page(request, "document.html", log=log, lineage=lineage_svg(log))
 
 
-@router.get("/versions/{ref:path}", include_in_schema=False)
+@router.get("/versions/{ref:path}", include_in_schema=False, name="page_version")
 def version(request: Request, ref: str) -> Response:
     archive = archive_of(request)
     try:
@@ -192,6 +202,7 @@ def version(request: Request, ref: str) -> Response:
         request,
         "version.html",
         info=info,
+        raw=raw_url(request, info.name),
         preview=text[:PREVIEW],
         truncated=len(text) > PREVIEW,
         children=[(c, children.get(c, str(c))) for c in info.children],
@@ -201,7 +212,7 @@ def version(request: Request, ref: str) -> Response:
     )
 
 
-@router.get("/raw", include_in_schema=False)
+@router.get("/raw", include_in_schema=False, name="page_raw")
 def raw(request: Request, ref: str = "") -> Response:
     """The exact registered bytes (stored as UTF-8), as a download named DOC@N.txt."""
     archive = archive_of(request)
@@ -225,7 +236,7 @@ def raw(request: Request, ref: str = "") -> Response:
 # -- compare -------------------------------------------------------------------
 
 
-@router.get("/compare", include_in_schema=False)
+@router.get("/compare", include_in_schema=False, name="page_compare")
 def compare(
     request: Request,
     a: str = "",
@@ -254,12 +265,12 @@ def compare(
 # -- identify ------------------------------------------------------------------
 
 
-@router.get("/identify", include_in_schema=False)
+@router.get("/identify", include_in_schema=False, name="page_identify_form")
 def identify_form(request: Request) -> Response:
     return page(request, "identify.html", result=None, form={"text": "", "doc": "", "encoding": ""})
 
 
-@router.post("/identify", include_in_schema=False)
+@router.post("/identify", include_in_schema=False, name="page_identify")
 async def identify(
     request: Request,
     text: str = Form(""),
@@ -311,7 +322,7 @@ async def identify(
 # -- blame ---------------------------------------------------------------------
 
 
-@router.get("/blame", include_in_schema=False)
+@router.get("/blame", include_in_schema=False, name="page_blame")
 def blame(request: Request, ref: str = "", lens: str = "exact") -> Response:
     lens = _choice(lens, PROFILES, "exact")
     if not ref.strip():
@@ -346,7 +357,7 @@ def blame(request: Request, ref: str = "", lens: str = "exact") -> Response:
 # -- the audit log, checkpoints and proofs -------------------------------------
 
 
-@router.get("/events", include_in_schema=False)
+@router.get("/events", include_in_schema=False, name="page_events")
 def events(
     request: Request,
     page_number: int = Query(1, alias="page", ge=1),
@@ -370,7 +381,7 @@ def events(
     return page(request, "events.html", shown=shown, form=form, kinds=audit.KINDS)
 
 
-@router.get("/checkpoints", include_in_schema=False)
+@router.get("/checkpoints", include_in_schema=False, name="page_checkpoints")
 def checkpoints(request: Request) -> Response:
     try:
         found = archive_of(request).checkpoints()
@@ -379,7 +390,7 @@ def checkpoints(request: Request) -> Response:
     return page(request, "checkpoints.html", checkpoints=list(reversed(found)))
 
 
-@router.get("/checkpoints/{checkpoint_id}.txt", include_in_schema=False)
+@router.get("/checkpoints/{checkpoint_id}.txt", include_in_schema=False, name="page_checkpoint_text")
 def checkpoint_text(request: Request, checkpoint_id: int) -> Response:
     for c in archive_of(request).checkpoints():
         if c.id == checkpoint_id:
@@ -391,7 +402,7 @@ def checkpoint_text(request: Request, checkpoint_id: int) -> Response:
     return error_page(request, NotFoundError(f"no checkpoint {checkpoint_id}"))
 
 
-@router.get("/proof", include_in_schema=False)
+@router.get("/proof", include_in_schema=False, name="page_proof")
 def proof(request: Request, ref: str = "", old: str = "", new: str = "") -> Response:
     """An inclusion proof of a version (``ref``) or a consistency proof between two
     checkpoints (``old``, ``new``), as the JSON bundle `prov verify-proof` checks."""
