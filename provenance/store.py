@@ -4,9 +4,10 @@ One code path for SQLite and PostgreSQL (through SQLAlchemy). SQLite runs with
 WAL, foreign keys on and a busy timeout; a write transaction on SQLite starts
 with ``BEGIN IMMEDIATE`` so two writers queue instead of failing half-way.
 
-An SQLite archive is opened for what the command does: ``read`` opens it
-read-only (``mode=ro``, and ``immutable=1`` where SQLite could not keep its
-``-wal``/``-shm`` files beside it: a read-only file system or a folder the
+An SQLite archive is opened for what the command does: ``read`` never
+writes (``PRAGMA query_only``) and opens an archive the user cannot write
+with ``mode=ro``, and ``immutable=1`` where SQLite could not keep its
+``-wal``/``-shm`` files beside it (a read-only file system, a folder the
 user cannot write), so an auditor can read an archive on read-only media;
 ``write`` opens an existing archive and refuses, in one line, one that is
 read-only; only ``create`` makes a new file, private to its owner (0600, in
@@ -233,7 +234,7 @@ def _with_sqlite_settings(engine: Engine, *, read_only: bool) -> Engine:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         if read_only:
-            # Changing the journal mode is a write; a reader takes the file as it is.
+            # A reader never writes; changing the journal mode would be a write.
             cur.execute("PRAGMA query_only=ON")
         else:
             cur.execute("PRAGMA journal_mode=WAL")
@@ -275,13 +276,19 @@ def read_only_reason(file: Path) -> str | None:
 
 
 def _read_options(file: Path) -> str:
-    """``mode=ro``, with ``immutable=1`` where SQLite cannot make its -shm file.
+    """How a read command opens ``file``: the URI parameters, with ``PRAGMA query_only``
+    on the connection in every case, so that a read can never write.
 
-    A reader of a WAL archive needs the -shm file, and makes it if missing;
-    where it cannot (read-only media, a folder the user cannot write) and no
-    -wal file holds changes, the archive file is the whole archive, and
-    ``immutable`` tells SQLite so.
+    An archive the user could write is opened as usual (``mode=rw``): SQLite
+    then removes its -wal and -shm files when the last connection closes, as
+    a read-only connection cannot. One the user cannot write is opened
+    ``mode=ro``; a reader of a WAL archive needs the -shm file, and makes it
+    if missing; where it cannot (read-only media, a folder the user cannot
+    write) and no -wal file holds changes, the archive file is the whole
+    archive, and ``immutable=1`` tells SQLite so.
     """
+    if read_only_reason(file) is None:
+        return "mode=rw"
     wal, shm = _sidecars(file)
     if os.access(file.parent, os.W_OK) and not _on_read_only_file_system(file):
         return "mode=ro"
