@@ -29,8 +29,10 @@ Profiles (``PROFILES``), each a superset of the previous one:
   bordered by CJK text, such as ``TCP/IP``, ``3.5%``, a URL or an English
   name in a Chinese sentence) the runs next to punctuation or a symbol are
   dropped too, since a word segmenter puts spaces between *any* two tokens
-  (``TCP / IP``); the other runs, between two letters or digits (``Hello
-  World``), fold to one space as in ``whitespace``.
+  (``TCP / IP``); a run holding a line break between two digits there is
+  dropped too (a printed page breaks lines inside numbers: ``45\n00``); the
+  other runs, between two letters or digits (``Hello World``, ``4 500``),
+  fold to one space as in ``whitespace``.
 - ``loose``: ``cjk`` plus case folding and one form for quotes (curly,
   low-9 and angle double quotes become ``"``, single ones ``'``) and dashes
   (hyphen U+2010 to horizontal bar U+2015 and the minus sign become ``-``).
@@ -135,6 +137,12 @@ _HYPHEN_GAP = re.compile(f"[{_HYPHENS}][\\s{_INVIS_CLASS}]+")
 # joined, or the character on that side is punctuation in a Latin island (a
 # cause that holds only while the island is bordered by CJK).
 _LEFT, _RIGHT, _JOIN, _LEFT_ISLAND, _RIGHT_ISLAND = 1, 2, 4, 8, 16
+
+_LINE_BREAK = re.compile("[\n\r\x0b\x0c\x85\u2028\u2029]")
+# A whitespace run holding a line break between two digits: inside a Latin
+# island of CJK text, a printed page's line break inside a number (45\n00),
+# which ``cjk`` joins (a space inside a number, 4 500, stays a space).
+_DIGIT_BREAK = re.compile("(?<=\\d)\\s*[\n\r\x0b\x0c\x85\u2028\u2029]\\s*(?=\\d)")
 
 LATIN_ISLAND = 64
 """Longest stretch (in letters and digits) of non-CJK text between CJK characters
@@ -600,7 +608,18 @@ def _run_cause(chars: str, r0: int, r1: int, ctx: _Stretches | None) -> int:
         cause |= _RIGHT
     elif _is_punct(chars[r1]) and ctx.in_island(r0):
         cause |= _RIGHT_ISLAND
+    if not cause and _digit_break(chars, r0, r1) and ctx.in_island(r0):
+        cause = _JOIN
     return cause
+
+
+def _digit_break(chars: str, r0: int, r1: int) -> bool:
+    """Whether the whitespace run ``chars[r0:r1]`` is a line break inside a number (``45\n00``)."""
+    return (
+        chars[r0 - 1].isdecimal()
+        and chars[r1].isdecimal()
+        and _LINE_BREAK.search(chars, r0, r1) is not None
+    )
 
 
 def _run_dropped(chars: str, r0: int, r1: int, ctx: _Stretches) -> bool:
@@ -609,6 +628,7 @@ def _run_dropped(chars: str, r0: int, r1: int, ctx: _Stretches) -> bool:
         side_is_cjk(chars, r0 - 1, -1)
         or side_is_cjk(chars, r1, 1)
         or ((_is_punct(chars[r0 - 1]) or _is_punct(chars[r1])) and ctx.in_island(r0))
+        or (_digit_break(chars, r0, r1) and ctx.in_island(r0))
     )
 
 
@@ -866,4 +886,7 @@ def _fold_cjk_runs(chars: str) -> str:
             return "" if r0 == 0 or r1 == n or ctx.in_island(r0) else m.group()
 
         chars = re.sub(f"(?<=[{pc}])\\s+|(?<!\\s)\\s++(?=[{pc}])", island, chars)
+    if _DIGIT_BREAK.search(chars):
+        digits = _Stretches(chars)
+        chars = _DIGIT_BREAK.sub(lambda m: "" if digits.in_island(m.start()) else m.group(), chars)
     return _WS_ONLY_RUN.sub(" ", chars).strip(" ")

@@ -210,3 +210,14 @@ def test_original_span_contains_what_produced_the_normalized_span(data):
     else:
         squeeze = "".join(lensed.text[s:e].split())
         assert squeeze in "".join(normalize(text[o0:o1], profile).text.split())
+
+
+@pytest.mark.parametrize("profile", ["cjk", "loose"])
+def test_a_printed_line_break_inside_a_number_in_chinese_text_is_layout(profile):
+    # A printed page breaks lines anywhere, numbers included: 45\n00 is 4500.
+    page, copy = "罚款金额为45\n00元以下。", "罚款金额为 4500 元以下。"
+    assert diff_under(page, copy, profile).edits == ()
+    # A space inside a number (4 500) is not a line break, and English text is not CJK text.
+    assert diff_under("金额为4 500元", "金额为4500元", profile).edits
+    assert normalize("in 45\n00 words", profile).text == normalize("in 45 00 words", profile).text
+    assert diff_under("page 45\n00", "page 4500", "whitespace").edits

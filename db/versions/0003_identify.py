@@ -19,9 +19,11 @@ down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The scheme of provenance.sketch / provenance.index when this migration was written.
+# The schemes a new (empty) index is built under: those of provenance.sketch and
+# provenance.index today, since an empty index is valid under any scheme (an archive
+# upgraded from an older scheme keeps its own value and is told to run prov reindex).
 SKETCH_VERSION = "3"
-NORMAL_VERSION = "2"
+NORMAL_VERSION = "3"
 
 
 def upgrade() -> None:
