@@ -141,7 +141,7 @@ def events(
             if (start and when < start) or (end and when >= end):
                 continue
         found.append((seq, kind, subject, event))
-    shown = found if limit is None else found[len(found) - limit :] if limit else []
+    shown = found if limit is None else found[max(0, len(found) - limit) :] if limit else []
     names = _names(session, shown)
     return EventsReport(
         total,

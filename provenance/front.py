@@ -194,15 +194,9 @@ class Archive:
             return proofs.create(session, private_key, origin)
 
     def reindex(self, *, progress: Callable[..., Any] | None = None) -> index.ReindexReport:
+        """Rebuild the identify index from the stored contents, in one transaction."""
         with self._session(write=True) as session:
-            contents, versions, keys = index.rebuild(session, progress=progress)
-        return index.ReindexReport(
-            contents=contents,
-            versions=versions,
-            keys=keys,
-            sketch_version=int(index.current_state()["sketch_version"]),
-            normal_version=index.NORMAL_VERSION,
-        )
+            return index.reindex(session, progress=progress)
 
     # -- reads ---------------------------------------------------------------
 

@@ -24,6 +24,7 @@ corpus and on random texts). Normalization has one owner, `provenance.lenses`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -288,6 +289,22 @@ NEAR_PROFILE = "loose"
 """The lens under which two different contents count as near-identical."""
 
 ELSEWHERE_LIMIT = 20
+
+
+def reindex(
+    session: Session, progress: Callable[[int, int], None] | None = None
+) -> ReindexReport:
+    """`rebuild`, and what it did (`prov reindex`'s report)."""
+    started = time.perf_counter()
+    contents, versions, keys = rebuild(session, progress=progress)
+    return ReindexReport(
+        contents=contents,
+        versions=versions,
+        keys=keys,
+        sketch_version=int(current_state()["sketch_version"]),
+        normal_version=NORMAL_VERSION,
+        seconds=round(time.perf_counter() - started, 3),
+    )
 
 
 def elsewhere(session: Session, version: Version) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -136,3 +136,9 @@ def test_show_names_who_registered_the_version(db_url, tmp_path, monkeypatch):
     human = prov(db_url, "show", "talks@1").stdout
     registered = next(line for line in human.splitlines() if line.startswith("registered"))
     assert registered.rstrip().endswith("by alice")
+
+
+def test_a_limit_above_the_matches_lists_every_match(db_url, tmp_path):
+    _history(db_url, tmp_path)
+    report = listed(db_url, "talks", "--last", "50")
+    assert report["matched"] == len(report["events"]) > 0

@@ -358,7 +358,6 @@ def test_admin_routes_refuse_a_write_token_with_403(api, db_url):
     assert api.get("/api/verify?quick=false").status_code == 401
 
 
-@pytest.mark.xfail(strict=True, reason="Archive.reindex builds index.ReindexReport without its seconds (provenance/front.py)")
 def test_reindex_with_an_admin_token_answers_its_report(api, db_url, writer):
     _council(api, writer)
     admin = {"Authorization": f"Bearer {_token(db_url, 'root', 'admin')}"}
