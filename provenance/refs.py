@@ -73,7 +73,7 @@ def resolve(session: Session, ref: str) -> Version:
         if not name:
             raise InputError(f"{ref!r}: name the file after {FILE_PREFIX}")
         return _by_file(session, ref, name)
-    if "/" in ref and Path(ref).is_file():
+    if "/" in ref and _is_file(ref):
         if "@" in ref and _document_exists(session, ref.rpartition("@")[0]):
             raise InputError(
                 f"{ref!r} is both a file and a version of document {ref.rpartition('@')[0]!r}: "
@@ -135,12 +135,19 @@ def resolve(session: Session, ref: str) -> Version:
     return _one(session, ref, list(unique.values()))
 
 
+def _is_file(path: str) -> bool:
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):  # a name the system cannot look up (NUL, too long)
+        return False
+
+
 def _is_file_here(word: str) -> bool:
     """Whether ``word`` names something in the current folder that could be read as a file."""
     try:
         path = Path(word)
         return word not in ("", "-") and path.exists() and not path.is_dir()
-    except (OSError, ValueError):  # a name the system cannot look up (NUL, too long)
+    except (OSError, ValueError):
         return False
 
 
