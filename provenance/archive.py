@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from provenance import audit, contents, diff, editrecord, index, kinds, lineage, refs
+from provenance import audit, contents, diff, editrecord, index, kinds, lineage, refs, validate
 from provenance.compare import compare, explained, only_kind
 from provenance.diff import DiffStats, Edit
 from provenance.errors import InputError, LineageError, NotFoundError
@@ -43,30 +43,7 @@ def now() -> str:
 
 def parse_time(value: str, what: str = "--captured-at") -> str:
     """Validate an ISO 8601 time and return it in a canonical ISO form (offset kept)."""
-    text = value.strip()
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(
-            f"{what}: {value!r} is not an ISO 8601 time (e.g. 2019-10-25 or 2019-10-25T08:00:00+08:00)"
-        ) from None
-    if len(text) == 10:  # a date alone stays a date
-        return parsed.date().isoformat()
-    return parsed.isoformat()
-
-
-LABEL_MAX = 512  # the column's width (models.Version.label)
-
-
-def check_label(label: str | None) -> None:
-    if label is not None and len(label) > LABEL_MAX:
-        raise InputError(f"--label: at most {LABEL_MAX} characters (this one has {len(label)})")
-
-
-def _check_relation(relation: str) -> str:
-    if relation not in RELATIONS:
-        raise InputError(f"unknown relation {relation!r}; use one of {', '.join(RELATIONS)}")
-    return relation
+    return validate.time(value, field=what)
 
 
 def register(
@@ -96,11 +73,17 @@ def register(
             f"{name}: the file is empty; an empty capture is usually a failed download or save. "
             "Pass --allow-empty to register it anyway"
         )
+    # Every value entering the record obeys one set of rules (provenance.validate),
+    # the same on both backends.
+    doc = None if doc is None else validate.document(doc)
+    parents = list(validate.references(parents))
+    relation = validate.relation(relation)
+    label = validate.label(label)
+    source = validate.source(source)
+    meta = validate.meta(meta)
+    actor = validate.actor(actor)
     decoded = decode(data, name, encoding)
-    if relation is not None:
-        _check_relation(relation)
-    check_label(label)
-    captured = parse_time(captured_at) if captured_at else None
+    captured = validate.time(captured_at) if captured_at else None
 
     parent_versions = [refs.resolve(session, ref) for ref in parents or []]
     if doc is None:
@@ -149,6 +132,7 @@ def register(
     if decoded.transcoded_from:
         version_meta["transcoded_from"] = decoded.transcoded_from
         version_meta["original_hash"] = decoded.original_hash
+        version_meta = validate.meta(version_meta)  # the size limit counts these keys too
     version = Version(
         document_id=document.id,
         number=number,
@@ -243,7 +227,12 @@ def link(
     actor: str = audit.UNKNOWN_ACTOR,
 ) -> LinkReport:
     """Add a lineage link between two registered versions."""
-    _check_relation(relation)
+    validate.reference(child_ref, field="CHILD")
+    validate.reference(parent_ref, field="PARENT")
+    relation = validate.relation(relation, field="--relation")
+    if relation is None:
+        raise InputError("--relation: give one of " + ", ".join(RELATIONS))
+    actor = validate.actor(actor)
     child = refs.resolve(session, child_ref)
     parent = refs.resolve(session, parent_ref)
     child_name = refs.version_name(session, child)
