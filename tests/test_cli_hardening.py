@@ -486,7 +486,8 @@ def test_every_read_command_works_on_a_read_only_mount(tmp_path):
     before = dump(url)
     mounted = tmp_path / "mnt"
     mounted.mkdir()
-    commands = [*READ_COMMANDS, ("annotate", "d@1", "--label", "x")]
+    reads = [*READ_COMMANDS, ("identify", str(tmp_path / "src" / "v2.txt"))]
+    commands = [*reads, ("annotate", "d@1", "--label", "x")]
     lines = [f"mount --bind {file.parent} {mounted} && mount -o remount,bind,ro {mounted} || exit 99"]
     for command in commands:
         lines.append(f'"$@" {" ".join(command)} >/dev/null 2>>{tmp_path}/err; echo $?')
@@ -499,7 +500,7 @@ def test_every_read_command_works_on_a_read_only_mount(tmp_path):
     )
     assert result.returncode != 99, result.stderr
     codes = result.stdout.decode().split()
-    assert codes == ["0"] * len(READ_COMMANDS) + ["2", "a.db"], (codes, (tmp_path / "err").read_text())
+    assert codes == ["0"] * len(reads) + ["2", "a.db"], (codes, (tmp_path / "err").read_text())
     assert "read-only file system" in (tmp_path / "err").read_text()
     assert dump(url) == before
 
