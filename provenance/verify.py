@@ -57,7 +57,7 @@ import random
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -66,10 +66,10 @@ from blake3 import blake3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import Session
 
-from provenance import audit, contents, fixity, index, merkle, sketch
+from provenance import audit, contents, diff, fixity, index, merkle, sketch
 from provenance import checkpoint as signing
 from provenance.errors import InputError
-from provenance.hashing import PREFIX
+from provenance.hashing import PREFIX, content_hash
 from provenance.models import (
     Checkpoint,
     ContentIndex,
@@ -339,6 +339,7 @@ def _read_log(
     leaves: list[bytes] = []
     expect = _Expected()
     next_seq = 0
+    clock = _Clock(found)
     for seq, kind, subject, body in rows:
         if not fixity.is_int(seq):
             found.add(
@@ -363,10 +364,55 @@ def _read_log(
         leaves.append(audit.event_leaf_hash(leaf_body))
         obj = _parse_event(seq, kind, subject, leaf_body, found)
         if obj is not None:
+            clock.tick(seq, obj.get("time"))
             _replay(seq, obj, expect, found)
     n = len(leaves)
     roots = merkle.roots_at(leaves, {m for m in wanted_sizes if 0 <= m <= n} | {n})
     return n, roots[n], roots, expect
+
+
+CLOCK_SLACK = timedelta(seconds=60)
+"""How far an event's time may fall before an earlier event's. Writers hold the
+write lock for their whole transaction and take their times inside it, so on
+one clock the log's times never go backwards; this allows for writers on
+machines whose clocks differ by less than a minute. A time further back is a
+problem: it is how an event forged into the log after the latest checkpoint
+with an old date (a registration "from 2019") shows."""
+
+
+class _Clock:
+    """Checks that event times do not go backwards (by more than ``CLOCK_SLACK``)."""
+
+    def __init__(self, found: _Found) -> None:
+        self.found = found
+        self.latest: datetime | None = None
+        self.latest_seq = -1
+        self.latest_text = ""
+
+    def tick(self, seq: int, text: Any) -> None:
+        if not isinstance(text, str):
+            return  # malformed times are reported with the event's shape
+        try:
+            when = datetime.fromisoformat(text)
+        except ValueError:
+            return
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        if self.latest is not None and when < self.latest - CLOCK_SLACK:
+            self.found.add(
+                "log",
+                "event",
+                seq,
+                f"event {seq}'s time {text} is before event {self.latest_seq}'s "
+                f"({self.latest_text}): the log's times go backwards",
+                event=seq,
+                field="time",
+                expected=f">= {self.latest_text}",
+                found=text,
+            )
+            return
+        if self.latest is None or when > self.latest:
+            self.latest, self.latest_seq, self.latest_text = when, seq, text
 
 
 _scan = json.JSONDecoder().scan_once
@@ -889,6 +935,87 @@ def _report_fixity(
             expected=f.expected,
             found=f.found,
         )
+
+
+# -- the edit records replay ------------------------------------------------------
+
+REPLAY_TEXTS = 16  # texts kept while replaying (a chain's child is the next link's parent)
+
+
+def _check_replays(
+    session: Session, damaged: set[str], sample: int | None, found: _Found
+) -> int:
+    """Every link's stored edits turn its parent's text into its child's, byte for byte.
+
+    The edits are hashed in the link's event and the contents in their
+    versions' events, but only replaying the one on the other ties them
+    together: contents swapped between two linked versions (in rows and
+    events alike, after the last checkpoint) make edits that no longer lead
+    from the parent to the child. Links whose contents failed fixity
+    (``damaged``) are left to that finding; ``sample`` replays that many
+    links at random (``--quick``) instead of all. Returns the links replayed.
+    """
+    lk, v, e = Link.__table__, Version.__table__, EditRecord.__table__
+    parent, child = v.alias("parent"), v.alias("child")
+    query = (
+        sa.select(
+            lk.c.id,
+            parent.c.content_hash,
+            child.c.content_hash,
+            sa.cast(e.c.edits, sa.Text),
+        )
+        .join(parent, parent.c.id == lk.c.parent_id)
+        .join(child, child.c.id == lk.c.child_id)
+        .join(e, e.c.link_id == lk.c.id)
+        .order_by(lk.c.child_id, lk.c.id)
+    )
+    rows = list(session.execute(query))
+    if sample is not None and len(rows) > sample:
+        rows = sorted(random.SystemRandom().sample(rows, sample), key=lambda r: r[0])
+    texts: dict[str, str] = {}
+    replayed = 0
+    for link_id, parent_hash, child_hash, edits_json in rows:
+        if parent_hash in damaged or child_hash in damaged or not isinstance(edits_json, str):
+            continue
+        try:
+            compact = json.loads(edits_json)
+        except ValueError:
+            continue  # reported by the record check
+        text = texts.get(parent_hash)
+        if text is None:
+            try:
+                text = contents.get_text(session, parent_hash)
+            except Exception:  # damage: fixity reports it
+                continue
+            if len(texts) >= REPLAY_TEXTS:
+                texts.pop(next(iter(texts)))
+            texts[parent_hash] = text
+        replayed += 1
+        try:
+            result = diff.replay(text, diff.from_compact(compact, text))
+        except (ValueError, TypeError, IndexError) as exc:
+            found.add(
+                "record",
+                "edit_record",
+                link_id,
+                f"edit record of link {link_id} cannot be applied to its parent's text ({exc})",
+                field="edits",
+            )
+            continue
+        got = content_hash(result.encode("utf-8", "surrogatepass"))
+        if got != child_hash:
+            found.add(
+                "record",
+                "edit_record",
+                link_id,
+                f"edit record of link {link_id} does not turn its parent's content "
+                f"{parent_hash} into its child's {child_hash}: it gives {got} "
+                "(the contents or the edits were changed)",
+                field="edits",
+                expected=child_hash,
+                found=got,
+            )
+    return replayed
 
 
 # -- the identify index ------------------------------------------------------------
@@ -1590,6 +1717,18 @@ def _verify(
             )
         outcome = run.finish()
     _report_fixity((*damaged, *outcome.findings), named, found)
+    broken = {f.digest for f in (*damaged, *outcome.findings)}
+    _guarded(
+        found,
+        "record",
+        "edit_record",
+        int,
+        _check_replays,
+        session,
+        broken,
+        QUICK_SAMPLE if quick else None,
+        found,
+    )
     index_checked = 0
     if indexed:
         index_checked = _guarded(

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -854,6 +855,15 @@ BROKEN: list[tuple[str, str, bool, Callable[[sa.Connection], None]]] = [
         ),
     ),
     (
+        "an edit record's complete flag holding 2 (which reads as true)",
+        "edit_record",
+        True,
+        _sql(
+            "UPDATE edit_record SET complete = 2 WHERE link_id = :i",
+            lambda c: {"i": _rows(c, E)[0].link_id},
+        ),
+    ),
+    (
         "a version's registered_at holding bytes",
         "version",
         True,
@@ -905,6 +915,84 @@ def test_broken_values_are_problems_never_crashes(engine, populated):
                 quick = verifying.verify(session, quick=True)
             assert _caught(report, damage), (what, report.problems[:3])
             assert not quick.ok, what
+
+
+def _backdate(conn: sa.Connection, when: str) -> int:
+    """The latest registration, event and row alike, given the time ``when``: what
+    a registration forged into the log after the last checkpoint looks like."""
+    row = conn.execute(
+        sa.select(EV).where(EV.c.kind == "version.registered").order_by(EV.c.seq.desc())
+    ).first()
+    event = json.loads(row.body)
+    event["time"] = event["version"]["registered_at"] = when
+    conn.execute(EV.update().where(EV.c.seq == row.seq).values(body=audit.canonical(event)))
+    conn.execute(V.update().where(V.c.id == event["version"]["id"]).values(registered_at=when))
+    return row.seq
+
+
+def test_an_event_dated_before_the_events_it_follows_is_named(engine, populated):
+    """Issue 12: a registration forged into the tables after the last checkpoint with
+    a 2019 date, its row and its event agreeing, was invisible to verify."""
+    with engine.connect() as conn:
+
+        for when in ("2019-03-01T00:00:00.000000Z", "2019-03-01T08:00:00+08:00"):
+
+            def tamper(conn, rng, when=when):
+                return Damage("a backdated registration", "event", event=_backdate(conn, when))
+
+            with _tampered(conn, tamper, random.Random(0)) as (damage, session):
+                report = verifying.verify(session)
+            backwards = [p for p in report.problems if "go backwards" in p.message]
+            assert backwards and backwards[0].event == damage.event, report.problems[:3]
+
+
+def test_event_times_within_the_clock_slack_are_not_a_problem(engine, populated):
+    """Two writers' clocks may differ by seconds: an event a second before the one
+    it follows is not damage."""
+    with engine.connect() as conn:
+
+        def tamper(conn, rng):
+            last = conn.execute(sa.select(EV).order_by(EV.c.seq.desc())).first()
+            before = datetime.fromisoformat(json.loads(last.body)["time"])
+            earlier = (before - timedelta(seconds=1)).isoformat(timespec="microseconds")
+            return Damage("clock skew", "*", event=_backdate(conn, earlier.replace("+00:00", "Z")))
+
+        with _tampered(conn, tamper, random.Random(0)) as (_, session):
+            report = verifying.verify(session)
+        assert not [p for p in report.problems if "go backwards" in p.message]
+
+
+def _swap_linked_contents(conn: sa.Connection) -> int:
+    """A link's parent and child given each other's content, rows and events alike."""
+    link = _rows(conn, L)[0]
+    ids = (link.parent_id, link.child_id)
+    hashes = {r.id: r.content_hash for r in conn.execute(sa.select(V).where(V.c.id.in_(ids)))}
+    swapped = {ids[0]: hashes[ids[1]], ids[1]: hashes[ids[0]]}
+    for row in conn.execute(sa.select(EV).where(EV.c.kind == "version.registered")).all():
+        event = json.loads(row.body)
+        vid = event["version"]["id"]
+        if vid in swapped:
+            event["version"]["content_hash"] = swapped[vid]
+            conn.execute(EV.update().where(EV.c.seq == row.seq).values(body=audit.canonical(event)))
+    for vid, h in swapped.items():
+        conn.execute(V.update().where(V.c.id == vid).values(content_hash=h))
+    return link.id
+
+
+def test_contents_swapped_between_linked_versions_in_rows_and_events_are_named(engine, populated):
+    """Issue 12: the rows and the events agree, each content is intact, and the
+    stored edits still hash as their event says; only replaying them shows it."""
+    with engine.connect() as conn:
+
+        def tamper(conn, rng):
+            return Damage("swapped contents", "edit_record", row=str(_swap_linked_contents(conn)))
+
+        with _tampered(conn, tamper, random.Random(0)) as (damage, session):
+            report = verifying.verify(session)
+            quick = verifying.verify(session, quick=True)
+        named = [p for p in report.problems if p.table == "edit_record" and "does not turn" in p.message]
+        assert named and named[0].row == damage.row, report.problems[:3]
+        assert not quick.ok  # a small archive: the quick sample holds every link
 
 
 def test_prov_verify_exits_1_on_a_frame_stored_as_text(
