@@ -350,9 +350,38 @@ _LEVELS = (
 )
 
 
+def _timed(a: str, b: str, limit: float, cleanup: str) -> list[tuple[str, int]]:
+    """diff-match-patch under a time limit, or in bounded pieces when the limit is hit.
+
+    A search cut short by its time limit returns its unfinished part as one
+    delete and one insert, and how much is cut depends on how busy the
+    machine is. When it is cut, the texts are also diffed in pieces of at
+    most ``PIECE`` characters each, paired in order, each exactly (its cost
+    bounded by the piece's size, not by the clock); the cheaper answer is
+    kept, so a loaded machine does not turn a heavy rewrite into one replace.
+    """
+    started = time.perf_counter()
+    ops = _dmp.diff(a, b, timelimit=limit, checklines=False, cleanup=cleanup, counts_only=True)
+    if time.perf_counter() - started < limit or max(len(a), len(b)) <= PIECE:
+        return ops
+    pieces = -(-max(len(a), len(b)) // PIECE)
+    cut_a = [len(a) * k // pieces for k in range(pieces + 1)]
+    cut_b = [len(b) * k // pieces for k in range(pieces + 1)]
+    pieced: list[tuple[str, int]] = []
+    for k in range(pieces):
+        x, y = a[cut_a[k] : cut_a[k + 1]], b[cut_b[k] : cut_b[k + 1]]
+        pieced += _dmp.diff(x, y, timelimit=0, checklines=False, cleanup=cleanup, counts_only=True)
+    return pieced if _cost(pieced) < _cost(ops) else ops
+
+
+# The size of the pieces a diff cut short by its time limit is redone in: an exact
+# diff of two pieces costs at most about (2 * PIECE)^2 steps (a few ms).
+PIECE = 1_000
+
+
 def _refine(a: str, b: str, level: int, cleanup: str, limit: float) -> list[tuple[str, int]]:
     if level >= len(_LEVELS) or min(len(a), len(b)) <= COARSE_ABOVE:
-        return _dmp.diff(a, b, timelimit=limit, checklines=False, cleanup=cleanup, counts_only=True)
+        return _timed(a, b, limit, cleanup)
     coarse = _token_diff(a, b, _LEVELS[level], limit)
     out: list[tuple[str, int]] = []
     i = j = 0
@@ -395,9 +424,7 @@ def _token_diff(a: str, b: str, pattern: re.Pattern, limit: float) -> list[tuple
         return "".join(codes)
 
     ta, tb = pattern.findall(a), pattern.findall(b)
-    ops = _dmp.diff(
-        encode(ta), encode(tb), timelimit=limit, checklines=False, cleanup="No", counts_only=True
-    )
+    ops = _timed(encode(ta), encode(tb), limit, "No")
     out = []
     i = j = 0
     for op, n in ops:
