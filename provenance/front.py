@@ -70,16 +70,52 @@ def default_actor() -> str:
         return "unknown"
 
 
+class _Engines:
+    """The engines of one opened archive, shared by its `Archive.as_actor` views:
+    one that only reads (an SQLite archive on read-only media can be read) and
+    one that writes, each opened on first use."""
+
+    def __init__(self, location: store.DatabaseLocation) -> None:
+        self.location = location
+        self.opened: dict[str, Engine] = {}
+        self.checked = False
+
+    def get(self, access: store.Access) -> Engine:
+        engine = self.opened.get(access)
+        if engine is None:
+            engine = self.opened[access] = store.open_engine(self.location, access=access)
+        if not self.checked:
+            with store.database_errors():
+                schema.require_current(engine, self.location.display())
+            self.checked = True
+        return engine
+
+    def close(self) -> None:
+        for engine in self.opened.values():
+            engine.dispose()
+        self.opened.clear()
+
+
 class Archive:
     """An archive, opened. ``where`` is a database URL or an SQLite file path
     (``None``: ``$PROV_DB``, else the default archive); ``actor`` is recorded
-    in the audit log for every change (default: `default_actor`)."""
+    in the audit log for every change (default: `default_actor`).
+
+    Opening creates nothing: reads never write (an archive on read-only media
+    can be read), writes refuse an archive that is read-only, and only
+    `init` makes a new archive.
+    """
 
     def __init__(self, where: str | None = None, *, actor: str | None = None) -> None:
         self.location = store.resolve(where)
         self.actor = (actor or "").strip() or default_actor()
-        self._engine: Engine | None = None
-        self._checked = False
+        self._engines = _Engines(self.location)
+
+    def as_actor(self, actor: str) -> Archive:
+        """The same opened archive (its engines shared), acting as ``actor``."""
+        other = Archive.__new__(Archive)
+        other.location, other.actor, other._engines = self.location, actor, self._engines
+        return other
 
     # -- opening and closing -------------------------------------------------
 
@@ -93,21 +129,11 @@ class Archive:
         return f"Archive({self.location.display()!r}, actor={self.actor!r})"
 
     def close(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
-
-    def _engine_for(self, *, create: bool = False) -> Engine:
-        if self._engine is None:
-            self._engine = store.open_engine(self.location, create_dir=create)
-        return self._engine
+        self._engines.close()
 
     @contextmanager
     def _session(self, *, write: bool) -> Iterator[Session]:
-        engine = self._engine_for()
-        if not self._checked:
-            schema.require_current(engine, self.location.display())
-            self._checked = True
+        engine = self._engines.get("write" if write else "read")
         with (store.transaction if write else store.reader)(engine) as session:
             yield session
 
@@ -117,10 +143,19 @@ class Archive:
 
     # -- the schema ----------------------------------------------------------
 
-    def init(self) -> InitReport:
-        """Create the schema, or upgrade it to this program's version."""
-        before, after = schema.upgrade(self._engine_for(create=self.location.is_sqlite))
-        self._checked = True
+    def init(self, *, shared: bool = False) -> InitReport:
+        """Create the archive (an SQLite file private to its owner unless ``shared``)
+        and its schema, or upgrade the schema to this program's version."""
+        self.close()
+        with store.creating(self.location):
+            engine = store.open_engine(
+                self.location, access="create", create_dir=True, shared=shared
+            )
+            try:
+                with store.database_errors():
+                    before, after = schema.upgrade(engine)
+            finally:
+                engine.dispose()
         return InitReport(self.location.display(), before, after)
 
     # -- writes: one transaction each ----------------------------------------

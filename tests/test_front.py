@@ -95,3 +95,17 @@ def test_an_archive_without_its_schema_says_so(tmp_path):
             fresh.documents()
         assert fresh.init().after
         assert fresh.documents() == []
+
+
+def test_reading_a_missing_archive_creates_nothing(tmp_path):
+    where = tmp_path / "nowhere" / "archive.db"
+    with Archive(str(where)) as missing, pytest.raises(ProvenanceError):
+        missing.documents()
+    assert not where.exists() and not where.parent.exists()
+
+
+def test_views_as_other_actors_share_the_archive(archive, db_url):
+    _seeded(archive)
+    archive.as_actor("carol").annotate("report@2", label="checked")
+    assert archive.show("report@2").label == "checked"
+    assert archive.events().events[-1].actor == "carol"
