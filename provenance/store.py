@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,6 +39,16 @@ from provenance.errors import DatabaseError, InputError
 
 ENV_DB = "PROV_DB"
 BUSY_TIMEOUT_MS = 10_000
+ENV_LOCK_WAIT = "PROV_LOCK_WAIT"
+LOCK_WAIT_S = 120.0
+"""How long a writer queues for the archive's write lock before it gives up
+(seconds; ``$PROV_LOCK_WAIT`` changes it). Writers take turns: each holds the
+lock for its whole transaction (a registration: milliseconds to a second or
+two for a long text), so under a burst of writers the wait is the sum of
+theirs. On SQLite each attempt waits up to ``BUSY_TIMEOUT_MS`` in SQLite's own
+busy handler and is retried with a growing, jittered pause until this much
+time has passed; on PostgreSQL the advisory lock is waited for with
+``lock_timeout`` set to the time left."""
 
 Access = Literal["read", "write", "create"]
 
@@ -245,8 +257,11 @@ def _with_sqlite_settings(engine: Engine, *, read_only: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # pragma: no cover - exercised by every test
-        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        options = conn.get_execution_options()
+        busy = options.get("sqlite_busy_ms")
+        if busy is not None:  # a writer's wait for the lock: at most what it may queue
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={int(busy)}")
+        conn.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', 'DEFERRED')}")
 
     return engine
 
@@ -370,20 +385,106 @@ WRITE_LOCK_KEY = 0x70726F76_61756474
 
 
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
+def transaction(engine: Engine, *, wait: float | None = None) -> Iterator[Session]:
     """One write transaction: committed if the block succeeds, rolled back otherwise.
 
     Writers take turns, on both backends: SQLite's ``BEGIN IMMEDIATE`` and a
-    transaction-level advisory lock on PostgreSQL. A registration reads
-    before it writes (does this document exist? what is its next number?),
-    and two of them interleaving would otherwise collide on a unique key.
-    Readers are never blocked.
+    transaction-level advisory lock on PostgreSQL, taken before the block
+    runs. A registration reads before it writes (does this document exist?
+    what is its next number?), and two of them interleaving would otherwise
+    collide on a unique key. A writer queues for the lock at most ``wait``
+    seconds (default: `lock_wait`), then fails with one line saying so and,
+    on PostgreSQL, naming the session that holds it. Readers are never blocked.
     """
-    bind = engine.execution_options(sqlite_begin="IMMEDIATE")
-    with database_errors(), Session(bind, expire_on_commit=False) as session, session.begin():
-        if engine.dialect.name == "postgresql":
-            session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
-        yield session
+    wait = lock_wait() if wait is None else wait
+    busy = min(BUSY_TIMEOUT_MS, max(1, int(wait * 1000)))
+    bind = engine.execution_options(sqlite_begin="IMMEDIATE", sqlite_busy_ms=busy)
+    with database_errors(), Session(bind, expire_on_commit=False) as session:
+        _take_write_lock(session, engine, wait)
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
+
+
+def lock_wait() -> float:
+    """`LOCK_WAIT_S`, or ``$PROV_LOCK_WAIT`` when it is a number of seconds."""
+    text = os.environ.get(ENV_LOCK_WAIT, "").strip()
+    try:
+        value = float(text) if text else LOCK_WAIT_S
+    except ValueError:
+        raise InputError(f"${ENV_LOCK_WAIT}: {text!r} is not a number of seconds") from None
+    if not value >= 0 or value == float("inf"):
+        raise InputError(f"${ENV_LOCK_WAIT}: {text!r} is not a number of seconds")
+    return value
+
+
+def _take_write_lock(session: Session, engine: Engine, wait: float) -> None:
+    """Begin ``session``'s transaction holding the write lock, queueing up to ``wait`` s."""
+    started = time.monotonic()
+    pause = 0.02
+    while True:
+        left = wait - (time.monotonic() - started)
+        try:
+            session.begin()
+            if engine.dialect.name == "postgresql":
+                ms = max(1, int(left * 1000))
+                session.execute(sa.text(f"SET LOCAL lock_timeout = {ms}"))
+                session.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY}
+                )
+                session.execute(sa.text("SET LOCAL lock_timeout = 0"))
+            else:
+                session.connection()  # BEGIN IMMEDIATE: SQLite's busy handler waits first
+            return
+        except sa.exc.OperationalError as exc:
+            session.rollback()
+            if not _lock_busy(exc):
+                raise
+            waited = time.monotonic() - started
+            if engine.dialect.name == "postgresql" or waited + pause > wait:
+                raise DatabaseError(_still_locked(engine, waited)) from None
+        time.sleep(pause * random.uniform(0.5, 1.5))
+        pause = min(pause * 2, 1.0)
+
+
+def _lock_busy(exc: sa.exc.OperationalError) -> bool:
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return code == "55P03" or "database is locked" in str(exc) or "lock timeout" in str(exc)
+
+
+def _still_locked(engine: Engine, waited: float) -> str:
+    """One line: who holds the write lock (on PostgreSQL, when it can be asked), how long we waited."""
+    holder = "another writer"
+    if engine.dialect.name == "postgresql":
+        try:
+            with engine.connect() as conn:
+                row = conn.execute(
+                    sa.text(
+                        "SELECT a.pid, a.usename, a.application_name, a.client_addr, a.xact_start "
+                        "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                        "WHERE l.locktype = 'advisory' AND l.granted "
+                        "AND l.classid = :hi AND l.objid = :lo AND l.objsubid = 1"
+                    ),
+                    {"hi": WRITE_LOCK_KEY >> 32, "lo": WRITE_LOCK_KEY & 0xFFFFFFFF},
+                ).first()
+        except sa.exc.SQLAlchemyError:
+            row = None
+        if row is not None:
+            who = f"PostgreSQL session {row.pid}, user {row.usename}"
+            if row.application_name:
+                who += f" ({row.application_name})"
+            if row.client_addr:
+                who += f" from {row.client_addr}"
+            if row.xact_start is not None:
+                who += f", in a transaction since {row.xact_start.isoformat(timespec='seconds')}"
+            holder = who
+    return (
+        f"the archive is locked by {holder}: waited {waited:.0f} s for it; "
+        f"try again, or wait longer with ${ENV_LOCK_WAIT}=SECONDS"
+    )
 
 
 @contextmanager
