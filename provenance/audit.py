@@ -1,7 +1,7 @@
 """The audit log: one event per change to the record, appended and never rewritten.
 
 Every change (a document created, a version registered, a link added, a
-version's label or metadata changed) appends one *event*: a JSON object
+version's label or metadata changed, an API token made or revoked) appends one *event*: a JSON object
 written canonically (keys sorted, no spaces, UTF-8 kept as is) so that the
 same event always has the same bytes. Those bytes are a leaf of the Merkle
 tree in `provenance.merkle`; the tree's size and root follow from the events
@@ -22,6 +22,13 @@ made it. The kinds and their payloads:
 - ``import.run``: ``import`` = {manifest, manifest_hash, versions}: a bulk
   registration (`provenance.importer`), after the events of the versions it
   registered, naming the manifest by its path and BLAKE3 hash
+- ``token.created``: ``token`` = {id, name, scope, hash_prefix}: an API token
+  made (`provenance.tokens`); ``hash_prefix`` is the first 16 hex digits of the
+  SHA-256 of its secret, enough to tell a row's hash replaced behind the
+  tool's back and too few to stand for the secret. Never the secret, never
+  the whole hash.
+- ``token.revoked``: ``token`` as above, the token made invalid (its time is
+  the row's ``revoked_at``)
 
 Appending takes the log's lock: on PostgreSQL a transaction-level advisory
 lock, on SQLite the write lock every write transaction starts with
@@ -44,7 +51,7 @@ from blake3 import blake3
 from sqlmodel import Session
 
 from provenance import merkle
-from provenance.models import Document, EditRecord, Event, Link, Version
+from provenance.models import ApiToken, Document, EditRecord, Event, Link, Version
 from provenance.store import WRITE_LOCK_KEY
 
 UNKNOWN_ACTOR = "unknown"
@@ -56,6 +63,8 @@ KINDS = (
     "link.added",
     "version.annotated",
     "import.run",
+    "token.created",
+    "token.revoked",
 )
 
 # Any fixed 64-bit number: the key of the PostgreSQL advisory lock guarding the log head.
@@ -124,6 +133,24 @@ def link_payload(link: Link) -> dict[str, Any]:
         "child": link.child_id,
         "parent": link.parent_id,
         "relation": link.relation,
+    }
+
+
+TOKEN_HASH_DIGITS = 16
+"""How many hex digits of a token's SHA-256 its events carry (64 bits)."""
+
+
+def token_hash_prefix(stored_hash: str) -> str:
+    """The first `TOKEN_HASH_DIGITS` hex digits of a token's stored ``sha256:<hex>`` hash."""
+    return stored_hash.removeprefix("sha256:")[:TOKEN_HASH_DIGITS]
+
+
+def token_payload(token: ApiToken) -> dict[str, Any]:
+    return {
+        "id": token.id,
+        "name": token.name,
+        "scope": token.scope,
+        "hash_prefix": token_hash_prefix(token.hash),
     }
 
 
@@ -235,6 +262,29 @@ def import_run(
         actor,
         time,
         {"import": {"manifest": manifest, "manifest_hash": manifest_hash, "versions": version_ids}},
+    )
+
+
+def token_created(session: Session, token: ApiToken, actor: str) -> Appended:
+    return append(
+        session,
+        "token.created",
+        f"token:{token.id}",
+        actor,
+        token.created_at,
+        {"token": token_payload(token)},
+    )
+
+
+def token_revoked(session: Session, token: ApiToken, actor: str) -> Appended:
+    assert token.revoked_at is not None
+    return append(
+        session,
+        "token.revoked",
+        f"token:{token.id}",
+        actor,
+        token.revoked_at,
+        {"token": token_payload(token)},
     )
 
 

@@ -2,8 +2,9 @@
 
 `audit` writes one event per change; this module finds the events about a
 document or a version (its registration, its annotations, the links that
-name it, the imports that brought it), or by an actor, of a kind, or in a
-time window, and names the versions they are about. The event itself is
+name it, the imports that brought it), or by an actor, of a kind (the API
+tokens made and revoked, ``token.created`` and ``token.revoked``, among
+them), or in a time window, and names the versions they are about. The event itself is
 returned as stored, so that a script sees exactly what the log holds.
 """
 
@@ -30,7 +31,7 @@ class EventEntry:
     time: str
     actor: str
     kind: str  # one of audit.KINDS
-    subject: str  # "document:3", "version:12", "link:7", "import:<hash>"
+    subject: str  # "document:3", "version:12", "link:7", "import:<hash>", "token:2"
     document: str | None  # the document's key, when the event is about one
     version: str | None  # the version registered or annotated, or a link's child
     parent: str | None  # a link's parent

@@ -233,3 +233,21 @@ class IndexState(SQLModel, table=True):
 
     name: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
     value: str = Field(sa_column=sa.Column(sa.String(255), nullable=False))
+
+
+class ApiToken(SQLModel, table=True):
+    """One API token of the HTTP service (`provenance.tokens`): its name (the actor it
+    acts as), its scope and the SHA-256 hash of its secret, never the secret.
+
+    Its creation and revocation are events (``token.created``, ``token.revoked``):
+    ``created_at`` and ``revoked_at`` are those events' times.
+    """
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=sa.Column(sa.String(256), nullable=False, unique=True))
+    scope: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    hash: str = Field(sa_column=sa.Column(sa.String(71), nullable=False, unique=True))
+    created_at: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    revoked_at: str | None = Field(default=None, sa_column=sa.Column(sa.String(40), nullable=True))

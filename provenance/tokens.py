@@ -8,6 +8,11 @@ presented secret is hashed, looked up by that hash and compared with
 the token's holder does, so it obeys the actor's rules and is never reused,
 not even after `revoke` (an old event's actor stays one holder).
 
+Making and revoking a token are changes to the record: each appends an
+event (``token.created``, ``token.revoked``, see `provenance.audit`) in the
+caller's transaction, naming who did it; the event carries the first digits
+of the hash, never the secret.
+
 Scopes, each including the ones before it: ``write`` (register, link,
 annotate), ``admin`` (also what costs the whole archive: reindex, a full
 verify).
@@ -21,29 +26,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Session, select
 
-from provenance import validate
+from provenance import audit, validate
 from provenance.errors import InputError, NotFoundError
+from provenance.models import ApiToken
 
 SCOPES = ("write", "admin")
 SECRET_PREFIX = "prov_"
 SECRET_BYTES = 32
 _HASH_PREFIX = "sha256:"
-
-
-class ApiToken(SQLModel, table=True):
-    """One API token: its name (the actor it acts as), scope and the hash of its secret."""
-
-    __tablename__ = "api_token"
-
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(sa_column=sa.Column(sa.String(256), nullable=False, unique=True))
-    scope: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
-    hash: str = Field(sa_column=sa.Column(sa.String(71), nullable=False, unique=True))
-    created_at: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
-    revoked_at: str | None = Field(default=None, sa_column=sa.Column(sa.String(40), nullable=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +81,13 @@ def _info(row: ApiToken) -> TokenInfo:
     return TokenInfo(row.name, row.scope, row.created_at, row.revoked_at)
 
 
-def create(session: Session, name: str, scope: str = "write") -> CreatedToken:
-    """A new token called ``name``; refused when a token (even a revoked one) has that name."""
+def create(
+    session: Session, name: str, scope: str = "write", *, actor: str = audit.UNKNOWN_ACTOR
+) -> CreatedToken:
+    """A new token called ``name``, made by ``actor`` (recorded in the audit log);
+    refused when a token (even a revoked one) has that name."""
     validate.actor(name, field="token name")
+    validate.actor(actor)
     check_scope(scope)
     if session.exec(select(ApiToken.id).where(ApiToken.name == name)).first() is not None:
         raise InputError(f"a token named {validate.shown(name)} exists already (names are never reused)")
@@ -99,6 +95,7 @@ def create(session: Session, name: str, scope: str = "write") -> CreatedToken:
     row = ApiToken(name=name, scope=scope, hash=secret_hash(secret), created_at=_now())
     session.add(row)
     session.flush()
+    audit.token_created(session, row, actor)
     return CreatedToken(row.name, row.scope, row.created_at, secret)
 
 
@@ -107,8 +104,10 @@ def list_tokens(session: Session) -> list[TokenInfo]:
     return [_info(r) for r in session.exec(select(ApiToken).order_by(ApiToken.name)).all()]
 
 
-def revoke(session: Session, name: str) -> TokenInfo:
-    """Make the token called ``name`` invalid from now on (revoking twice keeps the first time)."""
+def revoke(session: Session, name: str, *, actor: str = audit.UNKNOWN_ACTOR) -> TokenInfo:
+    """Make the token called ``name`` invalid from now on, as ``actor`` (recorded in the
+    audit log); revoking twice keeps the first time and records nothing more."""
+    validate.actor(actor)
     row = session.exec(select(ApiToken).where(ApiToken.name == name)).first()
     if row is None:
         raise NotFoundError(f"no token named {validate.shown(name)}")
@@ -116,6 +115,7 @@ def revoke(session: Session, name: str) -> TokenInfo:
         row.revoked_at = _now()
         session.add(row)
         session.flush()
+        audit.token_revoked(session, row, actor)
     return _info(row)
 
 

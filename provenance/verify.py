@@ -6,8 +6,8 @@ trusting any single table:
 1. **The log.** Events are numbered 0, 1, 2, … without gaps; each is
    canonical JSON whose ``seq``, ``kind`` and subject agree with its row; the
    Merkle root is recomputed from the events alone.
-2. **The record.** Replaying the events gives every document, version, link
-   and edit record the archive should hold, field by field (a version's label
+2. **The record.** Replaying the events gives every document, version, link,
+   edit record and API token the archive should hold, field by field (a version's label
    and metadata are the registered ones with each ``version.annotated`` event
    applied in order). Each row must match the event that made it, every row
    must have an event and every event its row.
@@ -71,6 +71,7 @@ from provenance import checkpoint as signing
 from provenance.errors import InputError
 from provenance.hashing import PREFIX, content_hash
 from provenance.models import (
+    ApiToken,
     Checkpoint,
     ContentIndex,
     Document,
@@ -210,6 +211,8 @@ _PAYLOAD_KEYS = {
     "link.added": {"link", "edit_record"},
     "version.annotated": {"version", "old", "new"},
     "import.run": {"import"},
+    "token.created": {"token"},
+    "token.revoked": {"token"},
 }
 _FIELDS = {
     "document": ("id", "key", "created_at"),
@@ -226,6 +229,7 @@ _FIELDS = {
         "meta",
     ),
     "link": ("id", "child", "parent", "relation"),
+    "token": ("id", "name", "scope", "hash_prefix"),
 }
 
 
@@ -237,6 +241,8 @@ class _Expected:
     versions: dict[int, tuple[int, dict]] = field(default_factory=dict)
     state: dict[int, tuple[Any, Any, list[int]]] = field(default_factory=dict)  # label, meta, seqs
     links: dict[int, tuple[int, dict, str]] = field(default_factory=dict)  # + edit record hash
+    tokens: dict[int, tuple[int, dict, str]] = field(default_factory=dict)  # + created time
+    revoked: dict[int, tuple[int, str]] = field(default_factory=dict)  # id -> (seq, time)
 
 
 def _subject(kind: str, obj: dict) -> str | None:
@@ -251,6 +257,8 @@ def _subject(kind: str, obj: dict) -> str | None:
             return f"version:{obj['version']}"
         if kind == "import.run":
             return audit.import_subject(obj["import"]["manifest_hash"])
+        if kind in ("token.created", "token.revoked"):
+            return f"token:{obj['token']['id']}"
     except (KeyError, TypeError, AttributeError):
         return None
     return None
@@ -267,6 +275,9 @@ def _is_time(value: Any) -> bool:
 
 
 _HASH_RE = re.compile(r"blake3:[0-9a-f]{64}")
+
+
+_TOKEN_PREFIX_RE = re.compile(f"[0-9a-f]{{{audit.TOKEN_HASH_DIGITS}}}")
 
 
 def _is_hash(value: Any) -> bool:
@@ -311,6 +322,12 @@ def _well_formed(kind: str, obj: dict) -> str | None:
         ids = run["versions"]
         if not isinstance(ids, list) or not all(type(v) is int for v in ids):
             return "the import's versions are not a list of integer ids"
+    if kind in ("token.created", "token.revoked"):
+        token = obj["token"]
+        if not all(isinstance(token[k], str) for k in ("name", "scope", "hash_prefix")):
+            return "the token's name, scope or hash_prefix is not a string"
+        if _TOKEN_PREFIX_RE.fullmatch(token["hash_prefix"]) is None:
+            return f"the token's hash_prefix is not {audit.TOKEN_HASH_DIGITS} hex digits"
     if kind == "link.added" and not _is_hash(obj["edit_record"]):
         return "edit_record is not a blake3: hash"
     if kind == "version.registered" and not _is_hash(obj["version"]["content_hash"]):
@@ -572,6 +589,54 @@ def _replay(seq: int, obj: dict, expect: _Expected, found: _Found) -> None:
                 "which no earlier event registered",
                 event=seq,
             )
+    elif kind == "token.created":
+        token = obj["token"]
+        if token["id"] in expect.tokens:
+            first = expect.tokens[token["id"]][0]
+            found.add(
+                "log",
+                "event",
+                seq,
+                f"event {seq} creates token {token['id']} again (first created by event {first})",
+                event=seq,
+            )
+            return
+        expect.tokens[token["id"]] = (seq, token, obj["time"])
+    elif kind == "token.revoked":
+        token = obj["token"]
+        created = expect.tokens.get(token["id"])
+        if created is None:
+            found.add(
+                "log",
+                "event",
+                seq,
+                f"event {seq} revokes token {token['id']}, which no earlier event created",
+                event=seq,
+            )
+            return
+        if token != created[1]:
+            found.add(
+                "log",
+                "event",
+                seq,
+                f"event {seq} revokes token {token['id']} as other than event {created[0]} "
+                "created it",
+                event=seq,
+                field="token",
+                expected=created[1],
+                found=token,
+            )
+        if token["id"] in expect.revoked:
+            found.add(
+                "log",
+                "event",
+                seq,
+                f"event {seq} revokes token {token['id']} again "
+                f"(first revoked by event {expect.revoked[token['id']][0]})",
+                event=seq,
+            )
+            return
+        expect.revoked[token["id"]] = (seq, obj["time"])
     else:  # version.annotated
         vid = obj["version"]
         if vid not in expect.state:
@@ -891,6 +956,62 @@ def _check_links(
             "edit_record",
             link_id,
             f"event {seq} added link {link_id} but its edit record is missing",
+            event=seq,
+        )
+    return seen
+
+
+def _check_tokens(session: Session, expect: _Expected, found: _Found) -> int:
+    """Every API token row must be the one its ``token.created`` event made, revoked
+    exactly when its ``token.revoked`` event says (or not at all): a token row put in
+    behind the tool's back, or a hash replaced by one whose secret someone knows, shows."""
+    t = ApiToken.__table__
+    seen = 0
+    pending = dict(expect.tokens)
+    query = sa.select(t.c.id, t.c.name, t.c.scope, t.c.hash, t.c.created_at, t.c.revoked_at)
+    for row in session.execute(query.order_by(t.c.id)):
+        seen += 1
+        entry = pending.pop(row.id, None)
+        if entry is None:
+            found.add(
+                "record",
+                "api_token",
+                row.id,
+                f"API token {row.id} ({_j(row.name)}) has no token.created event",
+            )
+            continue
+        seq, token, created_at = entry
+        revoked = expect.revoked.get(row.id)
+        seqs = [seq] if revoked is None else [seq, revoked[0]]
+        stored_hash = row.hash
+        if isinstance(stored_hash, str) and stored_hash.startswith("sha256:"):
+            stored_hash = audit.token_hash_prefix(stored_hash)
+        _compare(
+            found,
+            "api_token",
+            row.id,
+            seqs,
+            {
+                "name": token["name"],
+                "scope": token["scope"],
+                "hash_prefix": token["hash_prefix"],
+                "created_at": created_at,
+                "revoked_at": None if revoked is None else revoked[1],
+            },
+            {
+                "name": row.name,
+                "scope": row.scope,
+                "hash_prefix": stored_hash,
+                "created_at": row.created_at,
+                "revoked_at": row.revoked_at,
+            },
+        )
+    for token_id, (seq, token, _) in pending.items():
+        found.add(
+            "record",
+            "api_token",
+            token_id,
+            f"event {seq} created API token {token_id} ({_j(token['name'])}) but the row is missing",
             event=seq,
         )
     return seen
@@ -1697,6 +1818,7 @@ def _verify(
         links = _guarded(
             found, "record", "link", int, _check_links, session, expect, found, run.poll
         )
+        _guarded(found, "record", "api_token", int, _check_tokens, session, expect, found)
         named = _guarded(found, "fixity", "content", dict, _check_stored, table, expect, found)
         if indexed:
             if not quick and not deep:

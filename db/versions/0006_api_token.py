@@ -10,11 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-# The table's model lives beside the code that uses it (provenance.tokens);
-# importing it registers the table on SQLModel.metadata wherever the
-# migrations are loaded, as db/env.py does for provenance.models.
-import provenance.tokens  # noqa: F401
-
 revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
