@@ -32,7 +32,7 @@ from provenance import archive, demo, importer, refs, schema, store
 from provenance.errors import InputError, ProvenanceError
 from provenance.kinds import KINDS
 from provenance.records import DemoReport, DocumentSummary, InitReport
-from provenance.text import read_file
+from provenance.text import MAX_SIZE, read_file
 from provenance_cli import render
 
 try:  # typer vendors click since 0.20
@@ -55,7 +55,10 @@ class ProvGroup(TyperGroup):
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except NoArgsIsHelpError as exc:  # plain `prov`: the help, not an error
-            typer.echo(exc.ctx.get_help())
+            # Building the error built the help: rich printed it then (and left the
+            # message empty), plain click put it in the message.
+            if exc.format_message():
+                typer.echo(exc.format_message())
             sys.exit(0)
         except ClickException as exc:
             command = exc.ctx.command_path if getattr(exc, "ctx", None) else "prov"
@@ -284,9 +287,16 @@ def init(
 
 
 def read_input(path: str) -> tuple[bytes, str]:
-    """The bytes of PATH, or of standard input for ``-``, and the name errors use."""
+    """The bytes of PATH, or of standard input for ``-``, and the name errors use.
+
+    Either is at most `MAX_SIZE` bytes: standard input is read one byte
+    past it, so that more is refused without reading it all.
+    """
     if path == "-":
-        return sys.stdin.buffer.read(), "<stdin>"
+        data = sys.stdin.buffer.read(MAX_SIZE + 1)
+        if len(data) > MAX_SIZE:
+            raise InputError(f"<stdin>: more than {MAX_SIZE} bytes, over the limit of {MAX_SIZE}")
+        return data, "<stdin>"
     return read_file(path), path
 
 
@@ -362,14 +372,41 @@ def import_cmd(
         str,
         typer.Argument(help="A .jsonl or .csv manifest: one file per entry, with its provenance."),
     ],
+    allow_outside: Annotated[
+        bool,
+        typer.Option(
+            "--allow-outside",
+            help="Also read files outside the manifest's folder (absolute paths, .., symlinks "
+            "leading out); refused by default.",
+        ),
+    ] = False,
+    max_size: Annotated[
+        int,
+        typer.Option(
+            "--max-size",
+            metavar="BYTES",
+            min=1,
+            help="The largest file read, the manifest included.",
+        ),
+    ] = MAX_SIZE,
     json: JsonOpt = False,
 ) -> None:
-    """Register many files from a manifest, all in one transaction (all or nothing)."""
+    """Register many files from a manifest, all in one transaction (all or nothing).
+
+    Paths are read from the manifest's folder, whatever the current one.
+    """
     with (
         _session(write=True) as session,
         render.progress("registering", enabled=not json) as tick,
     ):
-        report = importer.run(session, manifest, actor=_ctx.resolve_actor(), progress=tick)
+        report = importer.run(
+            session,
+            manifest,
+            actor=_ctx.resolve_actor(),
+            progress=tick,
+            allow_outside=allow_outside,
+            max_size=max_size,
+        )
     render.imported(report, json)
 
 
@@ -578,6 +615,7 @@ def demo_cmd(
 
 from provenance_cli import audit as _audit  # noqa: E402,F401  (registers commands)
 from provenance_cli import identify as _identify  # noqa: E402,F401  (registers commands)
+from provenance_cli import service as _service  # noqa: E402,F401  (registers commands)
 
 
 def main() -> None:

@@ -15,10 +15,10 @@ from typing import Annotated
 import typer
 
 from provenance import annotate as annotating
+from provenance import audit, proofs
 from provenance import checkpoint as signing
 from provenance import events as event_log
 from provenance import export as exporting
-from provenance import proofs
 from provenance import verify as verifying
 from provenance.errors import InputError
 from provenance_cli import render, render_audit
@@ -83,8 +83,7 @@ def events(
         typer.Option(
             "--kind",
             metavar="KIND",
-            help="Only events of this kind (repeatable): "
-            "document.created, version.registered, link.added, version.annotated, import.run.",
+            help="Only events of this kind (repeatable): " + ", ".join(audit.KINDS) + ".",
         ),
     ] = None,
     since: Annotated[
@@ -120,6 +119,14 @@ def verify(
         bool,
         typer.Option("--quick", help="Check the log and records, and only a sample of contents."),
     ] = False,
+    deep: Annotated[
+        bool,
+        typer.Option(
+            "--deep",
+            help="Recompute every content's index rows from its text, about what prov reindex "
+            "costs (default: a sample, the others checked against their stored digest).",
+        ),
+    ] = False,
     key: Annotated[
         str | None,
         typer.Option(
@@ -144,6 +151,8 @@ def verify(
     json: JsonOpt = False,
 ) -> None:
     """Check every stored byte, row and event against the audit log; exit 1 on any problem."""
+    if quick and deep:
+        raise InputError("give --quick or --deep, not both")
     public_key = signing.load_public_key(key) if key else None
     with (
         _session(write=False) as session,
@@ -152,7 +161,12 @@ def verify(
         ) as progress,
     ):
         report = verifying.verify(
-            session, quick=quick, public_key=public_key, progress=progress, processes=jobs
+            session,
+            quick=quick,
+            deep=deep,
+            public_key=public_key,
+            progress=progress,
+            processes=jobs,
         )
     render_audit.verified(report, json)
     if not report.ok:

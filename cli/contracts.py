@@ -32,6 +32,7 @@ from provenance.records import (
     VersionInfo,
     json_schema,
 )
+from provenance.tokens import CreatedToken, TokenInfo
 from provenance.verify import VerifyReport
 
 CONTRACTS: dict[str, Any] = {
@@ -57,16 +58,25 @@ CONTRACTS: dict[str, Any] = {
     "verify-proof": ProofCheck,
     "export": ExportReport,
 }
+"""Each top-level command with ``--json``: its type (a test checks there is one per command)."""
+
+GROUP_CONTRACTS: dict[str, Any] = {
+    "token create": CreatedToken,
+    "token list": list[TokenInfo],
+    "token revoke": TokenInfo,
+}
+"""The same for the commands of a sub-group, by their path (written ``token-create.schema.json``)."""
 
 
 def schemas() -> dict[str, str]:
     """File name -> the schema text, for every command."""
     out = {}
-    for command, tp in sorted(CONTRACTS.items()):
+    for command, tp in sorted({**CONTRACTS, **GROUP_CONTRACTS}.items()):
         schema = {"$schema": "https://json-schema.org/draft/2020-12/schema"}
         schema.update(json_schema(tp))
         schema["title"] = f"prov {command} --json"
-        out[f"{command}.schema.json"] = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+        name = command.replace(" ", "-")
+        out[f"{name}.schema.json"] = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
     return out
 
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import typer
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from provenance_cli.app import app
@@ -36,9 +37,20 @@ def reference() -> str:
         _help([]),
         "```",
     ]
-    for name in sorted(group.commands):
-        parts += ["", f"## prov {name}", "", "```", _help([name]), "```"]
+    for path in _paths(group, []):
+        parts += ["", f"## prov {' '.join(path)}", "", "```", _help(path), "```"]
     return "\n".join(parts) + "\n"
+
+
+def _paths(group: TyperGroup, above: list[str]) -> list[list[str]]:
+    """Every command's path under ``group``, a sub-group's (``token``) before its commands."""
+    out = []
+    for name in sorted(group.commands):
+        command = group.commands[name]
+        out.append([*above, name])
+        if isinstance(command, TyperGroup):
+            out += _paths(command, [*above, name])
+    return out
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -485,7 +485,8 @@ def comparison(
     """A diff for people: the passage, its edits, the outside material in one line a side."""
     lens = "" if report.profile == "exact" else f" under --normalize {report.profile}"
     grain = "" if report.by == "char" else f", by {report.by}"
-    scope = " (within the passage)" if report.passage else ""
+    n_passages = len(report.passages)
+    scope = f" (within {n_passages} passages)" if n_passages > 1 else " (within the passage)" if report.passage else ""
     out.print(Text(f"{title}{lens}{grain}: ") + stats_line(report.stats, report.complete) + scope)
     for p in report.passages:
         out.print(
@@ -553,21 +554,31 @@ def comparison(
     if outside:
         for side, name in (("a", "A"), ("b", "B")):
             parts = []
+            spans = [(p.a_start, p.a_end) if side == "a" else (p.b_start, p.b_end) for p in report.passages]
             for e in outside:
                 start, end = (e.a_start, e.a_end) if side == "a" else (e.b_start, e.b_end)
                 text = e.old if side == "a" else e.new
                 if end > start:
-                    where = (
-                        "before" if start == 0 and end < len(a if side == "a" else b) else "after"
-                    )
                     shown = _excerpt(text) or _visible(text)
-                    parts.append(f"{end - start} chars {where} the passage ({shown!r})")
+                    parts.append(f"{end - start} chars {_outside_where(start, end, spans)} ({shown!r})")
             if parts:
                 out.print(
                     Text(f"outside in {name}: " + "; ".join(parts), style="dim"), soft_wrap=True
                 )
     if report.hint:
         out.print(Text(f"hint: {report.hint}", style="yellow"), soft_wrap=True)
+
+
+def _outside_where(start: int, end: int, spans: list[tuple[int, int]]) -> str:
+    """Where material outside the passages lies on one side: before them, after them,
+    or in a gap between two of them (passages are in the shorter text's order, so
+    on the longer side the first is not always the leftmost)."""
+    several = len(spans) > 1
+    if not spans or end <= min(s for s, _ in spans):
+        return "before the passages" if several else "before the passage"
+    if start >= max(e for _, e in spans):
+        return "after the passages" if several else "after the passage"
+    return "between passages"
 
 
 def diff(

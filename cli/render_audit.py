@@ -150,6 +150,8 @@ _VERBS = {
     "link.added": "linked",
     "version.annotated": "annotated",
     "import.run": "imported",
+    "token.created": "token made",
+    "token.revoked": "token revoked",
 }
 
 
@@ -177,6 +179,9 @@ def _what(e: EventEntry) -> str:
         return f"{e.version} <- {e.parent} ({event['link']['relation']})"
     if e.kind == "version.annotated":
         return f"{e.version}: {'; '.join(_changes(event['old'], event['new'])) or 'no change'}"
+    if e.kind in ("token.created", "token.revoked"):
+        token = event["token"]
+        return f"API token {token['name']} ({token['scope']}, sha256 {token['hash_prefix']}…)"
     run = event["import"]
     n = len(run["versions"])
     return f"{n} version{'s' if n != 1 else ''} from {run['manifest']}"

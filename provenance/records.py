@@ -97,10 +97,12 @@ class DiffReport:
 
     Offsets are code points of the original texts whatever the ``profile``;
     with ``passages`` (see `provenance.compare` for when one is reported),
-    the material outside them is at most two edits marked ``inside: false``
+    the material outside them is edits marked ``inside: false``, at most one
+    per gap: before the first passage, between two, after the last,
     and ``stats`` describe the passages only (counted under the profile);
     each passage says how much of A and of B it is. ``passage`` is the only
-    passage (``passages[0]``), kept for scripts written before ``passages``.
+    passage or the first of several (``passages[0]``), kept for scripts written
+    before ``passages``.
     ``sentences`` is set with ``by="sentence"``.
     """
 
