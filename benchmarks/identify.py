@@ -19,7 +19,8 @@ Queries come from random *real* versions:
               spaces and full-width/half-width punctuation swapped (the
               pairs NFKC unifies)
   reflowed    an English version re-wrapped as a text editor does it
-              (`textwrap.fill` at 60-76 columns, paragraph by paragraph,
+              (`textwrap.fill` at 60-76 columns, paragraph by paragraph, never
+              splitting a word that has no hyphen (a URL), as no editor does,
               breaking after hyphens)
   resegmented a Chinese version segmented into words by jieba, the words
               joined by spaces (as a word-segmented republication is)
@@ -150,7 +151,7 @@ def paragraph_of(text: str, rng: random.Random) -> str | None:
 def rewrap(text: str, rng: random.Random) -> str:
     width = rng.randint(60, 76)
     return (
-        "\n\n".join(textwrap.fill(p, width) for p in re.split(r"\n\s*\n", text) if p.strip()) + "\n"
+        "\n\n".join(textwrap.fill(p, width, break_long_words=False) for p in re.split(r"\n\s*\n", text) if p.strip()) + "\n"
     )
 
 

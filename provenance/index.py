@@ -53,13 +53,15 @@ from provenance.models import (
 NORMAL_PROFILES = ("whitespace", "cjk", "loose")
 """The lenses whose hashes are kept, weakest first."""
 
-NORMAL_VERSION = 3
+NORMAL_VERSION = 4
 """Name of the normal-form scheme; bump it when `provenance.lenses` changes a normalized text.
 
 2: invisible characters hidden, hyphenated line breaks joined, segmentation
 spaces next to punctuation in Latin islands of CJK text dropped (issue 9).
 3: a line break between two digits in a Latin island of CJK text dropped
-(``cjk`` and ``loose``: a printed page's ``45\n00`` is ``4500``)."""
+(``cjk`` and ``loose``: a printed page's ``45\n00`` is ``4500``).
+4: a hyphen before a line break kept by ``whitespace`` and ``cjk`` (a re-wrapped
+``well-\nknown`` is ``well-known``); only ``loose`` joins the letters."""
 
 
 # -- normal forms ----------------------------------------------------------------

@@ -23,7 +23,7 @@ depends_on: str | Sequence[str] | None = None
 # provenance.index today, since an empty index is valid under any scheme (an archive
 # upgraded from an older scheme keeps its own value and is told to run prov reindex).
 SKETCH_VERSION = "3"
-NORMAL_VERSION = "3"
+NORMAL_VERSION = "4"
 
 
 def upgrade() -> None:
