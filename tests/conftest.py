@@ -26,6 +26,13 @@ SEEDS = REPO / "seeds"
 CORPUS = REPO.parent / "shared" / "corpus"
 REQUIRE_POSTGRES = os.environ.get("PROV_REQUIRE_POSTGRES") == "1"
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # pytest-xdist gives its workers the controller's terminal size (COLUMNS=80,
+    # LINES=24); a test run in one process has none, and the CLI's output for a
+    # pipe is as wide as COLUMNS says (200 when unset). Run alike either way.
+    for _name in ("COLUMNS", "LINES"):
+        os.environ.pop(_name, None)
+
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
