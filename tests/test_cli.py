@@ -251,6 +251,29 @@ def test_seed_diff_under_cjk_shows_the_passage_and_only_the_real_wording_edits(d
     assert {e["a_start"] for e in outside} == {0, p["a_end"]}
 
 
+def test_a_diff_of_an_article_in_two_pieces_says_what_lies_between_them(db_url, tmp_path):
+    first = "The council approved the harbor budget on Monday after a long debate about dredging costs and fees."
+    second = "Residents near the river asked for a new footbridge, and the mayor promised a study by the spring."
+    page = (
+        "CITY NEWS page one. Weather: rain all week with strong winds along the coast and inland valleys.\n\n"
+        + first
+        + "\n\nAdvertisement: buy fresh bread at the corner bakery every morning, open from six until noon daily.\n\n"
+        + second
+        + "\n\nContinued on page four with sports results, obituaries and the classified section for this week."
+    )
+    copy = first.replace("Monday", "Tuesday") + "\n" + second
+    a, b = write(tmp_path, "page.txt", page), write(tmp_path, "copy.txt", copy)
+    out = prov_json(db_url, "diff", a, b, "--normalize", "whitespace")
+    assert len(out["passages"]) == 2
+    assert len([e for e in out["edits"] if not e["inside"]]) == 3  # one per gap
+    human = prov(db_url, "diff", a, b, "--normalize", "whitespace").stdout
+    assert human.splitlines()[0].endswith("(within 2 passages)")
+    (outside,) = [line for line in human.splitlines() if line.startswith("outside in A:")]
+    assert outside.startswith("outside in A: 98 chars before the passages ('CITY NEWS")
+    assert "; 100 chars between passages ('Advertisement" in outside
+    assert "; 98 chars after the passages ('Continued" in outside
+
+
 def test_registering_a_passage_as_a_revision_suggests_excerpt(db_url):
     prov_json(db_url, "register", str(PAGE), "--doc", "report")
     out = prov_json(db_url, "register", str(COPY), "--doc", "report")
