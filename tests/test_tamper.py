@@ -1010,3 +1010,66 @@ def test_prov_verify_exits_1_on_a_frame_stored_as_text(
     assert result.exit_code == 1, result.output
     problems = json.loads(result.stdout)["problems"]
     assert any(p["table"] == "content" and "not bytes" in p["message"] for p in problems), problems
+
+
+def test_token_rows_changed_behind_the_tools_back_are_named(engine, populated):
+    """An API token forged into the table, given a secret someone knows, un-revoked or
+    deleted: each is a problem naming the token's row, since its events say otherwise."""
+    from provenance import tokens
+    from provenance.models import ApiToken
+
+    with store.transaction(engine) as s:
+        kept = tokens.create(s, "ingest-bot", "write", actor="alice")
+        tokens.create(s, "old-bot", "write", actor="alice")
+        tokens.revoke(s, "old-bot", actor="alice")
+    with store.reader(engine) as s:
+        assert verifying.verify(s).ok
+        ids = {t.name: t.id for t in s.exec(sa.select(ApiToken)).scalars()}
+    T = ApiToken.__table__
+    known = tokens.secret_hash("prov_a-secret-mallory-knows")
+    cases = {
+        "a forged admin token": (
+            lambda conn: conn.execute(
+                T.insert().values(
+                    name="mallory", scope="admin", hash=known, created_at="2026-01-01T00:00:00Z"
+                )
+            ),
+            "mallory",
+            "has no token.created event",
+        ),
+        "a token's hash replaced": (
+            lambda conn: conn.execute(T.update().where(T.c.name == "ingest-bot").values(hash=known)),
+            "ingest-bot",
+            "hash_prefix",
+        ),
+        "a token's scope raised": (
+            lambda conn: conn.execute(T.update().where(T.c.name == "ingest-bot").values(scope="admin")),
+            "ingest-bot",
+            "scope",
+        ),
+        "a revoked token made valid again": (
+            lambda conn: conn.execute(T.update().where(T.c.name == "old-bot").values(revoked_at=None)),
+            "old-bot",
+            "revoked_at",
+        ),
+        "a token's row deleted": (
+            lambda conn: conn.execute(T.delete().where(T.c.name == "ingest-bot")),
+            "ingest-bot",
+            "the row is missing",
+        ),
+    }
+    with engine.connect() as conn:
+        for what, (change, name, needle) in cases.items():
+
+            def tamper(conn, rng, change=change, what=what):
+                change(conn)
+                return Damage(what, "api_token")
+
+            with _tampered(conn, tamper, random.Random(0)) as (_, session):
+                token_id = ids.get(name) or session.execute(
+                    sa.select(T.c.id).where(T.c.name == name)
+                ).scalar_one()
+                report = verifying.verify(session)
+            named = [p for p in report.problems if p.table == "api_token" and p.row == str(token_id)]
+            assert named and needle in named[0].message, (what, report.problems[:3])
+    assert kept.secret not in json.dumps([p.message for p in report.problems])
