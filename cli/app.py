@@ -12,7 +12,6 @@ the archive read-only; only ``init`` (and ``demo``) create one.
 from __future__ import annotations
 
 import errno
-import getpass
 import os
 import re
 import sys
@@ -28,7 +27,7 @@ import typer
 from sqlmodel import Session
 from typer.core import TyperGroup
 
-from provenance import archive, demo, importer, refs, schema, store
+from provenance import archive, audit, demo, importer, refs, schema, store
 from provenance.errors import InputError, ProvenanceError
 from provenance.kinds import KINDS
 from provenance.records import DemoReport, DocumentSummary, InitReport
@@ -100,13 +99,7 @@ class Context:
         """Who acts, for the audit log: --as, else $PROV_USER, else the OS user."""
         if self.actor and self.actor.strip():
             return self.actor.strip()
-        env = os.environ.get("PROV_USER", "").strip()
-        if env:
-            return env
-        try:
-            return getpass.getuser()
-        except (KeyError, OSError):
-            return "unknown"
+        return audit.default_actor()
 
 
 _ctx = Context()

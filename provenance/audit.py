@@ -41,7 +41,9 @@ The actor is whoever the caller says acts (the CLI resolves ``--as``, then
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +57,18 @@ from provenance.models import ApiToken, Document, EditRecord, Event, Link, Versi
 from provenance.store import WRITE_LOCK_KEY
 
 UNKNOWN_ACTOR = "unknown"
+ENV_USER = "PROV_USER"
+
+
+def default_actor() -> str:
+    """Who acts when nobody says: ``$PROV_USER``, else the OS user, else `UNKNOWN_ACTOR`."""
+    env = os.environ.get(ENV_USER, "").strip()
+    if env:
+        return env
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return UNKNOWN_ACTOR
 """The actor recorded when a library caller does not say who acts."""
 
 KINDS = (

@@ -21,8 +21,6 @@ nothing); the schema is checked once, on the first action. Modelled on
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +38,7 @@ from provenance import identify as identifying
 from provenance import importer, index, proofs, schema, store
 from provenance import verify as verifying
 from provenance.annotate import AnnotateReport
+from provenance.audit import default_actor
 from provenance.blame import BlameReport
 from provenance.events import EventsReport
 from provenance.identify import IdentifyReport
@@ -55,19 +54,6 @@ from provenance.records import (
     TraceReport,
     VersionInfo,
 )
-
-ENV_USER = "PROV_USER"
-
-
-def default_actor() -> str:
-    """Who acts when nobody says: ``$PROV_USER``, else the OS user, else "unknown"."""
-    env = os.environ.get(ENV_USER, "").strip()
-    if env:
-        return env
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 class _Engines:
