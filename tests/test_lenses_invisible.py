@@ -199,6 +199,15 @@ def layout_copy(draw, text: str) -> str:
     return copy
 
 
+# A hyphen (or soft hyphen) with a line break after it, past any whitespace and
+# invisible characters: where the lenses may join two words.
+HYPHEN_BREAK = re.compile(
+    "[-\u2010\u00ad][\\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\ufeff]*"
+    "[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]"
+)
+
+
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_the_map_is_exact_and_edits_replay_on_any_text(data):
@@ -216,12 +225,18 @@ def test_the_map_is_exact_and_edits_replay_on_any_text(data):
             assert e.old == x[e.a_start : e.a_end] and e.new == y[e.b_start : e.b_end]
         replayed = normalize(replay(x, result.edits), profile).text
         expected = normalize(y, profile).text
-        if profile in ("exact", "whitespace") or not any(map(is_cjk, x + y)):
+        cjk_spaces = profile not in ("exact", "whitespace") and any(map(is_cjk, x + y))
+        # An edit that changes the letters beside a hyphen and a line break can
+        # change whether the lens joins them there (中\xad\n中 keeps a space; with
+        # both 中 replaced by lowercase letters the soft hyphen joins them).
+        join_spaces = profile != "exact" and HYPHEN_BREAK.search(x + y) is not None
+        if not (cjk_spaces or join_spaces):
             assert replayed == expected
         else:
             # An edit that adds or removes the CJK character that made the lens
-            # drop a space a few punctuation marks away (or in a Latin island)
-            # can change that space: never a visible character.
+            # drop a space a few punctuation marks away (or in a Latin island),
+            # or the letter that made a hyphenated break join, can change that
+            # space: never a visible character.
             assert replayed.replace(" ", "") == expected.replace(" ", "")
 
 
