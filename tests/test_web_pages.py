@@ -445,7 +445,8 @@ def test_in_a_browser_the_pasted_copy_is_identified_and_the_seeds_compared(brows
     page = browser.new_page(viewport=DESKTOP)
     page.goto(server + "/identify")
     page.fill("#text", COPY.read_text(encoding="utf-8"))
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     assert page.locator("#answer").inner_text() == "Exactly report@2"
     page.screenshot(path=str(shots / "identify-desktop.png"), full_page=True)
 
@@ -453,7 +454,8 @@ def test_in_a_browser_the_pasted_copy_is_identified_and_the_seeds_compared(brows
     page.fill("#a", "report@1")
     page.fill("#b", "report@2")
     page.select_option("#lens", "cjk")
-    page.click("button[type=submit]")
+    with page.expect_navigation():  # the page evaluated below must be the answer, not the form
+        page.click("button[type=submit]")
     assert "lens=cjk" in page.url
     report = archive.diff("report@1", "report@2", profile="cjk")
     inside = [e for e in report.edits if e.inside]
@@ -517,7 +519,8 @@ def test_in_a_browser_no_page_scrolls_sideways_at_360_px(browser, server, shots)
         if size == "360":
             page.goto(server + "/identify")
             page.fill("#text", COPY.read_text(encoding="utf-8").replace("加快 布局", "加速 布局", 1))
-            page.click("button[type=submit]")
+            with page.expect_navigation():
+                page.click("button[type=submit]")
             wide["identify result"] = _no_horizontal_scroll(page)
             page.screenshot(path=str(shots / "identify-360.png"), full_page=True)
         page.close()
