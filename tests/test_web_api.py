@@ -371,7 +371,8 @@ def test_reindex_with_an_admin_token_answers_its_report(api, db_url, writer):
 def test_closed_reads_need_a_valid_token(db_url):
     secret = _token(db_url, "reader")
     with _client(db_url, reads_open=False) as api:
-        for url in ("/api/documents", "/api/events", "/api/feed.atom"):
+        # The pages as well as the API: closed reads close both.
+        for url in ("/api/documents", "/api/events", "/api/feed.atom", "/", "/identify", "/events"):
             assert api.get(url).status_code == 401
             assert api.get(url, headers={"Authorization": "Bearer prov_nope"}).status_code == 401
             assert api.get(url, headers={"Authorization": f"Bearer {secret}"}).status_code == 200

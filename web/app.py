@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from provenance import Archive
-from provenance_web import api, errors, pages
+from provenance_web import access, api, errors, pages
 from provenance_web.access import Actors
 from provenance_web.limits import BodyLimit
 from provenance_web.settings import Settings
@@ -46,7 +46,9 @@ def create_app(where: str | None = None, *, settings: Settings | None = None) ->
     errors.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body)
     app.include_router(api.router, prefix="/api")
-    app.include_router(pages.router, include_in_schema=False)
+    # The pages read the record as the API does: when reads are closed, they are
+    # closed too (a request needs a token, which a browser does not send).
+    app.include_router(pages.router, include_in_schema=False, dependencies=[Depends(access.reader)])
     return app
 
 
