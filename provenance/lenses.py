@@ -71,7 +71,7 @@ import unicodedata
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from types import MappingProxyType
 
 import numpy as np
@@ -347,8 +347,28 @@ def check_profile(profile: str) -> str:
 
 
 def normalize(text: str, profile: str = DEFAULT_PROFILE) -> Lensed:
-    """``text`` seen through the lens ``profile`` (see the module docstring)."""
+    """``text`` seen through the lens ``profile`` (see the module docstring).
+
+    A `Lensed` is immutable, and one comparison asks for the same texts' lensed
+    forms several times (the passage search, the alignment, the diff): the
+    last few of texts up to ``RECENT_CHARS`` long are kept (their offset maps
+    cost about 60 bytes a character).
+    """
     check_profile(profile)
+    if len(text) <= RECENT_CHARS:
+        return _recent(text, profile)
+    return _normalize(text, profile)
+
+
+RECENT_CHARS = 200_000
+
+
+@lru_cache(maxsize=8)
+def _recent(text: str, profile: str) -> Lensed:
+    return _normalize(text, profile)
+
+
+def _normalize(text: str, profile: str) -> Lensed:
     n = len(text)
     if profile == "exact":
         return Lensed(profile, text, text, tuple(range(n)), tuple(range(1, n + 1)))
