@@ -1108,9 +1108,7 @@ def _check_replays(
                 text = contents.get_text(session, parent_hash)
             except Exception:  # damage: fixity reports it
                 continue
-            if len(texts) >= REPLAY_TEXTS:
-                texts.pop(next(iter(texts)))
-            texts[parent_hash] = text
+            _keep(texts, parent_hash, text)
         replayed += 1
         try:
             result = diff.replay(text, diff.from_compact(compact, text))
@@ -1124,7 +1122,11 @@ def _check_replays(
             )
             continue
         got = content_hash(result.encode("utf-8", "surrogatepass"))
-        if got != child_hash:
+        if got == child_hash:
+            # The replay is the child's text, proven by its hash: the next link
+            # of a chain (whose parent this child is) needs no rebuild.
+            _keep(texts, child_hash, result)
+        else:
             found.add(
                 "record",
                 "edit_record",
@@ -1137,6 +1139,14 @@ def _check_replays(
                 found=got,
             )
     return replayed
+
+
+def _keep(texts: dict[str, str], digest: str, text: str) -> None:
+    """Remember ``text`` as the content ``digest``'s, keeping the last ``REPLAY_TEXTS``."""
+    texts.pop(digest, None)
+    if len(texts) >= REPLAY_TEXTS:
+        texts.pop(next(iter(texts)))
+    texts[digest] = text
 
 
 # -- the identify index ------------------------------------------------------------
