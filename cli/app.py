@@ -27,7 +27,7 @@ import typer
 from sqlmodel import Session
 from typer.core import TyperGroup
 
-from provenance import archive, audit, demo, importer, refs, schema, store
+from provenance import archive, audit, demo, importer, refs, schema, store, validate
 from provenance.errors import InputError, ProvenanceError
 from provenance.kinds import KINDS
 from provenance.records import DemoReport, DocumentSummary, InitReport
@@ -294,13 +294,7 @@ def read_input(path: str) -> tuple[bytes, str]:
 
 
 def _parse_meta(items: list[str] | None) -> dict[str, str]:
-    meta: dict[str, str] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise InputError(f"--meta {item!r}: write KEY=VALUE")
-        meta[key] = value
-    return meta
+    return validate.meta_pairs(items)
 
 
 @app.command()

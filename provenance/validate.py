@@ -307,3 +307,15 @@ def text(value: str, name: str) -> str:
             f"{found.start()}, which UTF-8 cannot store"
         )
     return value
+
+
+def meta_pairs(items: Any, *, where: str | None = None, field: str = "--meta") -> dict[str, str]:
+    """``KEY=VALUE`` strings (``--meta``, the service's ``meta`` parameter) as metadata;
+    the values are checked by `meta` when they enter the record."""
+    pairs: dict[str, str] = {}
+    for item in items or ():
+        key, sep, value = str(item).partition("=")
+        if not sep or not key:
+            raise _refuse(where, field, f"{shown(str(item))}: write KEY=VALUE")
+        pairs[key] = value
+    return pairs

@@ -273,6 +273,8 @@ REGISTER_CASES = [
     ("nul-label", ["--doc", "d", "--label", NUL], ("--label", "NUL")),
     ("surrogate-meta", ["--doc", "d", "--meta", "k=" + SURROGATE], ("--meta", "lone surrogate")),
     ("nul-meta-key", ["--doc", "d", "--meta", "k" + NUL + "=v"], ("--meta", "NUL")),
+    ("meta-without-equals", ["--doc", "d", "--meta", "nokey"], ("--meta", "KEY=VALUE")),
+    ("meta-without-key", ["--doc", "d", "--meta", "=v"], ("--meta", "KEY=VALUE")),
     ("captured-at-too-long", ["--doc", "d", "--captured-at", "2019-10-25T08:00:00.123456+08:00:00.123456"], ("--captured-at", "longer than 40")),
     ("parent-superscript-number", ["--doc", "d", "--parent", "base@²"], ("--parent", "ASCII digits")),
     ("parent-number-beyond-the-column", ["--doc", "d", "--parent", "base@99999999999999999999"], ("--parent", "above")),

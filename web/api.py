@@ -22,7 +22,7 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 
-from provenance import Archive, contents
+from provenance import Archive, contents, validate
 from provenance.annotate import AnnotateReport
 from provenance.blame import BlameReport
 from provenance.errors import NotFoundError
@@ -219,12 +219,7 @@ def register(
     """Register the body as a new version of ``doc`` (`prov register`); 201 with the
     version's URL in ``Location``."""
     parents = [checked(archive, p, "parent") for p in parent or []]
-    fields: dict[str, str] = {}
-    for item in meta or []:
-        key, eq, value = item.partition("=")
-        if not eq or not key:
-            raise ApiError(422, "invalid_input", f"meta: {item[:40]!r} is not KEY=VALUE")
-        fields[key] = value
+    fields = validate.meta_pairs(meta, field="meta")
     report = archive.register(
         data,
         name=name,
