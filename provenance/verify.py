@@ -505,32 +505,27 @@ def _parse_event(seq: int, kind: Any, subject: Any, body: str, found: _Found) ->
     return obj
 
 
+def _again(seq: int, seen: dict, key: Any, what: str, found: _Found) -> bool:
+    """Whether event ``seq`` does ``what`` to ``key`` again, after the event ``seen``
+    records for it (a problem naming both)."""
+    if key not in seen:
+        return False
+    found.add(
+        "log", "event", seq, f"event {seq} {what} again (first by event {seen[key][0]})", event=seq
+    )
+    return True
+
+
 def _replay(seq: int, obj: dict, expect: _Expected, found: _Found) -> None:
     kind = obj["kind"]
     if kind == "document.created":
         doc = obj["document"]
-        if doc["id"] in expect.documents:
-            first = expect.documents[doc["id"]][0]
-            found.add(
-                "log",
-                "event",
-                seq,
-                f"event {seq} creates document {doc['id']} again (first created by event {first})",
-                event=seq,
-            )
+        if _again(seq, expect.documents, doc["id"], f"creates document {doc['id']}", found):
             return
         expect.documents[doc["id"]] = (seq, doc)
     elif kind == "version.registered":
         ver = obj["version"]
-        if ver["id"] in expect.versions:
-            first = expect.versions[ver["id"]][0]
-            found.add(
-                "log",
-                "event",
-                seq,
-                f"event {seq} registers version {ver['id']} again (first by event {first})",
-                event=seq,
-            )
+        if _again(seq, expect.versions, ver["id"], f"registers version {ver['id']}", found):
             return
         created = expect.documents.get(ver["document_id"])
         if created is None:
@@ -558,15 +553,7 @@ def _replay(seq: int, obj: dict, expect: _Expected, found: _Found) -> None:
         expect.state[ver["id"]] = (ver["label"], ver["meta"], [seq])
     elif kind == "link.added":
         link = obj["link"]
-        if link["id"] in expect.links:
-            first = expect.links[link["id"]][0]
-            found.add(
-                "log",
-                "event",
-                seq,
-                f"event {seq} adds link {link['id']} again (first by event {first})",
-                event=seq,
-            )
+        if _again(seq, expect.links, link["id"], f"adds link {link['id']}", found):
             return
         for end in ("child", "parent"):
             if link[end] not in expect.versions:
@@ -591,15 +578,7 @@ def _replay(seq: int, obj: dict, expect: _Expected, found: _Found) -> None:
             )
     elif kind == "token.created":
         token = obj["token"]
-        if token["id"] in expect.tokens:
-            first = expect.tokens[token["id"]][0]
-            found.add(
-                "log",
-                "event",
-                seq,
-                f"event {seq} creates token {token['id']} again (first created by event {first})",
-                event=seq,
-            )
+        if _again(seq, expect.tokens, token["id"], f"creates token {token['id']}", found):
             return
         expect.tokens[token["id"]] = (seq, token, obj["time"])
     elif kind == "token.revoked":
@@ -626,15 +605,7 @@ def _replay(seq: int, obj: dict, expect: _Expected, found: _Found) -> None:
                 expected=created[1],
                 found=token,
             )
-        if token["id"] in expect.revoked:
-            found.add(
-                "log",
-                "event",
-                seq,
-                f"event {seq} revokes token {token['id']} again "
-                f"(first revoked by event {expect.revoked[token['id']][0]})",
-                event=seq,
-            )
+        if _again(seq, expect.revoked, token["id"], f"revokes token {token['id']}", found):
             return
         expect.revoked[token["id"]] = (seq, obj["time"])
     else:  # version.annotated
