@@ -445,7 +445,8 @@ def test_every_read_command_works_on_an_archive_the_user_cannot_write(open_folde
     prefix = _as_other_user()
     if prefix is None:
         pytest.skip(
-            "running as root without a way to run as another user (setpriv): "
+            "running as root, and no other user can run prov here (no setpriv, or the checkout "
+            "or its .venv is in a folder other users cannot enter, such as a 0700 mktemp -d): "
             "chmod does not stop root; the library's read-only mode is tested above"
         )
     tmp_path = open_folder
