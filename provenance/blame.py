@@ -98,6 +98,7 @@ def blame(session: Session, ref: str, profile: str | None = None) -> BlameReport
     # sentence is its author's, not a patchwork of letters it shares with
     # the old one. Moved blocks carry their origin's attribution.
     records = {r.link_id: [(*s, None) for s in diff.coalesce(r.edits)] for r in found}
+    passages = {r.link_id: editrecord.passages(r.detail) for r in found}
     moved = {r.link_id: editrecord.stored_move_spans(r.detail) for r in found}
     texts: dict[str, str] = {}
     if lens != "exact":
@@ -119,11 +120,10 @@ def blame(session: Session, ref: str, profile: str | None = None) -> BlameReport
             else:
                 carried = _carry_lens(
                     attribution[e.parent],
-                    records[e.link_id],
                     texts[versions[e.parent].content_hash],
                     texts[versions[node].content_hash],
                     lens,
-                    e.link_id,
+                    [x for x in passages[e.link_id] if x.profile == lens],
                 )
             _carry_moves(carried, attribution[e.parent], moved[e.link_id])
             mapped.append(carried)
@@ -193,44 +193,41 @@ def _carry_moves(out: np.ndarray, parent: np.ndarray, moves: list) -> None:
                 out[b0 : b0 + n] = parent[a0 : a0 + n]
 
 
-def _carry_lens(parent: np.ndarray, edits: list, a: str, b: str, profile: str, link_id: int):
-    """Like ``_carry``, but a stored edit that the lens ``profile`` does not see is layout.
+def _carry_lens(parent: np.ndarray, a: str, b: str, profile: str, passages: list) -> np.ndarray:
+    """The child's attribution through the lens ``profile``: the link re-diffed as the lens sees it.
 
-    An edit is invisible when the parent's and the child's material it covers,
-    grown over the whitespace around it, read the same through the lens (a line break for a space, a segmenter's
-    space beside Chinese text). Its characters then inherit the attribution of
-    the parent's material, code point by code point of the normalized text;
-    characters the lens drops get ``_DROPPED`` (their neighbour's, later).
+    The two texts are normalized and diffed (minimal edits, their short equal
+    runs folded by `diff.coalesce`, as for the stored edits); a normalized
+    character left unchanged carries its parent's attribution to the original
+    characters it came from, a changed one is the child's own, and characters
+    the lens drops (layout) get ``_DROPPED``: their neighbour's, later. The
+    stored edits are not used: they are minimal over the original texts, where
+    a segmenter's spaces cut every sentence into pieces a real insertion would
+    be folded with. Where the record names passages under this lens (an
+    excerpt), only the passages are diffed: the rest of the child is its own,
+    instead of letters matched by chance with the parent's other text.
     """
-    out = _carry(parent, edits, len(b), link_id)
     la, lb = normalize(a, profile), normalize(b, profile)
     a_starts = np.asarray(la.orig_start, dtype=np.int64)
     b_starts = np.asarray(lb.orig_start, dtype=np.int64)
     b_ends = np.asarray(lb.orig_end, dtype=np.int64)
-    for a0, a1, b0, b1, _new in edits:
-        # Compare whole whitespace runs: an edit may touch only part of one.
-        i0, i1 = np.searchsorted(a_starts, _widen(a, a0, a1))
-        j0, j1 = np.searchsorted(b_starts, _widen(b, b0, b1))
-        if la.text[i0:i1] != lb.text[j0:j1]:
-            continue  # a real edit: its characters are the child's own
-        out[b0:b1] = _DROPPED
-        for k in range(j1 - j0):
-            lo, hi = max(b0, int(b_starts[j0 + k])), min(b1, int(b_ends[j0 + k]))
-            out[lo:hi] = parent[a_starts[i0 + k]]
+    out = np.full(len(b), _DROPPED, dtype=np.int64)
+    new = np.full(len(lb.text), _NEW, dtype=np.int64)  # per normalized character of b
+    regions = [(x.a_start, x.a_end, x.b_start, x.b_end) for x in passages] or [(0, len(a), 0, len(b))]
+    for oa0, oa1, ob0, ob1 in regions:
+        i0, i1 = (int(k) for k in np.searchsorted(a_starts, (oa0, oa1)))
+        j0, j1 = (int(k) for k in np.searchsorted(b_starts, (ob0, ob1)))
+        found = diff.diff(la.text[i0:i1], lb.text[j0:j1], semantic=False)
+        pa = pb = 0
+        for e0, e1, f0, f1 in diff.coalesce((e.a_start, e.a_end, e.b_start, e.b_end) for e in found.edits):
+            new[j0 + pb : j0 + f0] = parent[a_starts[i0 + pa : i0 + e0]]
+            pa, pb = e1, f1
+        new[j0 + pb : j1] = parent[a_starts[i0 + pa : i1]]
+    sizes = b_ends - b_starts  # original characters behind each normalized one (mostly 1)
+    which = np.repeat(np.arange(len(new)), sizes)
+    at = b_starts[which] + np.arange(len(which)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    out[at] = new[which]
     return out
-
-
-def _widen(text: str, lo: int, hi: int) -> tuple[int, int]:
-    """``[lo, hi)`` grown over the whitespace on both sides."""
-    while lo > 0 and _is_space(text[lo - 1]):
-        lo -= 1
-    while hi < len(text) and _is_space(text[hi]):
-        hi += 1
-    return lo, hi
-
-
-def _is_space(ch: str) -> bool:
-    return ch.isspace() or ch in "\u200b\u2060\ufeff"  # as the lenses see whitespace
 
 
 def _combine(mapped: list[np.ndarray], node: int) -> np.ndarray:
