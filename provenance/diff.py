@@ -598,8 +598,8 @@ _LEVELS = (
 def _refine(a: str, b: str, solve, cells: int, level: int = 0) -> list[tuple[str, int]]:
     """(op, length) runs from ``a`` to ``b``: lines, then words, then characters.
 
-    Lines are matched by Myers' search over lines (nearest first, which keeps
-    repeated text in place); a line with fewer than ``MATCHED_LINE`` visible
+    Lines are matched by an exact diff over lines (a longest common
+    subsequence, so repeated lines keep their places); a line with fewer than ``MATCHED_LINE`` visible
     characters (a blank line, a rule) is never matched as a line, so shared
     separators do not pin unrelated paragraphs together. Words are matched as
     patience diff matches lines: where a word is found once in each stretch
@@ -608,26 +608,14 @@ def _refine(a: str, b: str, solve, cells: int, level: int = 0) -> list[tuple[str
     """
     if level >= len(_LEVELS) or len(a) * len(b) <= cells:
         return _bounded(a, b, solve, cells)
-    table: dict[str, int] = {}
     ta, tb = _LEVELS[level].findall(a), _LEVELS[level].findall(b)
     if level == 0:
-        def encode(tokens: list[str]) -> str:
-            codes = []
-            for t in tokens:
-                if len(t.strip()) < MATCHED_LINE:
-                    code = len(table)
-                    table[str(code) + "\0" + t] = code  # a code of its own
-                else:
-                    code = table.setdefault(t, len(table))
-                codes.append(chr(_code(code)))
-            return "".join(codes)
-
-        runs = _unpinned(_bounded(encode(ta), encode(tb), _exact, CELLS), ta, tb)
+        # A short line gets a key of its own: it matches nothing as a line.
+        ka = [t if len(t.strip()) >= MATCHED_LINE else (n,) for n, t in enumerate(ta)]
+        kb = [t if len(t.strip()) >= MATCHED_LINE else (-1 - n,) for n, t in enumerate(tb)]
+        runs = _unpinned(_bounded(*_encoded(ka, kb), _lcs, CELLS), ta, tb)
     else:
-        def encode(tokens: list[str]) -> str:
-            return "".join([chr(_code(table.setdefault(t, len(table)))) for t in tokens])
-
-        runs = _patience(encode(ta), encode(tb))
+        runs = _patience(*_encoded(ta, tb))
     at_a = [0, *itertools.accumulate(map(len, ta))]
     at_b = [0, *itertools.accumulate(map(len, tb))]
     out: list[tuple[str, int]] = []
@@ -702,10 +690,11 @@ def _unpinned(runs: list[tuple[str, int]], ta: list[str], tb: list[str]) -> list
     return out
 
 
-def _code(n: int) -> int:
-    """The n-th token's character: from U+0100 up, skipping the surrogates."""
-    code = n + 0x100
-    return code + 0x800 if code >= 0xD800 else code
+def _encoded(ka: list, kb: list) -> tuple[str, str]:
+    """Each token as one character, the same for equal tokens: from U+0100 up, skipping the surrogates."""
+    keys = dict.fromkeys(itertools.chain(ka, kb))
+    codes = {k: chr(n + 0x100 + (0x800 if n + 0x100 >= 0xD800 else 0)) for n, k in enumerate(keys)}
+    return "".join(map(codes.__getitem__, ka)), "".join(map(codes.__getitem__, kb))
 
 
 def _patience(x: str, y: str) -> list[tuple[str, int]]:
@@ -735,37 +724,28 @@ def _patience(x: str, y: str) -> list[tuple[str, int]]:
 def edits_from_ops(ops: Iterable[tuple[str, int]], a: str, b: str) -> tuple[Edit, ...]:
     """Group diff-match-patch's (op, length) runs into edits between equal runs."""
     edits: list[Edit] = []
-    i = j = 0
-    del_start = ins_start = None
-    del_len = ins_len = 0
-
-    def flush() -> None:
-        nonlocal del_start, ins_start, del_len, ins_len
-        if del_len or ins_len:
-            a0 = i - del_len
-            b0 = j - ins_len
-            op: Op = "replace" if del_len and ins_len else ("delete" if del_len else "insert")
-            edits.append(Edit(op, a0, i, b0, j, a[a0:i], b[b0:j]))
-        del_start = ins_start = None
-        del_len = ins_len = 0
-
+    i = j = 0  # where the pending edit starts
+    di = dj = 0  # what it deletes and inserts so far
     for op, n in ops:
-        if n == 0:
-            continue
         if op == "=":
-            flush()
-            i += n
-            j += n
+            if n == 0:
+                continue
+            if di or dj:
+                kind: Op = "replace" if di and dj else ("delete" if di else "insert")
+                edits.append(Edit(kind, i, i + di, j, j + dj, a[i : i + di], b[j : j + dj]))
+            i += di + n
+            j += dj + n
+            di = dj = 0
         elif op == "-":
-            i += n
-            del_len += n
+            di += n
         elif op == "+":
-            j += n
-            ins_len += n
+            dj += n
         else:  # pragma: no cover - the library only emits these three
             raise ValueError(f"unknown diff operation {op!r}")
-    flush()
-    if i != len(a) or j != len(b):  # pragma: no cover - a library bug, never silently ignored
+    if di or dj:
+        kind = "replace" if di and dj else ("delete" if di else "insert")
+        edits.append(Edit(kind, i, i + di, j, j + dj, a[i : i + di], b[j : j + dj]))
+    if i + di != len(a) or j + dj != len(b):  # pragma: no cover - a library bug, never silently ignored
         raise RuntimeError("diff engine returned operations that do not cover both texts")
     return tuple(edits)
 
