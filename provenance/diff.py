@@ -162,13 +162,21 @@ def diff(
     """
     started = time.perf_counter()
     limit = 0 if deadline is None else max(deadline, 1e-3)
-    ops, exact = _search(a, b, limit)
+    ops, exact, by_myers = _search(a, b, limit)
+    if exact and not by_myers and _cost(ops) <= MYERS_RUNS:
+        # Proven minimal; Myers' own minimal runs are cheap here, and they
+        # are the ones the rest of the code (kinds, moves, blame) was built on.
+        ops, by_myers = _exact(a, b), True
     if semantic and any(op != "=" for op, _ in ops):
         if exact and _cost(ops) <= EXACT_COST_CAP:
-            # The cleanup runs on the exact diff inside diff-match-patch;
+            # The cleanup runs on Myers' minimal diff inside diff-match-patch;
             # searching again with cleanup costs about as much as Myers'
-            # search, which the cap bounds.
+            # search, which the cap bounds. The cleanup is taken where it fits
+            # over Myers' own runs, which share most of its stretches (another
+            # minimal diff shares fewer, and fewer readable pieces fit).
             readable = _semantic(a, b)
+            if not by_myers:
+                ops = _exact(a, b)
         else:
             # Too costly for Myers' search: the line, word, character
             # refinement with the cleanup in pieces of at most PIECE characters.
@@ -338,8 +346,8 @@ def _exact(a: str, b: str, limit: float = 0) -> list[tuple[str, int]]:
     return _dmp.diff(a, b, timelimit=limit, checklines=False, cleanup="No", counts_only=True)
 
 
-def _search(a: str, b: str, limit: float) -> tuple[list[tuple[str, int]], bool]:
-    """(op, length) runs from ``a`` to ``b`` and whether they are minimal.
+def _search(a: str, b: str, limit: float) -> tuple[list[tuple[str, int]], bool, bool]:
+    """(op, length) runs from ``a`` to ``b``, whether they are minimal, and whether Myers' search found them.
 
     Every step is bounded by sizes and costs, not by the clock, so the same
     texts give the same runs on a quiet machine and on a loaded one. The only
@@ -347,35 +355,35 @@ def _search(a: str, b: str, limit: float) -> tuple[list[tuple[str, int]], bool]:
     search, whose runs are then discarded and the result flagged.
     """
     if min(len(a), len(b)) <= COARSE_ABOVE:
-        return _exact(a, b), True
-    runs = _refine(a, b, _lcs, CELLS)
+        return _exact(a, b), True, True
+    runs = _refine(a, b, _minimal, CELLS)
     upper = _cost(runs)
     if upper <= abs(len(a) - len(b)) or upper == _changed_histogram_bound(runs, a, b):
-        return runs, True
+        return runs, True, False
     size = len(a) + len(b)
     if upper <= EXACT_COST_CAP and upper <= MYERS_SHARE * size:
         exact = _guarded(a, b, limit)
         if exact is not None:
-            return exact, True
+            return exact, True, True
     elif size * upper <= PROOF_WORK:
         # The Indel distance itself, bit-parallel in a band of the upper bound's width.
         floor = _Indel.distance(a, b, score_cutoff=upper)
         if floor == upper:
-            return runs, True
+            return runs, True, False
         # Re-diff windows along the path, exactly, until the runs cost the distance.
         for side in POLISH_SIDES:
             runs = _polish(_polish(runs, a, b, side, side), a, b, side // 2, side)
             if _cost(runs) == floor:
-                return runs, True
+                return runs, True, False
         if floor <= EXACT_COST_CAP:
             exact = _guarded(a, b, limit)
             if exact is not None:
-                return exact, True
+                return exact, True, True
     elif upper <= EXACT_COST_CAP:
         exact = _guarded(a, b, limit)
         if exact is not None:
-            return exact, True
-    return runs, False
+            return exact, True, True
+    return runs, False, False
 
 
 def _guarded(a: str, b: str, limit: float) -> list[tuple[str, int]] | None:
@@ -397,6 +405,13 @@ EXACT_COST_CAP = 32_000
 # than any benchmark run) is abandoned and the refined runs are returned,
 # flagged approximate.
 EXACT_SAFETY = 120.0
+# Up to this cost, a diff proven minimal otherwise is given Myers' own runs
+# (about 6e-9 s * cost ** 2, at most 0.4 s): among equally minimal diffs its
+# choice (nearest match first) is the one kinds, moves and blame were tuned on
+# (tests/test_link_records.py: "2019 年 inserted" is one number edit). Costlier
+# diffs keep the refined runs, which saves the 1-5 s Myers took on each of the
+# corpus's heaviest revisions.
+MYERS_RUNS = 8_000
 # Where both could prove the refined runs minimal, Myers' search (time about
 # 6e-9 s * cost ** 2) is preferred up to this share of the two lengths, the
 # bit-parallel distance (about 4e-11 s * (len(a) + len(b)) * cost) above it:
@@ -443,13 +458,19 @@ def _lcs(x: str, y: str) -> list[tuple[str, int]]:
     return out
 
 
-def _minimal(x: str, y: str, upper: int) -> list[tuple[str, int]]:
+def _minimal(x: str, y: str, upper: int | None = None) -> list[tuple[str, int]]:
     """Minimal runs by whichever search is cheaper for a diff costing at most ``upper``.
 
     Myers' search takes about cost ** 2 steps on a light revision, the
-    bit-parallel LCS len(x) * len(y) / 64 words whatever the cost.
+    bit-parallel LCS len(x) * len(y) / 64 words whatever the cost; its
+    distance alone (``upper`` unless given) is cheaper still. Where both are
+    cheap, Myers' runs are the ones taken: its choice among equally minimal
+    diffs (the nearest match first) is the one the rest of the code has
+    always seen.
     """
-    if 100 * upper * upper <= len(x) * len(y):
+    if upper is None:
+        upper = _Indel.distance(x, y)
+    if 100 * upper * upper <= len(x) * len(y) or len(x) + len(y) <= 2 * PIECE:
         return _exact(x, y)
     return _lcs(x, y)
 
@@ -481,7 +502,7 @@ def _common_suffix(x: str, y: str) -> int:
     return lo
 
 
-def _bounded(x: str, y: str, solve, cells: int) -> list[tuple[str, int]]:
+def _bounded(x: str, y: str, solve, cells: int, depth: int = 0) -> list[tuple[str, int]]:
     """(op, length) runs from ``x`` to ``y`` in pieces of at most ``cells`` cells, each solved exactly.
 
     The common prefix and suffix are unchanged; what is left is solved whole
@@ -503,11 +524,11 @@ def _bounded(x: str, y: str, solve, cells: int) -> list[tuple[str, int]]:
         return head + solve(cx, cy) + tail
     out = head
     i = j = 0
-    for ai, bj in _anchors(cx, cy):
-        out += [*_bounded(cx[i:ai], cy[j:bj], solve, cells), ("=", 1)]
+    for ai, bj in _anchors(cx, cy) if depth < ANCHOR_DEPTH else []:
+        out += [*_bounded(cx[i:ai], cy[j:bj], solve, cells, depth + 1), ("=", 1)]
         i, j = ai + 1, bj + 1
     if i or j:
-        out += _bounded(cx[i:], cy[j:], solve, cells)
+        out += _bounded(cx[i:], cy[j:], solve, cells, depth + 1)
         return out + tail
     side = math.isqrt(cells)
     pieces = -(-max(len(cx), len(cy)) // side)
@@ -516,6 +537,12 @@ def _bounded(x: str, y: str, solve, cells: int) -> list[tuple[str, int]]:
     for k in range(pieces):
         out += solve(cx[cut_x[k] : cut_x[k + 1]], cy[cut_y[k] : cut_y[k + 1]])
     return out + tail
+
+
+# Stretches between anchors are cut at their own anchors at most this many
+# times over: each level costs a pass over the stretch, and the recursion stays
+# far below Python's limit on any input.
+ANCHOR_DEPTH = 32
 
 
 def _anchors(x: str, y: str) -> list[tuple[int, int]]:
@@ -709,23 +736,24 @@ def _encoded(ka: list, kb: list) -> tuple[str, str]:
     return "".join(map(codes.__getitem__, ka)), "".join(map(codes.__getitem__, kb))
 
 
-def _patience(x: str, y: str) -> list[tuple[str, int]]:
+def _patience(x: str, y: str, depth: int = 0) -> list[tuple[str, int]]:
     """Runs matching the common first and last symbols, then the symbols found once in each, recursively.
 
-    What matches nothing comes back as one deletion and one insertion.
+    What matches nothing (or lies ``ANCHOR_DEPTH`` stretches deep) comes back
+    as one deletion and one insertion.
     """
     p = _common_prefix(x, y)
     s = _common_suffix(x[p:], y[p:])
     cx, cy = x[p : len(x) - s], y[p : len(y) - s]
     out: list[tuple[str, int]] = [("=", p)] if p else []
-    matches = _anchors(cx, cy) if cx and cy else []
+    matches = _anchors(cx, cy) if cx and cy and depth < ANCHOR_DEPTH else []
     if matches:
         i = j = 0
         for ai, bj in matches:
-            out += _patience(cx[i:ai], cy[j:bj])
+            out += _patience(cx[i:ai], cy[j:bj], depth + 1)
             out.append(("=", 1))
             i, j = ai + 1, bj + 1
-        out += _patience(cx[i:], cy[j:])
+        out += _patience(cx[i:], cy[j:], depth + 1)
     else:
         out += [r for r in (("-", len(cx)), ("+", len(cy))) if r[1]]
     if s:
