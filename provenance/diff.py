@@ -433,11 +433,14 @@ POLISH_SIDES = (10_000, 20_000)
 # One exact piece: rapidfuzz's bit-parallel LCS (Hyyrö) takes time and memory
 # in proportion to len(x) * len(y) / 64 whatever the cost, where Myers' search
 # takes about (len(x) + len(y)) * cost: on two unrelated 1,000-character
-# pieces 0.02 ms against 9 ms. Regions of at most CELLS cells (12 MB of bit
+# pieces 0.02 ms against 9 ms. Regions of at most CELLS cells (6 MB of bit
 # matrix, a few ms) are diffed exactly; bigger ones are first split at
 # anchors, then into pieces of at most sqrt(CELLS) characters a side
 # (``_bounded``).
-CELLS = 10_000 * 10_000
+CELLS = 7_000 * 7_000
+# The same bound for the diff over lines, whose cells are lines: 10,000 lines
+# a side (the 1 MB case of benchmarks/diff.py has 7,400) are matched at once.
+LINE_CELLS = 10_000 * 10_000
 # The display's cleanup runs in diff-match-patch (Myers), so its pieces are
 # smaller: at most (2 * PIECE) ** 2 steps each, a few ms.
 PIECE = 1_000
@@ -468,9 +471,11 @@ def _minimal(x: str, y: str, upper: int | None = None) -> list[tuple[str, int]]:
     diffs (the nearest match first) is the one the rest of the code has
     always seen.
     """
+    cheap = math.isqrt(len(x) * len(y)) // 10  # Myers' search is the cheaper up to this cost
     if upper is None:
-        upper = _Indel.distance(x, y)
-    if 100 * upper * upper <= len(x) * len(y) or len(x) + len(y) <= 2 * PIECE:
+        # Banded, so the distance costs ~ (len(x) + len(y)) * cheap / 64 whatever it is.
+        upper = _Indel.distance(x, y, score_cutoff=cheap)
+    if upper <= cheap or len(x) + len(y) <= 2 * PIECE:
         return _exact(x, y)
     return _lcs(x, y)
 
@@ -652,7 +657,7 @@ def _refine(a: str, b: str, solve, cells: int, level: int = 0) -> list[tuple[str
         # A short line gets a key of its own: it matches nothing as a line.
         ka = [t if len(t.strip()) >= MATCHED_LINE else (n,) for n, t in enumerate(ta)]
         kb = [t if len(t.strip()) >= MATCHED_LINE else (-1 - n,) for n, t in enumerate(tb)]
-        runs = _unpinned(_bounded(*_encoded(ka, kb), _lcs, CELLS), ta, tb)
+        runs = _unpinned(_bounded(*_encoded(ka, kb), _lcs, LINE_CELLS), ta, tb)
     else:
         runs = _patience(*_encoded(ta, tb))
     at_a = [0, *itertools.accumulate(map(len, ta))]
