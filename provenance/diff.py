@@ -1,43 +1,55 @@
 """The diff engine: character-level edits between two texts.
 
-One small interface over Google's diff-match-patch algorithm, run in its C++
-build (`fast_diff_match_patch`), which gives the same answers as the
-pure-Python package many times faster. Texts are Python `str`, so every
-offset is in Unicode code points of the texts given.
+Two searches under one small interface: Google's diff-match-patch (Myers'
+algorithm) in its C++ build (`fast_diff_match_patch`), and rapidfuzz's
+bit-parallel longest common subsequence (Hyyrö's algorithm, `rapidfuzz.distance.Indel`).
+Texts are Python `str`, so every offset is in Unicode code points of the
+texts given.
 
 Laws the rest of the code relies on (and the tests check):
 - ``replay(a, diff(a, b).edits) == b`` for any texts;
 - edits are in order, do not overlap and never touch each other;
-- a diff never silently degrades: ``complete=True`` means the search was exact,
-  so with ``semantic=False`` the edits' cost (characters inserted + deleted) is
-  the minimum possible, the Indel distance of the two texts; ``complete=False``
-  means a cost cap or a deadline was hit and the edits, which still replay
-  exactly, may cost more than the minimum.
+- a diff never silently degrades: ``complete=True`` means the edits are proven
+  minimal, so with ``semantic=False`` their cost (characters inserted +
+  deleted) is the Indel distance of the two texts; ``complete=False`` means a
+  cost cap was hit (or the safety net, or a caller's deadline) and the edits,
+  which still replay exactly, may cost more than the minimum;
+- the same texts give the same edits and the same flag on a loaded machine as
+  on a quiet one: every cap is on sizes and costs; the one clock is a safety
+  net on Myers' search (``EXACT_SAFETY``), whose result is then discarded and
+  flagged approximate.
 
-How a diff is searched (``diff``):
-1. an upper bound: texts longer than ``COARSE_ABOVE`` are first diffed by
-   lines, each replaced run of lines by words, then by characters (fast, not
-   always minimal); shorter texts skip this;
-2. a lower bound: the character histogram difference (every character one text
-   has more of than the other must be inserted or deleted); when it equals the
-   coarse cost, the coarse answer is proven minimal and is used;
-   a plain character diff under a short time limit (``QUICK_TIMELIMIT``) is
-   a second upper bound (it catches re-wrapped lines);
-3. otherwise, when the smaller upper bound is at most ``EXACT_COST_CAP``, an exact
-   Myers search (diff-match-patch with no time limit, no line mode, no cleanup,
-   which skips its half-match shortcut) finds the minimum; its time grows with
-   the square of the cost, so the cap bounds it;
-4. otherwise (heavy rewrites, unrelated texts) the coarse answer is returned
-   with ``complete=False``.
+How a diff is searched (``_search``):
+1. texts with a side of at most ``COARSE_ABOVE`` characters: Myers' search
+   (no time limit, no cleanup), minimal;
+2. longer texts, an upper bound (``_refine``): lines are matched by an exact
+   diff over lines, short lines and coincidental matches left out (they would
+   pin unrelated paragraphs together); words in each replaced run of lines are
+   matched where each is found once (patience); what is left goes to characters,
+   solved exactly by the bit-parallel LCS in regions of at most ``CELLS``
+   cells, bigger ones cut at characters found once in each, else into equal
+   shares. Every step is bounded by its size, whatever the texts;
+3. a proof: the refined cost equals a lower bound (the length difference, or
+   the histogram of the changed characters); or it equals the Indel distance,
+   computed where cheap (``PROOF_WORK``); where the distance is lower, windows
+   along the path are re-diffed exactly (``POLISH_SIDES``) until they reach it;
+   or Myers' search finds the minimum where its cost is at most
+   ``EXACT_COST_CAP`` (its time grows with the square of the cost);
+4. otherwise (heavy rewrites, unrelated texts) the refined runs are returned
+   with ``complete=False``: on unrelated 100 KB texts they cost within 1% of
+   the minimum (benchmarks/diff.py).
 ``semantic=True`` then applies diff-match-patch's semantic cleanup for display
 (edits on word and clause boundaries) where it fits in a budget
 (``DISPLAY_BUDGET``: at most 1.3x the searched cost, see ``within_budget``):
 it can only add cost, so a semantic result is never the stored record;
-``complete`` still says whether the search under it was exact. The stored edit record is ``diff(a, b, semantic=False)``.
+``complete`` still says whether the search under it was exact. The stored
+edit record is ``diff(a, b, semantic=False)``.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import re
 import time
@@ -47,8 +59,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 import fast_diff_match_patch as _dmp
+from rapidfuzz.distance import Indel as _Indel
 
-ENGINE = "diff-match-patch (C++ build, fast_diff_match_patch)"
+ENGINE = "diff-match-patch (C++ build, fast_diff_match_patch) and rapidfuzz's bit-parallel LCS"
 
 Op = Literal["insert", "delete", "replace"]
 
@@ -110,10 +123,11 @@ class DiffStats:
 class DiffResult:
     edits: tuple[Edit, ...]
     stats: DiffStats
-    # True: the search was exact, so without semantic cleanup the edits'
+    # True: the edits are proven minimal, so without semantic cleanup their
     # inserted + deleted count is the minimum (the Indel distance). False: a
-    # cost cap (EXACT_COST_CAP) or a deadline was hit; the edits still replay
-    # exactly but may cost more than the minimum (approximate).
+    # cost cap (EXACT_COST_CAP, PROOF_WORK), the safety net or a deadline was
+    # hit; the edits still replay exactly but may cost more than the minimum
+    # (approximate). The same texts get the same flag on any machine.
     complete: bool = True
     engine: str = ENGINE
 
@@ -139,7 +153,8 @@ def diff(
     boundaries a reader sees (whole words, whole clauses) instead of scattered
     characters; it is for display and can cost more than the minimum. Use
     ``semantic=False`` for the minimal edits (what is stored). ``deadline``
-    (seconds) bounds the coarse search of texts too costly for the exact one;
+    (seconds) cuts Myers' search short and flags a diff that took longer
+    (``complete=False``): only then does the clock change an answer.
     ``complete`` says whether the result is exact (see the module docstring).
     ``budget`` bounds what the cleanup may add (``DISPLAY_BUDGET`` unless
     given; ``math.inf`` for the unbounded cleanup a view of one sentence
@@ -147,34 +162,30 @@ def diff(
     """
     started = time.perf_counter()
     limit = 0 if deadline is None else max(deadline, 1e-3)
-    cleanup = "Semantic" if semantic else "No"
-    ops, exact = _search(a, b, limit)
+    ops, exact, by_myers = _search(a, b, limit)
+    if exact and not by_myers and _cost(ops) <= MYERS_RUNS:
+        # Proven minimal; Myers' own minimal runs are cheap here, and they
+        # are the ones the rest of the code (kinds, moves, blame) was built on.
+        ops, by_myers = _exact(a, b), True
     if semantic and any(op != "=" for op, _ in ops):
-        if exact:
-            # The cleanup runs on the exact diff inside diff-match-patch;
-            # searching again with cleanup costs about as much as the exact
-            # search did.
-            readable = _dmp.diff(a, b, timelimit=0, checklines=False, cleanup=cleanup, counts_only=True)
+        if exact and _cost(ops) <= EXACT_COST_CAP:
+            # The cleanup runs on Myers' minimal diff inside diff-match-patch;
+            # searching again with cleanup costs about as much as Myers'
+            # search, which the cap bounds. The cleanup is taken where it fits
+            # over Myers' own runs, which share most of its stretches (another
+            # minimal diff shares fewer, and fewer readable pieces fit).
+            readable = _semantic(a, b)
+            if not by_myers:
+                ops = _exact(a, b)
         else:
-            # Too costly for the exact search: the line, word, character
-            # refinement with its cleanup (flagged approximate anyway).
-            readable = _refine(a, b, 0, cleanup, limit or COARSE_TIMELIMIT)
+            # Too costly for Myers' search: the line, word, character
+            # refinement with the cleanup in pieces of at most PIECE characters.
+            readable = _refine(a, b, _semantic, PIECE * PIECE)
         ops = within_budget(ops, readable, DISPLAY_BUDGET if budget is None else budget)
     elapsed = time.perf_counter() - started
     edits = edits_from_ops(ops, a, b)
     complete = exact and (deadline is None or elapsed < limit)
     return DiffResult(edits, stats_for(len(a), len(b), edits), complete)
-
-
-# Above this coarse (upper-bound) cost, the exact search is not attempted: its
-# time grows with the square of the cost (measured: a 1 MB pair of cost 14,000
-# takes 1-2.5 s; unrelated 100 KB texts, cost 116,000, take 97 s).
-EXACT_COST_CAP = 32_000
-# The time limit of each character diff of the coarse search, when no deadline
-# is given: a cost cap on heavy rewrites, whose result is flagged approximate.
-COARSE_TIMELIMIT = 0.5
-# The time limit of the plain character diff tried as a second upper bound.
-QUICK_TIMELIMIT = 0.05
 
 
 # A display diff costs at most this many times the search's edits (characters
@@ -309,40 +320,318 @@ def histogram_bound(a: str, b: str) -> int:
     return (ca - cb).total() + (cb - ca).total()
 
 
-def _exact(a: str, b: str) -> list[tuple[str, int]]:
-    return _dmp.diff(a, b, timelimit=0, checklines=False, cleanup="No", counts_only=True)
+def _changed_histogram_bound(runs: Sequence[tuple[str, int]], a: str, b: str) -> int:
+    """``histogram_bound(a, b)`` from any diff of them: the unchanged runs cancel out.
+
+    Counting only the deleted and inserted characters is what makes the
+    bound cheap on a light revision of a long text.
+    """
+    deleted, inserted = [], []
+    i = j = 0
+    for op, n in runs:
+        if op == "-":
+            deleted.append(a[i : i + n])
+            i += n
+        elif op == "+":
+            inserted.append(b[j : j + n])
+            j += n
+        else:
+            i += n
+            j += n
+    return histogram_bound("".join(deleted), "".join(inserted))
 
 
-def _search(a: str, b: str, limit: float) -> tuple[list[tuple[str, int]], bool]:
-    """(op, length) runs from ``a`` to ``b`` and whether they are minimal."""
+def _exact(a: str, b: str, limit: float = 0) -> list[tuple[str, int]]:
+    """Myers' search (diff-match-patch, no cleanup, no half-match shortcut): minimal edits."""
+    return _dmp.diff(a, b, timelimit=limit, checklines=False, cleanup="No", counts_only=True)
+
+
+def _search(a: str, b: str, limit: float) -> tuple[list[tuple[str, int]], bool, bool]:
+    """(op, length) runs from ``a`` to ``b``, whether they are minimal, and whether Myers' search found them.
+
+    Every step is bounded by sizes and costs, not by the clock, so the same
+    texts give the same runs on a quiet machine and on a loaded one. The only
+    clock is ``EXACT_SAFETY`` (or ``limit``, a caller's deadline) on Myers'
+    search, whose runs are then discarded and the result flagged.
+    """
     if min(len(a), len(b)) <= COARSE_ABOVE:
-        return _exact(a, b), True
-    coarse = _refine(a, b, 0, "No", limit or COARSE_TIMELIMIT)
-    # A plain character diff under a short time limit is a second upper bound:
-    # it finds re-wrapped lines that the line pass turns into huge replaces.
-    quick = _dmp.diff(
-        a,
-        b,
-        timelimit=min(limit or QUICK_TIMELIMIT, QUICK_TIMELIMIT),
-        checklines=False,
-        cleanup="No",
-        counts_only=True,
-    )
-    if _cost(quick) < _cost(coarse):
-        coarse = quick
-    upper = _cost(coarse)
-    if upper <= abs(len(a) - len(b)) or upper == histogram_bound(a, b):
-        return coarse, True
-    if upper <= EXACT_COST_CAP:
-        return _exact(a, b), True
-    return coarse, False
+        return _exact(a, b), True, True
+    runs = _refine(a, b, _minimal, CELLS)
+    upper = _cost(runs)
+    if upper <= abs(len(a) - len(b)) or upper == _changed_histogram_bound(runs, a, b):
+        return runs, True, False
+    size = len(a) + len(b)
+    if upper <= EXACT_COST_CAP and upper <= MYERS_SHARE * size:
+        exact = _guarded(a, b, limit)
+        if exact is not None:
+            return exact, True, True
+    elif size * upper <= PROOF_WORK:
+        # The Indel distance itself, bit-parallel in a band of the upper bound's width.
+        floor = _Indel.distance(a, b, score_cutoff=upper)
+        if floor == upper:
+            return runs, True, False
+        # Re-diff windows along the path, exactly, until the runs cost the distance.
+        for side in POLISH_SIDES:
+            runs = _polish(_polish(runs, a, b, side, side), a, b, side // 2, side)
+            if _cost(runs) == floor:
+                return runs, True, False
+        if floor <= EXACT_COST_CAP:
+            exact = _guarded(a, b, limit)
+            if exact is not None:
+                return exact, True, True
+    elif upper <= EXACT_COST_CAP:
+        exact = _guarded(a, b, limit)
+        if exact is not None:
+            return exact, True, True
+    return runs, False, False
+
+
+def _guarded(a: str, b: str, limit: float) -> list[tuple[str, int]] | None:
+    """Myers' minimal runs, or None when the safety net (or the caller's deadline) cut it."""
+    safety = min(limit, EXACT_SAFETY) if limit else EXACT_SAFETY
+    started = time.perf_counter()
+    exact = _exact(a, b, safety)
+    return exact if time.perf_counter() - started < safety else None
+
+
+# Above this cost, Myers' search is not attempted: its time grows with the
+# square of the cost (measured: a 1 MB pair of cost 14,000 takes 1-2.5 s;
+# unrelated 100 KB texts, cost 109,000, take 97 s). It runs where it is the
+# cheaper proof (MYERS_SHARE), or where the refinement and its polish did not
+# reach the minimum (PROOF_WORK).
+EXACT_COST_CAP = 32_000
+# A safety net, never a cost cap: Myers' search within EXACT_COST_CAP takes
+# seconds; one still running after this long (a machine many times slower
+# than any benchmark run) is abandoned and the refined runs are returned,
+# flagged approximate.
+EXACT_SAFETY = 120.0
+# Up to this cost, a diff proven minimal otherwise is given Myers' own runs
+# (about 6e-9 s * cost ** 2, at most 0.4 s): among equally minimal diffs its
+# choice (nearest match first) is the one kinds, moves and blame were tuned on
+# (tests/test_link_records.py: "2019 年 inserted" is one number edit). Costlier
+# diffs keep the refined runs, which saves the 1-5 s Myers took on each of the
+# corpus's heaviest revisions.
+MYERS_RUNS = 8_000
+# Where both could prove the refined runs minimal, Myers' search (time about
+# 6e-9 s * cost ** 2) is preferred up to this share of the two lengths, the
+# bit-parallel distance (about 4e-11 s * (len(a) + len(b)) * cost) above it:
+# measured equal on the 1 MB case of benchmarks/diff.py, cost 0.007 of its size.
+MYERS_SHARE = 0.007
+# The Indel distance is computed (rapidfuzz, bit-parallel, time about
+# 4e-11 s * (len(a) + len(b)) * cost) to prove the refined runs minimal, or to
+# know the minimum to reach, when (len(a) + len(b)) * cost is at most this.
+# Above it the proof would take longer than the whole approximate search of
+# unrelated texts (benchmarks/diff.py, "unrelated 100 KB": 2e10, 0.3 s).
+PROOF_WORK = 1e10
+# The windows (characters a side) the runs are re-diffed in, in turn, until
+# they cost the known minimum: on the corpus's heavy revisions, windows of
+# 10,000 reach it on 15 of 21 pairs, of 20,000 on 20 (12 MB and 50 MB of
+# bit matrix at most).
+POLISH_SIDES = (10_000, 20_000)
+
+
+# One exact piece: rapidfuzz's bit-parallel LCS (Hyyrö) takes time and memory
+# in proportion to len(x) * len(y) / 64 whatever the cost, where Myers' search
+# takes about (len(x) + len(y)) * cost: on two unrelated 1,000-character
+# pieces 0.02 ms against 9 ms. Regions of at most CELLS cells (6 MB of bit
+# matrix, a few ms) are diffed exactly; bigger ones are first split at
+# anchors, then into pieces of at most sqrt(CELLS) characters a side
+# (``_bounded``).
+CELLS = 7_000 * 7_000
+# The same bound for the diff over lines, whose cells are lines: 10,000 lines
+# a side (the 1 MB case of benchmarks/diff.py has 7,400) are matched at once.
+LINE_CELLS = 10_000 * 10_000
+# The display's cleanup runs in diff-match-patch (Myers), so its pieces are
+# smaller: at most (2 * PIECE) ** 2 steps each, a few ms.
+PIECE = 1_000
+
+
+def _lcs(x: str, y: str) -> list[tuple[str, int]]:
+    """Minimal (op, length) runs by bit-parallel LCS: time and memory ~ len(x) * len(y) / 64."""
+    out: list[tuple[str, int]] = []
+    for tag, i1, i2, j1, j2 in _Indel.opcodes(x, y):
+        if tag == "equal":
+            out.append(("=", i2 - i1))
+        elif tag == "delete":
+            out.append(("-", i2 - i1))
+        elif tag == "insert":
+            out.append(("+", j2 - j1))
+        else:  # pragma: no cover - Indel opcodes have no replace; stay exact if one comes
+            out += [("-", i2 - i1), ("+", j2 - j1)]
+    return out
+
+
+def _minimal(x: str, y: str, upper: int | None = None) -> list[tuple[str, int]]:
+    """Minimal runs by whichever search is cheaper for a diff costing at most ``upper``.
+
+    Myers' search takes about cost ** 2 steps on a light revision, the
+    bit-parallel LCS len(x) * len(y) / 64 words whatever the cost; its
+    distance alone (``upper`` unless given) is cheaper still. Where both are
+    cheap, Myers' runs are the ones taken: its choice among equally minimal
+    diffs (the nearest match first) is the one the rest of the code has
+    always seen.
+    """
+    cheap = math.isqrt(len(x) * len(y)) // 10  # Myers' search is the cheaper up to this cost
+    if upper is None:
+        # Banded, so the distance costs ~ (len(x) + len(y)) * cheap / 64 whatever it is.
+        upper = _Indel.distance(x, y, score_cutoff=cheap)
+    if upper <= cheap or len(x) + len(y) <= 2 * PIECE:
+        return _exact(x, y)
+    return _lcs(x, y)
+
+
+def _semantic(x: str, y: str) -> list[tuple[str, int]]:
+    """Myers' minimal runs with diff-match-patch's semantic cleanup (for display)."""
+    return _dmp.diff(x, y, timelimit=0, checklines=False, cleanup="Semantic", counts_only=True)
+
+
+def _common_prefix(x: str, y: str) -> int:
+    lo, hi, start = 0, min(len(x), len(y)), 0
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if x[start:mid] == y[start:mid]:
+            lo = start = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_suffix(x: str, y: str) -> int:
+    lo, hi, end = 0, min(len(x), len(y)), 0
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if x[len(x) - mid : len(x) - end] == y[len(y) - mid : len(y) - end]:
+            lo = end = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _bounded(x: str, y: str, solve, cells: int, depth: int = 0) -> list[tuple[str, int]]:
+    """(op, length) runs from ``x`` to ``y`` in pieces of at most ``cells`` cells, each solved exactly.
+
+    The common prefix and suffix are unchanged; what is left is solved whole
+    when ``len * len <= cells``; otherwise it is cut at its anchors (symbols
+    found once in each side, in the same order in both, as patience diff
+    cuts at unique lines) and each stretch between them is bounded in turn;
+    a stretch with no anchor is cut into pieces of proportional lengths. The
+    work is bounded by the sizes alone.
+    """
+    p = _common_prefix(x, y)
+    s = _common_suffix(x[p:], y[p:])
+    head = [("=", p)] if p else []
+    tail = [("=", s)] if s else []
+    cx, cy = x[p : len(x) - s], y[p : len(y) - s]
+    if not cx or not cy:
+        core = [("-", len(cx))] if cx else [("+", len(cy))] if cy else []
+        return head + core + tail
+    if len(cx) * len(cy) <= cells:
+        return head + solve(cx, cy) + tail
+    out = head
+    i = j = 0
+    for ai, bj in _anchors(cx, cy) if depth < ANCHOR_DEPTH else []:
+        out += [*_bounded(cx[i:ai], cy[j:bj], solve, cells, depth + 1), ("=", 1)]
+        i, j = ai + 1, bj + 1
+    if i or j:
+        out += _bounded(cx[i:], cy[j:], solve, cells, depth + 1)
+        return out + tail
+    side = math.isqrt(cells)
+    pieces = -(-max(len(cx), len(cy)) // side)
+    cut_x = [len(cx) * k // pieces for k in range(pieces + 1)]
+    cut_y = [len(cy) * k // pieces for k in range(pieces + 1)]
+    for k in range(pieces):
+        out += solve(cx[cut_x[k] : cut_x[k + 1]], cy[cut_y[k] : cut_y[k + 1]])
+    return out + tail
+
+
+# Stretches between anchors are cut at their own anchors at most this many
+# times over: each level costs a pass over the stretch, and the recursion stays
+# far below Python's limit on any input.
+ANCHOR_DEPTH = 32
+
+
+def _anchors(x: str, y: str) -> list[tuple[int, int]]:
+    """(i, j) with ``x[i] == y[j]`` found once in each, the longest chain in order in both."""
+    cx, cy = Counter(x), Counter(y)
+    once = {c for c, n in cx.items() if n == 1 and cy.get(c) == 1}
+    if not once:
+        return []
+    where = {c: j for j, c in enumerate(y) if c in once}
+    pairs = [(i, where[c]) for i, c in enumerate(x) if c in once]
+    # Longest increasing run of j (patience sorting), with back links.
+    tops: list[int] = []
+    top_at: list[int] = []
+    back = [-1] * len(pairs)
+    for k, (_, j) in enumerate(pairs):
+        h = bisect.bisect_left(tops, j)
+        back[k] = top_at[h - 1] if h else -1
+        if h == len(tops):
+            tops.append(j)
+            top_at.append(k)
+        else:
+            tops[h], top_at[h] = j, k
+    chain = []
+    k = top_at[-1]
+    while k >= 0:
+        chain.append(pairs[k])
+        k = back[k]
+    return chain[::-1]
+
+
+def _polish(
+    runs: Sequence[tuple[str, int]], a: str, b: str, first: int, side: int
+) -> list[tuple[str, int]]:
+    """``runs`` with each window along their path (at most ``side`` characters a side) re-diffed exactly.
+
+    The path is cut every ``side`` characters of ``a`` or ``b`` (the first window
+    ``first``, so a second pass can straddle the first one's cuts); a window is
+    replaced by its minimal runs when they cost less. The result passes
+    through the same cut points, so it still replays exactly, and never
+    costs more than ``runs``.
+    """
+    out: list[tuple[str, int]] = []
+    window: list[tuple[str, int]] = []
+    i = j = i0 = j0 = 0
+    room = first
+
+    def close() -> None:
+        nonlocal i0, j0
+        cost = _cost(window)
+        if cost > abs((i - i0) - (j - j0)):
+            better = _minimal(a[i0:i], b[j0:j], cost)
+            if _cost(better) < cost:
+                window[:] = better
+        out.extend(window)
+        window.clear()
+        i0, j0 = i, j
+
+    for op, n in runs:
+        while n:
+            if op == "-":
+                step = min(n, room - (i - i0))
+            elif op == "+":
+                step = min(n, room - (j - j0))
+            else:
+                step = min(n, room - (i - i0), room - (j - j0))
+            window.append((op, step))
+            n -= step
+            if op != "+":
+                i += step
+            if op != "-":
+                j += step
+            if i - i0 >= room or j - j0 >= room:
+                close()
+                room = side
+    close()
+    return out
 
 
 # A character diff costs O(N * D): fast for a light revision, seconds for a
-# heavy rewrite of a long text. Above this many characters on both sides, a
-# region is first diffed by lines, and each replaced run of lines by words,
-# before characters; the character diff then only meets short regions. The
-# edits still replay exactly; they are not always the minimal ones.
+# heavy rewrite of a long text. Above COARSE_ABOVE characters on both sides,
+# a region bigger than CELLS is first diffed by lines, and each replaced run of
+# lines by words, before characters; the character diff then only meets
+# regions it solves exactly in bounded time. The edits replay exactly; they
+# are not always the minimal ones (the proof in ``_search`` says when).
 COARSE_ABOVE = 2_000
 _LEVELS = (
     re.compile(r"[^\n]*\n|[^\n]+"),  # lines, with their line break
@@ -350,131 +639,158 @@ _LEVELS = (
 )
 
 
-def _timed(a: str, b: str, limit: float, cleanup: str) -> list[tuple[str, int]]:
-    """diff-match-patch under a time limit, or in bounded pieces when the limit is hit.
+def _refine(a: str, b: str, solve, cells: int, level: int = 0) -> list[tuple[str, int]]:
+    """(op, length) runs from ``a`` to ``b``: lines, then words, then characters.
 
-    A search cut short by its time limit returns its unfinished part as one
-    delete and one insert, and how much is cut depends on how busy the
-    machine is. When it is cut, the texts are also diffed in pieces of at
-    most ``PIECE`` characters each, paired in order, each exactly (its cost
-    bounded by the piece's size, not by the clock); the cheaper answer is
-    kept, so a loaded machine does not turn a heavy rewrite into one replace.
+    Lines are matched by an exact diff over lines (a longest common
+    subsequence, so repeated lines keep their places); a line with fewer than ``MATCHED_LINE`` visible
+    characters (a blank line, a rule) is never matched as a line, so shared
+    separators do not pin unrelated paragraphs together. Words are matched as
+    patience diff matches lines: where a word is found once in each stretch
+    (``_patience``). Each replaced stretch goes down a level, and a stretch of
+    at most ``cells`` cells is solved at once (``_bounded``).
     """
-    started = time.perf_counter()
-    ops = _dmp.diff(a, b, timelimit=limit, checklines=False, cleanup=cleanup, counts_only=True)
-    if time.perf_counter() - started < limit or max(len(a), len(b)) <= PIECE:
-        return ops
-    pieces = -(-max(len(a), len(b)) // PIECE)
-    cut_a = [len(a) * k // pieces for k in range(pieces + 1)]
-    cut_b = [len(b) * k // pieces for k in range(pieces + 1)]
-    pieced: list[tuple[str, int]] = []
-    for k in range(pieces):
-        x, y = a[cut_a[k] : cut_a[k + 1]], b[cut_b[k] : cut_b[k + 1]]
-        pieced += _dmp.diff(x, y, timelimit=0, checklines=False, cleanup=cleanup, counts_only=True)
-    return pieced if _cost(pieced) < _cost(ops) else ops
-
-
-# The size of the pieces a diff cut short by its time limit is redone in: an exact
-# diff of two pieces costs at most about (2 * PIECE)^2 steps (a few ms).
-PIECE = 1_000
-
-
-def _refine(a: str, b: str, level: int, cleanup: str, limit: float) -> list[tuple[str, int]]:
-    if level >= len(_LEVELS) or min(len(a), len(b)) <= COARSE_ABOVE:
-        return _timed(a, b, limit, cleanup)
-    coarse = _token_diff(a, b, _LEVELS[level], limit)
+    if level >= len(_LEVELS) or len(a) * len(b) <= cells:
+        return _bounded(a, b, solve, cells)
+    ta, tb = _LEVELS[level].findall(a), _LEVELS[level].findall(b)
+    if level == 0:
+        # A short line gets a key of its own: it matches nothing as a line.
+        ka = [t if len(t.strip()) >= MATCHED_LINE else (n,) for n, t in enumerate(ta)]
+        kb = [t if len(t.strip()) >= MATCHED_LINE else (-1 - n,) for n, t in enumerate(tb)]
+        runs = _unpinned(_bounded(*_encoded(ka, kb), _lcs, LINE_CELLS), ta, tb)
+    else:
+        runs = _patience(*_encoded(ta, tb))
+    at_a = [0, *itertools.accumulate(map(len, ta))]
+    at_b = [0, *itertools.accumulate(map(len, tb))]
     out: list[tuple[str, int]] = []
     i = j = 0
     k = 0
-    while k < len(coarse):
-        op, n = coarse[k]
+    while k < len(runs):
+        op, n = runs[k]
         if op == "=":
-            out.append(("=", n))
+            out.append(("=", at_a[i + n] - at_a[i]))
             i += n
             j += n
             k += 1
             continue
         del_n = ins_n = 0
-        while k < len(coarse) and coarse[k][0] != "=":
-            if coarse[k][0] == "-":
-                del_n += coarse[k][1]
+        while k < len(runs) and runs[k][0] != "=":
+            if runs[k][0] == "-":
+                del_n += runs[k][1]
             else:
-                ins_n += coarse[k][1]
+                ins_n += runs[k][1]
             k += 1
-        if del_n and ins_n:
-            out.extend(_refine(a[i : i + del_n], b[j : j + ins_n], level + 1, cleanup, limit))
-        elif del_n:
-            out.append(("-", del_n))
-        else:
-            out.append(("+", ins_n))
+        x, y = a[at_a[i] : at_a[i + del_n]], b[at_b[j] : at_b[j + ins_n]]
+        if x and y:
+            out += _refine(x, y, solve, cells, level + 1)
+        elif x or y:
+            out.append(("-", len(x)) if x else ("+", len(y)))
         i += del_n
         j += ins_n
     return out
 
 
-def _token_diff(a: str, b: str, pattern: re.Pattern, limit: float) -> list[tuple[str, int]]:
-    """A diff over tokens (each token encoded as one character), in characters of a and b."""
-    table: dict[str, int] = {}
+# A line with fewer visible characters than this is matched by characters only.
+MATCHED_LINE = 8
+# A run of matched lines this many times shorter (in characters) than the
+# replaced stretches on both its sides is a coincidence (a "redirect_from:"
+# shared by two unrelated pages): it is folded into them, so it does not pin
+# the two stretches' ends together (benchmarks/diff.py, "unrelated 100 KB").
+COINCIDENCE = 8
 
-    def encode(tokens: list[str]) -> str:
-        codes = []
-        for t in tokens:
-            code = table.setdefault(t, len(table)) + 0x100
-            codes.append(chr(code + 0x800 if code >= 0xD800 else code))  # skip surrogates
-        return "".join(codes)
 
-    ta, tb = pattern.findall(a), pattern.findall(b)
-    ops = _timed(encode(ta), encode(tb), limit, "No")
-    out = []
+def _unpinned(runs: list[tuple[str, int]], ta: list[str], tb: list[str]) -> list[tuple[str, int]]:
+    """Token runs with each coincidental match (``COINCIDENCE``) made a deletion and an insertion."""
+    size = []  # per run: characters (of a for = and -, of b for +)
     i = j = 0
-    for op, n in ops:
-        if op == "=":
-            out.append(("=", sum(map(len, ta[i : i + n]))))
-            i += n
+    for op, n in runs:
+        if op == "+":
+            size.append(sum(map(len, tb[j : j + n])))
             j += n
-        elif op == "-":
-            out.append(("-", sum(map(len, ta[i : i + n]))))
-            i += n
         else:
-            out.append(("+", sum(map(len, tb[j : j + n]))))
-            j += n
+            size.append(sum(map(len, ta[i : i + n])))
+            i += n
+            j += n if op == "=" else 0
+
+    def changed(k: int, step: int) -> int:
+        """Characters of the replaced stretch next to run k (before: step -1, after: +1)."""
+        d = e = 0
+        k += step
+        while 0 <= k < len(runs) and runs[k][0] != "=":
+            if runs[k][0] == "-":
+                d += size[k]
+            else:
+                e += size[k]
+            k += step
+        return max(d, e)
+
+    out = []
+    for k, (op, n) in enumerate(runs):
+        coincidental = op == "=" and 0 < k < len(runs) - 1
+        if coincidental and COINCIDENCE * size[k] < min(changed(k, -1), changed(k, 1)):
+            out += [("-", n), ("+", n)]
+            continue
+        out.append((op, n))
+    return out
+
+
+def _encoded(ka: list, kb: list) -> tuple[str, str]:
+    """Each token as one character, the same for equal tokens: from U+0100 up, skipping the surrogates."""
+    keys = dict.fromkeys(itertools.chain(ka, kb))
+    codes = {k: chr(n + 0x100 + (0x800 if n + 0x100 >= 0xD800 else 0)) for n, k in enumerate(keys)}
+    return "".join(map(codes.__getitem__, ka)), "".join(map(codes.__getitem__, kb))
+
+
+def _patience(x: str, y: str, depth: int = 0) -> list[tuple[str, int]]:
+    """Runs matching the common first and last symbols, then the symbols found once in each, recursively.
+
+    What matches nothing (or lies ``ANCHOR_DEPTH`` stretches deep) comes back
+    as one deletion and one insertion.
+    """
+    p = _common_prefix(x, y)
+    s = _common_suffix(x[p:], y[p:])
+    cx, cy = x[p : len(x) - s], y[p : len(y) - s]
+    out: list[tuple[str, int]] = [("=", p)] if p else []
+    matches = _anchors(cx, cy) if cx and cy and depth < ANCHOR_DEPTH else []
+    if matches:
+        i = j = 0
+        for ai, bj in matches:
+            out += _patience(cx[i:ai], cy[j:bj], depth + 1)
+            out.append(("=", 1))
+            i, j = ai + 1, bj + 1
+        out += _patience(cx[i:], cy[j:], depth + 1)
+    else:
+        out += [r for r in (("-", len(cx)), ("+", len(cy))) if r[1]]
+    if s:
+        out.append(("=", s))
     return out
 
 
 def edits_from_ops(ops: Iterable[tuple[str, int]], a: str, b: str) -> tuple[Edit, ...]:
     """Group diff-match-patch's (op, length) runs into edits between equal runs."""
     edits: list[Edit] = []
-    i = j = 0
-    del_start = ins_start = None
-    del_len = ins_len = 0
-
-    def flush() -> None:
-        nonlocal del_start, ins_start, del_len, ins_len
-        if del_len or ins_len:
-            a0 = i - del_len
-            b0 = j - ins_len
-            op: Op = "replace" if del_len and ins_len else ("delete" if del_len else "insert")
-            edits.append(Edit(op, a0, i, b0, j, a[a0:i], b[b0:j]))
-        del_start = ins_start = None
-        del_len = ins_len = 0
-
+    i = j = 0  # where the pending edit starts
+    di = dj = 0  # what it deletes and inserts so far
     for op, n in ops:
-        if n == 0:
-            continue
         if op == "=":
-            flush()
-            i += n
-            j += n
+            if n == 0:
+                continue
+            if di or dj:
+                kind: Op = "replace" if di and dj else ("delete" if di else "insert")
+                edits.append(Edit(kind, i, i + di, j, j + dj, a[i : i + di], b[j : j + dj]))
+            i += di + n
+            j += dj + n
+            di = dj = 0
         elif op == "-":
-            i += n
-            del_len += n
+            di += n
         elif op == "+":
-            j += n
-            ins_len += n
+            dj += n
         else:  # pragma: no cover - the library only emits these three
             raise ValueError(f"unknown diff operation {op!r}")
-    flush()
-    if i != len(a) or j != len(b):  # pragma: no cover - a library bug, never silently ignored
+    if di or dj:
+        kind = "replace" if di and dj else ("delete" if di else "insert")
+        edits.append(Edit(kind, i, i + di, j, j + dj, a[i : i + di], b[j : j + dj]))
+    if i + di != len(a) or j + dj != len(b):  # pragma: no cover - a library bug, never silently ignored
         raise RuntimeError("diff engine returned operations that do not cover both texts")
     return tuple(edits)
 

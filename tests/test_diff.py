@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import random
+import time
+import types
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -119,16 +121,80 @@ def test_the_line_and_word_passes_for_long_texts_still_replay_exactly(a, b):
         assert a[e.a_start : e.a_end] == e.old and b[e.b_start : e.b_end] == e.new
 
 
-def test_a_heavy_rewrite_of_a_long_text_is_still_a_character_diff():
-    rng = random.Random(11)
+def _rewrite_pair(lines: int, seed: int = 11) -> tuple[str, str]:
+    rng = random.Random(seed)
     words = [
         "".join(rng.choice("abcdefghij") for _ in range(rng.randint(2, 8))) for _ in range(500)
     ]
-    a = "\n".join(" ".join(rng.choice(words) for _ in range(10)) for _ in range(800))
-    b = "\n".join(" ".join(rng.choice(words) for _ in range(10)) for _ in range(800))
+    a = "\n".join(" ".join(rng.choice(words) for _ in range(10)) for _ in range(lines))
+    b = "\n".join(" ".join(rng.choice(words) for _ in range(10)) for _ in range(lines))
+    return a, b
+
+
+def test_a_heavy_rewrite_of_a_long_text_is_still_a_character_diff():
+    a, b = _rewrite_pair(800)
     result = diff.diff(a, b)
     # Too costly for the exact search: the answer says it is approximate.
     assert not result.complete and diff.replay(a, result.edits) == b
     # Shared words survive as unchanged text rather than one huge replace.
     assert result.stats.edits > 100
     assert result.stats.unchanged > 0.1 * len(a)
+
+
+def _on_a_slow_machine(monkeypatch, factor: float) -> list:
+    """Every clock the diff reads runs ``factor`` times fast; returns the time limits it asks dmp for."""
+    clock = time.perf_counter
+    monkeypatch.setattr(diff, "time", types.SimpleNamespace(perf_counter=lambda: factor * clock()))
+    limits: list = []
+    search = diff._dmp.diff
+
+    def recorded(*args, **kwargs):
+        limits.append(kwargs.get("timelimit"))
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(diff._dmp, "diff", recorded)
+    return limits
+
+
+def test_an_approximate_diff_is_the_same_on_a_loaded_machine_as_on_a_quiet_one(monkeypatch):
+    a, b = _rewrite_pair(800)
+    quiet = diff.diff(a, b, semantic=False), diff.diff(a, b)
+    limits = _on_a_slow_machine(monkeypatch, 1000)
+    loaded = diff.diff(a, b, semantic=False), diff.diff(a, b)
+    assert not quiet[0].complete
+    assert loaded == quiet
+    # Nothing the answer depends on was bounded by the clock.
+    assert limits and set(limits) == {0}
+
+
+def test_an_exact_diff_of_a_long_light_revision_is_the_same_on_a_machine_four_times_slower(
+    monkeypatch,
+):
+    a, b = _large_pair(200_000)
+    b = b.replace("abc", "cab", 40)
+    quiet = diff.diff(a, b, semantic=False)
+    limits = _on_a_slow_machine(monkeypatch, 4)
+    assert diff.diff(a, b, semantic=False) == quiet
+    assert quiet.complete
+    assert set(limits) <= {0, diff.EXACT_SAFETY}
+
+
+def test_an_exact_search_stopped_by_its_safety_net_is_flagged_approximate(monkeypatch):
+    rng = random.Random(5)
+    vocab = [
+        "".join(rng.choice("abcdefghij") for _ in range(rng.randint(2, 8))) for _ in range(300)
+    ]
+    words = [rng.choice(vocab) for _ in range(3000)]
+    edited = list(words)
+    for _ in range(60):
+        edited[rng.randrange(len(edited))] = rng.choice(vocab)
+    a, b = " ".join(words), " ".join(edited)
+    assert diff.diff(a, b, semantic=False).complete
+    # Make Myers' search the only proof, and its safety net trip at once.
+    monkeypatch.setattr(diff, "PROOF_WORK", 0)
+    monkeypatch.setattr(diff, "MYERS_SHARE", 1)
+    monkeypatch.setattr(diff, "EXACT_SAFETY", 1e-9)
+    monkeypatch.setattr(diff, "histogram_bound", lambda a, b: -1)
+    result = diff.diff(a, b, semantic=False)
+    assert not result.complete
+    assert diff.replay(a, result.edits) == b
