@@ -1,7 +1,9 @@
 """`prov`: the command-line face of the provenance library.
 
-This module parses, opens one transaction per command, calls the library and
-hands the result to `render`. It holds no SQL and no business rules.
+This module parses, opens the archive (`provenance.Archive`, from ``--db`` or
+``$PROV_DB``, acting as ``--as``), calls it once and hands the report it
+returns to `render`. It holds no SQL, no business rules and assembles no
+report: each `Archive` method is one transaction and returns a whole report.
 
 Every error, a usage error included, is one line on stderr and exit code 2
 (`handles_errors` for the library's errors and for output that cannot be
@@ -24,13 +26,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlmodel import Session
 from typer.core import TyperGroup
 
-from provenance import archive, audit, demo, importer, refs, schema, store, validate
+from provenance import Archive, validate
 from provenance.errors import InputError, ProvenanceError
 from provenance.kinds import KINDS
-from provenance.records import DemoReport, DocumentSummary, InitReport
 from provenance.text import MAX_SIZE, read_file
 from provenance_cli import render
 
@@ -89,17 +89,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document o
 class Context:
     db: str | None = None
     verbose: bool = False
-    actor: str | None = None
+    actor: str | None = None  # --as; `Archive` falls back on $PROV_USER, else the OS user
     changed: bool = False  # a write transaction of this command committed
-
-    def location(self) -> store.DatabaseLocation:
-        return store.resolve(self.db)
-
-    def resolve_actor(self) -> str:
-        """Who acts, for the audit log: --as, else $PROV_USER, else the OS user."""
-        if self.actor and self.actor.strip():
-            return self.actor.strip()
-        return audit.default_actor()
 
 
 _ctx = Context()
@@ -184,68 +175,25 @@ def _output_failed(exc: OSError) -> None:
     render.error(f"cannot write to standard output: {reason}{done}")
 
 
-def _open(
-    location: store.DatabaseLocation,
-    *,
-    access: store.Access,
-    create_dir: bool = False,
-    shared: bool = False,
-):
-    if _ctx.verbose:
-        how = " read-only" if access == "read" and location.is_sqlite else ""
-        render.note(f"database: {location.display()} (from {location.origin}){how}")
-    return store.open_engine(location, access=access, create_dir=create_dir, shared=shared)
-
-
 @contextmanager
-def _session(*, write: bool) -> Iterator[Session]:
-    """One transaction on the archive: a write, or a read on an archive opened read-only."""
-    location = _ctx.location()
-    engine = _open(location, access="write" if write else "read")
-    try:
-        with store.database_errors():
-            schema.require_current(engine, location.display())
-        with (store.transaction if write else store.reader)(engine) as session:
-            yield session
-        _ctx.changed = _ctx.changed or write
-    finally:
-        engine.dispose()
+def opened(*, write: bool = False, create: bool = False) -> Iterator[Archive]:
+    """The archive this command acts on (``--db``, else ``$PROV_DB``, else the default),
+    as ``--as``; with ``--verbose`` it says which database, and whether read-only.
 
-
-def write_output(path: Path, text: str) -> None:
-    """Write ``text`` to the file ``path`` whole or not at all.
-
-    It goes to a temporary file in the same folder, which then replaces
-    ``path``: a full disk or an interrupted command leaves no empty or partial
-    file, and an existing one untouched. A new file is private (0600); a file
-    replaced keeps its mode. A path that is not a regular file (``/dev/stdout``,
-    a pipe) is written directly.
+    A command that writes (or creates the archive) counts as changed once its
+    call returned, its transaction committed, so that an output failure
+    afterwards says the change was recorded.
     """
-    if path.exists() and not path.is_file():
-        try:
-            with path.open("w", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as exc:
-            raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
-        return
+    archive = Archive(_ctx.db, actor=_ctx.actor)
     try:
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            if path.is_file():
-                os.fchmod(handle.fileno(), path.stat().st_mode & 0o7777)
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        if _ctx.verbose:
+            location = archive.location
+            how = " read-only" if not (write or create) and location.is_sqlite else ""
+            render.note(f"database: {location.display()} (from {location.origin}){how}")
+        yield archive
+        _ctx.changed = _ctx.changed or write or create
+    finally:
+        archive.close()
 
 
 @app.command()
@@ -267,16 +215,9 @@ def init(
 
     A failed init (a full disk, say) leaves no new file or folder behind.
     """
-    location = _ctx.location()
-    with store.creating(location):
-        engine = _open(location, access="create", create_dir=True, shared=shared)
-        try:
-            with store.database_errors():
-                before, after = schema.upgrade(engine)
-        finally:
-            engine.dispose()
-    _ctx.changed = True
-    render.init(InitReport(location.display(), before, after), json)
+    with opened(create=True) as archive:
+        report = archive.init(shared=shared)
+    render.init(report, json)
 
 
 def read_input(path: str) -> tuple[bytes, str]:
@@ -291,10 +232,6 @@ def read_input(path: str) -> tuple[bytes, str]:
             raise InputError(f"<stdin>: more than {MAX_SIZE} bytes, over the limit of {MAX_SIZE}")
         return data, "<stdin>"
     return read_file(path), path
-
-
-def _parse_meta(items: list[str] | None) -> dict[str, str]:
-    return validate.meta_pairs(items)
 
 
 @app.command()
@@ -333,9 +270,8 @@ def register(
 ) -> None:
     """Register a text as a new version of a document."""
     data, name = read_input(path)
-    with _session(write=True) as session:
+    with opened(write=True) as archive:
         report = archive.register(
-            session,
             data,
             name=name,
             doc=doc,
@@ -344,10 +280,9 @@ def register(
             source=source,
             captured_at=captured_at,
             label=label,
-            meta=_parse_meta(meta),
+            meta=validate.meta_pairs(meta),
             encoding=encoding,
             allow_empty=allow_empty,
-            actor=_ctx.resolve_actor(),
         )
     render.registered(report, json)
 
@@ -383,16 +318,11 @@ def import_cmd(
     Paths are read from the manifest's folder, whatever the current one.
     """
     with (
-        _session(write=True) as session,
+        opened(write=True) as archive,
         render.progress("registering", enabled=not json) as tick,
     ):
-        report = importer.run(
-            session,
-            manifest,
-            actor=_ctx.resolve_actor(),
-            progress=tick,
-            allow_outside=allow_outside,
-            max_size=max_size,
+        report = archive.import_manifest(
+            manifest, progress=tick, allow_outside=allow_outside, max_size=max_size
         )
     render.imported(report, json)
 
@@ -406,8 +336,8 @@ def link(
     json: JsonOpt = False,
 ) -> None:
     """Record that one registered version comes from another."""
-    with _session(write=True) as session:
-        report = archive.link(session, child, parent, relation, actor=_ctx.resolve_actor())
+    with opened(write=True) as archive:
+        report = archive.link(child, parent, relation)
     render.linked(report, json)
 
 
@@ -430,22 +360,24 @@ def log(
             "versions without a capture time are left out."
         ),
     ] = None,
+    only: OnlyOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """A document's versions, oldest first, one row each: its hash, size, label,
     times, and the parent(s) it comes from with the edits from each.
 
     Every version is listed unless --limit, --since or --captured-since asks for
-    fewer, and then the listing says how many of how many it shows.
+    fewer, and then the listing says how many of how many it shows. With --only
+    KIND each link counts the edits of that kind and says how many others it left out.
     """
-    with _session(write=False) as session:
+    with opened() as archive:
         report = archive.log(
-            session,
             doc,
             profile=normalize,
             limit=limit,
             since=since,
             captured_since=captured_since,
+            only=only,
         )
     render.log(report, json)
 
@@ -466,11 +398,11 @@ def show(
     json: JsonOpt = False,
 ) -> None:
     """A version's metadata, or with --raw its exact bytes."""
-    with _session(write=False) as session:
+    with opened() as archive:
         if raw:
-            data = archive.raw(session, ref)
+            data = archive.raw(ref)
         else:
-            info = archive.show(session, ref)
+            info = archive.show(ref)
     if raw:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
@@ -525,11 +457,9 @@ def diff_cmd(
 
     A file is named explicitly: file:NAME, or a path with a / in it (./draft.txt).
     """
-    with _session(write=False) as session:
-        a = archive.side(session, refs.as_path(ref_a))
-        b = archive.side(session, refs.as_path(ref_b))
-    report = archive.diff_sides(a, b, profile=normalize, by=by, only=only)
-    render.diff(report, a.text, b.text, json, context=context, limit=limit, view=view)
+    with opened() as archive:
+        report = archive.diff(ref_a, ref_b, profile=normalize, by=by, only=only)
+    render.diff(report, json, context=context, limit=limit, view=view)
 
 
 @app.command()
@@ -542,22 +472,25 @@ def trace(
     context: ContextOpt = 30,
     limit: LimitOpt = 20,
     view: ViewOpt = "auto",
+    only: OnlyOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """How release B came from release A: the lineage path, each step's edits, the net edits."""
-    with _session(write=False) as session:
-        report = archive.trace(session, ref_a, ref_b, profile=normalize, by=by)
-        names = archive.names(session, report.path or (report.a, report.b))
-        texts = archive.texts(session, (report.a, report.b))
-    render.trace(report, names, texts, json, context=context, limit=limit, view=view)
+    """How release B came from release A: the lineage path, each step's edits, the net edits.
+
+    With --only KIND every step and the net edits list that kind alone and say how
+    many edits of other kinds they left out.
+    """
+    with opened() as archive:
+        report = archive.trace(ref_a, ref_b, profile=normalize, by=by, only=only)
+    render.trace(report, json, context=context, limit=limit, view=view)
 
 
 @app.command()
 @handles_errors
 def docs(json: JsonOpt = False) -> None:
     """The documents in the archive, with their version counts."""
-    with _session(write=False) as session:
-        summaries: list[DocumentSummary] = archive.documents(session)
+    with opened() as archive:
+        summaries = archive.documents()
     render.docs(summaries, json)
 
 
@@ -574,30 +507,9 @@ def demo_cmd(
     if _ctx.db is None:
         folder = Path(tempfile.mkdtemp(prefix="prov-demo-"))
         _ctx.db = str(folder / "archive.db")
-    location = _ctx.location()
-    with store.creating(location):
-        engine = _open(location, access="create", create_dir=True)
-        try:
-            with store.database_errors():
-                schema.upgrade(engine)
-            with store.transaction(engine) as session:
-                registered, report = demo.register_seeds(
-                    session, profile=normalize, actor=_ctx.resolve_actor()
-                )
-                names = archive.names(session, report.path or (report.a, report.b))
-                texts = archive.texts(session, (report.a, report.b))
-        finally:
-            engine.dispose()
-    _ctx.changed = True
-    render.demo(
-        DemoReport(location.display(), registered, report),
-        names,
-        texts,
-        json,
-        context=context,
-        limit=limit,
-        view=view,
-    )
+    with opened(create=True) as archive:
+        report = archive.demo(profile=normalize)
+    render.demo(report, json, context=context, limit=limit, view=view)
 
 
 from provenance_cli import audit as _audit  # noqa: E402,F401  (registers commands)
