@@ -1,9 +1,10 @@
 """`prov` commands for the audit log: annotate, events, verify, keygen, checkpoint, prove,
 verify-proof, export.
 
-Loaded by `provenance_cli.app`, whose `app`, `opened` and conventions these
-commands share. `verify` and `verify-proof` exit 1 when they find a problem
-(2 stays for usage errors); `verify-proof` never opens a database.
+Loaded by `provenance_cli.app`; registered on the `app` of
+`provenance_cli.group`, whose `opened` and conventions these commands share.
+`verify` and `verify-proof` exit 1 when they find a problem (2 stays for usage
+errors); `verify-proof` never opens a database.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from provenance import audit, proofs, validate
 from provenance import checkpoint as signing
 from provenance.errors import InputError
 from provenance_cli import render, render_audit
-from provenance_cli.app import JsonOpt, app, handles_errors, opened
+from provenance_cli.group import JsonOpt, app, handles_errors, opened
 
 
 @app.command()

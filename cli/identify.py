@@ -1,7 +1,8 @@
 """`prov` commands that find texts and attribute them: identify, blame, reindex.
 
-Loaded by `provenance_cli.app`, whose `app`, `opened` and conventions these
-commands share. `identify` exits 1 when nothing matched (2 stays for errors).
+Loaded by `provenance_cli.app`; registered on the `app` of
+`provenance_cli.group`, whose `opened` and conventions these commands share.
+`identify` exits 1 when nothing matched (2 stays for errors).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import typer
 
 from provenance.identify import DEFAULT_TOP
 from provenance_cli import render, render_identify
-from provenance_cli.app import JsonOpt, app, handles_errors, opened, read_input
+from provenance_cli.group import JsonOpt, app, handles_errors, opened, read_input
 
 NormalizeOpt = Annotated[
     str | None,

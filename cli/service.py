@@ -1,8 +1,9 @@
 """`prov` commands for the HTTP service: serve, and the API tokens its writers present.
 
-Loaded by `provenance_cli.app`, whose `app`, `opened` and conventions these
-commands share. `serve` imports the web skin (`provenance_web`, FastAPI and
-uvicorn) only when it runs, so that every other command starts without them.
+Loaded by `provenance_cli.app`; registered on the `app` of
+`provenance_cli.group`, whose `opened` and conventions these commands share.
+`serve` imports the web skin (`provenance_web`, FastAPI and uvicorn) only when
+it runs, so that every other command starts without them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import typer
 
 from provenance.errors import InputError
 from provenance_cli import render_service
-from provenance_cli.app import JsonOpt, _ctx, app, handles_errors, opened
+from provenance_cli.group import JsonOpt, _ctx, app, handles_errors, opened
 
 token_app = typer.Typer(
     name="token",
