@@ -413,9 +413,12 @@ def log(
     ``captured_since`` those captured at or after it (a version without a
     capture time is then left out); times without an offset are UTC. Of
     the versions kept, ``limit`` lists the newest. The report counts the
-    document's versions and those kept, so a shorter listing says so.
+    document's versions and those kept, so a shorter listing says so. With
+    ``only`` (an edit kind) each link counts that kind's edits and says how
+    many of other kinds it left out.
     """
     check_profile(profile)
+    only = _check_only(only)
     if limit is not None and limit < 0:
         raise InputError(f"--limit {limit} is negative")
     since = parse_time(since, "--since") if since else None
