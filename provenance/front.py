@@ -274,6 +274,11 @@ class Archive:
         with self._session(write=True) as session:
             return tokens.revoke(session, name, actor=self.actor)
 
+    def authenticate(self, secret: str) -> TokenInfo | None:
+        """The API token whose secret this is (revoked or not: see ``revoked_at``), or None."""
+        with self._session(write=False) as session:
+            return tokens.authenticate(session, secret)
+
     def tokens(self) -> list[TokenInfo]:
         """Every API token, valid and revoked, by name (never a secret)."""
         with self._session(write=False) as session:

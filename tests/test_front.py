@@ -114,7 +114,7 @@ def test_views_as_other_actors_share_the_archive(archive, db_url):
 # -- the door's own surface ------------------------------------------------------
 
 ARCHIVE_METHODS = {
-    "annotate", "as_actor", "blame", "check", "checkpoint", "checkpoints", "close",
+    "annotate", "as_actor", "authenticate", "blame", "check", "checkpoint", "checkpoints", "close",
     "content", "create_token", "demo", "diff", "diff_text", "documents", "events",
     "export", "export_bagit", "export_prov_json", "identify", "import_manifest", "init",
     "link", "log", "names", "prove", "raw", "reading", "register", "reindex",
@@ -190,6 +190,8 @@ def test_reindex_reports_its_own_timing(archive):
 def test_tokens_are_made_listed_and_revoked_through_the_door(archive):
     made = archive.create_token("bot", "write")
     assert made.secret and [t.name for t in archive.tokens()] == ["bot"]
+    assert archive.authenticate(made.secret).name == "bot"
+    assert archive.authenticate("not a secret") is None
     assert archive.revoke_token("bot").revoked_at
     kinds = [e.kind for e in archive.events().events]
     assert kinds[-2:] == ["token.created", "token.revoked"]
