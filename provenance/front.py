@@ -385,7 +385,8 @@ class Archive:
             return replace(report, text=ops.texts(session, (report.version,))[report.version])
 
     def events(self, **filters: Any) -> EventsReport:
-        """The audit log (filters: about, actor, kinds, since, until, limit)."""
+        """The audit log (filters: about, actor, kinds, since, until, limit; and
+        ``files=False`` for an ``about`` that must never name a file)."""
         with self._session(write=False) as session:
             return event_log.events(session, **filters)
 

@@ -218,6 +218,19 @@ def test_resolve_without_files_never_reads_a_file(archive, tmp_path, monkeypatch
         archive.resolve("desk/notes@4", files=False)
 
 
+def test_events_about_a_ref_without_files_never_read_a_file(archive, tmp_path):
+    _seeded(archive)
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes((SEEDS / PAGE).read_bytes())  # the very bytes of report@1
+    assert archive.events(about=f"file:{secret}").about == "report@1"  # the CLI's REF reads files
+    for ref in (f"file:{secret}", str(secret)):
+        with pytest.raises(ProvenanceError) as refused:
+            archive.events(about=ref, files=False)
+        assert type(refused.value).__name__ == "NotFoundError", ref
+    assert archive.events(about="report@1", files=False).about == "report@1"
+    assert archive.events(about="report", files=False).about == "report"
+
+
 def test_documents_are_filtered_by_part_of_their_key_ignoring_case(archive):
     _seeded(archive)
     archive.register(b"other\n", doc="Council/Minutes")

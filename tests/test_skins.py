@@ -60,6 +60,18 @@ def test_no_skin_imports_sql_the_store_or_a_private_library_name(path):
     assert _offences(path) == []
 
 
+@pytest.mark.parametrize("path", _skin_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_no_skin_opens_a_session_of_its_own(path):
+    """Sessions and transactions are the archive's: a skin calls a method that opens one."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    used = [
+        f"{path.name}:{node.lineno} .{node.attr}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr in ("reading", "_session", "_engines")
+    ]
+    assert used == []
+
+
 def test_the_scan_would_catch_what_it_forbids(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text(

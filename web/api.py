@@ -558,9 +558,9 @@ def events(
     """The audit log, oldest first (`prov events`), a page at a time."""
     after = _after("events", cursor, int)
     size = _page_size(request, limit)
-    if about is not None and not any(d.document == about for d in archive.documents()):
-        about = _ref(archive, about, "about")  # a version, never a file of the server
-    report = archive.events(about=about, actor=actor, kinds=tuple(kind or ()), since=since, until=until)
+    report = archive.events(
+        about=about, actor=actor, kinds=tuple(kind or ()), since=since, until=until, files=False
+    )
     found = [e for e in report.events if after is None or e.seq > after]
     page = tuple(found[:size])
     headers = _next_link(request, "events", page[-1].seq, size) if len(found) > size else None

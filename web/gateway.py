@@ -3,9 +3,9 @@
 Each function here is a candidate method of `Archive`: it calls the library and
 returns what the library returns. No SQL, no report assembly: when `Archive`
 grows the method, the function becomes a one-line call and then goes away (as
-``version_id``, ``find_documents`` and ``diff_with_text`` went: they are
-`Archive.resolve` with ``files=False``, `Archive.documents` with ``matching``
-and `Archive.diff_text`).
+``version_id``, ``find_documents``, ``diff_with_text`` and ``event_subject``
+went: they are `Archive.resolve` with ``files=False``, `Archive.documents` with
+``matching``, `Archive.diff_text` and `Archive.events` with ``files=False``).
 """
 
 from __future__ import annotations
@@ -59,13 +59,3 @@ class Pasted:
 def read_pasted(data: bytes, name: str, encoding: str | None = None) -> Pasted:
     """Decode a pasted or uploaded text as the library decodes a file (strictly)."""
     return Pasted(data, decode(data, name, encoding).text)
-
-
-def event_subject(archive: Archive, about: str) -> str:
-    """What `Archive.events` is asked about: a document key as given, a version as its
-    id (so that no REF reaches the library's file lookup). Wanted in `Archive`: the
-    same ``files=False`` for ``events(about=...)``."""
-    key = about.strip()
-    if any(d.document == key for d in archive.documents()):
-        return key
-    return str(archive.resolve(key, files=False, field="about"))

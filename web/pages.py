@@ -369,11 +369,11 @@ def events(
     kind: str = "",
 ) -> Response:
     kind = _choice(kind, audit.KINDS, "")
-    filters: dict[str, Any] = {}
+    filters: dict[str, Any] = {"files": False}
     form = {"about": about, "actor": actor, "kind": kind}
     try:
         if about.strip():
-            filters["about"] = gateway.event_subject(archive_of(request), about)
+            filters["about"] = about.strip()
         if actor.strip():
             filters["actor"] = actor.strip()
         if kind:
