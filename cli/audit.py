@@ -1,9 +1,10 @@
 """`prov` commands for the audit log: annotate, events, verify, keygen, checkpoint, prove,
 verify-proof, export.
 
-Loaded by `provenance_cli.app`, whose `app`, `_session` and conventions these
-commands share. `verify` and `verify-proof` exit 1 when they find a problem
-(2 stays for usage errors); `verify-proof` never opens a database.
+Loaded by `provenance_cli.app`; registered on the `app` of
+`provenance_cli.group`, whose `opened` and conventions these commands share.
+`verify` and `verify-proof` exit 1 when they find a problem (2 stays for usage
+errors); `verify-proof` never opens a database.
 """
 
 from __future__ import annotations
@@ -14,23 +15,11 @@ from typing import Annotated
 
 import typer
 
-from provenance import annotate as annotating
-from provenance import audit, proofs
+from provenance import audit, proofs, validate
 from provenance import checkpoint as signing
-from provenance import events as event_log
-from provenance import export as exporting
-from provenance import verify as verifying
 from provenance.errors import InputError
 from provenance_cli import render, render_audit
-from provenance_cli.app import (
-    JsonOpt,
-    _ctx,
-    _parse_meta,
-    _session,
-    app,
-    handles_errors,
-    write_output,
-)
+from provenance_cli.group import JsonOpt, app, handles_errors, opened
 
 
 @app.command()
@@ -50,15 +39,13 @@ def annotate(
     json: JsonOpt = False,
 ) -> None:
     """Change a version's label or metadata (recorded in the audit log with the old values)."""
-    with _session(write=True) as session:
-        report = annotating.annotate(
-            session,
+    with opened(write=True) as archive:
+        report = archive.annotate(
             ref,
             label=label,
             clear_label=clear_label,
-            meta=_parse_meta(meta),
+            meta=validate.meta_pairs(meta),
             unset_meta=unset_meta,
-            actor=_ctx.resolve_actor(),
         )
     render_audit.annotated(report, json)
 
@@ -99,9 +86,8 @@ def events(
     json: JsonOpt = False,
 ) -> None:
     """Who changed what in the record, and when: the audit log's events, oldest first."""
-    with _session(write=False) as session:
-        report = event_log.events(
-            session,
+    with opened() as archive:
+        report = archive.events(
             about=about,
             actor=actor,
             kinds=tuple(kind or ()),
@@ -155,13 +141,12 @@ def verify(
         raise InputError("give --quick or --deep, not both")
     public_key = signing.load_public_key(key) if key else None
     with (
-        _session(write=False) as session,
+        opened() as archive,
         render.progress(
             "checking contents", enabled=not json, min_total=render_audit.PROGRESS_FROM
         ) as progress,
     ):
-        report = verifying.verify(
-            session,
+        report = archive.verify(
             quick=quick,
             deep=deep,
             public_key=public_key,
@@ -218,16 +203,16 @@ def checkpoint(
 ) -> None:
     """Sign the audit log's current size and root, store it, and print it for publishing."""
     if list_:
-        with _session(write=False) as session:
-            reports = proofs.list_checkpoints(session)
+        with opened() as archive:
+            reports = archive.checkpoints()
         render_audit.checkpoints(reports, json)
         return
     path = key or proofs.default_private_key()
     if key is None and not path.exists():
         raise InputError(f"no signing key at {path}: make one with prov keygen, or pass --key")
     private_key = signing.load_private_key(path)
-    with _session(write=True) as session:
-        report = proofs.create(session, private_key, origin)
+    with opened(write=True) as archive:
+        report = archive.checkpoint(private_key, origin)
     render_audit.checkpointed(report, json)
 
 
@@ -259,13 +244,8 @@ def prove(
     """A proof bundle: inclusion of a version's registration, or consistency of two checkpoints."""
     if (ref is None) == (consistency is None):
         raise InputError("give either a REF or --consistency OLD NEW")
-    with _session(write=False) as session:
-        if consistency is not None:
-            report = proofs.consistency(session, *consistency)
-        else:
-            report = proofs.inclusion(session, ref)
-    if out is not None:
-        write_output(out, report.bundle)
+    with opened() as archive:
+        report = archive.prove(ref, consistency=consistency, out=out)
     render_audit.proved(report, str(out) if out else None, json)
 
 
@@ -313,26 +293,16 @@ def export(
     if dest is not None and out is not None and dest != out:
         raise InputError("give the destination once, as an argument or as --out")
     target = dest or out
-    if format not in ("prov-json", "bagit"):
-        raise InputError(f"--format {format!r}: use prov-json or bagit")
     if format == "prov-json" and json and target is None:
         raise InputError("--json reports on a written file: give --out FILE (or drop --json)")
     if format == "bagit" and target is None:
         raise InputError(
             "--format bagit needs the bag's folder: prov export DOC --format bagit DIR"
         )
-    with _session(write=False) as session:
-        if format == "bagit":
-            report = exporting.bagit_bag(session, doc, target)
-        else:
-            text, report = exporting.prov_json(session, doc)
-    if format == "prov-json":
-        if target is None:
-            sys.stdout.write(text)
-            sys.stdout.flush()
-            return
-        write_output(target, text)
-        report = exporting.ExportReport(
-            report.document, report.format, str(target), report.versions, report.links, ()
-        )
+    with opened() as archive:
+        report = archive.export(doc, format=format, out=target)
+    if report.out is None:  # PROV-JSON on standard output
+        sys.stdout.write(report.text)
+        sys.stdout.flush()
+        return
     render_audit.exported(report, json)

@@ -1,21 +1,19 @@
 """`prov` commands that find texts and attribute them: identify, blame, reindex.
 
-Loaded by `provenance_cli.app`, whose `app`, `_session` and conventions these
-commands share. `identify` exits 1 when nothing matched (2 stays for errors).
+Loaded by `provenance_cli.app`; registered on the `app` of
+`provenance_cli.group`, whose `opened` and conventions these commands share.
+`identify` exits 1 when nothing matched (2 stays for errors).
 """
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 import typer
 
-from provenance import archive, index
-from provenance import blame as blaming
-from provenance import identify as identifying
+from provenance.identify import DEFAULT_TOP
 from provenance_cli import render, render_identify
-from provenance_cli.app import JsonOpt, _session, app, handles_errors, read_input
+from provenance_cli.group import JsonOpt, app, handles_errors, opened, read_input
 
 NormalizeOpt = Annotated[
     str | None,
@@ -35,7 +33,7 @@ def identify(
     normalize: NormalizeOpt = None,
     top: Annotated[
         int, typer.Option("--top", help="How many similar versions to report (0: none).")
-    ] = identifying.DEFAULT_TOP,
+    ] = DEFAULT_TOP,
     doc: Annotated[
         str | None, typer.Option("--doc", help="Look only among this document's versions.")
     ] = None,
@@ -57,9 +55,8 @@ def identify(
     order. Exit code 0 when something matched, 1 when nothing did.
     """
     data, name = read_input(path)
-    with _session(write=False) as session:
-        report = identifying.identify(
-            session,
+    with opened() as archive:
+        report = archive.identify(
             data,
             name=name,
             profile=normalize,
@@ -90,25 +87,15 @@ def blame(
     the version registered first wins). With --normalize PROFILE each link is
     re-diffed through that lens, so layout-only changes introduce nothing.
     """
-    with _session(write=False) as session:
-        report = blaming.blame(session, ref, normalize)
-        text = archive.texts(session, (report.version,))[report.version]
-    render_identify.blame(report, text, json)
+    with opened() as archive:
+        report = archive.blame(ref, normalize)
+    render_identify.blame(report, json)
 
 
 @app.command()
 @handles_errors
 def reindex(json: JsonOpt = False) -> None:
     """Rebuild the identify index (normalized hashes, sketches) in one transaction."""
-    started = time.perf_counter()
-    with _session(write=True) as session, render.progress("indexing", enabled=not json) as tick:
-        contents, versions, keys = index.rebuild(session, progress=tick)
-    report = index.ReindexReport(
-        contents=contents,
-        versions=versions,
-        keys=keys,
-        sketch_version=int(index.current_state()["sketch_version"]),
-        normal_version=index.NORMAL_VERSION,
-        seconds=round(time.perf_counter() - started, 3),
-    )
+    with opened(write=True) as archive, render.progress("indexing", enabled=not json) as tick:
+        report = archive.reindex(progress=tick)
     render_identify.reindexed(report, json)

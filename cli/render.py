@@ -288,6 +288,13 @@ def _log_source(p: ParentLink, document: str, wide: bool) -> Text:
 
 
 def _log_heading(report: LogReport) -> Text:
+    heading = _log_count(report)
+    if report.only:
+        heading.append(f"  (edits counted: {report.only} only, --only)", style="yellow")
+    return heading
+
+
+def _log_count(report: LogReport) -> Text:
     heading = Text(report.document, style="bold")
     n = report.total
     if report.shown == n:
@@ -346,6 +353,9 @@ def link_meaning(p: ParentLink, wide: bool = True) -> list[Text]:
         lines.append(Text(f"{n} move{'s' if n != 1 else ''} ({moved} chars)", style="magenta"))
     if p.kinds and (wide or not p.passages):
         lines.append(Text(summary_text(p.kinds), style="dim"))
+    if p.hidden:
+        n = p.hidden
+        lines.append(Text(f"{n} edit{'s' if n != 1 else ''} of other kinds left out (--only)", style="yellow"))
     return lines
 
 
@@ -501,7 +511,7 @@ def comparison(
         out.print(Text("kinds: ", style="bold") + Text(summary_text(report.kinds)))
     if report.only:
         n = len([e for e in report.edits if e.inside])
-        out.print(Text(f"showing the {n} {report.only} edit{'s' if n != 1 else ''} (--only)", style="yellow"))
+        out.print(Text(f"showing the {n} {report.only} edit{'s' if n != 1 else ''} (--only)" + _left_out(report.hidden), style="yellow"))
     for m in report.moves:
         inner = len(m.edits)
         out.print(
@@ -569,6 +579,11 @@ def comparison(
         out.print(Text(f"hint: {report.hint}", style="yellow"), soft_wrap=True)
 
 
+def _left_out(hidden: int) -> str:
+    """What an ``--only`` filter left out, said: never a silent drop."""
+    return f"; {hidden} edit{'s' if hidden != 1 else ''} of other kinds left out" if hidden else ""
+
+
 def _outside_where(start: int, end: int, spans: list[tuple[int, int]]) -> str:
     """Where material outside the passages lies on one side: before them, after them,
     or in a gap between two of them (passages are in the shorter text's order, so
@@ -583,8 +598,6 @@ def _outside_where(start: int, end: int, spans: list[tuple[int, int]]) -> str:
 
 def diff(
     report: DiffReport,
-    a_text: str,
-    b_text: str,
     as_json: bool,
     *,
     context: int,
@@ -595,8 +608,8 @@ def diff(
         return _json(report)
     comparison(
         report,
-        a_text,
-        b_text,
+        report.a_text,
+        report.b_text,
         f"{report.a_name} → {report.b_name}",
         context=context,
         limit=limit,
@@ -606,8 +619,6 @@ def diff(
 
 def trace(
     report: TraceReport,
-    names: dict[int, str],
-    texts: dict[int, str],
     as_json: bool,
     *,
     context: int,
@@ -616,6 +627,7 @@ def trace(
 ) -> None:
     if as_json:
         return _json(report)
+    names = report.names
     a, b = names[report.a], names[report.b]
     if not report.path and report.a != report.b:
         out.print(
@@ -651,6 +663,8 @@ def trace(
                 what.append(Text(f"{len(s.moves)} move{'s' if len(s.moves) != 1 else ''}"))
             if s.kinds:
                 what.append(Text(summary_text(s.kinds), style="dim"))
+            if report.only:
+                what.append(Text(f"only {report.only}" + _left_out(s.hidden), style="yellow"))
             table.add_row(
                 _step_name(names, s.from_, s.to),
                 s.relation + ("" if s.direction == "forward" else " (reversed)"),
@@ -663,8 +677,8 @@ def trace(
         out.print(table)
     comparison(
         report.net,
-        texts[report.a],
-        texts[report.b],
+        report.net.a_text,
+        report.net.b_text,
         f"net {a} → {b}",
         context=context,
         limit=limit,
@@ -703,8 +717,6 @@ def docs(summaries: list[DocumentSummary], as_json: bool) -> None:
 
 def demo(
     report: DemoReport,
-    names: dict[int, str],
-    texts: dict[int, str],
     as_json: bool,
     *,
     context: int,
@@ -717,7 +729,7 @@ def demo(
     for r in report.registered:
         registered(r, False)
     out.print()
-    trace(report.trace, names, texts, False, context=context, limit=limit, view=view)
+    trace(report.trace, False, context=context, limit=limit, view=view)
     db = report.database.removeprefix("sqlite:///")
     out.print()
     out.print(

@@ -79,9 +79,10 @@ def identify(report: IdentifyReport, as_json: bool, name: str = "FILE") -> None:
         out.print(line)
 
 
-def blame(report: BlameReport, text: str, as_json: bool) -> None:
+def blame(report: BlameReport, as_json: bool) -> None:
     if as_json:
         return _json(report)
+    text = report.text
     colour = {vid: _PALETTE[i % len(_PALETTE)] for i, vid in enumerate(sorted(report.versions))}
     width = max((len(f"@{v.name.rsplit('@', 1)[1]}") for v in report.versions.values()), default=2)
     spans = list(report.spans)

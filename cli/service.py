@@ -1,8 +1,9 @@
 """`prov` commands for the HTTP service: serve, and the API tokens its writers present.
 
-Loaded by `provenance_cli.app`, whose `app`, `_session` and conventions these
-commands share. `serve` imports the web skin (`provenance_web`, FastAPI and
-uvicorn) only when it runs, so that every other command starts without them.
+Loaded by `provenance_cli.app`; registered on the `app` of
+`provenance_cli.group`, whose `opened` and conventions these commands share.
+`serve` imports the web skin (`provenance_web`, FastAPI and uvicorn) only when
+it runs, so that every other command starts without them.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from typing import Annotated
 
 import typer
 
-from provenance import tokens
 from provenance.errors import InputError
 from provenance_cli import render_service
-from provenance_cli.app import JsonOpt, _ctx, _session, app, handles_errors
+from provenance_cli.group import JsonOpt, _ctx, app, handles_errors, opened
 
 token_app = typer.Typer(
     name="token",
@@ -47,8 +47,8 @@ def token_create(
     The creation is an event of the audit log (token.created), naming who made it.
     A name is never reused, not even after the token is revoked.
     """
-    with _session(write=True) as session:
-        made = tokens.create(session, name, scope, actor=_ctx.resolve_actor())
+    with opened(write=True) as archive:
+        made = archive.create_token(name, scope)
     render_service.token_created(made, json)
 
 
@@ -56,8 +56,8 @@ def token_create(
 @handles_errors
 def token_list(json: JsonOpt = False) -> None:
     """Every API token, valid and revoked, by name: never a secret or a hash."""
-    with _session(write=False) as session:
-        listed = tokens.list_tokens(session)
+    with opened() as archive:
+        listed = archive.tokens()
     render_service.token_list(listed, json)
 
 
@@ -71,8 +71,8 @@ def token_revoke(
 
     Revoking a revoked token changes nothing and keeps the first time.
     """
-    with _session(write=True) as session:
-        info = tokens.revoke(session, name, actor=_ctx.resolve_actor())
+    with opened(write=True) as archive:
+        info = archive.revoke_token(name)
     render_service.token_revoked(info, json)
 
 
@@ -110,12 +110,13 @@ def serve(
     Anyone who reaches the address may read; changes need a token made with
     prov token create NAME.
     """
-    with _session(write=False):  # a wrong --db fails here, in one line, before the server starts
-        pass
+    with opened() as archive:  # a wrong --db fails here, in one line, before the server starts
+        archive.check()
+        where = archive.location.display()
     import provenance_web  # here, not at the top: FastAPI and uvicorn take time to import
 
     reach = "" if _is_loopback(host) else ", reachable from other machines"
-    render_service.serving(_ctx.location().display(), _url(host, port), reach)
+    render_service.serving(where, _url(host, port), reach)
     try:
         provenance_web.serve(host, port, workers, where=_ctx.db)
     except ValueError as exc:  # a PROV_WEB_* setting the service refuses

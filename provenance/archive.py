@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from provenance import audit, contents, diff, editrecord, index, kinds, lineage, refs, validate
-from provenance.compare import compare, explained, only_kind
+from provenance.compare import Comparison, compare, explained, only_kind
 from provenance.diff import DiffStats, Edit
 from provenance.errors import InputError, LineageError, NotFoundError
 from provenance.lensdiff import diff_under
@@ -265,14 +265,15 @@ def link(
 
 
 def _parent_links(
-    session: Session, version_id: int, profile: str = DEFAULT_PROFILE
+    session: Session, version_id: int, profile: str = DEFAULT_PROFILE, only: str | None = None
 ) -> tuple[ParentLink, ...]:
     """The version's links to its parents, with the stored edit statistics.
 
     Under a profile other than ``exact`` the statistics are recomputed
     through the lens (`provenance.compare`, as `prov diff` does), so a
     re-layout of the text counts as no edit. Each link says what its record
-    means (passages, moves) and counts its edits by kind.
+    means (passages, moves) and counts its edits by kind; with ``only`` it
+    counts that kind alone and how many edits of other kinds it left out.
     """
     rows = session.exec(
         select(Link, EditRecord)
@@ -298,6 +299,8 @@ def _parent_links(
         passages = editrecord.passages(record.detail)
         if passages:  # what the excerpt changed, not the page it was cut from
             edits = tuple(e for e in edits if any(_within(e, x) for x in passages))
+        counted = kinds.summarize(kinds.classify(e, parent_text, child_text) for e in edits)
+        kept = _keep_kind(counted, only)
         out.append(
             ParentLink(
                 parent=parent.id,
@@ -307,10 +310,24 @@ def _parent_links(
                 complete=record.complete,
                 passages=passages,
                 moves=editrecord.stored_moves(record.detail),
-                kinds=kinds.summarize(kinds.classify(e, parent_text, child_text) for e in edits),
+                kinds=kept,
+                hidden=_count(counted) - _count(kept),
             )
         )
     return tuple(out)
+
+
+def _keep_kind(counted: tuple[tuple[str, int], ...], only: str | None) -> tuple[tuple[str, int], ...]:
+    """Edits per kind, of ``only`` alone when one is given."""
+    return counted if only is None else tuple((k, n) for k, n in counted if k == only)
+
+
+def _count(counted: tuple[tuple[str, int], ...]) -> int:
+    return sum(n for _, n in counted)
+
+
+def _check_only(only: str | None) -> str | None:
+    return None if only is None else kinds.check_kind(only)
 
 
 def _within(e: Edit, x: editrecord.StoredPassage) -> bool:
@@ -388,6 +405,7 @@ def log(
     limit: int | None = None,
     since: str | None = None,
     captured_since: str | None = None,
+    only: str | None = None,
 ) -> LogReport:
     """A document's versions, oldest first, each with its links to its parents.
 
@@ -395,9 +413,12 @@ def log(
     ``captured_since`` those captured at or after it (a version without a
     capture time is then left out); times without an offset are UTC. Of
     the versions kept, ``limit`` lists the newest. The report counts the
-    document's versions and those kept, so a shorter listing says so.
+    document's versions and those kept, so a shorter listing says so. With
+    ``only`` (an edit kind) each link counts that kind's edits and says how
+    many of other kinds it left out.
     """
     check_profile(profile)
+    only = _check_only(only)
     if limit is not None and limit < 0:
         raise InputError(f"--limit {limit} is negative")
     since = parse_time(since, "--since") if since else None
@@ -430,7 +451,7 @@ def log(
                 source=v.source,
                 captured_at=v.captured_at,
                 registered_at=v.registered_at,
-                parents=_parent_links(session, v.id, profile),
+                parents=_parent_links(session, v.id, profile, only),
                 same_content=same,
                 near_identical=near,
             )
@@ -445,6 +466,7 @@ def log(
         limit=limit,
         since=since,
         captured_since=captured_since,
+        only=only,
     )
 
 
@@ -511,11 +533,21 @@ def diff_sides(
     """The edits from A to B under a lens and at a grain (see `provenance.compare`),
     with moves and edit kinds, and the invisible characters either side holds."""
     check_profile(profile)
-    if only is not None:
-        kinds.check_kind(only)
-    result = only_kind(explained(a.text, b.text, compare(a.text, b.text, profile=profile, by=by)), only)
+    only = _check_only(only)
+    whole = explained(a.text, b.text, compare(a.text, b.text, profile=profile, by=by))
+    return _diff_report(a, b, whole, only)
+
+
+def _diff_report(a: Side, b: Side, whole: Comparison, only: str | None) -> DiffReport:
+    """The report of comparison ``whole`` of A and B, with only the edits of kind
+    ``only`` when one is given (and how many inside edits of other kinds it hid)."""
+    result = only_kind(whole, only)
+    inside = sum(1 for e in whole.edits if e.inside)
+    hidden = inside - sum(1 for e in result.edits if e.inside) if only else 0
     invisible = (invisible_characters(a.text), invisible_characters(b.text))
-    return DiffReport.of(a.version, b.version, a.name, b.name, result, invisible)
+    return DiffReport.of(
+        a.version, b.version, a.name, b.name, result, invisible, (a.text, b.text), hidden
+    )
 
 
 def diff_versions(
@@ -532,15 +564,25 @@ def stored_edits(session: Session, edge: lineage.Edge, parent_text: str) -> tupl
 
 
 def trace(
-    session: Session, ref_a: str, ref_b: str, *, profile: str = DEFAULT_PROFILE, by: str = "char"
+    session: Session,
+    ref_a: str,
+    ref_b: str,
+    *,
+    profile: str = DEFAULT_PROFILE,
+    by: str = "char",
+    only: str | None = None,
 ) -> TraceReport:
     """How B came from A along the lineage, step by step, and the net edits.
 
     Each step shows the edits stored with its link (inverted when the path
     climbs from child to parent); under a profile other than ``exact`` they
-    are recomputed through the lens, since the stored ones are exact.
+    are recomputed through the lens, since the stored ones are exact. With
+    ``only`` (an edit kind) every step and the net diff keep that kind's edits
+    and count the others they left out. The report names every version on the
+    path and carries the texts of A and B, for a renderer.
     """
     check_profile(profile)
+    only = _check_only(only)
     a = refs.resolve(session, ref_a)
     b = refs.resolve(session, ref_b)
     texts: dict[int, str] = {}
@@ -581,6 +623,11 @@ def trace(
             counted = edits
             if passages:
                 counted = tuple(e for e in edits if any(_within(e, x) for x in passages))
+            summary = kinds.summarize(kinds.classify(e, text(src), text(dst)) for e in counted)
+            hidden = 0
+            if only is not None:
+                kept = tuple(e for e in edits if kinds.classify(e, text(src), text(dst)) == only)
+                hidden, edits, summary = len(edits) - len(kept), kept, _keep_kind(summary, only)
             steps.append(
                 TraceStep(
                     src,
@@ -591,20 +638,23 @@ def trace(
                     stats,
                     passages,
                     moved,
-                    kinds.summarize(kinds.classify(e, text(src), text(dst)) for e in counted),
+                    summary,
+                    hidden,
                 )
             )
             node = dst
             path_nodes.append(dst)
         path = tuple(path_nodes)
     net = explained(text(a.id), text(b.id), compare(text(a.id), text(b.id), profile=profile, by=by))
+    named = names(session, path or (a.id, b.id))
+    sides = Side(a.id, named[a.id], text(a.id)), Side(b.id, named[b.id], text(b.id))
     return TraceReport(
         a=a.id,
         b=b.id,
         path=path,
         via=via,
         steps=tuple(steps),
-        net=DiffReport.of(
-            a.id, b.id, refs.version_name(session, a), refs.version_name(session, b), net
-        ),
+        net=_diff_report(*sides, net, only),
+        only=only,
+        names=named,
     )

@@ -26,9 +26,11 @@ the start of the text).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Annotated
 
 import numpy as np
+from pydantic import Field
 from sqlmodel import Session, col, select
 
 from provenance import diff, editrecord, lineage, refs
@@ -70,6 +72,8 @@ class BlameReport:
     chars: int
     spans: tuple[BlameSpan, ...]
     versions: dict[int, Introducer]
+    # The version's text the spans index, for a renderer (never in the JSON).
+    text: Annotated[str, Field(exclude=True)] = field(default="", compare=False, repr=False)
 
 
 def blame(session: Session, ref: str, profile: str | None = None) -> BlameReport:

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from provenance import audit, refs
+from provenance import audit, refs, validate
 from provenance.errors import InputError, NotFoundError
 from provenance.models import Document, Event, Link, Version
 
@@ -57,9 +57,13 @@ def _time(text: str, what: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _subjects(session: Session, ref: str) -> tuple[str, set[str], set[int]]:
-    """(what ``ref`` names, the event subjects about it, its version ids)."""
-    if "@" not in ref:
+def _subjects(session: Session, ref: str, files: bool = True) -> tuple[str, set[str], set[int]]:
+    """(what ``ref`` names, the event subjects about it, its version ids).
+
+    Without ``files`` (a service) a document key is looked up first whatever it
+    holds, and a version is named without reading a file (`provenance.refs.resolve`).
+    """
+    if "@" not in ref or not files:
         doc = session.execute(sa.select(Document).where(Document.key == ref)).scalar()
         if doc is not None:
             ids = set(
@@ -68,8 +72,10 @@ def _subjects(session: Session, ref: str) -> tuple[str, set[str], set[int]]:
                 .all()
             )
             return doc.key, {f"document:{doc.id}"} | _about_versions(session, ids), ids
+    if not files:
+        validate.reference(ref, field="about")
     try:
-        version = refs.resolve(session, ref)
+        version = refs.resolve(session, ref, files=files)
     except NotFoundError:
         if "@" in ref:
             raise
@@ -96,11 +102,12 @@ def events(
     since: str | None = None,
     until: str | None = None,
     limit: int | None = None,
+    files: bool = True,
 ) -> EventsReport:
     """The events matching every filter given, oldest first (the last ``limit`` of them).
 
     ``about`` is a document key or a version reference (``DOC@N``, an id, a
-    hash prefix, a file); ``since`` and ``until`` are ISO 8601 dates or times
+    hash prefix, a file unless ``files`` is False); ``since`` and ``until`` are ISO 8601 dates or times
     (UTC unless they say otherwise), ``until`` exclusive.
     """
     unknown = [k for k in kinds if k not in audit.KINDS]
@@ -115,7 +122,7 @@ def events(
     query = sa.select(t.c.seq, t.c.kind, t.c.subject, t.c.body).order_by(t.c.seq)
     name, ids = None, set()
     if about is not None:
-        name, subjects, ids = _subjects(session, about)
+        name, subjects, ids = _subjects(session, about, files)
         query = query.where(sa.or_(t.c.subject.in_(subjects), t.c.kind == "import.run"))
     if kinds:
         query = query.where(t.c.kind.in_(kinds))

@@ -26,18 +26,20 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlmodel import Session
 
 from provenance import audit, contents, proofs, refs
 from provenance.errors import InputError
 from provenance.models import Content, Document, Link, Version
+from provenance.output import write_whole
 
 NAMESPACE = "https://provenance.invalid/ns#"
 EXTRA_HINT = "install the export extra: pip install 'provenance[export]'"
@@ -53,6 +55,29 @@ class ExportReport:
     versions: int
     links: int
     files: tuple[str, ...]  # payload files of a bag, relative to it
+    # The PROV-JSON text when it was not written to a file (``out`` None), for the
+    # skin to print; never in the JSON report.
+    text: Annotated[str, Field(exclude=True)] = field(default="", compare=False, repr=False)
+
+
+FORMATS = ("prov-json", "bagit")
+
+
+def export(session: Session, key: str, format: str = "prov-json", out: Path | None = None) -> ExportReport:
+    """Export document ``key`` (`prov export`): PROV-JSON written whole to ``out``
+    (or, without one, carried in the report's ``text``), or a BagIt bag made in
+    the folder ``out``."""
+    if format not in FORMATS:
+        raise InputError(f"--format {format!r}: use prov-json or bagit")
+    if format == "bagit":
+        if out is None:
+            raise InputError("a BagIt export needs the bag's folder")
+        return bagit_bag(session, key, out)
+    text, report = prov_json(session, key)
+    if out is None:
+        return replace(report, text=text)
+    write_whole(out, text)
+    return replace(report, out=str(out))
 
 
 def _require(module: str) -> Any:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,19 +33,23 @@ from sqlmodel import Session
 from provenance import annotate as annotating
 from provenance import archive as ops
 from provenance import blame as blaming
+from provenance import contents, demo, importer, index, proofs, refs, schema, store, tokens
 from provenance import events as event_log
 from provenance import export as exporting
 from provenance import identify as identifying
-from provenance import importer, index, proofs, schema, store
 from provenance import verify as verifying
 from provenance.annotate import AnnotateReport
 from provenance.audit import default_actor
 from provenance.blame import BlameReport
+from provenance.errors import InputError
 from provenance.events import EventsReport
+from provenance.hashing import PREFIX
 from provenance.identify import IdentifyReport
 from provenance.importer import ImportReport
+from provenance.output import write_whole
 from provenance.proofs import CheckpointReport, ProofReport
 from provenance.records import (
+    DemoReport,
     DiffReport,
     DocumentSummary,
     InitReport,
@@ -54,6 +59,9 @@ from provenance.records import (
     TraceReport,
     VersionInfo,
 )
+from provenance.text import decode
+from provenance.tokens import CreatedToken, TokenInfo
+from provenance.validate import reference
 
 
 class _Engines:
@@ -127,6 +135,12 @@ class Archive:
         """A read-only session, for callers that need several reads to agree."""
         return self._session(write=False)
 
+    def check(self) -> None:
+        """Open the archive for reading and check its schema: raises the error any
+        read would (no archive there, an old schema) before a long-running skin starts."""
+        with self._session(write=False):
+            pass
+
     # -- the schema ----------------------------------------------------------
 
     def init(self, *, shared: bool = False) -> InitReport:
@@ -143,6 +157,24 @@ class Archive:
             finally:
                 engine.dispose()
         return InitReport(self.location.display(), before, after)
+
+    def demo(self, *, profile: str = "cjk") -> DemoReport:
+        """Create the archive (as `init`), register the two seed documents in it and
+        trace one from the other under ``profile`` (`provenance.demo`), all in one
+        transaction: what `prov demo` shows."""
+        self.close()
+        with store.creating(self.location):
+            engine = store.open_engine(self.location, access="create", create_dir=True)
+            try:
+                with store.database_errors():
+                    schema.upgrade(engine)
+                with store.transaction(engine) as session:
+                    registered, trace = demo.register_seeds(
+                        session, profile=profile, actor=self.actor
+                    )
+            finally:
+                engine.dispose()
+        return DemoReport(self.location.display(), registered, trace)
 
     # -- writes: one transaction each ----------------------------------------
 
@@ -180,11 +212,25 @@ class Archive:
             )
 
     def import_manifest(
-        self, manifest: str | Path, *, progress: Callable[..., Any] | None = None
+        self,
+        manifest: str | Path,
+        *,
+        progress: Callable[..., Any] | None = None,
+        allow_outside: bool = False,
+        max_size: int | None = None,
     ) -> ImportReport:
-        """Register every file of a manifest, all in one transaction."""
+        """Register every file of a manifest, all in one transaction (see
+        `provenance.importer.run` for ``allow_outside`` and ``max_size``)."""
+        limits = {} if max_size is None else {"max_size": max_size}
         with self._session(write=True) as session:
-            return importer.run(session, str(manifest), actor=self.actor, progress=progress)
+            return importer.run(
+                session,
+                str(manifest),
+                actor=self.actor,
+                progress=progress,
+                allow_outside=allow_outside,
+                **limits,
+            )
 
     def link(self, child: str, parent: str, relation: str) -> LinkReport:
         with self._session(write=True) as session:
@@ -219,14 +265,54 @@ class Archive:
         with self._session(write=True) as session:
             return index.reindex(session, progress=progress)
 
+    def create_token(self, name: str, scope: str = "write") -> CreatedToken:
+        """Make an API token called ``name`` (its secret is in the report, this once)."""
+        with self._session(write=True) as session:
+            return tokens.create(session, name, scope, actor=self.actor)
+
+    def revoke_token(self, name: str) -> TokenInfo:
+        with self._session(write=True) as session:
+            return tokens.revoke(session, name, actor=self.actor)
+
+    def authenticate(self, secret: str) -> TokenInfo | None:
+        """The API token whose secret this is (revoked or not: see ``revoked_at``), or None."""
+        with self._session(write=False) as session:
+            return tokens.authenticate(session, secret)
+
+    def tokens(self) -> list[TokenInfo]:
+        """Every API token, valid and revoked, by name (never a secret)."""
+        with self._session(write=False) as session:
+            return tokens.list_tokens(session)
+
     # -- reads ---------------------------------------------------------------
 
-    def documents(self) -> list[DocumentSummary]:
+    def documents(self, matching: str = "") -> list[DocumentSummary]:
+        """The documents by key; with ``matching``, those whose key contains it
+        (ignoring case)."""
         with self._session(write=False) as session:
-            return ops.documents(session)
+            found = ops.documents(session)
+        wanted = matching.strip().casefold()
+        return [d for d in found if wanted in d.document.casefold()] if wanted else found
+
+    def resolve(self, ref: str, *, files: bool = True, field: str = "REF") -> int:
+        """The id of the version ``ref`` names. With ``files`` False no file is read
+        or looked at, as a service must (`provenance.refs.resolve`): a REF is then a
+        version id, a hash prefix, DOC@N or DOC@latest. ``field`` names the REF
+        in the message of a malformed one."""
+        reference(ref, field=field)
+        with self._session(write=False) as session:
+            return refs.resolve(session, ref, files=files).id
+
+    def content(self, digest: str) -> bytes:
+        """The bytes of a stored content, by its whole hash (``blake3:`` optional)."""
+        bare = digest.lower().removeprefix(PREFIX)
+        if len(bare) != 64 or any(c not in "0123456789abcdef" for c in bare):
+            raise InputError("a content is addressed by its whole hash: blake3: and 64 hex digits")
+        with self._session(write=False) as session:
+            return contents.get_bytes(session, PREFIX + bare)
 
     def log(self, doc: str, **options: Any) -> LogReport:
-        """A document's versions (options: profile, limit, since, captured_since)."""
+        """A document's versions (options: profile, limit, since, captured_since, only)."""
         with self._session(write=False) as session:
             return ops.log(session, doc, **options)
 
@@ -245,12 +331,36 @@ class Archive:
             return ops.side(session, ref)
 
     def diff(self, ref_a: str, ref_b: str, **options: Any) -> DiffReport:
-        """The edits from A to B (options: profile, by, only)."""
-        a, b = self.side(ref_a), self.side(ref_b)
+        """The edits from A to B (options: profile, by, only); either may be a file
+        that is not registered, named as a REF names one (``file:NAME``, a path
+        with a ``/``). The report carries both texts for a renderer."""
+        with self._session(write=False) as session:
+            a = ops.side(session, refs.as_path(ref_a))
+            b = ops.side(session, refs.as_path(ref_b))
         return ops.diff_sides(a, b, **options)
 
+    def diff_text(
+        self,
+        ref: str,
+        data: bytes,
+        *,
+        name: str = "<bytes>",
+        encoding: str | None = None,
+        files: bool = True,
+        **options: Any,
+    ) -> DiffReport:
+        """The edits from version ``ref`` to a text in hand that is not registered
+        (``data``, decoded as `register` decodes: strictly, UTF-8 unless ``encoding``);
+        ``name`` is what the report and messages call it. Options as `diff`."""
+        text = decode(data, name, encoding).text
+        with self._session(write=False) as session:
+            version = refs.resolve(session, ref, files=files)
+            a = ops.Side(version.id, refs.version_name(session, version), ops.text_of(session, version))
+        return ops.diff_sides(a, ops.Side(None, name, text), **options)
+
     def trace(self, ref_a: str, ref_b: str, **options: Any) -> TraceReport:
-        """How B came from A along the lineage (options: profile, by)."""
+        """How B came from A along the lineage (options: profile, by, only); the
+        report names every version on the path and carries the texts of A and B."""
         with self._session(write=False) as session:
             return ops.trace(session, ref_a, ref_b, **options)
 
@@ -269,11 +379,14 @@ class Archive:
             return identifying.identify(session, data, **options)
 
     def blame(self, ref: str, profile: str | None = None) -> BlameReport:
+        """Which version introduced each span; the report carries the version's text."""
         with self._session(write=False) as session:
-            return blaming.blame(session, ref, profile)
+            report = blaming.blame(session, ref, profile)
+            return replace(report, text=ops.texts(session, (report.version,))[report.version])
 
     def events(self, **filters: Any) -> EventsReport:
-        """The audit log (filters: about, actor, kinds, since, until, limit)."""
+        """The audit log (filters: about, actor, kinds, since, until, limit; and
+        ``files=False`` for an ``about`` that must never name a file)."""
         with self._session(write=False) as session:
             return event_log.events(session, **filters)
 
@@ -288,13 +401,30 @@ class Archive:
             return proofs.list_checkpoints(session)
 
     def prove(
-        self, ref: str | None = None, *, consistency: tuple[str, str] | None = None
+        self,
+        ref: str | None = None,
+        *,
+        consistency: tuple[str, str] | None = None,
+        out: Path | None = None,
     ) -> ProofReport:
-        """An inclusion proof of a version, or a consistency proof between two checkpoints."""
+        """An inclusion proof of a version, or a consistency proof between two
+        checkpoints; with ``out`` its bundle is also written there, whole or not at all."""
         with self._session(write=False) as session:
             if consistency:
-                return proofs.consistency(session, *consistency)
-            return proofs.inclusion(session, ref or "")
+                report = proofs.consistency(session, *consistency)
+            else:
+                report = proofs.inclusion(session, ref or "")
+        if out is not None:
+            write_whole(out, report.bundle)
+        return report
+
+    def export(
+        self, doc: str, *, format: str = "prov-json", out: Path | None = None
+    ) -> exporting.ExportReport:
+        """Export a document (`prov export`): PROV-JSON written whole to ``out`` (or,
+        without one, carried in the report's ``text``), or a BagIt bag in folder ``out``."""
+        with self._session(write=False) as session:
+            return exporting.export(session, doc, format, out)
 
     def export_prov_json(self, doc: str) -> tuple[str, exporting.ExportReport]:
         with self._session(write=False) as session:

@@ -7,7 +7,7 @@ schema in `docs/json/` is generated from the very types the code returns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Annotated, Any
 
@@ -35,6 +35,15 @@ class ParentLink:
     passages: tuple[StoredPassage, ...] = ()
     moves: tuple[StoredMove, ...] = ()
     kinds: tuple[tuple[str, int], ...] = ()  # edits per kind (provenance.kinds), when asked
+    # With an ``only`` kind (`prov log --only`), ``kinds`` counts that kind alone and
+    # ``hidden`` the link's edits of other kinds left out.
+    hidden: int = 0
+
+
+ForRenderer = Field(exclude=True)
+"""What a report carries for the skins that draw it (texts, names) and no JSON document
+holds: the JSON contract stays the ids and edits, the renderer gets what it needs
+without asking the archive again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +135,11 @@ class DiffReport:
     only: str | None = None
     invisible_a: tuple[Invisible, ...] = ()  # invisible characters in A (provenance.lenses)
     invisible_b: tuple[Invisible, ...] = ()
+    # With ``only``: the inside edits of other kinds left out (``edits`` holds the rest).
+    hidden: int = 0
+    # The two texts the offsets point into, for a renderer (never in the JSON).
+    a_text: Annotated[str, ForRenderer] = field(default="", compare=False, repr=False)
+    b_text: Annotated[str, ForRenderer] = field(default="", compare=False, repr=False)
 
     @classmethod
     def of(
@@ -136,7 +150,10 @@ class DiffReport:
         b_name: str,
         c: Comparison,
         invisible: tuple[tuple[Invisible, ...], tuple[Invisible, ...]] = ((), ()),
+        texts: tuple[str, str] = ("", ""),
+        hidden: int = 0,
     ) -> DiffReport:
+        """The report of comparison ``c``; ``hidden`` counts what an ``only`` kind left out."""
         return cls(
             a,
             b,
@@ -155,6 +172,8 @@ class DiffReport:
             c.kinds,
             c.only,
             *invisible,
+            hidden,
+            *texts,
         )
 
 
@@ -170,11 +189,18 @@ class TraceStep:
     passages: tuple[StoredPassage, ...] = ()
     moves: tuple[StoredMove, ...] = ()
     kinds: tuple[tuple[str, int], ...] = ()  # the step's edits per kind (provenance.kinds)
+    # With the trace's ``only`` kind: ``edits`` and ``kinds`` keep that kind alone
+    # (``stats`` stay the whole step's) and ``hidden`` counts the edits left out.
+    hidden: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class TraceReport:
-    """The lineage path from A to B, each step's edits, and the net edits."""
+    """The lineage path from A to B, each step's edits, and the net edits.
+
+    With ``only`` (`prov trace --only KIND`) every step and the net diff list the
+    edits of that kind alone and say how many others they left out (``hidden``).
+    """
 
     a: int
     b: int
@@ -182,6 +208,11 @@ class TraceReport:
     via: int | None  # the common ancestor the path goes through, if any
     steps: tuple[TraceStep, ...]  # stored edits of each link (recomputed under a profile)
     net: DiffReport  # A to B directly
+    only: str | None = None
+    # DOC@N of A, B and every version on the path, for a renderer (never in the JSON).
+    names: Annotated[dict[int, str], ForRenderer] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +250,9 @@ class LogReport:
     limit: int | None = None
     since: str | None = None  # registered at or after this time (canonical ISO)
     captured_since: str | None = None  # captured at or after this time (canonical ISO)
+    # With ``only`` (`prov log --only KIND`) each link counts the edits of that kind
+    # alone and says how many of other kinds it left out (`ParentLink.hidden`).
+    only: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +273,8 @@ class InitReport:
 
 @dataclass(frozen=True, slots=True)
 class DemoReport:
+    """What `prov demo` did: the archive it made, the seeds it registered, their trace."""
+
     database: str
     registered: tuple[RegisterReport, ...]
     trace: TraceReport

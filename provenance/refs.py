@@ -20,6 +20,7 @@ from provenance.errors import AmbiguousRefError, InputError, NotFoundError
 from provenance.hashing import PREFIX, content_hash, hash_prefix
 from provenance.models import Document, Version
 from provenance.text import read_file
+from provenance.validate import shown
 
 FILE_PREFIX = "file:"
 MAX_ID = 2**63 - 1  # the id column's range on both backends
@@ -66,8 +67,18 @@ def version_id(text: str) -> int | None:
     return number if number <= MAX_ID else None
 
 
-def resolve(session: Session, ref: str) -> Version:
-    """The one version ``ref`` names."""
+def resolve(session: Session, ref: str, *, files: bool = True) -> Version:
+    """The one version ``ref`` names.
+
+    With ``files`` False no file is ever read or looked at (a service must not
+    read its server's files): ``file:NAME`` is refused as unknown, a REF with a
+    ``/`` is a document key's ``DOC@N`` or ``DOC@latest``, and a bare word is a
+    REF whatever the current folder holds.
+    """
+    if not files:
+        if ref.startswith(FILE_PREFIX):
+            raise NotFoundError(_unknown_without_files(ref))
+        return _reference(session, ref, files=False)
     if ref.startswith(FILE_PREFIX):
         name = ref[len(FILE_PREFIX) :]
         if not name:
@@ -91,7 +102,18 @@ def resolve(session: Session, ref: str) -> Version:
             f"{ref!r} is a file here, not a version reference; a file is named explicitly: "
             f"./{ref} or {FILE_PREFIX}{ref}"
         )
+    return _reference(session, ref, files=True)
 
+
+def _unknown_without_files(ref: str) -> str:
+    return (
+        f"no version matches {shown(ref)} (a REF is a version id, a hash prefix of 8+ hex "
+        "digits, DOC@N or DOC@latest)"
+    )
+
+
+def _reference(session: Session, ref: str, *, files: bool) -> Version:
+    """The version a REF that is not a file names (an id, a hash prefix, DOC@N)."""
     if "@" in ref:
         key, _, selector = ref.rpartition("@")
         doc = find_document(session, key)
@@ -125,6 +147,8 @@ def resolve(session: Session, ref: str) -> Version:
     if prefix is not None:
         candidates += _versions_with(session, col(Version.content_hash).startswith(PREFIX + prefix))
     if not candidates:
+        if not files:
+            raise NotFoundError(_unknown_without_files(ref))
         if prefix is None and number is None and "/" in ref:
             raise NotFoundError(f"{ref}: no such file, and not a version reference")
         raise NotFoundError(

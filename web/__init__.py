@@ -28,8 +28,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, where: st
         raise ValueError("workers: give 1 or more")
     Settings.from_env()  # a wrong PROV_WEB_* variable fails before the server starts
     with Archive(where) as archive:
-        with archive.reading():
-            pass
+        archive.check()
         os.environ["PROV_DB"] = archive.location.url
     uvicorn.run(
         "provenance_web.app:from_env",

@@ -51,8 +51,7 @@ def _token(request: Request, credentials: HTTPAuthorizationCredentials | None) -
             raise ApiError(401, "unauthorized", "give the token as: Authorization: Bearer TOKEN", _CHALLENGE)
         return None
     archive: Archive = request.app.state.archive
-    with archive.reading() as session:
-        found = tokens.authenticate(session, credentials.credentials)
+    found = archive.authenticate(credentials.credentials)
     if found is None:
         raise ApiError(401, "invalid_token", "the token is not valid", _CHALLENGE)
     if found.revoked_at is not None:

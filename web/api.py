@@ -22,7 +22,7 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 
-from provenance import Archive, contents, validate
+from provenance import Archive, validate
 from provenance.annotate import AnnotateReport
 from provenance.blame import BlameReport
 from provenance.errors import NotFoundError
@@ -45,7 +45,7 @@ from provenance.verify import VerifyReport
 from provenance_web import feeds, memento
 from provenance_web.access import admin, bearer, needs, reader, writer
 from provenance_web.errors import ApiError, ErrorBody
-from provenance_web.refs import checked, stable
+from provenance_web.refs import stable
 
 router = APIRouter()
 
@@ -72,6 +72,12 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 def _report(value: Any, tp: Any = None, *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(to_json(value, tp), status_code=status, media_type="application/json", headers=headers)
+
+
+def _ref(archive: Archive, ref: str, field: str = "ref") -> str:
+    """The version ``ref`` names, as its id: resolved without reading a file of the
+    server (`Archive.resolve` with ``files=False``), so no REF reaches a file."""
+    return str(archive.resolve(ref, files=False, field=field))
 
 
 def _url(request: Request, route: str, **params: str) -> str:
@@ -218,7 +224,7 @@ def register(
 ) -> Response:
     """Register the body as a new version of ``doc`` (`prov register`); 201 with the
     version's URL in ``Location``."""
-    parents = [checked(archive, p, "parent") for p in parent or []]
+    parents = [_ref(archive, p, "parent") for p in parent or []]
     fields = validate.meta_pairs(meta, field="meta")
     report = archive.register(
         data,
@@ -400,7 +406,7 @@ _RAW = {200: {"content": {"text/plain": {}}, "description": "The exact registere
 def raw(request: Request, ref: str, archive: Reader) -> Response:
     """The exact bytes registered for a version (`prov show --raw`), a memento of its
     document: ``ETag`` is the content hash, ``Memento-Datetime`` its time."""
-    info = archive.show(checked(archive, ref))
+    info = archive.show(_ref(archive, ref))
     when = memento.memento_time(info.captured_at, info.registered_at)
     link = ", ".join(
         [
@@ -421,28 +427,21 @@ def raw(request: Request, ref: str, archive: Reader) -> Response:
 @router.get("/contents/{digest}/raw", responses=_RAW, tags=["versions"])
 def content_raw(request: Request, digest: str, archive: Reader) -> Response:
     """The bytes of a content, addressed by its whole hash (``blake3:`` optional): immutable."""
-    bare = digest.lower().removeprefix(PREFIX)
-    if len(bare) != 64 or any(c not in "0123456789abcdef" for c in bare):
-        raise ApiError(422, "invalid_input", "a content is addressed by its whole hash: blake3: and 64 hex digits")
-
-    def load() -> bytes:
-        with archive.reading() as session:
-            return contents.get_bytes(session, PREFIX + bare)
-
-    data = load()  # 404 for a content that is not stored, before any 304
-    return _raw_response(request, PREFIX + bare, lambda: data, immutable=True, headers={})
+    data = archive.content(digest)  # 422 for a malformed hash, 404 for one not stored, before any 304
+    whole = PREFIX + digest.lower().removeprefix(PREFIX)
+    return _raw_response(request, whole, lambda: data, immutable=True, headers={})
 
 
 @router.get("/versions/{ref:path}/blame", response_model=BlameReport, responses=_ERRORS, tags=["versions"])
 def blame(ref: str, archive: Reader, profile: Annotated[str | None, Query(description="A lens to re-diff each link through (default: the stored edits).")] = None) -> Response:
     """Which version introduced each span of a version's text (`prov blame`)."""
-    return _report(archive.blame(checked(archive, ref), profile))
+    return _report(archive.blame(_ref(archive, ref), profile))
 
 
 @router.get("/versions/{ref:path}/proof", response_model=ProofReport, responses=_ERRORS, tags=["audit"])
 def prove(ref: str, archive: Reader) -> Response:
     """An inclusion proof of a version's registration in the latest checkpoint (`prov prove`)."""
-    return _report(archive.prove(checked(archive, ref)))
+    return _report(archive.prove(_ref(archive, ref)))
 
 
 @router.post(
@@ -451,7 +450,7 @@ def prove(ref: str, archive: Reader) -> Response:
 def annotate(ref: str, change: AnnotateRequest, archive: Writer) -> Response:
     """Set or clear a version's label, set or remove metadata keys (`prov annotate`)."""
     report = archive.annotate(
-        checked(archive, ref),
+        _ref(archive, ref),
         label=change.label,
         clear_label=change.clear_label,
         meta=change.meta,
@@ -463,7 +462,7 @@ def annotate(ref: str, change: AnnotateRequest, archive: Writer) -> Response:
 @router.get("/versions/{ref:path}", response_model=VersionInfo, responses=_ERRORS, tags=["versions"])
 def show(ref: str, archive: Reader) -> Response:
     """A version's metadata (`prov show`)."""
-    return _report(archive.show(checked(archive, ref)))
+    return _report(archive.show(_ref(archive, ref)))
 
 
 # -- comparing -----------------------------------------------------------------
@@ -484,14 +483,25 @@ def diff(
 ) -> Response:
     """The edits from A to B (`prov diff`)."""
     return _report(
-        archive.diff(checked(archive, a, "a"), checked(archive, b, "b"), profile=profile, by=by, only=only)
+        archive.diff(_ref(archive, a, "a"), _ref(archive, b, "b"), profile=profile, by=by, only=only)
     )
 
 
 @router.get("/trace", response_model=TraceReport, responses=_ERRORS, tags=["compare"])
-def trace(a: RefA, b: RefB, archive: Reader, profile: Profile = "exact", by: By = "char") -> Response:
+def trace(
+    a: RefA,
+    b: RefB,
+    archive: Reader,
+    profile: Profile = "exact",
+    by: By = "char",
+    only: Annotated[
+        str | None,
+        Query(description="List only the edits of this kind, in every step and the net edits; each says how many others it left out (`hidden`)."),
+    ] = None,
+) -> Response:
     """How B came from A along the lineage (`prov trace`)."""
-    return _report(archive.trace(checked(archive, a, "a"), checked(archive, b, "b"), profile=profile, by=by))
+    report = archive.trace(_ref(archive, a, "a"), _ref(archive, b, "b"), profile=profile, by=by, only=only)
+    return _report(report)
 
 
 @router.post(
@@ -520,7 +530,7 @@ def identify(
 @router.post("/links", status_code=201, response_model=LinkReport, responses=_ERRORS, tags=["writes"])
 def link(new: LinkRequest, archive: Writer) -> Response:
     """Add a lineage link (`prov link`)."""
-    report = archive.link(checked(archive, new.child, "child"), checked(archive, new.parent, "parent"), new.relation)
+    report = archive.link(_ref(archive, new.child, "child"), _ref(archive, new.parent, "parent"), new.relation)
     return _report(report, status=201)
 
 
@@ -548,9 +558,9 @@ def events(
     """The audit log, oldest first (`prov events`), a page at a time."""
     after = _after("events", cursor, int)
     size = _page_size(request, limit)
-    if about is not None and not any(d.document == about for d in archive.documents()):
-        about = checked(archive, about, "about")  # a version, never a file of the server
-    report = archive.events(about=about, actor=actor, kinds=tuple(kind or ()), since=since, until=until)
+    report = archive.events(
+        about=about, actor=actor, kinds=tuple(kind or ()), since=since, until=until, files=False
+    )
     found = [e for e in report.events if after is None or e.seq > after]
     page = tuple(found[:size])
     headers = _next_link(request, "events", page[-1].seq, size) if len(found) > size else None

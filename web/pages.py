@@ -1,7 +1,8 @@
 """Server-rendered pages over `provenance.Archive`: what a journalist or an auditor reads.
 
 Every page parses its request, asks the archive in ``request.app.state.archive``
-(through `Archive`'s methods, or `gateway` for what `Archive` lacks yet) and
+(through `Archive`'s methods, or `gateway` for what `Archive` lacks yet; a REF
+always through ``Archive.resolve(ref, files=False)``, never a server file) and
 renders the report it gets back with a Jinja2 template (autoescaped: a text
 holding ``<script>`` shows as text). The pages work without JavaScript: lens,
 grain and view are plain GET forms, identify is a POST form.
@@ -32,8 +33,8 @@ from provenance.errors import AmbiguousRefError, InputError, NotFoundError, Prov
 from provenance.granularity import GRAINS
 from provenance.kinds import KINDS
 from provenance.lenses import DEFAULT_PROFILE, PROFILES, is_cjk
-from provenance.models import RELATIONS
 from provenance.records import DiffReport, LogReport
+from provenance.validate import RELATIONS
 
 from . import gateway
 
@@ -166,7 +167,7 @@ def static(name: str) -> Response:
 @router.get("/", include_in_schema=False, name="page_documents")
 def documents(request: Request, q: str = "") -> Response:
     try:
-        found = gateway.find_documents(archive_of(request), q)
+        found = archive_of(request).documents(matching=q)
     except ProvenanceError as exc:
         return error_page(request, exc)
     return page(request, "documents.html", query=q, documents=found)
@@ -190,7 +191,7 @@ def document(request: Request, key: str) -> Response:
 def version(request: Request, ref: str) -> Response:
     archive = archive_of(request)
     try:
-        vid = gateway.version_id(archive, ref)
+        vid = archive.resolve(ref, files=False)
         info = archive.show(str(vid))
         text = archive.texts([vid])[vid]
         children = archive.names(list(info.children)) if info.children else {}
@@ -217,7 +218,7 @@ def raw(request: Request, ref: str = "") -> Response:
     """The exact registered bytes (stored as UTF-8), as a download named DOC@N.txt."""
     archive = archive_of(request)
     try:
-        vid = gateway.version_id(archive, ref)
+        vid = archive.resolve(ref, files=False)
         info = archive.show(str(vid))
         data = archive.raw(str(vid))
     except ProvenanceError as exc:
@@ -244,21 +245,22 @@ def compare(
     lens: str = DEFAULT_PROFILE,
     by: str = "char",
     view: str = "inline",
+    only: str = "",
 ) -> Response:
     lens = _choice(lens, PROFILES, DEFAULT_PROFILE)
     by = _choice(by, GRAINS, "char")
     view = _choice(view, ("inline", "side"), "inline")
-    form = {"a": a, "b": b, "lens": lens, "by": by, "view": view}
+    only = _choice(only, KINDS, "")
+    form = {"a": a, "b": b, "lens": lens, "by": by, "view": view, "only": only}
     if not a.strip() or not b.strip():
         return page(request, "compare.html", form=form, diff=None)
     archive = archive_of(request)
     try:
-        ids = gateway.version_id(archive, a), gateway.version_id(archive, b)
-        report = archive.diff(str(ids[0]), str(ids[1]), profile=lens, by=by)
-        texts = archive.texts(list(ids))
+        ids = archive.resolve(a, files=False, field="a"), archive.resolve(b, files=False, field="b")
+        report = archive.diff(str(ids[0]), str(ids[1]), profile=lens, by=by, only=only or None)
     except ProvenanceError as exc:
         return error_page(request, exc)
-    shown = render_diff(report, texts[ids[0]], texts[ids[1]])
+    shown = render_diff(report, report.a_text, report.b_text)
     return page(request, "compare.html", form=form, diff=shown)
 
 
@@ -302,9 +304,10 @@ async def identify(
         if report.matches and report.matches[0].tier != "exact":
             best = report.matches[0]
             lens = best.diff.profile if best.diff else (best.profile if best.profile in PROFILES else "exact")
-            diffed = gateway.diff_with_text(archive, str(best.version), pasted.text, name, profile=lens)
-            texts = archive.texts([best.version])
-            nearest = render_diff(diffed, texts[best.version], pasted.text)
+            diffed = archive.diff_text(
+                str(best.version), data, name=name, encoding=chosen, files=False, profile=lens
+            )
+            nearest = render_diff(diffed, diffed.a_text, diffed.b_text)
     except ProvenanceError as exc:
         return page(request, "identify.html", 400, result=None, form=form, problem=str(exc))
     return page(
@@ -329,9 +332,9 @@ def blame(request: Request, ref: str = "", lens: str = "exact") -> Response:
         return page(request, "blame.html", form={"ref": ref, "lens": lens}, report=None)
     archive = archive_of(request)
     try:
-        vid = gateway.version_id(archive, ref)
+        vid = archive.resolve(ref, files=False)
         report = archive.blame(str(vid), None if lens == "exact" else lens)
-        text = archive.texts([vid])[vid]
+        text = report.text
     except ProvenanceError as exc:
         return error_page(request, exc)
     order = sorted(report.versions)
@@ -366,11 +369,11 @@ def events(
     kind: str = "",
 ) -> Response:
     kind = _choice(kind, audit.KINDS, "")
-    filters: dict[str, Any] = {}
+    filters: dict[str, Any] = {"files": False}
     form = {"about": about, "actor": actor, "kind": kind}
     try:
         if about.strip():
-            filters["about"] = gateway.event_subject(archive_of(request), about)
+            filters["about"] = about.strip()
         if actor.strip():
             filters["actor"] = actor.strip()
         if kind:
@@ -413,7 +416,7 @@ def proof(request: Request, ref: str = "", old: str = "", new: str = "") -> Resp
             names = [n.strip().removeprefix("id:") for n in (old, new)]
             filename = f"consistency-{names[0]}-{names[1]}.json"
         else:
-            vid = gateway.version_id(archive, ref)
+            vid = archive.resolve(ref, files=False)
             report = archive.prove(str(vid))
             filename = f"inclusion-{report.name}.json"
     except ProvenanceError as exc:
