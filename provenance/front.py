@@ -35,7 +35,7 @@ from provenance import blame as blaming
 from provenance import events as event_log
 from provenance import export as exporting
 from provenance import identify as identifying
-from provenance import importer, index, proofs, schema, store
+from provenance import importer, index, proofs, schema, sources, store
 from provenance import verify as verifying
 from provenance.annotate import AnnotateReport
 from provenance.audit import default_actor
@@ -185,6 +185,17 @@ class Archive:
         """Register every file of a manifest, all in one transaction."""
         with self._session(write=True) as session:
             return importer.run(session, str(manifest), actor=self.actor, progress=progress)
+
+    def import_source(
+        self, source: str | Path, *, progress: Callable[..., Any] | None = None, **options: Any
+    ) -> ImportReport:
+        """Import a manifest, a folder, a git file's history or a web archive, all in
+        one transaction (options: git, git_path, glob, order, doc, allow_outside,
+        max_size; see `provenance.sources.run`)."""
+        with self._session(write=True) as session:
+            return sources.run(
+                session, str(source), actor=self.actor, progress=progress, **options
+            )
 
     def link(self, child: str, parent: str, relation: str) -> LinkReport:
         with self._session(write=True) as session:
