@@ -35,7 +35,8 @@ out) unless the caller passes ``allow_outside=True``. Only regular files of
 at most ``max_size`` bytes are read (`provenance.text.read_file`).
 
 A re-run adds nothing: an entry whose bytes are already its document's
-latest version is *unchanged*, and one whose original (a file's name, a
+latest version, or the version the entry before it (of the same document)
+came to, is *unchanged*, and one whose original (a file's name, a
 commit, a WARC record: `Entry.original`) is already a version of its
 document with the same bytes is *present*; neither is registered again,
 and the report lists both. An import that registers nothing appends no
@@ -105,9 +106,9 @@ class Collection:
 
     ``kind`` is ``manifest``, ``folder``, ``git`` or ``warc``; ``name`` the
     path recorded in the import's event; ``digest`` computes the hash
-    recorded beside it (of the manifest or web archive file, or of the
-    listing of what a folder or repository held: one line per entry, its
-    name and content hash). ``passed_over`` are records of the source that
+    recorded beside it (of the manifest or web archive file); without one, it
+    is the hash of the listing of what the source held: one line per entry,
+    its name, a tab and its content hash. ``passed_over`` are records of the source that
     give no entry, with why (a revisit of a capture the file does not hold).
     """
 
@@ -116,6 +117,7 @@ class Collection:
     entries: tuple[Entry, ...]
     digest: Callable[[], str] | None = None
     passed_over: tuple[Skipped, ...] = ()
+    close: Callable[[], None] | None = None  # what reading the entries holds open (a process)
 
 
 SkipReason = Literal["unchanged", "present", "revisit", "no text"]
@@ -388,18 +390,18 @@ class _Seen:
                 return "present", held
         return None
 
-    def add(self, entry: Entry, report: RegisterReport) -> None:
-        self.versions(entry.doc).append(
-            _Held(
-                report.version,
-                report.number,
-                report.hash,
-                entry.source,
-                entry.captured_at,
-                entry.label,
-                dict(entry.meta),
-            )
+    def add(self, entry: Entry, report: RegisterReport) -> _Held:
+        held = _Held(
+            report.version,
+            report.number,
+            report.hash,
+            entry.source,
+            entry.captured_at,
+            entry.label,
+            dict(entry.meta),
         )
+        self.versions(entry.doc).append(held)
+        return held
 
 
 def register_all(
@@ -415,6 +417,21 @@ def register_all(
     An entry already present is skipped (see the module's docstring); an
     error names the entry and leaves the transaction to be rolled back.
     """
+    try:
+        return _register_all(session, collection, actor=actor, progress=progress, max_size=max_size)
+    finally:
+        if collection.close is not None:
+            collection.close()
+
+
+def _register_all(
+    session: Session,
+    collection: Collection,
+    *,
+    actor: str,
+    progress: Callable[[int, int], None] | None,
+    max_size: int,
+) -> ImportReport:
     validate.actor(actor)
     entries = collection.entries
     reports: list[RegisterReport] = []
@@ -422,6 +439,8 @@ def register_all(
     version_of: dict[int, str] = {}  # entry index -> DOC@N of its version, registered or found
     seen = _Seen(session)
     unchanged = 0
+    last: dict[str, _Held] = {}  # per document, the version its latest entry came to
+    listing: list[str] = []  # "name<TAB>hash" per entry: what a source without a digest held
     for index_, entry in enumerate(entries):
         where = entry.where or f"{collection.name}:{entry.line}"
         try:
@@ -434,9 +453,15 @@ def register_all(
                 skipped.append(Skipped(entry.name, entry.doc, "no text"))
             else:
                 stored = decode(data, entry.name, entry.encoding).data if data else data
-                found = seen.holding(entry, content_hash(stored))
+                digest = content_hash(stored)
+                listing.append(f"{entry.name}\t{digest}\n")
+                found = seen.holding(entry, digest)
+                before = last.get(entry.doc)
+                if found is None and before is not None and before.hash == digest:
+                    found = "unchanged", before  # no change since the entry before it
                 if found is not None:
                     reason, held = found
+                    last[entry.doc] = held
                     unchanged += 1
                     version_of[index_] = f"{entry.doc}@{held.number}"
                     skipped.append(
@@ -461,14 +486,17 @@ def register_all(
                         actor=actor,
                     )
                     reports.append(report)
-                    seen.add(entry, report)
+                    last[entry.doc] = seen.add(entry, report)
                     version_of[index_] = f"{entry.doc}@{report.number}"
         except ProvenanceError as exc:  # name the entry; nothing is kept
             message = str(exc)
             raise InputError(message if message.startswith(where) else f"{where}: {message}") from None
         if progress is not None:
             progress(index_ + 1, len(entries))
-    digest = collection.digest() if collection.digest is not None else content_hash(b"")
+    if collection.digest is not None:
+        digest = collection.digest()
+    else:
+        digest = content_hash("".join(listing).encode("utf-8"))
     if reports:
         audit.import_run(
             session, collection.name, digest, [r.version for r in reports], actor, archive.now()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 
 from .test_cli import one_line_error, prov, prov_json
 
@@ -24,7 +25,12 @@ def _drafts(tmp_path, texts: dict[str, str], mtimes: dict[str, int] | None = Non
 def test_a_folder_is_registered_in_name_order_as_successive_revisions(db_url, tmp_path):
     folder = _drafts(
         tmp_path,
-        {"b.txt": "A draft, edited.", "a.txt": "A draft.", "c.md": "not matched", ".x.txt": "hidden"},
+        {
+            "b.txt": "A draft, edited.",
+            "a.txt": "A draft.",
+            "c.md": "not matched",
+            ".x.txt": "hidden",
+        },
         mtimes={"a.txt": 1_700_000_000},
     )
     out = prov_json(db_url, "import", str(folder), "--glob", "*.txt")
@@ -80,3 +86,129 @@ def test_a_folder_option_given_to_another_source_is_refused(db_url, tmp_path):
     one_line_error(prov(db_url, "import", str(folder), "--path", "x"), "--git")
     one_line_error(prov(db_url, "import", str(folder), "--glob", "*.none"), "no file matches")
     one_line_error(prov(db_url, "import", str(tmp_path / "nowhere")), "no such file or folder")
+
+
+# -- a git repository ------------------------------------------------------------------
+
+
+def _git(repo, *args, when: str | None = None):
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Ann Author",
+        "GIT_AUTHOR_EMAIL": "ann@example.org",
+        "GIT_COMMITTER_NAME": "Cy Committer",
+        "GIT_COMMITTER_EMAIL": "cy@example.org",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
+    if when:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when
+    done = subprocess.run(["git", "-C", str(repo), *args], env=env, capture_output=True, check=True)
+    return done.stdout.decode().strip()
+
+
+def _commit(repo, message: str, when: str, files: dict[str, str | None]) -> str:
+    for name, text in files.items():
+        if text is None:
+            _git(repo, "rm", "-q", name)
+        else:
+            (repo / name).write_text(text, encoding="utf-8")
+            _git(repo, "add", name)
+    _git(repo, "commit", "-q", "-m", message, when=when)
+    return _git(repo, "rev-parse", "HEAD")
+
+
+def _repository(tmp_path):
+    """A repository whose ``story.txt`` began as ``draft.txt``: four changes, one rename,
+    one commit that did not touch it."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    ids = [
+        _commit(
+            repo, "First draft", "2024-03-01T09:00:00+01:00", {"draft.txt": "The mayor spoke.\n"}
+        ),
+        _commit(
+            repo,
+            "Add a quote",
+            "2024-03-01T10:00:00+01:00",
+            {"draft.txt": "The mayor spoke: no new taxes.\n", "other.txt": "unrelated"},
+        ),
+    ]
+    _git(repo, "mv", "draft.txt", "story.txt")
+    ids.append(_commit(repo, "Rename for the desk", "2024-03-01T11:00:00+01:00", {}))
+    ids.append(
+        _commit(
+            repo,
+            "Copy edit",
+            "2024-03-01T12:00:00+01:00",
+            {"story.txt": "The mayor spoke on Monday: no new taxes.\n"},
+        )
+    )
+    _commit(repo, "Elsewhere", "2024-03-01T13:00:00+01:00", {"other.txt": "still unrelated"})
+    return repo, ids
+
+
+def test_every_commit_that_changed_a_file_is_a_version_across_its_rename(db_url, tmp_path):
+    repo, (first, second, rename, edit) = _repository(tmp_path)
+    out = prov_json(db_url, "import", str(repo), "--git", "--path", "story.txt")
+    assert out["kind"] == "git" and out["versions"] == 3 and out["documents"] == ["story.txt"]
+    # The rename changed no byte: the commit is seen, and is no new version.
+    assert [(s["name"], s["reason"], s["version_name"]) for s in out["skipped"]] == [
+        (f"story.txt at {rename[:12]}", "unchanged", "story.txt@2")
+    ]
+    log = prov_json(db_url, "log", "story.txt")["versions"]
+    assert [v["captured_at"] for v in log] == [
+        "2024-03-01T09:00:00+01:00",
+        "2024-03-01T10:00:00+01:00",
+        "2024-03-01T12:00:00+01:00",
+    ]
+    assert {v["source"] for v in log} == {"Ann Author <ann@example.org>"}
+    metas = [prov_json(db_url, "show", f"story.txt@{n}")["meta"] for n in (1, 2, 3)]
+    assert [m["git_commit"] for m in metas] == [first, second, edit]
+    assert [m["git_path"] for m in metas] == ["draft.txt", "draft.txt", "story.txt"]
+    assert metas[2]["git_subject"] == "Copy edit"
+    assert prov(db_url, "show", "story.txt@1", "--raw").stdout == "The mayor spoke.\n"
+    assert log[2]["parents"][0]["relation"] == "revision"
+
+
+def test_re_importing_a_git_history_adds_nothing_and_a_new_commit_adds_one(db_url, tmp_path):
+    repo, _ = _repository(tmp_path)
+    prov_json(db_url, "import", str(repo), "--git", "--path", "story.txt", "--doc", "s")
+    again = prov_json(db_url, "import", str(repo), "--git", "--path", "story.txt", "--doc", "s")
+    assert again["versions"] == 0 and again["unchanged"] == 4
+    newer = _commit(repo, "Fix", "2024-03-02T09:00:00+01:00", {"story.txt": "The mayor spoke.\n"})
+    grown = prov_json(db_url, "import", str(repo), "--git", "--path", "story.txt", "--doc", "s")
+    assert grown["versions"] == 1 and grown["unchanged"] == 4
+    assert prov_json(db_url, "show", "s@4")["meta"]["git_commit"] == newer
+
+
+def test_a_git_import_of_a_file_that_is_not_text_names_the_commit_and_keeps_nothing(
+    db_url, tmp_path
+):
+    repo, _ = _repository(tmp_path)
+    (repo / "story.txt").write_bytes(b"\xff\xfe binary")
+    _git(repo, "commit", "-q", "-am", "oops", when="2024-03-03T09:00:00+01:00")
+    bad = _git(repo, "rev-parse", "HEAD")
+    one_line_error(
+        prov(db_url, "import", str(repo), "--git", "--path", "story.txt"),
+        str(repo),
+        bad[:12],
+        "UTF-8",
+    )
+    assert prov(db_url, "log", "story.txt").exit_code == 2  # no such document
+
+
+def test_a_git_import_needs_a_repository_a_path_and_a_file_with_commits(db_url, tmp_path):
+    repo, _ = _repository(tmp_path)
+    one_line_error(prov(db_url, "import", str(repo), "--git"), "--path")
+    one_line_error(
+        prov(db_url, "import", str(repo), "--git", "--path", "nope.txt"), "no commit changed"
+    )
+    one_line_error(
+        prov(db_url, "import", str(tmp_path), "--git", "--path", "x"), "not a git repository"
+    )
+    one_line_error(
+        prov(db_url, "import", str(repo), "--git", "--path", "story.txt", "--glob", "*"),
+        "--glob does not apply",
+    )

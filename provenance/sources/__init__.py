@@ -157,6 +157,4 @@ def run(
         allow_outside=allow_outside,
         max_size=max_size,
     )
-    return importer.register_all(
-        session, found, actor=actor, progress=progress, max_size=max_size
-    )
+    return importer.register_all(session, found, actor=actor, progress=progress, max_size=max_size)
