@@ -96,7 +96,8 @@ class Entry:
     original: tuple[str, str] | None = None
     # An earlier entry of the same collection (its index) whose version is the
     # parent of this one, with ``relation``: the raw capture an extracted text
-    # is derived from.
+    # is derived from. The version is then also a revision of its document's
+    # latest version, when there is one (a second link).
     parent_entry: int | None = None
 
 
@@ -450,7 +451,7 @@ def _register_all(
                 assert entry.path is not None
                 data = read_file(str(entry.path), max_size=max_size)
             if data is None:
-                skipped.append(Skipped(entry.name, entry.doc, "no text"))
+                skipped.append(Skipped(entry.name, entry.doc, entry.nothing or "no text"))
             else:
                 stored = decode(data, entry.name, entry.encoding).data if data else data
                 digest = content_hash(stored)
@@ -471,6 +472,8 @@ def _register_all(
                     parents = list(entry.parents)
                     if entry.parent_entry is not None and entry.parent_entry in version_of:
                         parents.append(version_of[entry.parent_entry])
+                    held = seen.versions(entry.doc)
+                    previous = held[-1] if held and entry.parent_entry is not None else None
                     report = archive.register(
                         session,
                         data,
@@ -486,6 +489,14 @@ def _register_all(
                         actor=actor,
                     )
                     reports.append(report)
+                    if previous is not None:  # derived from its source, and its document's next
+                        archive.link(
+                            session,
+                            f"{entry.doc}@{report.number}",
+                            f"{entry.doc}@{previous.number}",
+                            "revision",
+                            actor=actor,
+                        )
                     last[entry.doc] = seen.add(entry, report)
                     version_of[index_] = f"{entry.doc}@{report.number}"
         except ProvenanceError as exc:  # name the entry; nothing is kept

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
+import sys
+import zipfile
 
 from .test_cli import one_line_error, prov, prov_json
 
@@ -212,3 +215,182 @@ def test_a_git_import_needs_a_repository_a_path_and_a_file_with_commits(db_url, 
         prov(db_url, "import", str(repo), "--git", "--path", "story.txt", "--glob", "*"),
         "--glob does not apply",
     )
+
+
+# -- a web archive ----------------------------------------------------------------
+
+ARTICLE = (
+    "<html><head><meta charset='utf-8'><title>City news</title></head><body>"
+    "<nav>Home | About | Contact</nav><article><h1>Mayor speaks</h1>"
+    "<p>The mayor spoke on Monday and said there would be no new taxes this year.</p>"
+    "<p>Critics were not convinced.</p></article>"
+    "<footer>Copyright 2024 The Paper</footer></body></html>"
+)
+MAYOR = "com,example)/news/mayor"
+
+
+def _warc(path, records):
+    """Write ``records`` (kind, uri, date, body, content type, extra) with warcio; the
+    payload digest of each response, by uri and date, for revisits to name."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    digests = {}
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=str(path).endswith(".gz"))
+        for kind, uri, date, body, content_type, refers in records:
+            http = StatusAndHeaders("200 OK", [("Content-Type", content_type)], protocol="HTTP/1.1")
+            if kind == "response":
+                record = writer.create_warc_record(
+                    uri,
+                    "response",
+                    payload=io.BytesIO(body),
+                    http_headers=http,
+                    warc_headers_dict={"WARC-Date": date},
+                )
+                digests[(uri, date)] = record.rec_headers.get_header("WARC-Payload-Digest")
+            else:
+                to_uri, to_date, digest = refers
+                record = writer.create_revisit_record(
+                    uri,
+                    digest or digests[(to_uri, to_date)],
+                    to_uri,
+                    to_date,
+                    http_headers=http,
+                    warc_headers_dict={"WARC-Date": date},
+                )
+            writer.write_record(record)
+    return path
+
+
+def _crawl(tmp_path, name="crawl.warc.gz"):
+    first = ("http://www.example.com/news/mayor", "2024-05-01T10:00:00Z")
+    return _warc(
+        tmp_path / name,
+        [
+            ("response", *first, ARTICLE.encode(), "text/html; charset=utf-8", None),
+            ("response", "https://example.com/robots.txt", "2024-05-01T10:00:01Z",
+             b"User-agent: *\nDisallow:\n", "text/plain", None),
+            ("response", "https://example.com/logo.png", "2024-05-01T10:00:02Z",
+             b"\x89PNG not text", "image/png", None),
+            ("response", "https://example.com/news/mayor", "2024-05-02T10:00:00Z",
+             ARTICLE.replace("Critics", "Many critics").encode(), "text/html", None),
+            ("revisit", "https://example.com/news/mayor", "2024-05-03T10:00:00Z",
+             b"", "text/html", (*first, None)),
+        ],
+    )  # fmt: skip
+
+
+def test_a_warcs_text_and_html_captures_are_versions_of_the_document_their_url_names(
+    db_url, tmp_path
+):
+    out = prov_json(db_url, "import", str(_crawl(tmp_path)))
+    assert out["kind"] == "warc" and out["manifest"].endswith("crawl.warc.gz")
+    # http://www. and https:// are one document; the PNG is not text.
+    assert set(out["documents"]) == {MAYOR, MAYOR + "#raw", "com,example)/robots.txt"}
+    robots = prov_json(db_url, "show", "com,example)/robots.txt@1")
+    assert robots["source"] == "https://example.com/robots.txt"
+    assert robots["captured_at"] == "2024-05-01T10:00:00+00:00".replace(":00+", ":01+")
+    assert robots["meta"]["warc_record_id"].startswith("<urn:uuid:")
+    assert prov(db_url, "show", "com,example)/robots.txt@1", "--raw").stdout.startswith(
+        "User-agent"
+    )
+    text = prov_json(db_url, "show", f"{MAYOR}@1")
+    raw_name = f"{MAYOR}#raw@1"
+    assert [(p["parent_name"], p["relation"]) for p in text["parents"]] == [(raw_name, "derived")]
+    assert text["meta"]["extractor"].startswith("trafilatura ")
+    assert text["source"] == "http://www.example.com/news/mayor"
+    main = prov(db_url, "show", f"{MAYOR}@1", "--raw").stdout
+    assert "The mayor spoke on Monday" in main and "Copyright" not in main and "<p>" not in main
+    assert prov(db_url, "show", raw_name, "--raw").stdout == ARTICLE  # nothing of it is lost
+    second = prov_json(db_url, "show", f"{MAYOR}@2")
+    assert [(p["parent_name"], p["relation"]) for p in second["parents"]] == [
+        (f"{MAYOR}#raw@2", "derived"),
+        (f"{MAYOR}@1", "revision"),
+    ]
+
+
+def test_a_revisit_is_the_capture_it_repeats_at_its_own_time(db_url, tmp_path):
+    prov_json(db_url, "import", str(_crawl(tmp_path)))
+    third = prov_json(db_url, "show", f"{MAYOR}@3")  # the page was back to its first text
+    assert third["captured_at"] == "2024-05-03T10:00:00+00:00"
+    assert third["hash"] == prov_json(db_url, "show", f"{MAYOR}@1")["hash"]
+    first_id = prov_json(db_url, "show", f"{MAYOR}@1")["meta"]["warc_record_id"]
+    assert third["meta"]["warc_revisit_of"] == first_id
+    # A revisit right after the capture it repeats changes nothing, and says so.
+    path = _warc(
+        tmp_path / "again.warc",
+        [
+            ("response", "https://example.org/a", "2024-01-01T00:00:00Z", b"plain words",
+             "text/plain", None),
+            ("revisit", "https://example.org/a", "2024-01-02T00:00:00Z", b"", "text/plain",
+             ("https://example.org/a", "2024-01-01T00:00:00Z", None)),
+            ("revisit", "https://example.org/b", "2024-01-02T00:00:00Z", b"", "text/plain",
+             ("https://example.org/b", "2023-01-01T00:00:00Z", "sha1:NOTINTHISFILE")),
+        ],
+    )  # fmt: skip
+    out = prov_json(db_url, "import", str(path))
+    assert out["versions"] == 1
+    assert [(s["document"], s["reason"]) for s in out["skipped"]] == [
+        ("org,example)/b", "revisit"),
+        ("org,example)/a", "unchanged"),
+    ]
+
+
+def test_re_importing_a_warc_adds_nothing_and_says_so(db_url, tmp_path):
+    path = _crawl(tmp_path)
+    first = prov_json(db_url, "import", str(path))
+    again = prov_json(db_url, "import", str(path))
+    assert again["versions"] == 0 and again["unchanged"] == first["versions"]
+    assert {s["reason"] for s in again["skipped"]} == {"present", "unchanged"}
+    assert "Nothing new" in prov(db_url, "import", str(path)).stdout
+
+
+def test_a_wacz_is_read_through_the_warcs_it_holds(db_url, tmp_path):
+    warc = _crawl(tmp_path)
+    wacz = tmp_path / "crawl.wacz"
+    with zipfile.ZipFile(wacz, "w") as z:
+        z.write(warc, "archive/data.warc.gz")
+        z.writestr("datapackage.json", "{}")
+    out = prov_json(db_url, "import", str(wacz))
+    assert out["versions"] == 7
+    assert prov_json(db_url, "show", f"{MAYOR}@1")["meta"]["warc_file"] == "archive/data.warc.gz"
+
+
+def test_a_page_without_main_text_keeps_its_raw_capture_and_says_so(db_url, tmp_path):
+    path = _warc(
+        tmp_path / "empty.warc",
+        [("response", "https://example.org/", "2024-01-01T00:00:00Z",
+          b"<html><body><div></div></body></html>", "text/html", None)],
+    )  # fmt: skip
+    out = prov_json(db_url, "import", str(path))
+    assert out["documents"] == ["org,example)/#raw"]
+    assert [s["reason"] for s in out["skipped"]] == ["no text"]
+    assert "no main text found" in prov(db_url, "import", str(path)).stdout
+
+
+def test_a_damaged_warc_is_one_line_naming_it_and_nothing_is_registered(db_url, tmp_path):
+    good = _crawl(tmp_path, "crawl.warc").read_bytes()
+    bad = tmp_path / "bad.warc"
+    bad.write_bytes(good[: len(good) // 2] + b"garbage that is no WARC header\r\n\r\n")
+    one_line_error(prov(db_url, "import", str(bad)), "bad.warc")
+    assert prov_json(db_url, "docs") == []
+    latin = _warc(
+        tmp_path / "latin.warc",
+        [("response", "https://example.org/t", "2024-01-01T00:00:00Z", "café".encode("latin-1"),
+          "text/plain", None)],
+    )  # fmt: skip
+    one_line_error(prov(db_url, "import", str(latin)), "latin.warc: record 1", "UTF-8")
+    assert prov_json(db_url, "docs") == []
+
+
+def test_without_the_web_archives_extra_a_warc_import_says_what_to_install(
+    db_url, tmp_path, monkeypatch
+):
+    path = _crawl(tmp_path)
+    monkeypatch.setitem(sys.modules, "warcio.archiveiterator", None)  # as if not installed
+    one_line_error(prov(db_url, "import", str(path)), "warcio", "provenance[web-archives]")
+    monkeypatch.undo()
+    monkeypatch.setitem(sys.modules, "trafilatura", None)
+    one_line_error(prov(db_url, "import", str(path)), "trafilatura", "provenance[web-archives]")
+    assert prov_json(db_url, "docs") == []
