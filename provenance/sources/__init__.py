@@ -41,8 +41,8 @@ def kind_of(location: str, *, git: bool = False) -> str:
     if not Path(location).exists():
         raise InputError(f"{location}: no such file or folder")
     raise InputError(
-        f"{location}: not a source prov import reads: a manifest (.jsonl, .csv), a web archive "
-        "(.warc, .warc.gz, .wacz), a folder, or a git repository with --git --path FILE"
+        f"{location}: not a source prov import reads: a manifest is .jsonl or .csv, a web "
+        "archive .warc, .warc.gz or .wacz; or give a folder, or a git repository with --git --path FILE"
     )
 
 
