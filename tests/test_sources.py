@@ -394,3 +394,56 @@ def test_without_the_web_archives_extra_a_warc_import_says_what_to_install(
     monkeypatch.setitem(sys.modules, "trafilatura", None)
     one_line_error(prov(db_url, "import", str(path)), "trafilatura", "provenance[web-archives]")
     assert prov_json(db_url, "docs") == []
+
+
+# -- every source: the JSON contract, the front door, the manifest's re-run ------------------
+
+
+def test_every_sources_json_is_the_import_contract(db_url, tmp_path):
+    from pydantic import TypeAdapter
+
+    from provenance.importer import ImportReport
+
+    folder = _drafts(tmp_path, {"1.txt": "one"})
+    repo, _ = _repository(tmp_path)
+    outputs = [
+        prov(db_url, "import", str(folder), "--json"),
+        prov(db_url, "import", str(repo), "--git", "--path", "story.txt", "--json"),
+        prov(db_url, "import", str(_crawl(tmp_path)), "--json"),
+    ]
+    for result in outputs:
+        assert result.exit_code == 0, result.output
+        report = TypeAdapter(ImportReport).validate_json(result.stdout)
+        assert report.versions > 0 and report.kind in ("folder", "git", "warc")
+
+
+def test_the_front_door_imports_every_source_in_one_transaction_each(db_url, tmp_path):
+    from provenance import Archive
+
+    folder = _drafts(tmp_path, {"1.txt": "one", "2.txt": "one two"})
+    repo, _ = _repository(tmp_path)
+    with Archive(db_url, actor="archivist") as archive:
+        assert archive.import_source(folder, doc="f").versions == 2
+        git = archive.import_source(repo, git=True, git_path="story.txt")
+        assert git.documents == ("story.txt",) and git.versions == 3
+        assert archive.import_source(_crawl(tmp_path)).versions == 7
+        assert archive.import_source(folder, doc="f").versions == 0
+        assert archive.log("f").versions[0].source.endswith("1.txt")
+    events = prov_json(db_url, "events", "--kind", "import.run")["events"]
+    assert [e["actor"] for e in events] == ["archivist"] * 3
+
+
+def test_re_importing_a_manifest_adds_nothing(db_url, tmp_path):
+    (tmp_path / "v1.txt").write_text("First draft.", encoding="utf-8")
+    (tmp_path / "v2.txt").write_text("First draft, edited.", encoding="utf-8")
+    manifest = tmp_path / "batch.jsonl"
+    manifest.write_text(
+        '{"path": "v1.txt", "doc": "story", "source": "wire"}\n'
+        '{"path": "v2.txt", "doc": "story", "meta": {"desk": "city"}}\n'
+        '{"path": "v1.txt", "doc": "mirror", "relation": "copy", "parent": "story@1"}\n',
+        encoding="utf-8",
+    )
+    assert prov_json(db_url, "import", str(manifest))["versions"] == 3
+    again = prov_json(db_url, "import", str(manifest))
+    assert again["versions"] == 0 and again["unchanged"] == 3
+    assert [s["reason"] for s in again["skipped"]] == ["present", "unchanged", "unchanged"]
