@@ -211,6 +211,9 @@ def test_a_git_import_needs_a_repository_a_path_and_a_file_with_commits(db_url, 
     one_line_error(
         prov(db_url, "import", str(tmp_path), "--git", "--path", "x"), "not a git repository"
     )
+    (repo / "notes").mkdir()
+    _commit(repo, "Notes", "2024-03-04T09:00:00+01:00", {"notes/a.txt": "a", "notes/b.txt": "b"})
+    one_line_error(prov(db_url, "import", str(repo), "--git", "--path", "notes"), "is a folder")
     one_line_error(
         prov(db_url, "import", str(repo), "--git", "--path", "story.txt", "--glob", "*"),
         "--glob does not apply",
@@ -327,6 +330,10 @@ def test_a_revisit_is_the_capture_it_repeats_at_its_own_time(db_url, tmp_path):
              ("https://example.org/a", "2024-01-01T00:00:00Z", None)),
             ("revisit", "https://example.org/b", "2024-01-02T00:00:00Z", b"", "text/plain",
              ("https://example.org/b", "2023-01-01T00:00:00Z", "sha1:NOTINTHISFILE")),
+            ("response", "https://example.org/i.png", "2024-01-01T00:00:00Z", b"\x89PNG",
+             "image/png", None),
+            ("revisit", "https://example.org/i.png", "2024-01-02T00:00:00Z", b"", "",
+             ("https://example.org/i.png", "2024-01-01T00:00:00Z", None)),
         ],
     )  # fmt: skip
     out = prov_json(db_url, "import", str(path))

@@ -35,8 +35,24 @@ _SETTINGS = (  # settings of the user's that would change what git prints
 )  # fmt: skip
 
 
+def _environment() -> dict[str, str]:
+    """The environment git runs in: no prompt, no lock taken, and none of the
+    variables (set inside a git hook, say) that would point it at another repository."""
+    env = {k: v for k, v in os.environ.items() if k not in _ELSEWHERE}
+    return {**env, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+
+
+_ELSEWHERE = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_COMMON_DIR",
+)
+
+
 def _git(repo: str, *args: str, stdin: bytes | None = None) -> bytes:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+    env = _environment()
     try:
         done = subprocess.run(
             ["git", "--no-pager", *_SETTINGS, "-C", repo, *args],
@@ -67,7 +83,7 @@ class _Blobs:
         if b"\n" in path:
             raise InputError(f"{where}: a file name with a line break cannot be read from git")
         if self.process is None:
-            env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+            env = _environment()
             self.process = subprocess.Popen(
                 ["git", "--no-pager", "-C", self.repo, "cat-file", "--batch"],
                 stdin=subprocess.PIPE,
@@ -123,7 +139,12 @@ def collection(
         "--",
         path,
     )
-    commits = _parse(raw, path.encode("utf-8", "surrogateescape"))
+    try:
+        commits = _parse(raw, path.encode("utf-8", "surrogateescape"))
+    except _Folder:
+        raise InputError(
+            f"{repo}: --path {validate.shown(path)} is a folder; give one file"
+        ) from None
     if not commits:
         raise InputError(f"{repo}: no commit changed {validate.shown(path)}")
     blobs = _Blobs(repo, max_size)
@@ -172,6 +193,10 @@ class _Commit:
         self.path = path
 
 
+class _Folder(Exception):
+    pass
+
+
 def _parse(raw: bytes, path: bytes) -> list[_Commit]:
     """The commits of ``git log --follow -z --name-status``, newest first, each with the
     file's path in it (``path`` is its newest name); deletions left out."""
@@ -182,8 +207,11 @@ def _parse(raw: bytes, path: bytes) -> list[_Commit]:
         header, rest = parts[:6], [p for p in parts[6:] if p.strip(b"\n")]
         rest = [p.lstrip(b"\n") for p in rest]
         here, deleted, older = current, False, current
-        i = 0
+        i = changes = 0
         while i < len(rest):
+            changes += 1
+            if changes > 1:  # git log --follow of a folder lists its files
+                raise _Folder
             status = rest[i]
             if status[:1] in (b"R", b"C") and i + 2 < len(rest) + 1:
                 old, new = rest[i + 1], rest[i + 2]

@@ -282,11 +282,13 @@ def collection(path: str, *, max_size: int = MAX_SIZE) -> Collection:
 def _collect(reader: _Reader) -> Collection:
     by_digest: dict[str, _Record] = {}
     by_id: dict[str, _Record] = {}
+    not_text: set[str] = set()  # payload digests and ids of captures passed over
     entries: list[Entry] = []
     passed_over: list[Skipped] = []
     for rec, _record in reader.records():
         if rec.kind != "revisit":
             if not _is_text(rec) or (rec.status is not None and not 200 <= rec.status < 300):
+                not_text.update(x for x in (rec.payload_digest, rec.record_id) if x)
                 continue
             if rec.payload_digest:
                 by_digest.setdefault(rec.payload_digest, rec)
@@ -296,6 +298,8 @@ def _collect(reader: _Reader) -> Collection:
         if rec.media_type and not _is_text(rec):
             continue
         original = by_digest.get(rec.payload_digest or "") or by_id.get(rec.refers_to or "")
+        if original is None and {rec.payload_digest, rec.refers_to} & not_text:
+            continue  # a revisit of an image, a script, a failed capture
         key = _key(reader, rec)
         if original is None:
             name = f"{rec.uri} revisited {rec.date}"
@@ -342,12 +346,14 @@ def _entries(reader: _Reader, rec: _Record, payload_of: _Record, first: int) -> 
         meta["warc_revisit_of"] = payload_of.record_id
     meta = validate.meta(meta, where=where)
     source = validate.source(rec.uri, where=where, field="WARC-Target-URI")
-    read: dict[str, bytes] = {}
+    read: dict[str, bytes] = {}  # an HTML payload, from its raw entry's load to its text's
 
     def payload() -> bytes:
-        if "data" not in read:
-            read["data"] = reader.payload(payload_of)
-        return read["data"]
+        return reader.payload(payload_of)
+
+    def raw() -> bytes:
+        read["data"] = data = reader.payload(payload_of)
+        return data
 
     common: dict[str, Any] = {
         "line": rec.number,
@@ -373,7 +379,7 @@ def _entries(reader: _Reader, rec: _Record, payload_of: _Record, first: int) -> 
         ]
 
     def text() -> bytes | None:
-        data = payload()
+        data = read.pop("data", None) or payload()
         try:
             page = data.decode(_encoding(payload_of.charset) or "utf-8")
         except (UnicodeDecodeError, LookupError) as exc:
@@ -390,7 +396,7 @@ def _entries(reader: _Reader, rec: _Record, payload_of: _Record, first: int) -> 
             relation=None,
             encoding=_encoding(payload_of.charset),
             meta=meta,
-            load=payload,
+            load=raw,
             **common,
         ),
         Entry(
