@@ -170,7 +170,11 @@ def imported(report: ImportReport, as_json: bool) -> None:
             "no text": "no main text found (its raw capture is registered)",
         }[skip.reason]
         out.print(Text(f"  skipped {skip.name}: {why}", style="yellow"))
-    present = f"; {report.unchanged} already present, not registered again" if report.unchanged else ""
+    present = (
+        f"; {report.unchanged} unchanged or already present, not registered"
+        if report.unchanged
+        else ""
+    )
     out.print(
         Text(
             f"Imported {report.versions} versions of {len(report.documents)} documents from "

@@ -65,7 +65,7 @@ def test_re_importing_a_folder_adds_nothing_and_says_so(db_url, tmp_path):
     assert [s["reason"] for s in again["skipped"]] == ["present", "present", "unchanged"]
     assert [s["version_name"] for s in again["skipped"]] == ["drafts@1", "drafts@2", "drafts@3"]
     result = prov(db_url, "import", str(folder))
-    assert "3 already present" in result.stdout and "Nothing new" in result.stdout
+    assert "3 unchanged or already present" in result.stdout and "Nothing new" in result.stdout
     assert len(prov_json(db_url, "log", "drafts")["versions"]) == 3
     imports = prov_json(db_url, "events", "--kind", "import.run")["events"]
     assert len(imports) == 1  # the re-runs appended no event
@@ -81,6 +81,14 @@ def test_a_folder_with_a_file_that_is_not_utf8_registers_nothing(db_url, tmp_pat
     message = one_line_error(prov(db_url, "import", str(folder)), "2.txt", "UTF-8")
     assert message
     assert prov(db_url, "log", "drafts").exit_code == 2  # no such document: nothing was kept
+
+
+def test_a_symlink_leading_out_of_the_folder_is_read_only_when_allowed(db_url, tmp_path):
+    folder = _drafts(tmp_path, {"1.txt": "inside"})
+    (tmp_path / "secret.txt").write_text("outside", encoding="utf-8")
+    (folder / "2.txt").symlink_to(tmp_path / "secret.txt")
+    one_line_error(prov(db_url, "import", str(folder)), "2.txt", "--allow-outside")
+    assert prov_json(db_url, "import", str(folder), "--allow-outside")["versions"] == 2
 
 
 def test_a_folder_option_given_to_another_source_is_refused(db_url, tmp_path):

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from provenance import importer, validate
 from provenance.errors import InputError
-from provenance.text import MAX_SIZE
+from provenance.text import MAX_SIZE, read_file
 
 MANIFEST_SUFFIXES = (".jsonl", ".ndjson", ".csv")
 WEB_ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".wacz")
@@ -40,6 +40,8 @@ def kind_of(location: str, *, git: bool = False) -> str:
         return "folder"
     if not Path(location).exists():
         raise InputError(f"{location}: no such file or folder")
+    if not Path(location).is_file():
+        read_file(location, max_size=0)  # says what it is: a device, a FIFO, a socket
     raise InputError(
         f"{location}: not a source prov import reads: a manifest is .jsonl or .csv, a web "
         "archive .warc, .warc.gz or .wacz; or give a folder, or a git repository with --git --path FILE"
