@@ -462,3 +462,18 @@ def test_re_importing_a_manifest_adds_nothing(db_url, tmp_path):
     again = prov_json(db_url, "import", str(manifest))
     assert again["versions"] == 0 and again["unchanged"] == 3
     assert [s["reason"] for s in again["skipped"]] == ["present", "unchanged", "unchanged"]
+
+
+def test_a_page_in_the_charset_its_meta_tag_declares_is_decoded_with_it(db_url, tmp_path):
+    page = ARTICLE.replace("charset='utf-8'", "charset='windows-1252'").replace(
+        "Critics", "Café owners"
+    )
+    path = _warc(
+        tmp_path / "latin.warc",
+        [("response", "https://example.org/p", "2024-01-01T00:00:00Z",
+          page.encode("windows-1252"), "text/html", None)],
+    )  # fmt: skip
+    prov_json(db_url, "import", str(path))
+    raw = prov_json(db_url, "show", "org,example)/p#raw@1")
+    assert raw["meta"]["transcoded_from"] == "cp1252"  # stored as UTF-8, its original hash kept
+    assert "Café owners" in prov(db_url, "show", "org,example)/p@1", "--raw").stdout
