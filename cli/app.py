@@ -118,16 +118,60 @@ def register(
 @app.command("import")
 @handles_errors
 def import_cmd(
-    manifest: Annotated[
+    source: Annotated[
         str,
-        typer.Argument(help="A .jsonl or .csv manifest: one file per entry, with its provenance."),
+        typer.Argument(
+            metavar="SOURCE",
+            help="What to import: a .jsonl or .csv manifest, a folder of files, a web archive "
+            "(.warc, .warc.gz, .wacz), or a git repository with --git --path FILE.",
+        ),
     ],
+    git: Annotated[
+        bool,
+        typer.Option(
+            "--git",
+            help="SOURCE is a git repository: every commit that changed --path is a version "
+            "(renames followed; read through the git program).",
+        ),
+    ] = False,
+    path: Annotated[
+        str | None,
+        typer.Option(
+            "--path",
+            metavar="FILE",
+            help="With --git: the file whose history is imported, relative to the repository's top.",
+        ),
+    ] = None,
+    glob: Annotated[
+        str | None,
+        typer.Option(
+            "--glob",
+            metavar="PATTERN",
+            help="A folder's files to import (default *; ** reaches into subfolders).",
+        ),
+    ] = None,
+    order: Annotated[
+        str | None,
+        typer.Option(
+            "--order",
+            metavar="name|mtime",
+            help="A folder's files in name order (default) or modification-time order.",
+        ),
+    ] = None,
+    doc: Annotated[
+        str | None,
+        typer.Option(
+            "--doc",
+            metavar="KEY",
+            help="The document of a folder (default: its name) or of a git file (default: --path).",
+        ),
+    ] = None,
     allow_outside: Annotated[
         bool,
         typer.Option(
             "--allow-outside",
-            help="Also read files outside the manifest's folder (absolute paths, .., symlinks "
-            "leading out); refused by default.",
+            help="Also read files outside the manifest's or folder's folder (absolute paths, .., "
+            "symlinks leading out); refused by default.",
         ),
     ] = False,
     max_size: Annotated[
@@ -136,21 +180,33 @@ def import_cmd(
             "--max-size",
             metavar="BYTES",
             min=1,
-            help="The largest file read, the manifest included.",
+            help="The largest file or record read, the manifest included.",
         ),
     ] = MAX_SIZE,
     json: JsonOpt = False,
 ) -> None:
-    """Register many files from a manifest, all in one transaction (all or nothing).
+    """Register many versions from one source, all in one transaction (all or nothing).
 
-    Paths are read from the manifest's folder, whatever the current one.
+    A manifest lists files with their provenance; a folder's files are successive
+    revisions of one document; a git file's commits, and a web archive's text and
+    HTML captures, are versions with their capture time and original identifiers
+    recorded. A re-run registers nothing again: what is already present is
+    reported unchanged. Paths in a manifest are read from its folder.
     """
     with (
         opened(write=True) as archive,
         render.progress("registering", enabled=not json) as tick,
     ):
-        report = archive.import_manifest(
-            manifest, progress=tick, allow_outside=allow_outside, max_size=max_size
+        report = archive.import_source(
+            source,
+            git=git,
+            git_path=path,
+            glob=glob,
+            order=order,
+            doc=doc,
+            allow_outside=allow_outside,
+            max_size=max_size,
+            progress=tick,
         )
     render.imported(report, json)
 

@@ -156,17 +156,34 @@ def registered(report: RegisterReport, as_json: bool) -> None:
 
 
 def imported(report: ImportReport, as_json: bool) -> None:
+    """Each registration, then each entry skipped for a reason other than being present
+    (those are counted), then one line of totals."""
     if as_json:
         return _json(report)
     for r in report.registered:
         registered(r, False)
+    for skip in report.skipped:
+        if skip.reason in ("unchanged", "present"):
+            continue
+        why = {
+            "revisit": "a revisit of a capture this file does not hold",
+            "no text": "no main text found (its raw capture is registered)",
+        }[skip.reason]
+        out.print(Text(f"  skipped {skip.name}: {why}", style="yellow"))
+    present = (
+        f"; {report.unchanged} unchanged or already present, not registered"
+        if report.unchanged
+        else ""
+    )
     out.print(
         Text(
             f"Imported {report.versions} versions of {len(report.documents)} documents from "
-            f"{report.manifest} ({report.new_contents} new contents stored)",
+            f"{report.manifest} ({report.new_contents} new contents stored){present}",
             style="bold",
         )
     )
+    if not report.versions and report.unchanged:
+        out.print("Nothing new: every entry is already in the archive.")
 
 
 def linked(report: LinkReport, as_json: bool) -> None:

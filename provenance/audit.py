@@ -21,7 +21,8 @@ made it. The kinds and their payloads:
 - ``version.annotated``: ``version`` (its id), ``old`` and ``new`` = {label, meta}
 - ``import.run``: ``import`` = {manifest, manifest_hash, versions}: a bulk
   registration (`provenance.importer`), after the events of the versions it
-  registered, naming the manifest by its path and BLAKE3 hash
+  registered, naming its source (a manifest, folder, repository or web
+  archive) by its path and a BLAKE3 hash (see `provenance.importer.Collection`)
 - ``token.created``: ``token`` = {id, name, scope, hash_prefix}: an API token
   made (`provenance.tokens`); ``hash_prefix`` is the first 16 hex digits of the
   SHA-256 of its secret, enough to tell a row's hash replaced behind the

@@ -33,7 +33,7 @@ from sqlmodel import Session
 from provenance import annotate as annotating
 from provenance import archive as ops
 from provenance import blame as blaming
-from provenance import contents, demo, importer, index, proofs, refs, schema, store, tokens
+from provenance import contents, demo, importer, index, proofs, refs, schema, sources, store, tokens
 from provenance import events as event_log
 from provenance import export as exporting
 from provenance import identify as identifying
@@ -230,6 +230,17 @@ class Archive:
                 progress=progress,
                 allow_outside=allow_outside,
                 **limits,
+            )
+
+    def import_source(
+        self, source: str | Path, *, progress: Callable[..., Any] | None = None, **options: Any
+    ) -> ImportReport:
+        """Import a manifest, a folder, a git file's history or a web archive, all in
+        one transaction (options: git, git_path, glob, order, doc, allow_outside,
+        max_size; see `provenance.sources.run`)."""
+        with self._session(write=True) as session:
+            return sources.run(
+                session, str(source), actor=self.actor, progress=progress, **options
             )
 
     def link(self, child: str, parent: str, relation: str) -> LinkReport:

@@ -1,4 +1,9 @@
-"""Bulk registration from a manifest: many files, their provenance, one transaction.
+"""Bulk registration: many versions, their provenance, one transaction.
+
+Every import, whatever its source, comes here as a `Collection` of entries
+(`provenance.sources` turns a folder, a git repository or a web archive
+into one); this module registers them. The manifest is the source it reads
+itself.
 
 An archivist registering a collection writes (or exports from a catalogue) a
 manifest, one entry per file, and imports it: every entry is registered in
@@ -28,6 +33,14 @@ obeys `provenance.validate` before anything is registered, and a path stays
 inside the manifest's folder (no absolute path, no ``..`` or symlink leading
 out) unless the caller passes ``allow_outside=True``. Only regular files of
 at most ``max_size`` bytes are read (`provenance.text.read_file`).
+
+A re-run adds nothing: an entry whose bytes are already its document's
+latest version, or the version the entry before it (of the same document)
+came to, is *unchanged*, and one whose original (a file's name, a
+commit, a WARC record: `Entry.original`) is already a version of its
+document with the same bytes is *present*; neither is registered again,
+and the report lists both. An import that registers nothing appends no
+event.
 """
 
 from __future__ import annotations
@@ -39,25 +52,33 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from provenance import archive, audit, validate
 from provenance.errors import InputError, ProvenanceError
 from provenance.hashing import content_hash
+from provenance.models import Document, Version
 from provenance.records import RegisterReport
-from provenance.text import MAX_SIZE, read_file
+from provenance.text import MAX_SIZE, decode, read_file
 
 FIELDS = ("path", "doc", "parent", "relation", "source", "captured_at", "label", "encoding", "meta")
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One checked entry: ``path`` is the file to read, ``name`` how messages call it."""
+    """One checked entry: ``path`` is the file to read, ``name`` how messages call it.
+
+    A source whose bytes are not a file (a commit's blob, a WARC record)
+    gives ``load`` instead of ``path``: called once, when the entry is
+    registered, it returns the bytes, or None when there is nothing to
+    register (``nothing`` then says why). ``where`` prefixes an error about
+    the entry (default: the manifest's path and ``line``).
+    """
 
     line: int
-    path: Path
+    path: Path | None
     name: str
     doc: str
     parents: tuple[str, ...]
@@ -67,11 +88,72 @@ class Entry:
     label: str | None
     encoding: str | None
     meta: dict[str, Any]
+    load: Callable[[], bytes | None] | None = None
+    nothing: str = ""
+    where: str = ""
+    # (meta key, value) naming the original in its source, recorded in ``meta``
+    # (``("git_commit", "1a2b...")``): with the same bytes, the entry is present.
+    original: tuple[str, str] | None = None
+    # An earlier entry of the same collection (its index) whose version is the
+    # parent of this one, with ``relation``: the raw capture an extracted text
+    # is derived from. The version is then also a revision of its document's
+    # latest version, when there is one (a second link).
+    parent_entry: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """What an import reads: its entries, in the order they are registered.
+
+    ``kind`` is ``manifest``, ``folder``, ``git`` or ``warc``; ``name`` the
+    path recorded in the import's event; ``digest`` computes the hash
+    recorded beside it (of the manifest or web archive file); without one, it
+    is the hash of the listing of what the source held: one line per entry,
+    its name, a tab and its content hash. ``passed_over`` are records of the source that
+    give no entry, with why (a revisit of a capture the file does not hold).
+    """
+
+    kind: str
+    name: str
+    entries: tuple[Entry, ...]
+    digest: Callable[[], str] | None = None
+    passed_over: tuple[Skipped, ...] = ()
+    close: Callable[[], None] | None = None  # what reading the entries holds open (a process)
+
+
+SkipReason = Literal["unchanged", "present", "revisit", "no text"]
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An entry that was not registered, and why.
+
+    ``reason``: ``unchanged``, its bytes are already the document's latest
+    version; ``present``, a version of the document already holds its
+    original (same commit, WARC record or file name) with the same bytes;
+    ``revisit``, a WARC revisit record whose capture the file does not hold;
+    ``no text``, an HTML capture in which no main text was found (its raw
+    capture is still registered). ``version`` is the version that already
+    holds it, when there is one.
+    """
+
+    name: str
+    document: str
+    reason: SkipReason
+    version: int | None = None
+    version_name: str | None = None  # DOC@N of ``version``
 
 
 @dataclass(frozen=True, slots=True)
 class ImportReport:
-    """What `prov import` did: every registration, in manifest order."""
+    """What `prov import` did: every registration, in the source's order.
+
+    ``manifest`` is the source read (a manifest, a folder, a git repository's
+    file, a WARC or WACZ file) and ``manifest_hash`` the hash its event
+    records (see `Collection`). ``unchanged`` counts the entries already
+    present, listed in ``skipped`` with the others not registered: a re-run
+    registers nothing, and ``versions`` is then 0.
+    """
 
     manifest: str
     manifest_hash: str
@@ -79,6 +161,9 @@ class ImportReport:
     new_contents: int
     documents: tuple[str, ...]
     registered: tuple[RegisterReport, ...]
+    kind: str = "manifest"
+    unchanged: int = 0
+    skipped: tuple[Skipped, ...] = ()
 
 
 def read_manifest(
@@ -238,36 +323,203 @@ def run(
     """
     validate.actor(actor)
     data, entries = read_manifest(manifest, allow_outside=allow_outside, max_size=max_size)
-    reports: list[RegisterReport] = []
-    for done, entry in enumerate(entries):
-        try:
-            reports.append(
-                archive.register(
-                    session,
-                    read_file(str(entry.path), max_size=max_size),
-                    name=entry.name,
-                    doc=entry.doc,
-                    parents=list(entry.parents),
-                    relation=entry.relation,
-                    source=entry.source,
-                    captured_at=entry.captured_at,
-                    label=entry.label,
-                    meta=entry.meta,
-                    encoding=entry.encoding,
-                    actor=actor,
-                )
-            )
-        except ProvenanceError as exc:  # name the manifest line; nothing is kept
-            raise InputError(f"{manifest}:{entry.line}: {exc}") from None
-        if progress is not None:
-            progress(done + 1, len(entries))
     digest = content_hash(data)
-    audit.import_run(session, manifest, digest, [r.version for r in reports], actor, archive.now())
+    collection = Collection("manifest", manifest, tuple(entries), lambda: digest)
+    return register_all(session, collection, actor=actor, progress=progress, max_size=max_size)
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """A version already in the archive, as far as deciding a re-run needs it."""
+
+    id: int
+    number: int
+    hash: str
+    source: str | None
+    captured_at: str | None
+    label: str | None
+    meta: dict[str, Any]
+
+
+class _Seen:
+    """The versions of the documents met so far in an import."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.docs: dict[str, list[_Held]] = {}
+
+    def versions(self, doc: str) -> list[_Held]:
+        """The versions of ``doc``, oldest first (one query per document and import)."""
+        found = self.docs.get(doc)
+        if found is None:
+            rows = self.session.exec(
+                select(Version)
+                .join(Document, col(Document.id) == col(Version.document_id))
+                .where(Document.key == doc)
+                .order_by(col(Version.number))
+            ).all()
+            found = self.docs[doc] = [
+                _Held(v.id, v.number, v.content_hash, v.source, v.captured_at, v.label, dict(v.meta or {}))
+                for v in rows
+            ]
+        return found
+
+    def holding(self, entry: Entry, digest: str) -> tuple[SkipReason, _Held] | None:
+        """Why ``entry`` is already present, with the version holding it, or None.
+
+        Present: the same bytes and, with an ``original``, the same original
+        (its meta item); without one (a manifest's entry), the same
+        provenance: source, capture time, label and every meta item.
+        """
+        versions = self.versions(entry.doc)
+        if not versions:
+            return None
+        if versions[-1].hash == digest:
+            return "unchanged", versions[-1]
+        for held in versions:
+            if held.hash != digest:
+                continue
+            if entry.original is not None:
+                key, value = entry.original
+                if held.meta.get(key) == value:
+                    return "present", held
+            elif (held.source, held.captured_at, held.label) == (
+                entry.source,
+                entry.captured_at,
+                entry.label,
+            ) and all(held.meta.get(k) == v for k, v in entry.meta.items()):
+                return "present", held
+        return None
+
+    def add(self, entry: Entry, report: RegisterReport) -> _Held:
+        held = _Held(
+            report.version,
+            report.number,
+            report.hash,
+            entry.source,
+            entry.captured_at,
+            entry.label,
+            dict(entry.meta),
+        )
+        self.versions(entry.doc).append(held)
+        return held
+
+
+def register_all(
+    session: Session,
+    collection: Collection,
+    *,
+    actor: str,
+    progress: Callable[[int, int], None] | None = None,
+    max_size: int = MAX_SIZE,
+) -> ImportReport:
+    """Register the entries of ``collection`` in ``session`` (the caller's one transaction).
+
+    An entry already present is skipped (see the module's docstring); an
+    error names the entry and leaves the transaction to be rolled back.
+    """
+    try:
+        return _register_all(session, collection, actor=actor, progress=progress, max_size=max_size)
+    finally:
+        if collection.close is not None:
+            collection.close()
+
+
+def _register_all(
+    session: Session,
+    collection: Collection,
+    *,
+    actor: str,
+    progress: Callable[[int, int], None] | None,
+    max_size: int,
+) -> ImportReport:
+    validate.actor(actor)
+    entries = collection.entries
+    reports: list[RegisterReport] = []
+    skipped: list[Skipped] = list(collection.passed_over)
+    version_of: dict[int, str] = {}  # entry index -> DOC@N of its version, registered or found
+    seen = _Seen(session)
+    unchanged = 0
+    last: dict[str, _Held] = {}  # per document, the version its latest entry came to
+    listing: list[str] = []  # "name<TAB>hash" per entry: what a source without a digest held
+    for index_, entry in enumerate(entries):
+        where = entry.where or f"{collection.name}:{entry.line}"
+        try:
+            if entry.load is not None:
+                data = entry.load()
+            else:
+                assert entry.path is not None
+                data = read_file(str(entry.path), max_size=max_size)
+            if data is None:
+                skipped.append(Skipped(entry.name, entry.doc, entry.nothing or "no text"))
+            else:
+                stored = decode(data, entry.name, entry.encoding).data if data else data
+                digest = content_hash(stored)
+                listing.append(f"{entry.name}\t{digest}\n")
+                found = seen.holding(entry, digest)
+                before = last.get(entry.doc)
+                if found is None and before is not None and before.hash == digest:
+                    found = "unchanged", before  # no change since the entry before it
+                if found is not None:
+                    reason, held = found
+                    last[entry.doc] = held
+                    unchanged += 1
+                    version_of[index_] = f"{entry.doc}@{held.number}"
+                    skipped.append(
+                        Skipped(entry.name, entry.doc, reason, held.id, version_of[index_])
+                    )
+                else:
+                    parents = list(entry.parents)
+                    if entry.parent_entry is not None and entry.parent_entry in version_of:
+                        parents.append(version_of[entry.parent_entry])
+                    held = seen.versions(entry.doc)
+                    previous = held[-1] if held and entry.parent_entry is not None else None
+                    report = archive.register(
+                        session,
+                        data,
+                        name=entry.name,
+                        doc=entry.doc,
+                        parents=parents,
+                        relation=entry.relation if parents or entry.parent_entry is None else None,
+                        source=entry.source,
+                        captured_at=entry.captured_at,
+                        label=entry.label,
+                        meta=entry.meta,
+                        encoding=entry.encoding,
+                        actor=actor,
+                    )
+                    reports.append(report)
+                    if previous is not None:  # derived from its source, and its document's next
+                        archive.link(
+                            session,
+                            f"{entry.doc}@{report.number}",
+                            f"{entry.doc}@{previous.number}",
+                            "revision",
+                            actor=actor,
+                        )
+                    last[entry.doc] = seen.add(entry, report)
+                    version_of[index_] = f"{entry.doc}@{report.number}"
+        except ProvenanceError as exc:  # name the entry; nothing is kept
+            message = str(exc)
+            raise InputError(message if message.startswith(where) else f"{where}: {message}") from None
+        if progress is not None:
+            progress(index_ + 1, len(entries))
+    if collection.digest is not None:
+        digest = collection.digest()
+    else:
+        digest = content_hash("".join(listing).encode("utf-8"))
+    if reports:
+        audit.import_run(
+            session, collection.name, digest, [r.version for r in reports], actor, archive.now()
+        )
     return ImportReport(
-        manifest=manifest,
+        manifest=collection.name,
         manifest_hash=digest,
         versions=len(reports),
         new_contents=sum(r.new_content for r in reports),
         documents=tuple(dict.fromkeys(r.document for r in reports)),
         registered=tuple(reports),
+        kind=collection.kind,
+        unchanged=unchanged,
+        skipped=tuple(skipped),
     )
