@@ -59,6 +59,7 @@ Admin = Annotated[Archive, Depends(admin)]
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": what}
     for status, what in {
+        400: "A malformed request (a JSON body that does not parse, an Accept-Datetime that is not an RFC 1123 date) or another problem the library reports.",
         401: "No token, or one that is not valid or was revoked (when one is needed).",
         403: "A token whose scope does not allow this.",
         404: "No such document, version or content.",
@@ -236,7 +237,7 @@ def register(
     return _report(report, status=201, headers={"Location": _url(request, "show", ref=str(report.version))})
 
 
-@router.get("/documents/{doc:path}/raw", responses={200: {"content": {"text/plain": {}}}, **_ERRORS}, tags=["memento"])
+@router.get("/documents/{doc:path}/raw", response_class=Response, responses={200: {"content": {"text/plain": {}}}, **_ERRORS}, tags=["memento"])
 def document_raw(request: Request, doc: str, archive: Reader) -> Response:
     """The document's latest text: the original resource (URI-R) of its Memento
     TimeGate and TimeMap."""
@@ -262,6 +263,7 @@ def document_raw(request: Request, doc: str, archive: Reader) -> Response:
 @router.get(
     "/documents/{doc:path}/timegate",
     status_code=302,
+    response_class=Response,
     responses={302: {"description": "To the memento current at Accept-Datetime."}, **_ERRORS},
     tags=["memento"],
 )
@@ -291,6 +293,7 @@ def timegate(
 
 @router.get(
     "/documents/{doc:path}/timemap",
+    response_class=Response,
     responses={200: {"content": {memento.LINK_FORMAT: {}}}, **_ERRORS},
     tags=["memento"],
 )
@@ -334,6 +337,7 @@ def _atom(request: Request, archive: Archive, versions: list[int], title: str, n
 
 @router.get(
     "/documents/{doc:path}/feed.atom",
+    response_class=Response,
     responses={200: {"content": {feeds.MEDIA_TYPE: {}}}, **_ERRORS},
     tags=["feeds"],
 )
@@ -343,7 +347,7 @@ def document_feed(request: Request, doc: str, archive: Reader, normalize: Normal
     return _atom(request, archive, [e.version for e in entries], f"Versions of {doc}", normalize)
 
 
-@router.get("/feed.atom", responses={200: {"content": {feeds.MEDIA_TYPE: {}}}, **_ERRORS}, tags=["feeds"])
+@router.get("/feed.atom", response_class=Response, responses={200: {"content": {feeds.MEDIA_TYPE: {}}}, **_ERRORS}, tags=["feeds"])
 def archive_feed(request: Request, archive: Reader, normalize: NormalizeQuery = None) -> Response:
     """Atom feed of the whole archive: the newest versions of every document."""
     registered = archive.events(kinds=("version.registered",), limit=request.app.state.settings.feed_entries)
@@ -396,7 +400,7 @@ def _raw_response(request: Request, digest: str, load, *, immutable: bool, heade
 _RAW = {200: {"content": {"text/plain": {}}, "description": "The exact registered bytes."}, 304: {"description": "Not modified (If-None-Match)."}, **_ERRORS}
 
 
-@router.get("/versions/{ref:path}/raw", responses=_RAW, tags=["versions"])
+@router.get("/versions/{ref:path}/raw", response_class=Response, responses=_RAW, tags=["versions"])
 def raw(request: Request, ref: str, archive: Reader) -> Response:
     """The exact bytes registered for a version (`prov show --raw`), a memento of its
     document: ``ETag`` is the content hash, ``Memento-Datetime`` its time."""
@@ -418,7 +422,7 @@ def raw(request: Request, ref: str, archive: Reader) -> Response:
     )
 
 
-@router.get("/contents/{digest}/raw", responses=_RAW, tags=["versions"])
+@router.get("/contents/{digest}/raw", response_class=Response, responses=_RAW, tags=["versions"])
 def content_raw(request: Request, digest: str, archive: Reader) -> Response:
     """The bytes of a content, addressed by its whole hash (``blake3:`` optional): immutable."""
     bare = digest.lower().removeprefix(PREFIX)
