@@ -66,21 +66,26 @@ def version_id(text: str) -> int | None:
     return number if number <= MAX_ID else None
 
 
-def resolve(session: Session, ref: str) -> Version:
-    """The one version ``ref`` names."""
-    if ref.startswith(FILE_PREFIX):
+def resolve(session: Session, ref: str, *, files: bool = True) -> Version:
+    """The one version ``ref`` names; with ``files=False`` never a file, and no file
+    is looked at (``file:NAME`` is unknown, a REF with a ``/`` is ``DOC@N``), for
+    REFs that come from another machine."""
+    if not files:
+        if ref.startswith(FILE_PREFIX):
+            raise NotFoundError(f"no version matches {ref!r} (files are not references here)")
+    elif ref.startswith(FILE_PREFIX):
         name = ref[len(FILE_PREFIX) :]
         if not name:
             raise InputError(f"{ref!r}: name the file after {FILE_PREFIX}")
         return _by_file(session, ref, name)
-    if "/" in ref and _is_file(ref):
+    elif "/" in ref and _is_file(ref):
         if "@" in ref and _document_exists(session, ref.rpartition("@")[0]):
             raise InputError(
                 f"{ref!r} is both a file and a version of document {ref.rpartition('@')[0]!r}: "
                 f"write {FILE_PREFIX}{ref} for the file"
             )
         return _by_file(session, ref, ref)
-    if "/" not in ref and _is_file_here(ref):
+    elif "/" not in ref and _is_file_here(ref):
         if "@" in ref or version_id(ref) is not None or hash_prefix(ref) is not None:
             raise InputError(
                 f"{ref!r} could be a version or the file of that name here; write ./{ref} "
@@ -125,11 +130,12 @@ def resolve(session: Session, ref: str) -> Version:
     if prefix is not None:
         candidates += _versions_with(session, col(Version.content_hash).startswith(PREFIX + prefix))
     if not candidates:
-        if prefix is None and number is None and "/" in ref:
+        if files and prefix is None and number is None and "/" in ref:
             raise NotFoundError(f"{ref}: no such file, and not a version reference")
+        also = f", or a file: {FILE_PREFIX}NAME or a path with a /" if files else ""
         raise NotFoundError(
             f"no version matches {ref!r} (a REF is a version id, a hash prefix of 8+ hex digits, "
-            f"DOC@N, DOC@latest, or a file: {FILE_PREFIX}NAME or a path with a /)"
+            f"DOC@N, DOC@latest{also})"
         )
     unique = {v.id: v for v in candidates}
     return _one(session, ref, list(unique.values()))

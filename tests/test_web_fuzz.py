@@ -82,6 +82,10 @@ def _seeded(db_url: str, keys) -> dict:
             {"child": "中文/報告@1", "parent": "notes@1", "relation": "derived"},
             {"child": "1", "parent": "3", "relation": "revision"},  # a cycle: 409
         ],
+        "POST /api/imports": [
+            [{"doc": "fuzz", "text": "A fuzzed text."}, {"doc": "fuzz", "text": "A fuzzed text, again."}],
+            [{"doc": "fuzz/b", "base64": "AAE=", "parent": "city/council@1", "relation": "derived"}],  # not UTF-8
+        ],
         "POST /api/versions/{ref}/annotations": [
             {"label": "checked", "meta": {"desk": "metro", "page": 3}},
             {"clear_label": True, "unset_meta": ["desk"]},

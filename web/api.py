@@ -20,7 +20,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from provenance import Archive, contents, validate
 from provenance.annotate import AnnotateReport
@@ -29,6 +29,7 @@ from provenance.errors import NotFoundError
 from provenance.events import EventsReport
 from provenance.hashing import PREFIX
 from provenance.identify import IdentifyReport
+from provenance.importer import ImportReport
 from provenance.index import ReindexReport
 from provenance.proofs import CheckpointReport, ProofReport
 from provenance.records import (
@@ -107,6 +108,36 @@ class LinkRequest(BaseModel):
     child: str = Field(description="The version that comes from PARENT (REF).")
     parent: str = Field(description="The version it comes from (REF).")
     relation: str = Field(description="revision, copy, excerpt, derived or merge.")
+
+
+class ImportEntry(BaseModel):
+    """One entry of an import batch: a `prov import` manifest entry that carries its
+    content (``text``, or ``base64`` for other bytes) instead of a ``path``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    doc: str = Field(description="The document's key.")
+    text: str | None = Field(default=None, description="The content, registered as its UTF-8 bytes.")
+    base64: str | None = Field(default=None, description="The content's exact bytes, base64 (standard alphabet, padded).")
+    name: str | None = Field(default=None, description="What messages call the entry (default: BATCH:N).")
+    parent: str | list[str] | None = Field(
+        default=None, description="A version it comes from (REF, an earlier entry's too), or several for a merge."
+    )
+    relation: str | None = Field(default=None, description="revision, copy, excerpt, derived or merge.")
+    source: str | None = Field(default=None, description="Where the text came from (URL, publication).")
+    captured_at: str | None = Field(default=None, description="When it was published or captured (ISO 8601).")
+    label: str | None = Field(default=None, description="A short label for the version.")
+    encoding: str | None = Field(default=None, description="The base64 bytes' encoding when it is not UTF-8.")
+    meta: dict[str, Any] | None = Field(default=None, description="Free metadata.")
+
+
+_BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The batch: a JSON array of entries, registered in order, all or none.",
+        "content": {"application/json": {"schema": {"type": "array", "minItems": 1, "items": ImportEntry.model_json_schema()}}},
+    }
+}
 
 
 class AnnotateRequest(BaseModel):
@@ -526,6 +557,24 @@ def link(new: LinkRequest, archive: Writer) -> Response:
     """Add a lineage link (`prov link`)."""
     report = archive.link(checked(archive, new.child, "child"), checked(archive, new.parent, "parent"), new.relation)
     return _report(report, status=201)
+
+
+@router.post(
+    "/imports",
+    status_code=201,
+    response_model=ImportReport,
+    responses=_ERRORS,
+    openapi_extra=_BATCH_BODY,
+    tags=["writes"],
+)
+def import_batch(
+    archive: Writer,
+    data: Body,
+    name: Annotated[str, Query(description="The batch's name, recorded in the import event and in messages.")] = "batch",
+) -> Response:
+    """Register a batch of entries, each carrying its content, in one transaction (`prov
+    import`): a bad entry anywhere refuses the whole batch and nothing is written."""
+    return _report(archive.import_batch(data, source=name), status=201)
 
 
 @router.post("/reindex", response_model=ReindexReport, responses=_ERRORS, tags=["writes"])
