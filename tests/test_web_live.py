@@ -140,12 +140,18 @@ def test_writes_through_the_live_api_are_what_the_cli_reads_back(db_url, live):
     assert r.status_code == 200, r.text
     annotated = r.json()
 
-    log, shown, mirrored, mirror_log, events, verified = prov_json_many(
+    batch = [{"doc": "imported", "text": "One."}, {"doc": "imported", "text": "One, two.", "label": "second"}]
+    r = httpx.post(live.api + "/imports", json=batch, params={"name": "live-batch"}, headers=bot, timeout=60)
+    assert r.status_code == 201, r.text
+    imported = r.json()
+
+    log, shown, mirrored, mirror_log, imported_log, events, verified = prov_json_many(
         db_url,
         ("log", "city/council"),
         ("show", str(made[1]["version"])),
         ("show", str(mirror["version"])),
         ("log", "mirror"),
+        ("log", "imported"),
         ("events",),
         ("verify",),
     )
@@ -161,8 +167,12 @@ def test_writes_through_the_live_api_are_what_the_cli_reads_back(db_url, live):
     assert [(p["parent"], p["relation"]) for p in parents] == [(made[1]["version"], "derived")]
     assert linked["relation"] == "derived"
 
+    assert [v["version"] for v in imported_log["versions"]] == [v["version"] for v in imported["registered"]]
+    assert imported_log["versions"][1]["label"] == "second"
+
     assert events == _get(live, "/events").json()
     written = [(e["kind"], e["actor"]) for e in events["events"] if not e["kind"].startswith("token.")]
     assert {actor for _, actor in written} == {"ingest-bot"}
-    assert [k for k, _ in written].count("version.registered") == 3
+    assert [k for k, _ in written].count("version.registered") == 5
+    assert [k for k, _ in written].count("import.run") == 1
     assert verified["ok"] is True
