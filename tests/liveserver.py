@@ -135,3 +135,15 @@ def start(db_url: str, *, workers: int = 1, env: dict[str, str] | None = None) -
             server.stop(timeout=5)
             raise RuntimeError(f"prov serve did not answer: {server.stderr.decode(errors='replace')[-2000:]}")
         time.sleep(0.1)
+
+
+def registering_client(api: str, secret: str, client: int, jobs: list[tuple[str, bytes]], replies) -> None:
+    """A client process: register each (document, bytes) of ``jobs`` through the API, one
+    request each, and put ``[(client, i, status, reply), ...]`` on ``replies``. Defined
+    here, beside nothing heavier than httpx, so that a spawned client starts quickly."""
+    out = []
+    with httpx.Client(base_url=api, headers={"Authorization": f"Bearer {secret}"}, timeout=300) as http:
+        for i, (doc, data) in enumerate(jobs):
+            r = http.post(f"/documents/{doc}/versions", content=data)
+            out.append((client, i, r.status_code, r.json() if r.status_code == 201 else r.text))
+    replies.put(out)

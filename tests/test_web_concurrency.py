@@ -19,8 +19,6 @@ import multiprocessing
 import time
 from collections import Counter
 
-import httpx
-
 from provenance import Archive
 from provenance.hashing import content_hash
 
@@ -42,22 +40,17 @@ def text_of(client: int, i: int) -> tuple[str, bytes]:
     return f"own/{client}/{i}", f"Client {client}'s own text number {i}.\n".encode()
 
 
-def _client(api: str, secret: str, client: int, each: int, replies) -> None:
-    headers = {"Authorization": f"Bearer {secret}"}
-    out = []
-    with httpx.Client(base_url=api, headers=headers, timeout=300) as http:
-        for i in range(each):
-            doc, data = text_of(client, i)
-            r = http.post(f"/documents/{doc}/versions", content=data)
-            out.append((client, i, r.status_code, r.json() if r.status_code == 201 else r.text))
-    replies.put(out)
-
-
 def run_clients(api: str, secret: str, clients: int, each: int) -> tuple[float, list[tuple]]:
     """``clients`` processes x ``each`` registrations; the elapsed time and every reply."""
     context = multiprocessing.get_context("spawn")
     replies = context.Queue()
-    procs = [context.Process(target=_client, args=(api, secret, c, each, replies)) for c in range(clients)]
+    procs = [
+        context.Process(
+            target=liveserver.registering_client,
+            args=(api, secret, c, [text_of(c, i) for i in range(each)], replies),
+        )
+        for c in range(clients)
+    ]
     started = time.perf_counter()
     for p in procs:
         p.start()
