@@ -444,3 +444,10 @@ class Archive:
     def export_bagit(self, doc: str, folder: Path) -> exporting.ExportReport:
         with self._session(write=False) as session:
             return exporting.bagit_bag(session, doc, folder)
+
+    def import_batch(self, data: bytes, *, source: str = "batch", **options: Any) -> ImportReport:
+        """Register every entry of a batch that carries its contents (a JSON array, see
+        `provenance.importer.read_batch`), all in one transaction; nothing is read from a
+        file (options: max_size, progress)."""
+        with self._session(write=True) as session:
+            return importer.run_batch(session, data, source=source, actor=self.actor, **options)

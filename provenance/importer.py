@@ -28,6 +28,11 @@ Entries without ``parent`` follow the rule of `prov register`: a new
 version of an existing document is a revision of its latest version, so a
 manifest listing a document's versions in order records its history.
 
+A batch (`run_batch`, the HTTP service's import) is the same entries as a
+JSON array, each carrying its content (``text``, or ``base64`` bytes)
+instead of a ``path``: nothing is read from a file, and a ``parent`` never
+names one.
+
 A manifest may come from elsewhere, so it is read as hostile: every field
 obeys `provenance.validate` before anything is registered, and a path stays
 inside the manifest's folder (no absolute path, no ``..`` or symlink leading
@@ -45,6 +50,8 @@ event.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import io
 import json
@@ -56,7 +63,7 @@ from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
-from provenance import archive, audit, validate
+from provenance import archive, audit, refs, validate
 from provenance.errors import InputError, ProvenanceError
 from provenance.hashing import content_hash
 from provenance.models import Document, Version
@@ -105,7 +112,7 @@ class Entry:
 class Collection:
     """What an import reads: its entries, in the order they are registered.
 
-    ``kind`` is ``manifest``, ``folder``, ``git`` or ``warc``; ``name`` the
+    ``kind`` is ``manifest``, ``folder``, ``git``, ``warc`` or ``batch`` (sent to the service); ``name`` the
     path recorded in the import's event; ``digest`` computes the hash
     recorded beside it (of the manifest or web archive file); without one, it
     is the hash of the listing of what the source held: one line per entry,
@@ -119,6 +126,9 @@ class Collection:
     digest: Callable[[], str] | None = None
     passed_over: tuple[Skipped, ...] = ()
     close: Callable[[], None] | None = None  # what reading the entries holds open (a process)
+    # False: a parent REF never names a file (`refs.resolve`), for entries that
+    # come from another machine (a batch sent to the service).
+    files: bool = True
 
 
 SkipReason = Literal["unchanged", "present", "revisit", "no text"]
@@ -470,6 +480,8 @@ def _register_all(
                     )
                 else:
                     parents = list(entry.parents)
+                    if not collection.files:
+                        parents = [str(refs.resolve(session, p, files=False).id) for p in parents]
                     if entry.parent_entry is not None and entry.parent_entry in version_of:
                         parents.append(version_of[entry.parent_entry])
                     held = seen.versions(entry.doc)
@@ -523,3 +535,116 @@ def _register_all(
         unchanged=unchanged,
         skipped=tuple(skipped),
     )
+
+
+# -- a batch that carries its contents (the HTTP service's import) ----------------
+
+BATCH_FIELDS = ("doc", "text", "base64", "name", "parent", "relation", "source", "captured_at", "label", "encoding", "meta")
+"""The fields of a batch entry: a manifest entry's, with the content itself
+(``text``, or ``base64`` for bytes in another encoding) in place of ``path``."""
+
+BATCH_MAX_ENTRIES = 10_000
+"""The most entries one batch may hold (a larger collection is several batches)."""
+
+
+def read_batch(data: bytes, *, source: str = "batch", max_size: int = MAX_SIZE) -> list[Entry]:
+    """The checked entries of a batch: a JSON array of objects, each a manifest entry
+    that carries its content (`BATCH_FIELDS`); errors name ``source`` and the entry
+    (``batch:3`` is the third).
+
+    ``text`` is a JSON string, registered as its UTF-8 bytes; ``base64`` is the
+    exact bytes (standard alphabet, padded), in ``encoding`` when it is not UTF-8.
+    Each content is at most ``max_size`` bytes. Nothing is read from any file.
+    """
+    validate.recorded_path(source, field="name")  # recorded in the import event
+    try:
+        rows = json.loads(data.decode("utf-8-sig"), object_pairs_hook=_no_duplicates)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{source}: not valid UTF-8 at byte offset {exc.start}") from None
+    except _Duplicate as exc:
+        raise InputError(f"{source}: the key {validate.shown(exc.args[0])} is given twice") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{source}: not JSON ({exc.msg})") from None
+    except RecursionError:
+        raise InputError(f"{source}: nested too deeply to read (meta nests at most {validate.META_DEPTH} levels)") from None
+    except ValueError as exc:  # an integer of thousands of digits
+        raise InputError(f"{source}: not JSON that can be read ({exc})") from None
+    if not isinstance(rows, list):
+        raise InputError(f"{source}: a batch is a JSON array of entries")
+    if not rows:
+        raise InputError(f"{source}: the batch lists no entries")
+    if len(rows) > BATCH_MAX_ENTRIES:
+        raise InputError(f"{source}: {len(rows)} entries, over the limit of {BATCH_MAX_ENTRIES} in one batch")
+    return [_batch_entry(f"{source}:{n}", n, row, max_size) for n, row in enumerate(rows, start=1)]
+
+
+def _batch_entry(where: str, n: int, row: Any, max_size: int) -> Entry:
+    if not isinstance(row, dict):
+        raise InputError(f"{where}: an entry is a JSON object")
+    unknown = set(row) - set(BATCH_FIELDS)
+    if unknown:
+        hint = "; the content goes in text or base64, never a path" if "path" in unknown else ""
+        raise InputError(
+            f"{where}: unknown field {validate.shown(sorted(unknown)[0])}; fields are {', '.join(BATCH_FIELDS)}{hint}"
+        )
+    if row.get("doc") is None:
+        raise InputError(f"{where}: 'doc' is required")
+    given = [f for f in ("text", "base64") if row.get(f) is not None]
+    if len(given) != 1:
+        raise InputError(f"{where}: give the content once, as text or as base64")
+    if given == ["text"]:
+        if not isinstance(row["text"], str):
+            raise InputError(f"{where}: text: a JSON string")
+        if row.get("encoding") is not None:
+            raise InputError(f"{where}: encoding: only with base64 (text is sent as UTF-8)")
+        try:
+            content = row["text"].encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate (\ud800) in the JSON
+            raise InputError(f"{where}: text: a lone surrogate at character {exc.start}") from None
+    else:
+        if not isinstance(row["base64"], str):
+            raise InputError(f"{where}: base64: a JSON string")
+        try:
+            content = base64.b64decode(row["base64"], validate=True)
+        except (binascii.Error, ValueError):
+            raise InputError(f"{where}: base64: not base64 (standard alphabet, padded)") from None
+    if len(content) > max_size:
+        raise InputError(f"{where}: {len(content)} bytes, over the limit of {max_size}")
+    name = validate.label(row.get("name"), where=where, field="name") or where
+    captured_at = row.get("captured_at")
+    return Entry(
+        line=n,
+        path=None,
+        name=name,
+        doc=validate.document(row["doc"], where=where, field="doc"),
+        parents=validate.references(row.get("parent", ()), where=where, field="parent"),
+        relation=validate.relation(row.get("relation"), where=where, field="relation"),
+        source=validate.source(row.get("source"), where=where, field="source"),
+        captured_at=validate.time(captured_at, where=where, field="captured_at") if captured_at else None,
+        label=validate.label(row.get("label"), where=where, field="label"),
+        encoding=validate.encoding(row.get("encoding"), where=where, field="encoding"),
+        meta=validate.meta(row.get("meta"), where=where, field="meta"),
+        load=lambda: content,
+        where=where,
+    )
+
+
+def run_batch(
+    session: Session,
+    data: bytes,
+    *,
+    actor: str,
+    source: str = "batch",
+    max_size: int = MAX_SIZE,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportReport:
+    """Register every entry of a batch (`read_batch`) in ``session`` (the caller's one
+    transaction), as `run` registers a manifest's: every entry is checked before the
+    first is registered, and the ``import.run`` event records ``source`` and the hash
+    of ``data``, the batch's exact bytes. A ``parent`` is a version id, a hash
+    prefix, ``DOC@N`` or ``DOC@latest`` (an earlier entry's too), never a file."""
+    validate.actor(actor)
+    entries = read_batch(data, source=source, max_size=max_size)
+    digest = content_hash(data)
+    collection = Collection("batch", source, tuple(entries), lambda: digest, files=False)
+    return register_all(session, collection, actor=actor, progress=progress, max_size=max_size)

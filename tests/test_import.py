@@ -194,3 +194,26 @@ def test_an_entry_is_checked_whole_before_any_file_is_read(db_url, tmp_path):
     # Line 2 is refused for its label although line 1's file, missing, comes first.
     one_line_error(prov(db_url, "import", str(manifest)), "batch.jsonl:2", "label", "NUL")
     assert prov_json(db_url, "docs") == []
+
+
+def test_a_batch_that_carries_its_contents_registers_in_order_and_reads_no_file(db_url, tmp_path):
+    from provenance import Archive
+    from provenance.errors import InputError
+
+    (tmp_path / "secret.txt").write_text("First draft.", encoding="utf-8")
+    batch = [
+        {"doc": "story", "text": "First draft."},
+        {"doc": "story", "text": "First draft, edited.", "label": "final"},
+        {"doc": "quote", "text": "edited", "parent": "story@2", "relation": "excerpt"},
+    ]
+    with Archive(db_url, actor="desk") as archive:
+        report = archive.import_batch(json.dumps(batch).encode(), source="desk-batch")
+        assert (report.versions, report.documents, report.manifest) == (3, ("story", "quote"), "desk-batch")
+        assert archive.show("quote@1").parents[0].parent_name == "story@2"
+        before = archive.events().total
+        for parent in (f"file:{tmp_path / 'secret.txt'}", str(tmp_path / "secret.txt")):
+            bad = [{"doc": "more", "text": "x"}, {"doc": "other", "text": "y", "parent": parent}]
+            with pytest.raises(InputError, match=r"^batch:2: no version matches"):
+                archive.import_batch(json.dumps(bad).encode())
+        assert archive.events().total == before and [d.document for d in archive.documents()] == ["quote", "story"]
+        assert archive.verify().ok

@@ -7,6 +7,7 @@ so the API and the CLI's ``--json`` cannot disagree.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from provenance import Archive, store, tokens
+from provenance.hashing import content_hash
 from provenance.records import to_json
 from provenance_web.app import create_app
 from provenance_web.settings import Settings
@@ -321,6 +323,88 @@ def test_a_chinese_documents_edits_are_read_through_the_cjk_lens_in_both_feeds(a
         assert _edits(newest) == [(e.old, e.new) for e in expected.edits]
 
 
+# -- import ---------------------------------------------------------------------------------
+
+BATCH = [
+    {"doc": "story", "text": "First draft.", "source": "wire", "captured_at": "2024-01-01T08:00:00+08:00"},
+    {"doc": "story", "text": "First draft, edited.", "label": "final", "meta": {"desk": "city"}},
+    {"doc": "quote", "text": "edited", "parent": "story@2", "relation": "excerpt"},
+    {"doc": "mirror", "text": "First draft.", "relation": "copy", "parent": ["story@1"]},
+    {"doc": "南方", "base64": base64.b64encode("南方的報告。".encode("gb18030")).decode(), "encoding": "gb18030",
+     "name": "report-gb.txt"},
+]
+
+
+def test_an_import_batch_registers_what_a_manifest_of_the_same_entries_registers(api, db_url, tmp_path, writer):
+    body = json.dumps(BATCH).encode()
+    r = api.post("/api/imports", content=body, params={"name": "oct-batch"},
+                 headers={**writer, "Content-Type": "application/json"})
+    assert r.status_code == 201, r.text
+    report = r.json()
+    assert (report["versions"], report["new_contents"]) == (5, 4)  # the draft's bytes once
+    assert report["documents"] == ["story", "quote", "mirror", "南方"]
+    assert report["manifest"] == "oct-batch" and report["manifest_hash"] == content_hash(body)
+    with Archive(db_url) as archive:
+        assert archive.raw("南方@1") == "南方的報告。".encode()  # texts are stored as UTF-8
+        assert archive.show("quote@1").parents[0].parent_name == "story@2"
+        run = archive.events(kinds=("import.run",)).events[0]
+        assert run.actor == "ingest-bot" and run.event["import"]["manifest"] == "oct-batch"
+        assert archive.verify().ok
+
+    # The same entries as files in a manifest (what `prov import` reads) register the same versions.
+    lines = []
+    for n, entry in enumerate(BATCH):
+        content = base64.b64decode(entry["base64"]) if "base64" in entry else entry["text"].encode()
+        (tmp_path / f"{n}.txt").write_bytes(content)
+        fields = {k: v for k, v in entry.items() if k not in ("text", "base64", "name")}
+        lines.append(json.dumps({"path": f"{n}.txt", **fields}))
+    (tmp_path / "m.jsonl").write_text("\n".join(lines) + "\n")
+    other = tmp_path / "other.db"
+    Archive(str(other)).init()
+    with Archive(str(other)) as archive:
+        by_cli = json.loads(to_json(archive.import_manifest(tmp_path / "m.jsonl")))
+    for key in ("versions", "new_contents", "documents", "registered"):
+        assert report[key] == by_cli[key], key
+
+
+@pytest.mark.parametrize(
+    ("bad", "needle"),
+    [
+        ({"doc": "x", "text": "t", "relation": "sibling"}, "relation"),
+        ({"doc": "x", "path": "/etc/hostname"}, "never a path"),
+        ({"doc": "x", "text": "t", "base64": "dA=="}, "once, as text or as base64"),
+        ({"doc": "x", "base64": "not base64!"}, "not base64"),
+        ({"doc": "x", "text": "t", "encoding": "gb18030"}, "only with base64"),
+        ({"doc": "x", "text": "t", "parent": "story@9"}, "versions 1 to"),
+        ({"doc": "x", "text": ""}, "empty"),
+        ({"text": "t"}, "'doc' is required"),
+        ("a string", "an entry is a JSON object"),
+    ],
+)
+def test_a_bad_entry_refuses_the_whole_batch_and_nothing_is_written(api, archive, writer, bad, needle):
+    before = (archive.documents(), archive.events().total)
+    r = api.post("/api/imports", json=[*BATCH[:2], bad, BATCH[2]], headers=writer)
+    assert r.status_code == 422 and r.json()["code"] == "invalid_input", r.text
+    assert r.json()["message"].startswith("batch:3: ") and needle in r.json()["message"], r.json()
+    assert (archive.documents(), archive.events().total) == before
+
+
+def test_an_import_batch_never_reads_a_file_of_the_server(api, archive, writer, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(V1)
+    api.post("/api/documents/city/council/versions", content=V1, headers=writer)  # the file's very bytes
+    before = archive.events().total
+    for parent in (str(secret), f"file:{secret}", "/etc/hostname", "pyproject.toml"):
+        r = api.post("/api/imports", json=[{"doc": "x", "text": "t", "parent": parent}], headers=writer)
+        assert r.status_code == 422 and "no version matches" in r.json()["message"], (parent, r.text)
+        _is_clean(r, str(tmp_path), os.getcwd())
+        assert "blake3:" not in r.text and "a path with a /" not in r.text
+    for body in (b"[", b"{}", b"[]", b"\xff[]"):
+        r = api.post("/api/imports", content=body, headers={**writer, "Content-Type": "application/json"})
+        assert r.status_code == 422 and r.json()["code"] == "invalid_input", r.text
+    assert archive.events().total == before
+
+
 # -- access -----------------------------------------------------------------------------------
 
 WRITES = [
@@ -328,6 +412,7 @@ WRITES = [
     ("post", "/api/links", {"json": {"child": "1", "parent": "2", "relation": "copy"}}),
     ("post", "/api/versions/1/annotations", {"json": {"label": "x"}}),
     ("post", "/api/reindex", {}),
+    ("post", "/api/imports", {"json": [{"doc": "x", "text": "a text"}]}),
 ]
 
 
@@ -430,6 +515,50 @@ def test_errors_are_one_line_json_with_a_stable_code(api, db_url, writer, tmp_pa
     cases.append(r)
     for r in cases:
         _is_clean(r, str(tmp_path), os.getcwd(), writer["Authorization"].split()[1])
+
+
+def test_a_json_body_that_does_not_parse_is_400_bad_request_as_documented(api, writer):
+    # Found by the fuzzer (tests/test_web_fuzz.py): 400 was answered but documented nowhere.
+    for url in ("/api/links", "/api/versions/1/annotations"):
+        r = api.post(url, content=b'ut\xe51{', headers={**writer, "Content-Type": "application/json"})
+        assert r.status_code == 400 and r.json()["code"] == "bad_request", r.text
+        _is_clean(r)
+    paths = create_app("sqlite://", settings=Settings()).openapi()["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            assert "400" in operation["responses"], (method, path)
+
+
+def test_answers_that_are_not_json_document_only_their_own_media_type(api, writer):
+    # Found by the fuzzer: the raw bytes, the TimeMap and the feeds were documented as
+    # application/json too, and the TimeGate's empty 302 as a JSON body.
+    _council(api, writer)
+    paths = create_app("sqlite://", settings=Settings()).openapi()["paths"]
+    for path, status, media in (
+        ("/api/versions/{ref}/raw", "200", "text/plain"),
+        ("/api/contents/{digest}/raw", "200", "text/plain"),
+        ("/api/documents/{doc}/raw", "200", "text/plain"),
+        ("/api/documents/{doc}/timemap", "200", "application/link-format"),
+        ("/api/documents/{doc}/feed.atom", "200", "application/atom+xml"),
+        ("/api/feed.atom", "200", "application/atom+xml"),
+        ("/api/documents/{doc}/timegate", "302", None),
+    ):
+        documented = paths[path]["get"]["responses"][status].get("content")
+        assert (list(documented) if documented else None) == ([media] if media else None), path
+    r = api.get("/api/documents/city/council/timegate", follow_redirects=False)
+    assert r.status_code == 302 and r.content == b"" and "content-type" not in r.headers
+
+
+def test_the_openapi_document_says_reads_need_no_token_and_writes_do(api):
+    # Found by the fuzzer: every read was documented as requiring a bearer token.
+    document = api.get("/openapi.json").json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if method == "get" or path == "/api/identify":
+                assert operation["security"] == [{}, {"HTTPBearer": []}], (method, path)
+            else:
+                assert operation["security"] == [{"HTTPBearer": []}], (method, path)
+    assert api.get("/api/documents").status_code == 200
 
 
 def test_a_body_above_the_limit_is_refused_with_413_naming_it(db_url):

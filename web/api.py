@@ -20,7 +20,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from provenance import Archive, validate
 from provenance.annotate import AnnotateReport
@@ -29,6 +29,7 @@ from provenance.errors import NotFoundError
 from provenance.events import EventsReport
 from provenance.hashing import PREFIX
 from provenance.identify import IdentifyReport
+from provenance.importer import ImportReport
 from provenance.index import ReindexReport
 from provenance.proofs import CheckpointReport, ProofReport
 from provenance.records import (
@@ -59,6 +60,7 @@ Admin = Annotated[Archive, Depends(admin)]
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": what}
     for status, what in {
+        400: "A malformed request (a JSON body that does not parse, an Accept-Datetime that is not an RFC 1123 date) or another problem the library reports.",
         401: "No token, or one that is not valid or was revoked (when one is needed).",
         403: "A token whose scope does not allow this.",
         404: "No such document, version or content.",
@@ -112,6 +114,36 @@ class LinkRequest(BaseModel):
     child: str = Field(description="The version that comes from PARENT (REF).")
     parent: str = Field(description="The version it comes from (REF).")
     relation: str = Field(description="revision, copy, excerpt, derived or merge.")
+
+
+class ImportEntry(BaseModel):
+    """One entry of an import batch: a `prov import` manifest entry that carries its
+    content (``text``, or ``base64`` for other bytes) instead of a ``path``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    doc: str = Field(description="The document's key.")
+    text: str | None = Field(default=None, description="The content, registered as its UTF-8 bytes.")
+    base64: str | None = Field(default=None, description="The content's exact bytes, base64 (standard alphabet, padded).")
+    name: str | None = Field(default=None, description="What messages call the entry (default: BATCH:N).")
+    parent: str | list[str] | None = Field(
+        default=None, description="A version it comes from (REF, an earlier entry's too), or several for a merge."
+    )
+    relation: str | None = Field(default=None, description="revision, copy, excerpt, derived or merge.")
+    source: str | None = Field(default=None, description="Where the text came from (URL, publication).")
+    captured_at: str | None = Field(default=None, description="When it was published or captured (ISO 8601).")
+    label: str | None = Field(default=None, description="A short label for the version.")
+    encoding: str | None = Field(default=None, description="The base64 bytes' encoding when it is not UTF-8.")
+    meta: dict[str, Any] | None = Field(default=None, description="Free metadata.")
+
+
+_BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The batch: a JSON array of entries, registered in order, all or none.",
+        "content": {"application/json": {"schema": {"type": "array", "minItems": 1, "items": ImportEntry.model_json_schema()}}},
+    }
+}
 
 
 class AnnotateRequest(BaseModel):
@@ -242,7 +274,7 @@ def register(
     return _report(report, status=201, headers={"Location": _url(request, "show", ref=str(report.version))})
 
 
-@router.get("/documents/{doc:path}/raw", responses={200: {"content": {"text/plain": {}}}, **_ERRORS}, tags=["memento"])
+@router.get("/documents/{doc:path}/raw", response_class=Response, responses={200: {"content": {"text/plain": {}}}, **_ERRORS}, tags=["memento"])
 def document_raw(request: Request, doc: str, archive: Reader) -> Response:
     """The document's latest text: the original resource (URI-R) of its Memento
     TimeGate and TimeMap."""
@@ -268,6 +300,7 @@ def document_raw(request: Request, doc: str, archive: Reader) -> Response:
 @router.get(
     "/documents/{doc:path}/timegate",
     status_code=302,
+    response_class=Response,
     responses={302: {"description": "To the memento current at Accept-Datetime."}, **_ERRORS},
     tags=["memento"],
 )
@@ -297,6 +330,7 @@ def timegate(
 
 @router.get(
     "/documents/{doc:path}/timemap",
+    response_class=Response,
     responses={200: {"content": {memento.LINK_FORMAT: {}}}, **_ERRORS},
     tags=["memento"],
 )
@@ -340,6 +374,7 @@ def _atom(request: Request, archive: Archive, versions: list[int], title: str, n
 
 @router.get(
     "/documents/{doc:path}/feed.atom",
+    response_class=Response,
     responses={200: {"content": {feeds.MEDIA_TYPE: {}}}, **_ERRORS},
     tags=["feeds"],
 )
@@ -349,7 +384,7 @@ def document_feed(request: Request, doc: str, archive: Reader, normalize: Normal
     return _atom(request, archive, [e.version for e in entries], f"Versions of {doc}", normalize)
 
 
-@router.get("/feed.atom", responses={200: {"content": {feeds.MEDIA_TYPE: {}}}, **_ERRORS}, tags=["feeds"])
+@router.get("/feed.atom", response_class=Response, responses={200: {"content": {feeds.MEDIA_TYPE: {}}}, **_ERRORS}, tags=["feeds"])
 def archive_feed(request: Request, archive: Reader, normalize: NormalizeQuery = None) -> Response:
     """Atom feed of the whole archive: the newest versions of every document."""
     registered = archive.events(kinds=("version.registered",), limit=request.app.state.settings.feed_entries)
@@ -402,7 +437,7 @@ def _raw_response(request: Request, digest: str, load, *, immutable: bool, heade
 _RAW = {200: {"content": {"text/plain": {}}, "description": "The exact registered bytes."}, 304: {"description": "Not modified (If-None-Match)."}, **_ERRORS}
 
 
-@router.get("/versions/{ref:path}/raw", responses=_RAW, tags=["versions"])
+@router.get("/versions/{ref:path}/raw", response_class=Response, responses=_RAW, tags=["versions"])
 def raw(request: Request, ref: str, archive: Reader) -> Response:
     """The exact bytes registered for a version (`prov show --raw`), a memento of its
     document: ``ETag`` is the content hash, ``Memento-Datetime`` its time."""
@@ -424,7 +459,7 @@ def raw(request: Request, ref: str, archive: Reader) -> Response:
     )
 
 
-@router.get("/contents/{digest}/raw", responses=_RAW, tags=["versions"])
+@router.get("/contents/{digest}/raw", response_class=Response, responses=_RAW, tags=["versions"])
 def content_raw(request: Request, digest: str, archive: Reader) -> Response:
     """The bytes of a content, addressed by its whole hash (``blake3:`` optional): immutable."""
     data = archive.content(digest)  # 422 for a malformed hash, 404 for one not stored, before any 304
@@ -532,6 +567,24 @@ def link(new: LinkRequest, archive: Writer) -> Response:
     """Add a lineage link (`prov link`)."""
     report = archive.link(_ref(archive, new.child, "child"), _ref(archive, new.parent, "parent"), new.relation)
     return _report(report, status=201)
+
+
+@router.post(
+    "/imports",
+    status_code=201,
+    response_model=ImportReport,
+    responses=_ERRORS,
+    openapi_extra=_BATCH_BODY,
+    tags=["writes"],
+)
+def import_batch(
+    archive: Writer,
+    data: Body,
+    name: Annotated[str, Query(description="The batch's name, recorded in the import event and in messages.")] = "batch",
+) -> Response:
+    """Register a batch of entries, each carrying its content, in one transaction (`prov
+    import`): a bad entry anywhere refuses the whole batch and nothing is written."""
+    return _report(archive.import_batch(data, source=name), status=201)
 
 
 @router.post("/reindex", response_model=ReindexReport, responses=_ERRORS, tags=["writes"])
