@@ -271,6 +271,8 @@ def test_the_fast_text_paths_equal_the_slow_reference_on_any_text(text):
     assert lenses.comparison_text(text) == _reference_normal_text(text, "loose").replace(" ", "")
     for loose in (False, True):
         assert lenses.fold_forms_text(text, loose=loose) == lenses._fold_forms(text, loose=loose)[0]
+        # The forms pass with its map, and the one-sequence-at-a-time reference.
+        assert lenses._fold_forms(text, loose=loose) == lenses._fold_forms_reference(text, loose=loose)
     cleaned = lenses._clean_gaps(lenses.fold_forms_text(text, loose=False))
     # Both whitespace deciders, whichever of them normal_text would pick for this text.
     assert lenses._fold_cjk_runs(cleaned) == lenses._fold_cjk_runs_slow(cleaned)
