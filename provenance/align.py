@@ -214,8 +214,6 @@ def align(a: str, b: str, profile: str = "cjk", *, min_coverage: float = 0.0) ->
         return none
     pieces: list[tuple[tuple[int, int, int, int], int, list[Edit]]] = []
     if min(len(A), len(B)) < 4 * ANCHOR:  # too short for anchors: the whole texts, diffed
-        if min_coverage and not _may_carry(A, B, min_coverage):
-            return none
         best = _densest_edges(diff(A, B).edits, len(A), len(B))
         if best is not None:
             pieces.append(best)
@@ -269,22 +267,6 @@ def align(a: str, b: str, profile: str = "cjk", *, min_coverage: float = 0.0) ->
         len(A) - max(p[0][1] for p in pieces) + min(p[0][0] for p in pieces),
         len(B) - max(p[0][3] for p in pieces) + min(p[0][2] for p in pieces),
     )
-
-
-def _may_carry(A: str, B: str, share: float) -> bool:
-    """Whether a passage of ``A`` and ``B`` could match ``share`` of the shorter text.
-
-    Its matched code points are equal runs of the display diff, a common
-    subsequence of the two texts, so at most their longest common
-    subsequence: the equal material of the minimal diff when its search is
-    exact (``complete``). That diff costs less than the display diff, which
-    is then not run for a text too short for anchors that the other does
-    not carry (an error page of 31 characters against the terms it replaced).
-    """
-    found = diff(A, B, semantic=False)
-    if not found.complete:
-        return True
-    return found.stats.unchanged >= share * min(len(A), len(B))
 
 
 def _outside(a: str, b: str, la, lb, passages: list[Passage], spans: list) -> list[AlignedEdit]:
