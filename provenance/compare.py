@@ -48,7 +48,7 @@ from provenance.diff import DiffStats, Edit
 from provenance.errors import InputError
 from provenance.granularity import GRAINS, SentenceChange, diff_by
 from provenance.lensdiff import LensDiff, whitespace_share
-from provenance.lenses import DEFAULT_PROFILE, check_profile, is_cjk, normalize
+from provenance.lenses import DEFAULT_PROFILE, check_profile, is_cjk, normal_text
 from provenance.moves import Move
 
 # A passage is reported only when this share of a text (or more) lies outside
@@ -155,10 +155,9 @@ def find_passage(a: str, b: str, profile: str = "cjk") -> alignment.Alignment | 
     Runs the alignment only when the lengths clearly differ.
     """
     check_profile(profile)
-    if profile == "exact":  # the lens keeps every code point: no need to build its map
-        len_a, len_b = len(a), len(b)
-    else:
-        len_a, len_b = len(normalize(a, profile).text), len(normalize(b, profile).text)
+    # The lengths through the lens, without its offset maps (``normal_text``):
+    # a pair of similar length never needs them here.
+    len_a, len_b = len(normal_text(a, profile)), len(normal_text(b, profile))
     if not lengths_differ(len_a, len_b):
         return None
     found = alignment.align(a, b, profile, min_coverage=CARRIED)

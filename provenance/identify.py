@@ -17,22 +17,25 @@ Tiers, best first (``identify``):
    first, beyond the usual budget (``HOLDERS_MAX``); the others are pre-ranked
    by the signature's estimates and the ``CONFIRM`` best confirmed on exact
    shingle sets. The confirmed are put in a first order (shingle containment
-   in whole percent, verbatim holders first, Jaccard, the earliest), and the
-   first ``top + SHORTLIST_EXTRA`` contents (with the members of groups the
-   signature cannot tell apart, those sharing most words and lines with the
-   query first) are compared with the query by `provenance.compare.compare`,
+   in whole percent, verbatim holders first, Jaccard, then, of contents equal
+   on those, the ones sharing most words and lines with the query, then the
+   earliest), and the first ``top + SHORTLIST_EXTRA`` contents are compared
+   with the query by `provenance.compare.compare`,
    the comparison `prov diff VERSION QUERY --normalize LENS` makes (``LENS``:
    the lens asked for, else ``SUMMARY_LENS``). They are ranked on it:
 
    - ``score``: the share of the query found in the version, the query's
-     characters (through the lens) the comparison keeps unchanged, in tenths
-     of a percent;
+     characters (through the lens) the comparison keeps unchanged (a
+     character more is a higher share: rounded, the source of a query one
+     word off lost to its parent on registration);
    - ties by lens equality (``verbatim``: the query inside the version, or
      the version inside the query, byte for byte, else through the weakest
      lens of whitespace, cjk, loose, else none);
    - then by the fewest edits (``diff``: the comparison's own summary, so it
      agrees with the diff it recommends; ``passage`` is its passage, with
      ``a`` = the query and ``b`` = the version);
+   - then, of whole-text comparisons still tied (contents equal through the
+     lens), by the fewest edits byte for byte (``_nearest_layout_first``);
    - then by the earliest registration.
 
    Once ``top`` versions are ranked, a further content is compared only if
@@ -56,7 +59,7 @@ from sqlalchemy import Row, bindparam
 from sqlalchemy import text as sql_text
 from sqlmodel import Session, col, select
 
-from provenance import contents, index, refs, sketch
+from provenance import contents, diff, index, refs, sketch
 from provenance.align import Passage
 from provenance.compare import compare
 from provenance.errors import InputError, IntegrityError
@@ -85,18 +88,20 @@ ANCHOR_SHARE = 0.5
 """A content holding this share of the sampled anchors is a candidate (the query
 is mostly a passage of it), as measured in benchmarks/sketch_quality.py."""
 
-CONFIRM = 24
+CONFIRM = 32
 CONFIRM_MIN = 3
-CONFIRM_CHARS = 150_000
+CONFIRM_CHARS = 400_000
 """Candidates, pre-ranked on the signature, confirmed on exact shingle sets: at
 most ``CONFIRM``, and beyond the first ``max(CONFIRM_MIN, top)`` only while their
 texts total under ``CONFIRM_CHARS`` characters (about 1 ms per 10 000)."""
 
-GROUP_MEMBERS = 64
-GROUP_CONFIRM = 4
-"""Of contents the signature cannot tell apart, the first ``GROUP_MEMBERS`` (in
-pre-rank order) are ordered by the words, then the raw lines, they share with
-the query, and the best ``GROUP_CONFIRM`` of those compared with it."""
+NEAR_MAX = 128
+"""Of the candidates estimated within ``PRUNE_MARGIN`` of the best, the first
+``NEAR_MAX`` are read and ordered by the raw lines they share with the query
+before any is confirmed: the signature cannot order the revisions of one
+history a word or two apart (its estimates differ by less than their standard
+error; the source of a similar query was found at the 82nd place of such a
+pre-rank, benchmarks/identify.py)."""
 
 PRUNE_MARGIN = 0.25
 """A candidate whose estimated containment is this far below the ``top``-th
@@ -418,58 +423,56 @@ def _similar(
         range(len(rows)),
         key=lambda i: (-estimate[rows[i].id], -j_est[i], abs(nv[i] - nq), rows[i].id),
     )
-    # Contents with the same signature and shingle count are the same, or
-    # nearly the same, text in comparison form (a crawl that only changed
-    # layout, a revision of a word or two): one of each group is confirmed,
-    # and its members are then told apart by the lens and the diff.
-    groups: dict[tuple[bytes, int], list[_Candidate]] = {}
-    for i in order:
-        groups.setdefault((rows[i].signature, rows[i].shingles), []).append(rows[i])
     # Holders: longer contents holding every sampled anchor of the query, which
     # is what a content holding the query verbatim (in comparison form) does.
     # The signature cannot tell them apart, so the pre-rank would cut them
-    # anywhere: they are confirmed first, earliest first, until ``HOLDERS``
+    # anywhere: they are confirmed first, earliest first, until ``want``
     # verbatim ones are found (a later one can only tie and lose on
     # registration) or ``HOLDERS_MAX`` are tried.
+    want = top + SHORTLIST_EXTRA
     full = len(s.anchors) > 0
-    holders = [
-        g
-        for g in groups.values()
-        if full and g[0].anchors >= 1.0 and g[0].shingles > nq * HOLDER_RATIO
-    ]
-    holders.sort(key=lambda g: g[0].id)
-    holders = holders[:HOLDERS_MAX]
-    held = {id(g) for g in holders}
+    holders = sorted(
+        (r for r in rows if full and r.anchors >= 1.0 and r.shingles > nq * HOLDER_RATIO),
+        key=lambda r: r.id,
+    )[:HOLDERS_MAX]
+    held = {r.id for r in holders}
     texts: dict[str, str] = {}
-    confirm: list[list[_Candidate]] = []
+    confirm: list[_Candidate] = []
     verbatim_holders = 0
     for at in range(0, len(holders), HOLDER_BATCH):
         batch = holders[at : at + HOLDER_BATCH]
-        texts.update(load_texts(session, [g[0].hash for g in batch]))
-        for g in batch:
-            confirm.append(g)
-            verbatim_holders += text in texts[g[0].hash]
-        if verbatim_holders >= top + SHORTLIST_EXTRA:
+        texts.update(load_texts(session, [r.hash for r in batch]))
+        for r in batch:
+            confirm.append(r)
+            verbatim_holders += text in texts[r.hash]
+        if verbatim_holders >= want:
             break
+    # Then the others in pre-rank order, each on its own. Revisions of one
+    # history a word apart (a crawl's states) have estimates the signature
+    # cannot order (they differ by less than its standard error): those
+    # estimated near the best are read first and ordered by the query's raw
+    # lines they hold (``_line_overlap``, a set intersection: a query a few
+    # words off its source misses a few of its lines and more of any other
+    # revision's), the pre-rank's order kept among equals.
+    rest = [rows[i] for i in order if rows[i].id not in held]
+    near = [r for r in rest[:NEAR_MAX] if estimate[r.id] + PRUNE_MARGIN >= estimate[rest[0].id]]
+    if len(near) > max(CONFIRM_MIN, top):
+        texts.update(load_texts(session, [r.hash for r in near if r.hash not in texts]))
+        q_lines = _line_lengths(text)
+        overlap = {r.id: _line_overlap(q_lines, texts[r.hash]) for r in near}
+        near.sort(key=lambda r: -overlap[r.id])
+        rest = near + rest[len(near) :]
     budget = 0
-    rest = [g for g in groups.values() if id(g) not in held]
-    for members in rest[:CONFIRM]:
-        if len(confirm) >= max(CONFIRM_MIN, top) and budget + members[0].chars > CONFIRM_CHARS:
+    for taken, r in enumerate(rest[:CONFIRM]):
+        if taken >= max(CONFIRM_MIN, top) and budget + r.chars > CONFIRM_CHARS:
             break
-        confirm.append(members)
-        budget += members[0].chars
-    texts.update(load_texts(session, [g[0].hash for g in confirm if g[0].hash not in texts]))
+        confirm.append(r)
+        budget += r.chars
+    texts.update(load_texts(session, [r.hash for r in confirm if r.hash not in texts]))
     sizes = {r.hash: r.shingles for r in rows}
-
-    scores: dict[str, tuple[float, float] | None] = {}
 
     def score(h: str) -> tuple[float, float] | None:
         """(containment of the query's shingles, Jaccard), None below ``MIN_SCORE``."""
-        if h not in scores:
-            scores[h] = _score(h)
-        return scores[h]
-
-    def _score(h: str) -> tuple[float, float] | None:
         version_text = texts[h]
         if text in version_text:  # verbatim: every shingle is there, no need to count
             return 1.0, min(1.0, nq / max(1, sizes[h]))
@@ -482,59 +485,43 @@ def _similar(
             return None
         return containment, jaccard
 
-    scored: list[tuple[tuple[float, float], list[_Candidate]]] = []
+    scored: list[tuple[tuple, str, tuple[float, float]]] = []
     best: list[float] = []  # confirmed containments, highest first
-    for members in confirm:
+    for r in confirm:
         # The signature's (or the anchors') estimate is within PRUNE_MARGIN of
         # the true containment but for a one-in-thousands draw: a candidate
         # estimated that far below the top-th confirmed one cannot be shown.
-        if len(best) >= top and estimate[members[0].id] + PRUNE_MARGIN < best[top - 1]:
+        if len(best) >= top and estimate[r.id] + PRUNE_MARGIN < best[top - 1]:
             continue
-        result = score(members[0].hash)
+        result = score(r.hash)
         if result is not None:
-            scored.append((result, members))
+            verbatim = text in texts[r.hash]
+            # A first order on shingles, in whole percent (a few common phrases
+            # elsewhere in a long version must not outrank the version holding
+            # the query closely), verbatim holders first, then Jaccard, then the earliest.
+            first = (-math.floor(100 * result[0] + 1e-9), not verbatim, 0.0 if verbatim else -result[1])
+            scored.append((first, r.hash, result, r.id))
             best.append(result[0])
             best.sort(reverse=True)
-    # A first order on shingles, in whole percent (a few common phrases
-    # elsewhere in a long version must not outrank the version holding the
-    # query closely), verbatim holders first, then Jaccard, then the earliest.
-    scored.sort(
-        key=lambda t: (
-            -math.floor(100 * t[0][0] + 1e-9),
-            text not in texts[t[1][0].hash],
-            0.0 if text in texts[t[1][0].hash] else -t[0][1],
-            t[1][0].id,
-        )
-    )
+    scored.sort(key=lambda t: (t[0], t[3]))
 
-    # The shortlist: the best contents, with the members of their groups
-    # the signature could not tell apart (those sharing the most raw lines
-    # with the query first); each is compared with the query as `prov diff`
-    # compares them, and ranked on what that comparison found.
-    q_lines, q_words = set(text.splitlines()), set(text.split())
+    # The shortlist: the first ``want`` contents; of contents equal on
+    # shingles (the same text in comparison form: a crawl that only changed
+    # layout), those sharing the most words, then raw lines, with the query
+    # first. Each is compared with the query as `prov diff` compares them,
+    # and ranked on what that comparison found.
+    q_lines_set, q_words = set(text.splitlines()), set(text.split())
     shortlist: list[tuple[str, tuple[float, float]]] = []
-    want = top + SHORTLIST_EXTRA
-    for first, members in scored:
-        if len(shortlist) >= want:
-            break
-        hashes = [c.hash for c in members[:GROUP_MEMBERS]]
-        exact: dict[str, tuple[float, float] | None] = {}
-        if len(hashes) > 1:
-            texts.update(load_texts(session, [h for h in hashes if h not in texts]))
-            lines = {h: _line_similarity(q_lines, q_words, texts[h]) for h in hashes}
-            # Exact shingle sets first: a member that differs by one token (a
-            # crawl's id) has the same signature, and a re-wrapped query shares
-            # neither that token nor any line with any member.
-            exact = {h: score(h) for h in hashes}
-            shares = {h: exact[h] or (0.0, 0.0) for h in hashes}
-            hashes.sort(
-                key=lambda h: (text not in texts[h], -shares[h][0], -shares[h][1], lines[h])
-            )
-            hashes = hashes[: max(1, GROUP_CONFIRM)]
-        for h in hashes:
-            result = first if h == members[0].hash else exact[h]
-            if result is not None:
-                shortlist.append((h, result))
+    at = 0
+    while at < len(scored) and len(shortlist) < want:
+        end = at + 1
+        while end < len(scored) and scored[end][0] == scored[at][0]:
+            end += 1
+        tied = scored[at:end]
+        if len(tied) > 1 and scored[at][0][1]:  # verbatim holders stay earliest first
+            tied.sort(key=lambda t: (_line_similarity(q_lines_set, q_words, texts[t[1]]), t[3]))
+        shortlist += [(t[1], t[2]) for t in tied[: want - len(shortlist)]]
+        at = end
     carrying = _versions_of(session, [h for h, _ in shortlist], doc_id)
     forms = _Forms(text)
     ranked = []
@@ -547,7 +534,7 @@ def _similar(
             # Enough versions that nothing can outrank (the query verbatim, no
             # edit: a later one only ties and loses on registration), or the
             # extra contents compared: the rest cannot be shown.
-            perfect = sum(len(r[1]) for r in ranked if r[0][:3] == (-1000, 0, 0))
+            perfect = sum(len(r[1]) for r in ranked if r[0][:3] == (-1.0, 0, 0))
             if perfect >= top or extra >= SHORTLIST_EXTRA:
                 break
             extra += 1
@@ -557,16 +544,12 @@ def _similar(
             continue
         compared += len(versions)
         passage, summary, share = _explain(texts[h], text, lens)
-        key = (
-            -math.floor(1000 * share + 1e-9),
-            LENS_RANK.index(found),
-            summary.edits,
-            versions[0][0].id,
-        )
-        ranked.append((key, versions, share, jaccard, found, passage, summary))
+        key = (-share, LENS_RANK.index(found), summary.edits, versions[0][0].id)
+        ranked.append((key, versions, share, jaccard, found, passage, summary, h))
     ranked.sort(key=lambda r: r[0])
+    ranked = _nearest_layout_first(ranked, text, texts)
     out: list[Match] = []
-    for _, versions, share, jaccard, found, passage, summary in ranked:
+    for _, versions, share, jaccard, found, passage, summary, _ in ranked:
         for v, d in versions:
             out.append(_match(v, d, "similar", "sketch", share, jaccard, passage, summary, found))
             if len(out) >= top:
@@ -577,6 +560,35 @@ def _similar(
 LENS_RANK: tuple[str | None, ...] = ("exact", *index.NORMAL_PROFILES, None)
 """Best first: the query and the version equal (or one inside the other)
 byte for byte, else through the weakest lens, else through none."""
+
+
+def _nearest_layout_first(ranked: list, query: str, texts: dict[str, str]) -> list:
+    """The ranked rows, those tied on share, lens equality and edits with the fewest raw edits first.
+
+    Contents equal through the lens (a crawl that only changed the layout,
+    a re-wrapped revision) tie on all the lensed comparison sees; of those
+    compared whole, the one nearest the query byte for byte (the fewest
+    edits of the minimal diff, no lens) is the closer, as `prov diff VERSION
+    QUERY` would show. Passage matches keep their order: the material
+    around a passage is no edit of it. Only ties pay for the diff.
+    """
+    out: list = []
+    at = 0
+    while at < len(ranked):
+        end = at + 1
+        while end < len(ranked) and ranked[end][0][:3] == ranked[at][0][:3]:
+            end += 1
+        tied = ranked[at:end]
+        if len(tied) > 1:
+            raw = {
+                r[7]: len(diff.diff(texts[r[7]], query, semantic=False).edits)
+                for r in tied
+                if r[5] is None
+            }
+            tied.sort(key=lambda r: (raw.get(r[7], 0), r[0][3]))
+        out += tied
+        at = end
+    return out
 
 
 def _top_key(ranked: list, top: int) -> tuple:
@@ -596,22 +608,21 @@ def _cannot_reach(forms: _Forms, h: str, version_text: str, lens: str, found, ke
     comparison keeps unchanged: a common subsequence of the two normal
     forms (the passage's inside diff or the whole texts' diff, both on them),
     so at most their longest common subsequence. Below the ``top``-th row's
-    share (in tenths of a percent), or equal to it and seen verbatim through
-    a worse lens only, it cannot be shown whatever its edits.
+    share, or equal to it and seen verbatim through a worse lens only, it
+    cannot be shown whatever its edits.
     """
     if not LCS_PRUNE:
         return False
     q, v = forms.of("", lens), forms.of(h, lens, version_text)
     if not q:
         return False
-    floor_share = -key[0]
-    # The least common subsequence whose share could floor to ``floor_share``,
-    # one character lower for rounding: anything less floors strictly lower.
-    need = max(0, math.ceil(floor_share * len(q) / 1000) - 1)
+    # The top row's characters found (its share times the query's), one
+    # lower for rounding: a common subsequence shorter than that ranks lower.
+    need = max(0, round(-key[0] * len(q)) - 1)
     lcs = LCSseq.similarity(v, q, score_cutoff=need)  # 0 when under ``need``
     if lcs < need:
         return True
-    bound = -math.floor(1000 * min(1.0, lcs / len(q)) + 1e-9)
+    bound = -min(1.0, lcs / len(q))
     return (bound, LENS_RANK.index(found)) > key[:2]
 
 
@@ -664,6 +675,30 @@ def _versions_of(
     for v, d in _versions(session, [col(Version.content_hash).in_(hashes)], doc_id):
         out.setdefault(v.content_hash, []).append((v, d))
     return out
+
+
+def _line_lengths(text: str) -> dict[str, int]:
+    """The distinct lines of a text (stripped, non-empty), cut after each sentence too, and their lengths.
+
+    Sentences, because a crawled page holds a paragraph a line: one edit
+    would otherwise cost a whole paragraph, and revisions differing in
+    other sentences of it would tie.
+    """
+    cut = text.replace(". ", ".\n").replace("\u3002", "\u3002\n")
+    return {line: len(line) for line in (raw.strip() for raw in cut.splitlines()) if line}
+
+
+def _line_overlap(q_lines: dict[str, int], text: str) -> float:
+    """The characters in lines the query and the text share, over those in the lines of either.
+
+    A Jaccard similarity of the two texts' line sets, weighted by length:
+    a revision that added lines (a superset) scores lower than its source.
+    Costs a set intersection, a fraction of a shingle set's price.
+    """
+    lines = _line_lengths(text)
+    shared = sum(q_lines[line] for line in lines.keys() & q_lines.keys())
+    union = sum(q_lines.values()) + sum(lines.values()) - shared
+    return shared / union if union else 0.0
 
 
 def _line_similarity(q_lines: set[str], q_words: set[str], text: str) -> tuple[float, float]:

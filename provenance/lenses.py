@@ -386,10 +386,23 @@ def normal_text(text: str, profile: str = DEFAULT_PROFILE) -> str:
     """``normalize(text, profile).text`` without the offset maps (ten times cheaper).
 
     What the identify index hashes; a test holds the two equal on any text.
+    The last few are kept, as ``normalize`` keeps its own (a passage search
+    asks for the lengths, then the alignment for the texts).
     """
     check_profile(profile)
     if profile == "exact":
         return text
+    if len(text) <= RECENT_CHARS:
+        return _recent_text(text, profile)
+    return _normal_text(text, profile)
+
+
+@lru_cache(maxsize=8)
+def _recent_text(text: str, profile: str) -> str:
+    return _normal_text(text, profile)
+
+
+def _normal_text(text: str, profile: str) -> str:
     chars = text if profile == "whitespace" else fold_forms_text(text, loose=profile == "loose")
     return _fold_runs(
         _clean_gaps(chars, keep_hyphen=profile != "loose"), drop_beside_cjk=profile != "whitespace"
@@ -406,7 +419,73 @@ def comparison_text(text: str) -> str:
 
 
 def _fold_forms(text: str, *, loose: bool) -> tuple[str, list[int], list[int]]:
-    """NFKC (and for ``loose`` case folding and quote/dash unification) per combining sequence."""
+    """NFKC (and for ``loose`` case folding and quote/dash unification) per combining sequence.
+
+    The text and its map: ``_fold_forms_reference`` (a test holds them
+    equal), with the sequences that change found as ``fold_forms_text``
+    finds them, so a text pays for its changing characters and marks, not a
+    Python step per code point. A full-width form (``_prefold_wide``) maps
+    to itself one for one, as the reference maps it.
+    """
+    n = len(text)
+    if text.isascii():
+        return (text.lower() if loose else text), list(range(n)), list(range(1, n + 1))
+    wide = _prefold_wide(text)
+    # A full-width form with a mark after it is a sequence that changes (and maps as one).
+    plain = wide is text or not any(_is_mark(c) for c in set(text))
+    if plain and unicodedata.is_normalized("NFKC", wide) and (not loose or wide == wide.casefold()):
+        chars = _loose_translate(wide) if loose else wide
+        return chars, list(range(n)), list(range(1, n + 1))
+    pattern = _changing_pattern(wide, loose)
+    pieces: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    pos = 0
+    for m in pattern.finditer(wide) if pattern is not None else ():
+        i, j = m.span()
+        norm = _fold_one(m.group(), loose)
+        if norm == text[i:j]:  # the original's: a full-width form before a mark is a change
+            continue  # mapped as the unchanged text around it
+        pieces.append(wide[pos:i])
+        starts.extend(range(pos, i))
+        ends.extend(range(pos + 1, i + 1))
+        pieces.append(norm)
+        if j - i == 1 and len(norm) == 1:
+            starts.append(i)
+            ends.append(j)
+        else:
+            starts.extend([i] * len(norm))
+            ends.extend([j] * len(norm))
+        pos = j
+    pieces.append(wide[pos:])
+    starts.extend(range(pos, n))
+    ends.extend(range(pos + 1, n + 1))
+    chars = "".join(pieces)
+    if loose:
+        chars = _loose_translate(chars)  # one code point for one: the map is unchanged
+    return chars, starts, ends
+
+
+def _changing_pattern(text: str, loose: bool) -> re.Pattern[str] | None:
+    """A regex matching the combining sequences of ``text`` that fold (and some that do not).
+
+    A starter followed by its marks, or a single code point whose fold is
+    another (ASCII capitals left to the loose translation); None when there
+    are none.
+    """
+    distinct = sorted(set(text))
+    marks = "".join(re.escape(c) for c in distinct if _is_mark(c))
+    changing = "".join(
+        re.escape(c)
+        for c in distinct
+        if _fold_one(c, loose) != c and not (loose and "A" <= c <= "Z")
+    )
+    parts = ([f"(?s:.[{marks}]+)"] if marks else []) + ([f"[{changing}]"] if changing else [])
+    return re.compile("|".join(parts)) if parts else None
+
+
+def _fold_forms_reference(text: str, *, loose: bool) -> tuple[str, list[int], list[int]]:
+    """``_fold_forms`` one combining sequence at a time (the reference the fast path is tested against)."""
     n = len(text)
     if unicodedata.is_normalized("NFKC", text) and (not loose or text == text.casefold()):
         chars = text.translate(LOOSE_TABLE) if loose else text
@@ -496,20 +575,9 @@ def fold_forms_text(text: str, *, loose: bool) -> str:
     if unicodedata.is_normalized("NFKC", text) and (not loose or text == text.casefold()):
         chars = text
     else:
-        distinct = sorted(set(text))
-        marks = "".join(re.escape(c) for c in distinct if _is_mark(c))
         # ASCII capitals are lowered below in one pass, not one callback each.
-        changing = "".join(
-            re.escape(c)
-            for c in distinct
-            if _fold_one(c, loose) != c and not (loose and "A" <= c <= "Z")
-        )
-        parts = ([f"(?s:.[{marks}]+)"] if marks else []) + ([f"[{changing}]"] if changing else [])
-        if parts:
-            pattern = re.compile("|".join(parts))
-            chars = pattern.sub(lambda m: _fold_one(m.group(), loose), text)
-        else:
-            chars = text
+        pattern = _changing_pattern(text, loose)
+        chars = pattern.sub(lambda m: _fold_one(m.group(), loose), text) if pattern else text
     return _loose_translate(chars) if loose else chars
 
 
@@ -675,7 +743,87 @@ def _fold_gaps(
     Returns the text, its map to the original (through ``starts`` and
     ``ends``, the map of ``chars``) and, for each normalized index ``k``
     before which material was dropped, why (``_LEFT`` ... bits).
+
+    A text whose every gap is a plain whitespace run that folds to one space
+    (no CJK beside which runs go, no invisible character, no hyphen and line
+    break that join: most English text) is folded in a few array operations
+    (``_fold_plain_runs``); a test holds both paths equal.
     """
+    if (
+        not (drop_beside_cjk and _HAS_CJK.search(chars))
+        and "\u200d" not in chars
+        and "\u00ad" not in chars
+        and not _joins_somewhere(chars, keep_hyphen)
+    ):
+        return _fold_plain_runs(chars, starts, ends)
+    return _fold_gaps_reference(
+        chars, starts, ends, drop_beside_cjk=drop_beside_cjk, keep_hyphen=keep_hyphen
+    )
+
+
+def _joins_somewhere(chars: str, keep_hyphen: bool) -> bool:
+    """Whether a hyphen and a line break somewhere in ``chars`` join (``well-\nknown``)."""
+    for m in _HYPHEN_BREAK.finditer(chars):
+        h = m.start()
+        gap = _GAP.match(chars, h)
+        if gap is not None and (_joins_kept if keep_hyphen else _joins)(chars, h, gap.end()):
+            return True
+    return False
+
+
+_SPACE_CPS = np.array([c for c in range(0x3001) if chr(c).isspace()], dtype=np.uint32)
+"""Every code point ``str.isspace`` (and so the regex ``\\s``) takes for whitespace."""
+
+
+def _fold_plain_runs(
+    chars: str, starts: list[int], ends: list[int]
+) -> tuple[str, list[int], list[int], dict[int, int]]:
+    """``_fold_gaps`` of a text whose gaps hold no hyphen that joins, no soft hyphen, no ZWJ
+    and no CJK to drop them beside.
+
+    Each gap (a run of whitespace and invisible characters) inside the text
+    with whitespace in it becomes its first code point, read as a space and
+    mapped to the whole gap; the rest of it, a gap of invisible characters
+    only and a gap at an end are dropped. In array operations over the code
+    points: no Python step per gap.
+    """
+    n = len(chars)
+    cps = np.frombuffer(chars.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    ws = np.isin(cps, _SPACE_CPS)
+    gap = ws | np.isin(cps, _INVISIBLE_CPS)
+    if not gap.any():
+        return chars, starts, ends, {}
+    before = np.concatenate(([False], gap[:-1]))
+    after = np.concatenate((gap[1:], [False]))
+    r0 = np.flatnonzero(gap & ~before)  # where each gap starts
+    r1 = np.flatnonzero(gap & ~after) + 1  # and ends
+    spaced = np.concatenate(([0], np.cumsum(ws)))
+    space = (r0 > 0) & (r1 < n) & (spaced[r1] > spaced[r0])
+    keep = ~gap
+    keep[r0[space]] = True
+    o_ends = np.asarray(ends, dtype=np.int64)
+    o_ends[r0[space]] = o_ends[r1[space] - 1]
+    out = cps.copy()
+    out[r0[space]] = 32
+    idx = np.flatnonzero(keep)
+    text = out[idx].astype("<u4").tobytes().decode("utf-32-le", "surrogatepass")
+    return text, np.asarray(starts, dtype=np.int64)[idx].tolist(), o_ends[idx].tolist(), {}
+
+
+_INVISIBLE_CPS = np.array(
+    [c for lo, hi in INVISIBLE_RANGES for c in range(lo, hi + 1)], dtype=np.uint32
+)
+
+
+def _fold_gaps_reference(
+    chars: str,
+    starts: list[int],
+    ends: list[int],
+    *,
+    drop_beside_cjk: bool,
+    keep_hyphen: bool = False,
+) -> tuple[str, list[int], list[int], dict[int, int]]:
+    """``_fold_gaps`` one gap at a time (the reference the plain path is tested against)."""
     out: list[str] = []
     o_starts: list[int] = []
     o_ends: list[int] = []

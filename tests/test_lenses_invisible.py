@@ -271,6 +271,18 @@ def test_the_fast_text_paths_equal_the_slow_reference_on_any_text(text):
     assert lenses.comparison_text(text) == _reference_normal_text(text, "loose").replace(" ", "")
     for loose in (False, True):
         assert lenses.fold_forms_text(text, loose=loose) == lenses._fold_forms(text, loose=loose)[0]
+        # The forms pass with its map, and the one-sequence-at-a-time reference.
+        assert lenses._fold_forms(text, loose=loose) == lenses._fold_forms_reference(text, loose=loose)
+    # The gaps folded in array operations where they all fold plainly, and one at a time.
+    n = len(text)
+    for chars, starts, ends, cjk, keep in (
+        (text, list(range(n)), list(range(1, n + 1)), False, True),
+        (*lenses._fold_forms(text, loose=False), True, True),
+        (*lenses._fold_forms(text, loose=True), True, False),
+    ):
+        fast = lenses._fold_gaps(chars, starts, ends, drop_beside_cjk=cjk, keep_hyphen=keep)
+        slow = lenses._fold_gaps_reference(chars, starts, ends, drop_beside_cjk=cjk, keep_hyphen=keep)
+        assert fast == slow
     cleaned = lenses._clean_gaps(lenses.fold_forms_text(text, loose=False))
     # Both whitespace deciders, whichever of them normal_text would pick for this text.
     assert lenses._fold_cjk_runs(cleaned) == lenses._fold_cjk_runs_slow(cleaned)
