@@ -209,7 +209,10 @@ def find_moves(
     fine = _find(a, b, edits, profile, min_chars, min_similarity, min_jump, trim=False)
     if len(edits) < _UNIT_PASS_EDITS:
         return fine
-    units = _unit_edits(a, b)
+    # The edits need not cover the texts (a passage's edits, say): the unit
+    # diff is of the stretch they span.
+    lo_a, lo_b = edits[0].a_start, edits[0].b_start
+    units = _unit_edits(a, b, lo_a, edits[-1].a_end, lo_b, edits[-1].b_end)
     coarse = _find(a, b, units, profile, min_chars, min_similarity, min_jump, trim=True)
     if _moved_chars(coarse) <= _moved_chars(fine):
         return fine
@@ -527,18 +530,19 @@ def _cut(a: str, b: str, edits: Sequence[Edit], found: list) -> Moved:
     return Moved(moves, tuple(rest))
 
 
-def _unit_edits(a: str, b: str) -> list[Edit]:
+def _unit_edits(a: str, b: str, a_lo: int, a_hi: int, b_lo: int, b_hi: int) -> list[Edit]:
     """Edits of a diff of words and clauses, at character offsets, merged over punctuation.
 
     A unit is a run of letters and digits (a word; in Chinese or Japanese,
-    which have no spaces, a clause) or a run of white space and punctuation.
+    which have no spaces, a clause) or a run of white space and punctuation;
+    ``a[a_lo:a_hi]`` and ``b[b_lo:b_hi]`` are cut into units.
     Every distinct unit is one code point, the code strings are diffed, and
     edits separated only by punctuation and white space are one edit: a
     moved article then stays one deletion and one insertion, where the
     character diff matches its letters with the similar wording around it.
     """
-    ua = [m.span() for m in _UNIT.finditer(a)]
-    ub = [m.span() for m in _UNIT.finditer(b)]
+    ua = [m.span() for m in _UNIT.finditer(a, a_lo, a_hi)]
+    ub = [m.span() for m in _UNIT.finditer(b, b_lo, b_hi)]
     table: dict[str, str] = {}
 
     def code(text: str, units: list[tuple[int, int]]) -> str:
@@ -563,7 +567,7 @@ def _unit_edits(a: str, b: str) -> list[Edit]:
         return units[k][0] if k < len(units) else total
 
     return [
-        make_edit(a, b, at(ua, a0, len(a)), at(ua, a1, len(a)), at(ub, b0, len(b)), at(ub, b1, len(b)))
+        make_edit(a, b, at(ua, a0, a_hi), at(ua, a1, a_hi), at(ub, b0, b_hi), at(ub, b1, b_hi))
         for a0, a1, b0, b1 in spans
     ]
 
@@ -578,25 +582,24 @@ def _refined(
     diffed through the lens.
     """
     runs: list[tuple[int, int, int]] = []  # a_start, a_end, b_start of each equal run
-    pa = pb = 0
+    pa, pb = fine[0].a_start, fine[0].b_start
     for e in fine:
         runs.append((pa, e.a_start, pb))
         pa, pb = e.a_end, e.b_end
-    runs.append((pa, len(a), pb))
+    runs.append((pa, pa, pb))
     starts = [r[0] for r in runs]
 
     def on_path(x: int, y: int) -> bool:
         k = bisect_right(starts, x) - 1
-        while k >= 0 and runs[k][0] <= x:
+        while k >= 0 and runs[k][1] >= x:  # runs touch at most at their ends
             r0, r1, rb = runs[k]
-            if x <= r1 and y == rb + x - r0 and r1 - r0 == _run_b_len(k):
+            if y == rb + x - r0 and r1 - r0 == _run_b_len(k):
                 return True
             k -= 1
         return False
 
     def _run_b_len(k: int) -> int:
-        nxt = fine[k].b_start if k < len(fine) else len(b)
-        return nxt - runs[k][2]
+        return (fine[k].b_start if k < len(fine) else pb) - runs[k][2]
 
     out: list[Edit] = []
     for c in coarse:
