@@ -86,6 +86,7 @@ _CANDIDATES = 3
 _UNIT = re.compile(r"[^\W_]+|[\W_]+")
 _WORD = re.compile(r"[^\W_]")
 _UNIT_PASS_EDITS = 8
+_ANCHOR = 64
 _PIECE_END = re.compile(
     r"\n|[.!?]+[\"'\u201d\u2019)\]]*\s+|[\u3002\uff01\uff1f\uff1b]+[\u201d\u2019\u300d\u300f\uff09)]*\s*"
 )
@@ -210,9 +211,11 @@ def find_moves(
     if len(edits) < _UNIT_PASS_EDITS:
         return fine
     # The edits need not cover the texts (a passage's edits, say): the unit
-    # diff is of the stretch they span.
-    lo_a, lo_b = edits[0].a_start, edits[0].b_start
-    units = _unit_edits(a, b, lo_a, edits[-1].a_end, lo_b, edits[-1].b_end)
+    # diff is of the stretches they span, cut where they keep a long run
+    # unchanged (no stray match; and the work stays with the changed text).
+    units: list[Edit] = []
+    for stretch in _stretches(edits):
+        units.extend(_unit_edits(a, b, *stretch))
     coarse = _find(a, b, units, profile, min_chars, min_similarity, min_jump, trim=True)
     if _moved_chars(coarse) <= _moved_chars(fine):
         return fine
@@ -238,8 +241,8 @@ def _find(
 
     ``trim``: the edits were merged over punctuation and white space
     (`_unit_edits`), so where such an edit ends is an artefact of the merge; a
-    block then ends on its last letter or digit where both of its sides end
-    with the same punctuation and white space (the separator stays in place).
+    block then ends on its last letter or digit on each side (the separator
+    after it stays in place, as a character diff leaves it).
     """
     dels: list[list[_Piece]] = []
     ins: list[list[_Piece]] = []
@@ -335,15 +338,7 @@ def _find(
             hi_a, hi_b = hi_a + 1, hi_b + 1
         a0, a1, b0, b1 = da[lo_a].start, da[hi_a].end, ib[lo_b].start, ib[hi_b].end
         if trim:
-            k = 0
-            while (
-                a1 - k > a0 + 1
-                and b1 - k > b0 + 1
-                and a[a1 - k - 1] == b[b1 - k - 1]
-                and not _WORD.match(a, a1 - k - 1)
-            ):
-                k += 1
-            a1, b1 = a1 - k, b1 - k
+            a1, b1 = _last_word_end(a, a0, a1), _last_word_end(b, b0, b1)
         found.append((d0.edit, a0, a1, i0.edit, b0, b1))
 
     # the block as a whole: long enough and alike enough
@@ -528,6 +523,26 @@ def _cut(a: str, b: str, edits: Sequence[Edit], found: list) -> Moved:
         )
     )
     return Moved(moves, tuple(rest))
+
+
+def _last_word_end(text: str, start: int, end: int) -> int:
+    """Where ``text[start:end]`` ends once its closing punctuation and white space are left out."""
+    k = end
+    while k > start + 1 and not _WORD.match(text, k - 1):
+        k -= 1
+    return k
+
+
+def _stretches(edits: Sequence[Edit]) -> list[tuple[int, int, int, int]]:
+    """The spans of ``edits``, cut at the unchanged runs of ``_ANCHOR`` characters or more."""
+    out = [[edits[0].a_start, edits[0].a_end, edits[0].b_start, edits[0].b_end]]
+    for e in edits[1:]:
+        p = out[-1]
+        if e.a_start - p[1] >= _ANCHOR and e.b_start - p[3] >= _ANCHOR:
+            out.append([e.a_start, e.a_end, e.b_start, e.b_end])
+        else:
+            p[1], p[3] = e.a_end, e.b_end
+    return [(a0, a1, b0, b1) for a0, a1, b0, b1 in out]
 
 
 def _unit_edits(a: str, b: str, a_lo: int, a_hi: int, b_lo: int, b_hi: int) -> list[Edit]:
