@@ -26,6 +26,19 @@ deletes exactly the moved paragraph and nothing else):
    moved with its paragraph), then is checked as a whole: at least
    ``min_chars`` letters or digits on each side and ``min_similarity``.
 
+4. A minimal character diff matches stray letters of a moved block with
+   similar wording around it (the Company Law's articles share whole phrases
+   of legal wording), which cuts the block into pieces too short to pair.
+   So when there are ``_UNIT_PASS_EDITS`` edits or more, steps 1 to 3 also
+   run on a coarser diff of the same stretches: words and clauses (runs of
+   letters and digits) diffed as units, edits separated only by punctuation
+   and white space merged, between the long unchanged runs (``_ANCHOR``) of
+   the given edits. The answer moving more text is kept; with the unit
+   diff's moves, the edits left are the given ones wherever the given diff
+   passes through both corners of a unit edit, and that edit's two sides
+   diffed by characters through the lens elsewhere. Moves therefore do not
+   depend on how minimal the character diff is.
+
 The source of a move is part of one edit's deletion and its destination part
 of another edit's insertion; a block never spans unchanged text, and the
 same edit never moves onto itself (that is a change in place).
@@ -38,7 +51,7 @@ Cost: pieces are indexed by 4-gram (a gram in more than ``_POSTING_CAP``
 pieces is too common to point anywhere and is skipped), and each deleted
 piece is diffed against at most ``_CANDIDATES`` inserted pieces, so the work
 grows with the edited text, not with the square of the number of edits
-(``benchmarks/moves.py`` measures it).
+(``benchmarks/moves.py`` measures it, with the unit diff's share).
 """
 
 from __future__ import annotations
@@ -85,8 +98,8 @@ _POSTING_CAP = 24
 _CANDIDATES = 3
 _UNIT = re.compile(r"[^\W_]+|[\W_]+")
 _WORD = re.compile(r"[^\W_]")
-_UNIT_PASS_EDITS = 8
-_ANCHOR = 64
+_UNIT_PASS_EDITS = 8  # fewer edits hold at most a few moves, which stray matches seldom cut
+_ANCHOR = 64  # an unchanged run this long is no stray match: the unit diff is cut there
 _PIECE_END = re.compile(
     r"\n|[.!?]+[\"'\u201d\u2019)\]]*\s+|[\u3002\uff01\uff1f\uff1b]+[\u201d\u2019\u300d\u300f\uff09)]*\s*"
 )
