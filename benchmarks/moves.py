@@ -8,6 +8,10 @@ semantic=False) is computed once; moves are then sought, in the same run:
 
 - as registration seeks them (`provenance.editrecord`: the minimal edits with
   short equal runs folded in, the display diff only when the search hit its cap);
+- on registration's edits by the character pieces alone (``moves._find``,
+  without the unit diff of words and clauses that find_moves adds when the
+  character diff is cut up by stray matches), the reference for that pass:
+  what it adds in moves and in time;
 - as registration sought them before (on a second, display diff of the
   whole texts), the reference: the count must not drop, and the time saved
   is that second diff.
@@ -27,9 +31,10 @@ import random
 import time
 from pathlib import Path
 
-from provenance import editrecord
+from provenance import editrecord, moves
 from provenance.diff import diff
-from provenance.moves import MIN_CHARS, MIN_SIMILARITY, apply, find_moves
+from provenance.lenses import DEFAULT_PROFILE
+from provenance.moves import MIN_CHARS, MIN_JUMP, MIN_SIMILARITY, apply, find_moves
 
 GRID_CHARS = (10, 20, 40, 80)
 GRID_SIM = (0.4, 0.5, 0.6, 0.8)
@@ -57,8 +62,8 @@ def main() -> None:
     counts = {(c, s): [0, 0] for c in GRID_CHARS for s in GRID_SIM}  # moves, pairs with a move
     shown: list[tuple[bool, str]] = []
     n_pairs = 0
-    t_diff = t_moves = t_display = 0.0
-    found_by = {"record": [0, 0], "display": [0, 0]}  # moves, pairs with a move
+    t_diff = t_moves = t_display = t_find = t_alone = 0.0
+    found_by = {"record": [0, 0], "display": [0, 0], "alone": [0, 0]}  # moves, pairs with a move
     for k, (x, y) in enumerate(pairs(args.corpus, args.max_bytes)):
         if args.sample and k % args.sample:
             continue
@@ -71,11 +76,18 @@ def main() -> None:
         if len(result.edits) <= 1:
             continue
         edits = editrecord._move_candidates(a, b, result)
+        t2 = time.perf_counter()
         found = find_moves(a, b, edits)
+        t3 = time.perf_counter()
+        t_moves += t3 - t1
+        alone = moves._find(a, b, edits, DEFAULT_PROFILE, MIN_CHARS, MIN_SIMILARITY, MIN_JUMP, trim=False)
+        t_alone += time.perf_counter() - t3
+        t_find += t3 - t2
+        found_by["alone"][0] += len(alone.moves)
+        found_by["alone"][1] += bool(alone.moves)
         t3 = time.perf_counter()
         before = find_moves(a, b, diff(a, b).edits)
         t_display += time.perf_counter() - t3
-        t_moves += t3 - t1
         assert apply(a, found.edits, found.moves) == b, (x, y)
         for name, moved in (("record", found), ("display", before)):
             found_by[name][0] += len(moved.moves)
@@ -106,6 +118,10 @@ def main() -> None:
     print(
         f"moves as registration finds them: {found_by['record'][0]} in {found_by['record'][1]} pairs,"
         f" {t_moves:.2f} s in all (folding and find_moves)"
+    )
+    print(
+        f"  of which find_moves {t_find:.2f} s; by the character pieces alone (no unit diff):"
+        f" {found_by['alone'][0]} in {found_by['alone'][1]} pairs, {t_alone:.2f} s"
     )
     print(
         f"moves on a second, display diff (before): {found_by['display'][0]} in"
@@ -147,10 +163,13 @@ def main() -> None:
         t1 = time.perf_counter()
         found = find_moves(a, b, edits)
         t2 = time.perf_counter()
+        alone = moves._find(a, b, edits, DEFAULT_PROFILE, MIN_CHARS, MIN_SIMILARITY, MIN_JUMP, trim=False)
+        t3 = time.perf_counter()
         assert apply(a, found.edits, found.moves) == b
         print(
             f"  {len(a):>8} chars, {len(edits):>5} edits: diff {t1 - t0:6.3f} s,"
             f" find_moves {t2 - t1:6.3f} s, {len(found.moves)} moves"
+            f" (character pieces alone {t3 - t2:6.3f} s, {len(alone.moves)} moves)"
         )
 
 

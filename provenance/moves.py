@@ -26,6 +26,19 @@ deletes exactly the moved paragraph and nothing else):
    moved with its paragraph), then is checked as a whole: at least
    ``min_chars`` letters or digits on each side and ``min_similarity``.
 
+4. A minimal character diff matches stray letters of a moved block with
+   similar wording around it (the Company Law's articles share whole phrases
+   of legal wording), which cuts the block into pieces too short to pair.
+   So when there are ``_UNIT_PASS_EDITS`` edits or more, steps 1 to 3 also
+   run on a coarser diff of the same stretches: words and clauses (runs of
+   letters and digits) diffed as units, edits separated only by punctuation
+   and white space merged, between the long unchanged runs (``_ANCHOR``) of
+   the given edits. The answer moving more text is kept; with the unit
+   diff's moves, the edits left are the given ones wherever the given diff
+   passes through both corners of a unit edit, and that edit's two sides
+   diffed by characters through the lens elsewhere. Moves therefore do not
+   depend on how minimal the character diff is.
+
 The source of a move is part of one edit's deletion and its destination part
 of another edit's insertion; a block never spans unchanged text, and the
 same edit never moves onto itself (that is a change in place).
@@ -38,18 +51,18 @@ Cost: pieces are indexed by 4-gram (a gram in more than ``_POSTING_CAP``
 pieces is too common to point anywhere and is skipped), and each deleted
 piece is diffed against at most ``_CANDIDATES`` inserted pieces, so the work
 grows with the edited text, not with the square of the number of edits
-(``benchmarks/moves.py`` measures it).
+(``benchmarks/moves.py`` measures it, with the unit diff's share).
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from provenance.diff import Edit, replay
+from provenance.diff import Edit, diff, replay
 from provenance.lensdiff import diff_under, make_edit
 from provenance.lenses import DEFAULT_PROFILE, check_profile, normalize
 
@@ -83,6 +96,10 @@ place, not a move
 _GRAM = 4
 _POSTING_CAP = 24
 _CANDIDATES = 3
+_UNIT = re.compile(r"[^\W_]+|[\W_]+")
+_WORD = re.compile(r"[^\W_]")
+_UNIT_PASS_EDITS = 8  # fewer edits hold at most a few moves, which stray matches seldom cut
+_ANCHOR = 64  # an unchanged run this long is no stray match: the unit diff is cut there
 _PIECE_END = re.compile(
     r"\n|[.!?]+[\"'\u201d\u2019)\]]*\s+|[\u3002\uff01\uff1f\uff1b]+[\u201d\u2019\u300d\u300f\uff09)]*\s*"
 )
@@ -203,6 +220,43 @@ def find_moves(
     ``MIN_CHARS``, ``MIN_SIMILARITY`` and ``MIN_JUMP``.
     """
     check_profile(profile)
+    fine = _find(a, b, edits, profile, min_chars, min_similarity, min_jump, trim=False)
+    if len(edits) < _UNIT_PASS_EDITS:
+        return fine
+    # The edits need not cover the texts (a passage's edits, say): the unit
+    # diff is of the stretches they span, cut where they keep a long run
+    # unchanged (no stray match; and the work stays with the changed text).
+    units: list[Edit] = []
+    for stretch in _stretches(edits):
+        units.extend(_unit_edits(a, b, *stretch))
+    coarse = _find(a, b, units, profile, min_chars, min_similarity, min_jump, trim=True)
+    if _moved_chars(coarse) <= _moved_chars(fine):
+        return fine
+    return Moved(coarse.moves, tuple(_refined(a, b, coarse.edits, edits, profile)))
+
+
+def _moved_chars(found: Moved) -> int:
+    return sum(m.a_end - m.a_start + m.b_end - m.b_start for m in found.moves)
+
+
+def _find(
+    a: str,
+    b: str,
+    edits: Sequence[Edit],
+    profile: str,
+    min_chars: int,
+    min_similarity: float,
+    min_jump: int,
+    *,
+    trim: bool,
+) -> Moved:
+    """Steps 1 to 3 of the module docstring on ``edits``.
+
+    ``trim``: the edits were merged over punctuation and white space
+    (`_unit_edits`), so where such an edit ends is an artefact of the merge; a
+    block then ends on its last letter or digit on each side (the separator
+    after it stays in place, as a character diff leaves it).
+    """
     dels: list[list[_Piece]] = []
     ins: list[list[_Piece]] = []
     for k, e in enumerate(edits):
@@ -295,7 +349,10 @@ def find_moves(
             and _grow(da[hi_a + 1], ib[hi_b + 1], used_d, used_i, min_similarity)
         ):
             hi_a, hi_b = hi_a + 1, hi_b + 1
-        found.append((d0.edit, da[lo_a].start, da[hi_a].end, i0.edit, ib[lo_b].start, ib[hi_b].end))
+        a0, a1, b0, b1 = da[lo_a].start, da[hi_a].end, ib[lo_b].start, ib[hi_b].end
+        if trim:
+            a1, b1 = _last_word_end(a, a0, a1), _last_word_end(b, b0, b1)
+        found.append((d0.edit, a0, a1, i0.edit, b0, b1))
 
     # the block as a whole: long enough and alike enough
     moves_at: list[tuple[int, int, int, int, int, int, float, tuple[Edit, ...]]] = []
@@ -479,3 +536,111 @@ def _cut(a: str, b: str, edits: Sequence[Edit], found: list) -> Moved:
         )
     )
     return Moved(moves, tuple(rest))
+
+
+def _last_word_end(text: str, start: int, end: int) -> int:
+    """Where ``text[start:end]`` ends once its closing punctuation and white space are left out."""
+    k = end
+    while k > start + 1 and not _WORD.match(text, k - 1):
+        k -= 1
+    return k
+
+
+def _stretches(edits: Sequence[Edit]) -> list[tuple[int, int, int, int]]:
+    """The spans of ``edits``, cut at the unchanged runs of ``_ANCHOR`` characters or more."""
+    out = [[edits[0].a_start, edits[0].a_end, edits[0].b_start, edits[0].b_end]]
+    for e in edits[1:]:
+        p = out[-1]
+        if e.a_start - p[1] >= _ANCHOR and e.b_start - p[3] >= _ANCHOR:
+            out.append([e.a_start, e.a_end, e.b_start, e.b_end])
+        else:
+            p[1], p[3] = e.a_end, e.b_end
+    return [(a0, a1, b0, b1) for a0, a1, b0, b1 in out]
+
+
+def _unit_edits(a: str, b: str, a_lo: int, a_hi: int, b_lo: int, b_hi: int) -> list[Edit]:
+    """Edits of a diff of words and clauses, at character offsets, merged over punctuation.
+
+    A unit is a run of letters and digits (a word; in Chinese or Japanese,
+    which have no spaces, a clause) or a run of white space and punctuation;
+    ``a[a_lo:a_hi]`` and ``b[b_lo:b_hi]`` are cut into units.
+    Every distinct unit is one code point, the code strings are diffed, and
+    edits separated only by punctuation and white space are one edit: a
+    moved article then stays one deletion and one insertion, where the
+    character diff matches its letters with the similar wording around it.
+    """
+    ua = [m.span() for m in _UNIT.finditer(a, a_lo, a_hi)]
+    ub = [m.span() for m in _UNIT.finditer(b, b_lo, b_hi)]
+    table: dict[str, str] = {}
+
+    def code(text: str, units: list[tuple[int, int]]) -> str:
+        out = []
+        for s, e in units:
+            c = table.get(text[s:e])
+            if c is None:
+                n = len(table) + 0x100
+                c = table[text[s:e]] = chr(n if n < 0xD800 else n + 0x800)
+            out.append(c)
+        return "".join(out)
+
+    ca, cb = code(a, ua), code(b, ub)
+    spans: list[list[int]] = []
+    for e in diff(ca, cb, semantic=False).edits:
+        if spans and not any(_WORD.match(a, ua[k][0]) for k in range(spans[-1][1], e.a_start)):
+            spans[-1][1], spans[-1][3] = e.a_end, e.b_end
+        else:
+            spans.append([e.a_start, e.a_end, e.b_start, e.b_end])
+
+    def at(units: list[tuple[int, int]], k: int, total: int) -> int:
+        return units[k][0] if k < len(units) else total
+
+    return [
+        make_edit(a, b, at(ua, a0, a_hi), at(ua, a1, a_hi), at(ub, b0, b_hi), at(ub, b1, b_hi))
+        for a0, a1, b0, b1 in spans
+    ]
+
+
+def _refined(
+    a: str, b: str, coarse: Sequence[Edit], fine: Sequence[Edit], profile: str
+) -> list[Edit]:
+    """The coarse edits left beside the moves, at the grain of ``fine`` where it fits.
+
+    Where the fine diff passes through both corners of a coarse edit, its own
+    edits between them are taken; elsewhere the coarse edit's two sides are
+    diffed through the lens.
+    """
+    runs: list[tuple[int, int, int]] = []  # a_start, a_end, b_start of each equal run
+    pa, pb = fine[0].a_start, fine[0].b_start
+    for e in fine:
+        runs.append((pa, e.a_start, pb))
+        pa, pb = e.a_end, e.b_end
+    runs.append((pa, pa, pb))
+    starts = [r[0] for r in runs]
+
+    def on_path(x: int, y: int) -> bool:
+        k = bisect_right(starts, x) - 1
+        while k >= 0 and runs[k][1] >= x:  # runs touch at most at their ends
+            r0, r1, rb = runs[k]
+            if y == rb + x - r0 and r1 - r0 == _run_b_len(k):
+                return True
+            k -= 1
+        return False
+
+    def _run_b_len(k: int) -> int:
+        return (fine[k].b_start if k < len(fine) else pb) - runs[k][2]
+
+    out: list[Edit] = []
+    for c in coarse:
+        if on_path(c.a_start, c.b_start) and on_path(c.a_end, c.b_end):
+            lo = bisect_left(starts, c.a_start)
+            inside = [
+                e
+                for e in fine[max(0, lo - 1) : bisect_right(starts, c.a_end)]
+                if c.a_start <= e.a_start and e.a_end <= c.a_end
+                and c.b_start <= e.b_start and e.b_end <= c.b_end
+            ]
+            out.extend(inside)
+        else:
+            d = diff_under(a[c.a_start : c.a_end], b[c.b_start : c.b_end], profile)
+            out.extend(_shift(e, c.a_start, c.b_start) for e in d.edits)
+    return out
