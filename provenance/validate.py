@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import Any
 
 from provenance.errors import InputError
-from provenance.models import RELATIONS
 
 DOC_MAX = 1024
 """A document key's characters: the column's width (`models.Document.key`)."""
@@ -165,6 +164,8 @@ def relation(value: Any, *, where: str | None = None, field: str = "--relation")
     if value is None:
         return None
     _check_string(value, field, where, max_chars=16)
+    from provenance.models import RELATIONS  # here: the models import SQLAlchemy, slow to load
+
     if value not in RELATIONS:
         raise _refuse(
             where, field, f"unknown relation {shown(value)}; use one of {', '.join(RELATIONS)}"
