@@ -21,47 +21,77 @@ nothing); the schema is checked once, on the first action. Modelled on
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
-
-from provenance import annotate as annotating
 from provenance import archive as ops
-from provenance import blame as blaming
-from provenance import contents, demo, importer, index, proofs, refs, schema, sources, store, tokens
-from provenance import events as event_log
-from provenance import export as exporting
-from provenance import identify as identifying
-from provenance import verify as verifying
-from provenance.annotate import AnnotateReport
+from provenance import contents, refs, schema, store
 from provenance.audit import default_actor
-from provenance.blame import BlameReport
 from provenance.errors import InputError
-from provenance.events import EventsReport
 from provenance.hashing import PREFIX
-from provenance.identify import IdentifyReport
-from provenance.importer import ImportReport
 from provenance.output import write_whole
-from provenance.proofs import CheckpointReport, ProofReport
-from provenance.records import (
-    DemoReport,
-    DiffReport,
-    DocumentSummary,
-    InitReport,
-    LinkReport,
-    LogReport,
-    RegisterReport,
-    TraceReport,
-    VersionInfo,
-)
+from provenance.records import DemoReport, InitReport
 from provenance.text import decode
-from provenance.tokens import CreatedToken, TokenInfo
 from provenance.validate import reference
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+    from provenance.annotate import AnnotateReport
+    from provenance.blame import BlameReport
+    from provenance.events import EventsReport
+    from provenance.identify import IdentifyReport
+    from provenance.importer import ImportReport
+    from provenance.proofs import CheckpointReport, ProofReport
+    from provenance.records import (
+        DiffReport,
+        DocumentSummary,
+        LinkReport,
+        LogReport,
+        RegisterReport,
+        TraceReport,
+        VersionInfo,
+    )
+    from provenance.tokens import CreatedToken, TokenInfo
+
+
+def _lazy(name: str) -> ModuleType:
+    """Module ``name``, loaded when one of its attributes is first used.
+
+    The operations one command never calls (identify's numpy, the proofs'
+    cryptography, verify, export, import) then cost it nothing at start-up
+    (tests/test_startup.py, benchmarks/scale.py).
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.loader is not None
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+annotating = _lazy("provenance.annotate")
+blaming = _lazy("provenance.blame")
+demo = _lazy("provenance.demo")
+importer = _lazy("provenance.importer")
+index = _lazy("provenance.index")
+proofs = _lazy("provenance.proofs")
+sources = _lazy("provenance.sources")
+tokens = _lazy("provenance.tokens")
+event_log = _lazy("provenance.events")
+exporting = _lazy("provenance.export")
+identifying = _lazy("provenance.identify")
+verifying = _lazy("provenance.verify")
 
 
 class _Engines:

@@ -25,6 +25,11 @@ from typing import Any
 
 from provenance.errors import InputError
 
+RELATIONS = ("revision", "copy", "excerpt", "derived", "merge")
+"""What a link says of a child and its parent; the schema's CHECK constraint
+(`provenance.models`) holds the same list. Here, not in the models, so that
+checking an option needs no SQLAlchemy."""
+
 DOC_MAX = 1024
 """A document key's characters: the column's width (`models.Document.key`)."""
 LABEL_MAX = 512
@@ -160,12 +165,10 @@ def encoding(value: Any, *, where: str | None = None, field: str = "--encoding")
 
 
 def relation(value: Any, *, where: str | None = None, field: str = "--relation") -> str | None:
-    """A link's relation (None: guessed): one of `models.RELATIONS`."""
+    """A link's relation (None: guessed): one of `RELATIONS`."""
     if value is None:
         return None
     _check_string(value, field, where, max_chars=16)
-    from provenance.models import RELATIONS  # here: the models import SQLAlchemy, slow to load
-
     if value not in RELATIONS:
         raise _refuse(
             where, field, f"unknown relation {shown(value)}; use one of {', '.join(RELATIONS)}"

@@ -33,8 +33,8 @@ from provenance.errors import AmbiguousRefError, InputError, NotFoundError, Prov
 from provenance.granularity import GRAINS
 from provenance.kinds import KINDS
 from provenance.lenses import DEFAULT_PROFILE, PROFILES, is_cjk
-from provenance.models import RELATIONS
 from provenance.records import DiffReport, LogReport
+from provenance.validate import RELATIONS
 
 from . import gateway
 
