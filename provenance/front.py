@@ -21,13 +21,11 @@ nothing); the schema is checked once, on the first action. Modelled on
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+import importlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from provenance import archive as ops
@@ -62,36 +60,36 @@ if TYPE_CHECKING:
     from provenance.tokens import CreatedToken, TokenInfo
 
 
-def _lazy(name: str) -> ModuleType:
-    """Module ``name``, loaded when one of its attributes is first used.
+class _Lazy:
+    """Module ``name``, imported when one of its attributes is first used.
 
     The operations one command never calls (identify's numpy, the proofs'
     cryptography, verify, export, import) then cost it nothing at start-up
-    (tests/test_startup.py, benchmarks/scale.py).
+    (tests/test_startup.py, benchmarks/scale.py). Each use goes through
+    `importlib.import_module`, whose module locks make a first use from two
+    threads at once (the HTTP service's) safe, unlike `importlib.util.LazyLoader`
+    before Python 3.12.
     """
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    assert spec is not None and spec.loader is not None
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
 
 
-annotating = _lazy("provenance.annotate")
-blaming = _lazy("provenance.blame")
-demo = _lazy("provenance.demo")
-importer = _lazy("provenance.importer")
-index = _lazy("provenance.index")
-proofs = _lazy("provenance.proofs")
-sources = _lazy("provenance.sources")
-tokens = _lazy("provenance.tokens")
-event_log = _lazy("provenance.events")
-exporting = _lazy("provenance.export")
-identifying = _lazy("provenance.identify")
-verifying = _lazy("provenance.verify")
+annotating = _Lazy("provenance.annotate")
+blaming = _Lazy("provenance.blame")
+demo = _Lazy("provenance.demo")
+importer = _Lazy("provenance.importer")
+index = _Lazy("provenance.index")
+proofs = _Lazy("provenance.proofs")
+sources = _Lazy("provenance.sources")
+tokens = _Lazy("provenance.tokens")
+event_log = _Lazy("provenance.events")
+exporting = _Lazy("provenance.export")
+identifying = _Lazy("provenance.identify")
+verifying = _Lazy("provenance.verify")
 
 
 class _Engines:
