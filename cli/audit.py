@@ -15,11 +15,10 @@ from typing import Annotated
 
 import typer
 
-from provenance import audit, proofs, validate
-from provenance import checkpoint as signing
+from provenance import validate
 from provenance.errors import InputError
 from provenance_cli import render, render_audit
-from provenance_cli.group import JsonOpt, app, handles_errors, opened
+from provenance_cli.group import DEFAULT_ORIGIN, EVENT_KINDS, JsonOpt, app, handles_errors, opened
 
 
 @app.command()
@@ -70,7 +69,7 @@ def events(
         typer.Option(
             "--kind",
             metavar="KIND",
-            help="Only events of this kind (repeatable): " + ", ".join(audit.KINDS) + ".",
+            help="Only events of this kind (repeatable): " + ", ".join(EVENT_KINDS) + ".",
         ),
     ] = None,
     since: Annotated[
@@ -137,6 +136,8 @@ def verify(
     json: JsonOpt = False,
 ) -> None:
     """Check every stored byte, row and event against the audit log; exit 1 on any problem."""
+    from provenance import checkpoint as signing
+
     if quick and deep:
         raise InputError("give --quick or --deep, not both")
     public_key = signing.load_public_key(key) if key else None
@@ -173,6 +174,8 @@ def keygen(
     json: JsonOpt = False,
 ) -> None:
     """Make an Ed25519 key pair for signing checkpoints; the private key never enters the database."""
+    from provenance import proofs
+
     render_audit.keys_written(proofs.keygen(directory), json)
 
 
@@ -193,7 +196,7 @@ def checkpoint(
     origin: Annotated[
         str | None,
         typer.Option(
-            help=f"The log's name, fixed by its first checkpoint (default: {proofs.DEFAULT_ORIGIN})."
+            help=f"The log's name, fixed by its first checkpoint (default: {DEFAULT_ORIGIN})."
         ),
     ] = None,
     list_: Annotated[
@@ -207,6 +210,9 @@ def checkpoint(
             reports = archive.checkpoints()
         render_audit.checkpoints(reports, json)
         return
+    from provenance import checkpoint as signing
+    from provenance import proofs
+
     path = key or proofs.default_private_key()
     if key is None and not path.exists():
         raise InputError(f"no signing key at {path}: make one with prov keygen, or pass --key")
@@ -263,6 +269,8 @@ def verify_proof(
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{file}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    from provenance import proofs
+
     report = proofs.check_bundle(str(file), text, str(key))
     render_audit.proof_checked(report, json)
     if not report.ok:

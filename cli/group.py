@@ -20,16 +20,39 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from provenance import Archive
+import provenance
 from provenance.errors import InputError, ProvenanceError
-from provenance.kinds import KINDS
 from provenance.text import MAX_SIZE, read_file
 from provenance_cli import render
+
+if TYPE_CHECKING:
+    from provenance import Archive
+
+# Help texts name these library values, and `prov --help` must not load the library
+# modules that own them (with SQLAlchemy, numpy and cryptography under them:
+# tests/test_startup.py): they are repeated here, and tests/test_startup.py checks
+# that each equals its owner's.
+EDIT_KINDS = ("negation", "number", "name", "quotation", "wording", "punctuation", "layout")
+"""`provenance.kinds.KINDS`, in its order."""
+EVENT_KINDS = (
+    "document.created",
+    "version.registered",
+    "link.added",
+    "version.annotated",
+    "import.run",
+    "token.created",
+    "token.revoked",
+)
+"""`provenance.audit.KINDS`."""
+DEFAULT_ORIGIN = "provenance.local/audit"
+"""`provenance.proofs.DEFAULT_ORIGIN`."""
+DEFAULT_TOP = 3
+"""`provenance.identify.DEFAULT_TOP`."""
 
 try:  # typer vendors click since 0.20
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
@@ -181,7 +204,7 @@ def opened(*, write: bool = False, create: bool = False) -> Iterator[Archive]:
     call returned, its transaction committed, so that an output failure
     afterwards says the change was recorded.
     """
-    archive = Archive(_ctx.db, actor=_ctx.actor)
+    archive = provenance.Archive(_ctx.db, actor=_ctx.actor)
     try:
         if _ctx.verbose:
             location = archive.location
@@ -231,6 +254,6 @@ OnlyOpt = Annotated[
     typer.Option(
         "--only",
         metavar="KIND",
-        help="Show only the edits of one kind: " + ", ".join(KINDS) + ".",
+        help="Show only the edits of one kind: " + ", ".join(EDIT_KINDS) + ".",
     ),
 ]

@@ -11,9 +11,8 @@ from typing import Annotated
 
 import typer
 
-from provenance.identify import DEFAULT_TOP
 from provenance_cli import render, render_identify
-from provenance_cli.group import JsonOpt, app, handles_errors, opened, read_input
+from provenance_cli.group import DEFAULT_TOP, JsonOpt, app, handles_errors, opened, read_input
 
 NormalizeOpt = Annotated[
     str | None,

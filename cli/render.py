@@ -11,31 +11,33 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from provenance import records
-from provenance.diff import DiffStats, Edit
-from provenance.editrecord import StoredPassage
-from provenance.importer import ImportReport
-from provenance.kinds import summary_text
-from provenance.records import (
-    DemoReport,
-    DiffReport,
-    DocumentSummary,
-    InitReport,
-    LinkReport,
-    LogEntry,
-    LogReport,
-    ParentLink,
-    RegisterReport,
-    TraceReport,
-    VersionInfo,
-)
+# The library's types are only annotations here: `prov --help` and a usage error
+# import none of the library (tests/test_startup.py); a renderer that needs one at
+# run time imports it in its body.
+if TYPE_CHECKING:
+    from provenance.diff import DiffStats, Edit
+    from provenance.editrecord import StoredPassage
+    from provenance.importer import ImportReport
+    from provenance.records import (
+        DemoReport,
+        DiffReport,
+        DocumentSummary,
+        InitReport,
+        LinkReport,
+        LogEntry,
+        LogReport,
+        ParentLink,
+        RegisterReport,
+        TraceReport,
+        VersionInfo,
+    )
 
 # Piped output is not cropped to 80 columns: it is read by people in pagers and files.
 out = Console(
@@ -46,7 +48,15 @@ out = Console(
 err = Console(stderr=True, highlight=False)
 
 
+def _summary_text(kinds: Any) -> str:
+    from provenance.kinds import summary_text
+
+    return summary_text(kinds)
+
+
 def _json(value: Any, tp: Any = None) -> None:
+    from provenance import records
+
     sys.stdout.write(records.to_json(value, tp) + "\n")
     sys.stdout.flush()
 
@@ -369,7 +379,7 @@ def link_meaning(p: ParentLink, wide: bool = True) -> list[Text]:
         moved = sum(m.b_end - m.b_start for m in p.moves)
         lines.append(Text(f"{n} move{'s' if n != 1 else ''} ({moved} chars)", style="magenta"))
     if p.kinds and (wide or not p.passages):
-        lines.append(Text(summary_text(p.kinds), style="dim"))
+        lines.append(Text(_summary_text(p.kinds), style="dim"))
     if p.hidden:
         n = p.hidden
         lines.append(Text(f"{n} edit{'s' if n != 1 else ''} of other kinds left out (--only)", style="yellow"))
@@ -525,7 +535,7 @@ def comparison(
             )
         )
     if report.kinds:
-        out.print(Text("kinds: ", style="bold") + Text(summary_text(report.kinds)))
+        out.print(Text("kinds: ", style="bold") + Text(_summary_text(report.kinds)))
     if report.only:
         n = len([e for e in report.edits if e.inside])
         out.print(Text(f"showing the {n} {report.only} edit{'s' if n != 1 else ''} (--only)" + _left_out(report.hidden), style="yellow"))
@@ -679,7 +689,7 @@ def trace(
             if s.moves:
                 what.append(Text(f"{len(s.moves)} move{'s' if len(s.moves) != 1 else ''}"))
             if s.kinds:
-                what.append(Text(summary_text(s.kinds), style="dim"))
+                what.append(Text(_summary_text(s.kinds), style="dim"))
             if report.only:
                 what.append(Text(f"only {report.only}" + _left_out(s.hidden), style="yellow"))
             table.add_row(
@@ -713,6 +723,8 @@ def _step_name(names: dict[int, str], src: int, dst: int) -> str:
 
 def docs(summaries: list[DocumentSummary], as_json: bool) -> None:
     if as_json:
+        from provenance.records import DocumentSummary
+
         return _json(summaries, list[DocumentSummary])
     if not summaries:
         out.print("No documents yet: register one with prov register FILE --doc KEY")

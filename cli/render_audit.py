@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 from rich.text import Text
 
-from provenance.annotate import AnnotateReport
-from provenance.events import EventEntry, EventsReport
-from provenance.export import ExportReport
-from provenance.proofs import CheckpointReport, KeygenReport, ProofCheck, ProofReport
-from provenance.verify import VerifyReport
 from provenance_cli.render import _json, note, out
+
+if TYPE_CHECKING:
+    from provenance.annotate import AnnotateReport
+    from provenance.events import EventEntry, EventsReport
+    from provenance.export import ExportReport
+    from provenance.proofs import CheckpointReport, KeygenReport, ProofCheck, ProofReport
+    from provenance.verify import VerifyReport
 
 PROGRESS_FROM = 200
 """Contents to check before `prov verify` shows a progress bar."""
@@ -85,6 +89,8 @@ def checkpointed(report: CheckpointReport, as_json: bool) -> None:
 
 def checkpoints(reports: list[CheckpointReport], as_json: bool) -> None:
     if as_json:
+        from provenance.proofs import CheckpointReport
+
         return _json(reports, list[CheckpointReport])
     if not reports:
         out.print("No checkpoints yet: make one with prov checkpoint")

@@ -5,14 +5,17 @@ from __future__ import annotations
 import math
 import shlex
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
 
-from provenance.blame import BlameReport
-from provenance.identify import IdentifyReport, Match
-from provenance.index import ReindexReport
 from provenance_cli.render import _json, out, short
+
+if TYPE_CHECKING:
+    from provenance.blame import BlameReport
+    from provenance.identify import IdentifyReport, Match
+    from provenance.index import ReindexReport
 
 _PALETTE = ("cyan", "green", "magenta", "yellow", "blue", "red", "bright_cyan", "bright_green")
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 from rich.text import Text
 
-from provenance.tokens import CreatedToken, TokenInfo
 from provenance_cli.render import _json, note, out
+
+if TYPE_CHECKING:
+    from provenance.tokens import CreatedToken, TokenInfo
 
 
 def token_created(made: CreatedToken, as_json: bool) -> None:
@@ -23,6 +27,8 @@ def token_created(made: CreatedToken, as_json: bool) -> None:
 
 def token_list(listed: list[TokenInfo], as_json: bool) -> None:
     if as_json:
+        from provenance.tokens import TokenInfo
+
         return _json(listed, list[TokenInfo])
     if not listed:
         out.print("No API tokens yet: make one with prov token create NAME")

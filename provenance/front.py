@@ -21,47 +21,75 @@ nothing); the schema is checked once, on the first action. Modelled on
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
-
-from provenance import annotate as annotating
 from provenance import archive as ops
-from provenance import blame as blaming
-from provenance import contents, demo, importer, index, proofs, refs, schema, sources, store, tokens
-from provenance import events as event_log
-from provenance import export as exporting
-from provenance import identify as identifying
-from provenance import verify as verifying
-from provenance.annotate import AnnotateReport
+from provenance import contents, refs, schema, store
 from provenance.audit import default_actor
-from provenance.blame import BlameReport
 from provenance.errors import InputError
-from provenance.events import EventsReport
 from provenance.hashing import PREFIX
-from provenance.identify import IdentifyReport
-from provenance.importer import ImportReport
 from provenance.output import write_whole
-from provenance.proofs import CheckpointReport, ProofReport
-from provenance.records import (
-    DemoReport,
-    DiffReport,
-    DocumentSummary,
-    InitReport,
-    LinkReport,
-    LogReport,
-    RegisterReport,
-    TraceReport,
-    VersionInfo,
-)
+from provenance.records import DemoReport, InitReport
 from provenance.text import decode
-from provenance.tokens import CreatedToken, TokenInfo
 from provenance.validate import reference
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+    from provenance.annotate import AnnotateReport
+    from provenance.blame import BlameReport
+    from provenance.events import EventsReport
+    from provenance.identify import IdentifyReport
+    from provenance.importer import ImportReport
+    from provenance.proofs import CheckpointReport, ProofReport
+    from provenance.records import (
+        DiffReport,
+        DocumentSummary,
+        LinkReport,
+        LogReport,
+        RegisterReport,
+        TraceReport,
+        VersionInfo,
+    )
+    from provenance.tokens import CreatedToken, TokenInfo
+
+
+class _Lazy:
+    """Module ``name``, imported when one of its attributes is first used.
+
+    The operations one command never calls (identify's numpy, the proofs'
+    cryptography, verify, export, import) then cost it nothing at start-up
+    (tests/test_startup.py, benchmarks/scale.py). Each use goes through
+    `importlib.import_module`, whose module locks make a first use from two
+    threads at once (the HTTP service's) safe, unlike `importlib.util.LazyLoader`
+    before Python 3.12.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
+annotating = _Lazy("provenance.annotate")
+blaming = _Lazy("provenance.blame")
+demo = _Lazy("provenance.demo")
+importer = _Lazy("provenance.importer")
+index = _Lazy("provenance.index")
+proofs = _Lazy("provenance.proofs")
+sources = _Lazy("provenance.sources")
+tokens = _Lazy("provenance.tokens")
+event_log = _Lazy("provenance.events")
+exporting = _Lazy("provenance.export")
+identifying = _Lazy("provenance.identify")
+verifying = _Lazy("provenance.verify")
 
 
 class _Engines:

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-RELATIONS = ("revision", "copy", "excerpt", "derived", "merge")
+from provenance.validate import RELATIONS
 
 
 class Document(SQLModel, table=True):

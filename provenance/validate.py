@@ -24,7 +24,11 @@ from datetime import datetime
 from typing import Any
 
 from provenance.errors import InputError
-from provenance.models import RELATIONS
+
+RELATIONS = ("revision", "copy", "excerpt", "derived", "merge")
+"""What a link says of a child and its parent; the schema's CHECK constraint
+(`provenance.models`) holds the same list. Here, not in the models, so that
+checking an option needs no SQLAlchemy."""
 
 DOC_MAX = 1024
 """A document key's characters: the column's width (`models.Document.key`)."""
@@ -161,7 +165,7 @@ def encoding(value: Any, *, where: str | None = None, field: str = "--encoding")
 
 
 def relation(value: Any, *, where: str | None = None, field: str = "--relation") -> str | None:
-    """A link's relation (None: guessed): one of `models.RELATIONS`."""
+    """A link's relation (None: guessed): one of `RELATIONS`."""
     if value is None:
         return None
     _check_string(value, field, where, max_chars=16)
