@@ -39,11 +39,13 @@ inside the manifest's folder (no absolute path, no ``..`` or symlink leading
 out) unless the caller passes ``allow_outside=True``. Only regular files of
 at most ``max_size`` bytes are read (`provenance.text.read_file`).
 
-A re-run adds nothing: an entry whose bytes are already its document's
-latest version, or the version the entry before it (of the same document)
-came to, is *unchanged*, and one whose original (a file's name, a
-commit, a WARC record: `Entry.original`) is already a version of its
-document with the same bytes is *present*; neither is registered again,
+A re-run adds nothing: an entry whose original (a file's name, a commit,
+a WARC record: `Entry.original`) is already a version of its document with
+the same bytes, or, without an original, that is its document's next
+version in order with the same bytes and provenance, is *present*; one
+whose bytes are already its document's latest version, or the version the
+entry before it (of the same document) came to, is *unchanged*; neither
+is registered again,
 and the report lists both. An import that registers nothing appends no
 event.
 """
@@ -357,6 +359,7 @@ class _Seen:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.docs: dict[str, list[_Held]] = {}
+        self.matched: dict[str, int] = {}  # per document, how many versions entries matched
 
     def versions(self, doc: str) -> list[_Held]:
         """The versions of ``doc``, oldest first (one query per document and import)."""
@@ -377,28 +380,27 @@ class _Seen:
     def holding(self, entry: Entry, digest: str) -> tuple[SkipReason, _Held] | None:
         """Why ``entry`` is already present, with the version holding it, or None.
 
-        Present: the same bytes and, with an ``original``, the same original
-        (its meta item); without one (a manifest's entry), the same
-        provenance: source, capture time, label and every meta item.
+        Present: with an ``original``, a version with the same bytes and the
+        same original (its meta item). Without one (a manifest's or a batch's
+        entry), the document's next version not yet matched by this import,
+        with the same bytes and the same provenance (source, capture time,
+        label, every meta item): entries are matched to versions in order,
+        so a history that returns to an earlier text (A, B, A) is three
+        versions, and its re-run is three entries present.
         """
         versions = self.versions(entry.doc)
-        if not versions:
-            return None
-        if versions[-1].hash == digest:
+        if entry.original is None:
+            at = self.matched.get(entry.doc, 0)
+            if at < len(versions) and _same(versions[at], entry, digest):
+                self.matched[entry.doc] = at + 1
+                return ("unchanged" if at == len(versions) - 1 else "present"), versions[at]
+        if versions and versions[-1].hash == digest:
             return "unchanged", versions[-1]
-        for held in versions:
-            if held.hash != digest:
-                continue
-            if entry.original is not None:
-                key, value = entry.original
-                if held.meta.get(key) == value:
+        if entry.original is not None:
+            key, value = entry.original
+            for held in versions:
+                if held.hash == digest and held.meta.get(key) == value:
                     return "present", held
-            elif (held.source, held.captured_at, held.label) == (
-                entry.source,
-                entry.captured_at,
-                entry.label,
-            ) and all(held.meta.get(k) == v for k, v in entry.meta.items()):
-                return "present", held
         return None
 
     def add(self, entry: Entry, report: RegisterReport) -> _Held:
@@ -411,8 +413,19 @@ class _Seen:
             entry.label,
             dict(entry.meta),
         )
-        self.versions(entry.doc).append(held)
+        versions = self.versions(entry.doc)
+        versions.append(held)
+        self.matched[entry.doc] = len(versions)
         return held
+
+
+def _same(held: _Held, entry: Entry, digest: str) -> bool:
+    """Whether ``held`` is ``entry`` registered: its bytes and its provenance."""
+    return (
+        held.hash == digest
+        and (held.source, held.captured_at, held.label) == (entry.source, entry.captured_at, entry.label)
+        and all(held.meta.get(k) == v for k, v in entry.meta.items())
+    )
 
 
 def register_all(

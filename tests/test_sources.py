@@ -464,6 +464,29 @@ def test_re_importing_a_manifest_adds_nothing(db_url, tmp_path):
     assert [s["reason"] for s in again["skipped"]] == ["present", "unchanged", "unchanged"]
 
 
+def test_a_history_that_returns_to_an_earlier_text_keeps_every_version(db_url, tmp_path):
+    """A page that flips back (A, B, A, as crawled terms pages do) is three versions,
+    and the manifest's re-run is three entries already present."""
+    (tmp_path / "a.txt").write_text("The terms, as first posted.", encoding="utf-8")
+    (tmp_path / "b.txt").write_text("The terms, briefly changed.", encoding="utf-8")
+    manifest = tmp_path / "flips.jsonl"
+    manifest.write_text(
+        "".join(f'{{"path": "{name}", "doc": "terms"}}\n' for name in ("a.txt", "b.txt", "a.txt")),
+        encoding="utf-8",
+    )
+    first = prov_json(db_url, "import", str(manifest))
+    assert first["versions"] == 3 and first["skipped"] == []
+    log = prov_json(db_url, "log", "terms")
+    assert [v["number"] for v in log["versions"]] == [1, 2, 3]
+    again = prov_json(db_url, "import", str(manifest))
+    assert again["versions"] == 0
+    assert [(s["reason"], s["version_name"]) for s in again["skipped"]] == [
+        ("present", "terms@1"),
+        ("present", "terms@2"),
+        ("unchanged", "terms@3"),
+    ]
+
+
 def test_a_page_in_the_charset_its_meta_tag_declares_is_decoded_with_it(db_url, tmp_path):
     page = ARTICLE.replace("charset='utf-8'", "charset='windows-1252'").replace(
         "Critics", "Café owners"
