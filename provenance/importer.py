@@ -280,20 +280,27 @@ def _entry(manifest: str, base: Path, line: int, row: dict, allow_outside: bool)
             raise InputError(f"{where}: {field!r} is required")
     given = validate.path(row["path"], where=where, field="path")
     path, name = _confined(where, base, given, allow_outside)
-    captured_at = row.get("captured_at")
     return Entry(
         line=line,
         path=path,
         name=name,
-        doc=validate.document(row["doc"], where=where, field="doc"),
-        parents=validate.references(row.get("parent", ()), where=where, field="parent"),
-        relation=validate.relation(row.get("relation"), where=where, field="relation"),
-        source=validate.source(row.get("source"), where=where, field="source"),
-        captured_at=validate.time(captured_at, where=where, field="captured_at") if captured_at else None,
-        label=validate.label(row.get("label"), where=where, field="label"),
-        encoding=validate.encoding(row.get("encoding"), where=where, field="encoding"),
-        meta=validate.meta(row.get("meta"), where=where, field="meta"),
+        **_checked_fields(row, where),
     )
+
+
+def _checked_fields(row: dict[str, Any], where: str) -> dict[str, Any]:
+    """The fields a manifest's entry and a batch's share, each checked (`provenance.validate`)."""
+    captured_at = row.get("captured_at")
+    return {
+        "doc": validate.document(row["doc"], where=where, field="doc"),
+        "parents": validate.references(row.get("parent", ()), where=where, field="parent"),
+        "relation": validate.relation(row.get("relation"), where=where, field="relation"),
+        "source": validate.source(row.get("source"), where=where, field="source"),
+        "captured_at": validate.time(captured_at, where=where, field="captured_at") if captured_at else None,
+        "label": validate.label(row.get("label"), where=where, field="label"),
+        "encoding": validate.encoding(row.get("encoding"), where=where, field="encoding"),
+        "meta": validate.meta(row.get("meta"), where=where, field="meta"),
+    }
 
 
 def _confined(where: str, base: Path, given: str, allow_outside: bool) -> tuple[Path, str]:
@@ -624,19 +631,11 @@ def _batch_entry(where: str, n: int, row: Any, max_size: int) -> Entry:
     if len(content) > max_size:
         raise InputError(f"{where}: {len(content)} bytes, over the limit of {max_size}")
     name = validate.label(row.get("name"), where=where, field="name") or where
-    captured_at = row.get("captured_at")
     return Entry(
         line=n,
         path=None,
         name=name,
-        doc=validate.document(row["doc"], where=where, field="doc"),
-        parents=validate.references(row.get("parent", ()), where=where, field="parent"),
-        relation=validate.relation(row.get("relation"), where=where, field="relation"),
-        source=validate.source(row.get("source"), where=where, field="source"),
-        captured_at=validate.time(captured_at, where=where, field="captured_at") if captured_at else None,
-        label=validate.label(row.get("label"), where=where, field="label"),
-        encoding=validate.encoding(row.get("encoding"), where=where, field="encoding"),
-        meta=validate.meta(row.get("meta"), where=where, field="meta"),
+        **_checked_fields(row, where),
         load=lambda: content,
         where=where,
     )
