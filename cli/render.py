@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -172,14 +173,19 @@ def imported(report: ImportReport, as_json: bool) -> None:
         return _json(report)
     for r in report.registered:
         registered(r, False)
+    passed = Counter(s.reason for s in report.skipped if s.reason in ("not text", "failed"))
     for skip in report.skipped:
-        if skip.reason in ("unchanged", "present"):
+        if skip.reason in ("unchanged", "present", "not text", "failed"):
             continue
         why = {
             "revisit": "a revisit of a capture this file does not hold",
             "no text": "no main text found (its raw capture is registered)",
         }[skip.reason]
         out.print(Text(f"  skipped {skip.name}: {why}", style="yellow"))
+    if passed:  # counted, not listed: a crawl holds far more images than pages
+        said = {"not text": "not text or HTML", "failed": "failed (HTTP status not 2xx)"}
+        counts = ", ".join(f"{n} {said[reason]}" for reason, n in sorted(passed.items()))
+        out.print(Text(f"  passed over captures that give no version: {counts} (listed in --json)"))
     present = (
         f"; {report.unchanged} unchanged or already present, not registered"
         if report.unchanged

@@ -133,7 +133,7 @@ class Collection:
     files: bool = True
 
 
-SkipReason = Literal["unchanged", "present", "revisit", "no text"]
+SkipReason = Literal["unchanged", "present", "revisit", "no text", "not text", "failed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +145,9 @@ class Skipped:
     original (same commit, WARC record or file name) with the same bytes;
     ``revisit``, a WARC revisit record whose capture the file does not hold;
     ``no text``, an HTML capture in which no main text was found (its raw
-    capture is still registered). ``version`` is the version that already
+    capture is still registered); ``not text``, a WARC capture (or revisit)
+    of another type than text or HTML (an image, a script); ``failed``, a
+    WARC capture whose HTTP status is not 2xx. ``version`` is the version that already
     holds it, when there is one.
     """
 

@@ -346,10 +346,35 @@ def test_a_revisit_is_the_capture_it_repeats_at_its_own_time(db_url, tmp_path):
     )  # fmt: skip
     out = prov_json(db_url, "import", str(path))
     assert out["versions"] == 1
+    # Every record that gives no version is listed, with why: none is dropped unsaid.
     assert [(s["document"], s["reason"]) for s in out["skipped"]] == [
         ("org,example)/b", "revisit"),
+        ("org,example)/i.png", "not text"),
+        ("org,example)/i.png", "not text"),
         ("org,example)/a", "unchanged"),
     ]
+
+
+def test_a_failed_capture_gives_no_version_and_is_counted(db_url, tmp_path):
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    path = tmp_path / "errors.warc"
+    with path.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=False)
+        for uri, status, body in (
+            ("https://example.org/gone", "404 Not Found", b"Not here any more."),
+            ("https://example.org/page", "200 OK", b"The page itself."),
+        ):
+            http = StatusAndHeaders(status, [("Content-Type", "text/plain")], protocol="HTTP/1.1")
+            writer.write_record(
+                writer.create_warc_record(uri, "response", payload=io.BytesIO(body), http_headers=http)
+            )
+    out = prov_json(db_url, "import", str(path))
+    assert out["documents"] == ["org,example)/page"]
+    assert [(s["document"], s["reason"]) for s in out["skipped"]] == [("org,example)/gone", "failed")]
+    human = prov(db_url, "import", str(path)).stdout
+    assert "1 failed (HTTP status not 2xx)" in human
 
 
 def test_re_importing_a_warc_adds_nothing_and_says_so(db_url, tmp_path):
@@ -357,7 +382,10 @@ def test_re_importing_a_warc_adds_nothing_and_says_so(db_url, tmp_path):
     first = prov_json(db_url, "import", str(path))
     again = prov_json(db_url, "import", str(path))
     assert again["versions"] == 0 and again["unchanged"] == first["versions"]
-    assert {s["reason"] for s in again["skipped"]} == {"present", "unchanged"}
+    assert {s["reason"] for s in again["skipped"]} == {"present", "unchanged", "not text"}
+    assert [s for s in again["skipped"] if s["reason"] == "not text"] == [
+        s for s in first["skipped"] if s["reason"] == "not text"
+    ]
     assert "Nothing new" in prov(db_url, "import", str(path)).stdout
 
 

@@ -45,7 +45,7 @@ from blake3 import blake3
 from provenance import validate
 from provenance.errors import InputError
 from provenance.hashing import PREFIX
-from provenance.importer import Collection, Entry, Skipped
+from provenance.importer import Collection, Entry, Skipped, SkipReason
 from provenance.sources.urlkey import surt
 from provenance.text import MAX_SIZE
 
@@ -287,19 +287,22 @@ def _collect(reader: _Reader) -> Collection:
     passed_over: list[Skipped] = []
     for rec, _record in reader.records():
         if rec.kind != "revisit":
-            if not _is_text(rec) or (rec.status is not None and not 200 <= rec.status < 300):
+            failed = rec.status is not None and not 200 <= rec.status < 300
+            if not _is_text(rec) or failed:
                 not_text.update(x for x in (rec.payload_digest, rec.record_id) if x)
+                passed_over.append(_passed(reader, rec, "not text" if not _is_text(rec) else "failed"))
                 continue
             if rec.payload_digest:
                 by_digest.setdefault(rec.payload_digest, rec)
             by_id[rec.record_id] = rec
             entries += _entries(reader, rec, rec, len(entries))
             continue
-        if rec.media_type and not _is_text(rec):
-            continue
         original = by_digest.get(rec.payload_digest or "") or by_id.get(rec.refers_to or "")
-        if original is None and {rec.payload_digest, rec.refers_to} & not_text:
-            continue  # a revisit of an image, a script, a failed capture
+        if (rec.media_type and not _is_text(rec)) or (
+            original is None and {rec.payload_digest, rec.refers_to} & not_text
+        ):
+            passed_over.append(_passed(reader, rec, "not text"))  # an image's, a script's
+            continue
         key = _key(reader, rec)
         if original is None:
             name = f"{rec.uri} revisited {rec.date}"
@@ -314,6 +317,11 @@ def _collect(reader: _Reader) -> Collection:
         tuple(passed_over),
         reader.close,
     )
+
+
+def _passed(reader: _Reader, rec: _Record, reason: SkipReason) -> Skipped:
+    """A capture that gives no version, named as the report lists it."""
+    return Skipped(f"{rec.uri} at {rec.date}", _key(reader, rec), reason)
 
 
 def _key(reader: _Reader, rec: _Record) -> str:
