@@ -127,7 +127,7 @@ def blame(session: Session, ref: str, profile: str | None = None) -> BlameReport
                     texts[versions[e.parent].content_hash],
                     texts[versions[node].content_hash],
                     lens,
-                    [x for x in passages[e.link_id] if x.profile == lens],
+                    passages[e.link_id],
                 )
             _carry_moves(carried, attribution[e.parent], moved[e.link_id])
             mapped.append(carried)
@@ -207,7 +207,7 @@ def _carry_lens(parent: np.ndarray, a: str, b: str, profile: str, passages: list
     the lens drops (layout) get ``_DROPPED``: their neighbour's, later. The
     stored edits are not used: they are minimal over the original texts, where
     a segmenter's spaces cut every sentence into pieces a real insertion would
-    be folded with. Where the record names passages under this lens (an
+    be folded with. Where the record names passages (an
     excerpt), only the passages are diffed: the rest of the child is its own,
     instead of letters matched by chance with the parent's other text.
     """
