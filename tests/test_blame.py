@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from provenance import archive, blame, lineage, store
@@ -140,21 +141,22 @@ def test_blame_json_lists_spans_and_introducing_versions(db_url):
     assert human.exit_code == 0 and "@1" in human.stdout and "Beta added" in human.stdout
 
 
-def test_under_cjk_the_copy_owns_exactly_what_the_lens_diff_inserts(engine, seeds):
+@pytest.mark.parametrize("lens", ["cjk", "loose"])
+def test_under_cjk_the_copy_owns_exactly_what_the_lens_diff_inserts(engine, seeds, lens):
     """The seed copy is the page's report re-segmented into words with a few wording
     edits: through ``cjk`` it owns the characters `prov diff --normalize cjk`
     shows inserted and nothing else (the segmenter's spaces are layout)."""
     page, copy = (seeds[name] for name in sorted(seeds))
     v1 = reg(engine, page.decode(), doc="page")
     v2 = reg(engine, copy.decode(), doc="copy", parents=[str(v1)], relation="excerpt")
-    report, text = owners(engine, str(v2), "cjk")
+    report, text = owners(engine, str(v2), lens)
     assert covers_exactly_once(report)
     owned = {
         k for s in report.spans if s.introduced_by == v2 for k in range(s.start, s.end)
     }
     with store.reader(engine) as s:
         shown = archive.diff_sides(
-            archive.side(s, str(v1)), archive.side(s, str(v2)), profile="cjk"
+            archive.side(s, str(v1)), archive.side(s, str(v2)), profile=lens
         )
     inserted = {
         k for e in shown.edits if e.inside and e.new for k in range(e.b_start, e.b_end)
