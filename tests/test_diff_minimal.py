@@ -191,3 +191,49 @@ def test_every_corpus_revision_is_minimal_or_flagged_and_its_display_agrees_with
     assert len(flagged) <= 5, flagged
     assert not over, over
     assert not under, under
+
+
+def _sparse_200kb(seed: int) -> tuple[str, str]:
+    """About 200 KB of lines (CRLF and LF, CJK and astral words) and a copy with
+    ~0.5% of its words replaced, deleted or inserted and a few characters changed."""
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnop" + "中国法律条款" + "😀𠀋"
+    vocab = ["".join(rng.choice(letters) for _ in range(rng.randint(1, 9))) for _ in range(4000)]
+    words = [rng.choice(vocab) for _ in range(34_000)]
+    edited = list(words)
+    for _ in range(len(words) // 200):
+        k = rng.randrange(len(edited))
+        kind = rng.choice(["replace", "delete", "insert"])
+        if kind == "replace":
+            edited[k] = rng.choice(vocab)
+        elif kind == "delete":
+            del edited[k]
+        else:
+            edited.insert(k, rng.choice(vocab))
+
+    def joined(ws: list[str]) -> str:
+        breaks = ["\r\n", "\n"]
+        return "".join(
+            " ".join(ws[i : i + 11]) + breaks[(i // 11) % 2] for i in range(0, len(ws), 11)
+        )
+
+    a, b = joined(words), list(joined(edited))
+    for _ in range(40):
+        b[rng.randrange(len(b))] = rng.choice(letters)
+    return a, "".join(b)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_sparse_edit_of_200kb_is_exactly_minimal_and_says_so(seed):
+    a, b = _sparse_200kb(seed)
+    assert len(a) > 150_000
+    result = diff.diff(a, b, semantic=False)
+    assert diff.replay(a, result.edits) == b
+    assert result.complete
+    # The distance is at most the cost (the edits replay); within the cutoff it is exact.
+    assert _cost(result) == Indel.distance(a, b, score_cutoff=_cost(result))
+    # Its display diff (cost over MYERS_RUNS: the cleanup in pieces) replays within its budget.
+    shown = diff.diff(a, b)
+    assert diff.replay(a, shown.edits) == b
+    assert shown.complete
+    assert _cost(shown) <= diff.DISPLAY_BUDGET * _cost(result)
