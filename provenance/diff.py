@@ -411,7 +411,9 @@ EXACT_SAFETY = 120.0
 # choice (nearest match first) is the one kinds, moves and blame were tuned on
 # (tests/test_link_records.py: "2019 年 inserted" is one number edit). Costlier
 # diffs keep the refined runs, which saves the 1-5 s Myers took on each of the
-# corpus's heaviest revisions.
+# corpus's heaviest revisions. The display's whole-text cleanup (a Myers
+# search of its own) runs only up to this cost too; above it the cleanup is
+# taken in pieces (``diff``), so no diff searches the whole texts twice.
 MYERS_RUNS = 8_000
 # Where both could prove the refined runs minimal, Myers' search (time about
 # 6e-9 s * cost ** 2) is preferred up to this share of the two lengths, the
