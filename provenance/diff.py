@@ -194,7 +194,7 @@ def diff(
 # budget, cheapest first, and the rest of the diff stays as searched. Without
 # a budget the cleanup reported 1.3-2.9x git's character counts on 363 of the
 # corpus's 963 revision pairs (a 3-letter word change shown as a 40-letter
-# clause); with it every pair stays within 1.3x (tests/test_diff_corpus.py).
+# clause); with it every pair stays within 1.3x (tests/test_diff_minimal.py).
 DISPLAY_BUDGET = 1.3
 # ... and keeps at least this share of the characters the search left
 # unchanged. Measured: the cleanup keeps 0.77 of them on the Company Law's
