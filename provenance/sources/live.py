@@ -157,7 +157,8 @@ def _httpx() -> Any:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    """The time now, as a version's ``captured_at`` records it (ISO 8601, ``+00:00``)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def key_of(url: str) -> str:
