@@ -542,3 +542,32 @@ def test_a_damaged_state_file_is_one_line_error_naming_it(db_url, tmp_path):
     one_line_error(
         prov(db_url, "watch", str(watch_list), "--once"), "watch.txt.state.json", "state file"
     )
+
+
+def test_watch_without_once_waits_until_the_next_page_is_due(db_url, site, tmp_path, monkeypatch):
+    site.html("/story", _article("Library to close", *STORY))
+    watch_list = tmp_path / "watch.txt"
+    watch_list.write_text(site.url("/story") + "\n")
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 2:
+            raise KeyboardInterrupt  # the user's Ctrl-C, in the second wait
+
+    monkeypatch.setattr(live, "_sleep", sleep)
+    result = prov(db_url, "watch", str(watch_list))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("Checked 1 of 1 watched pages") == 1  # the second round: not due
+    assert result.stdout.count("Checked 0 of 1 watched pages") == 1
+    assert 14 * 60 < waits[0] <= 15 * 60  # the new page is due again in 15 minutes
+
+
+def test_a_page_without_main_text_keeps_its_raw_capture_and_says_so(db_url, site):
+    site.html("/empty", "<html><head><title>x</title></head><body></body></html>")
+    code, out = capture(db_url, site.url("/empty"))
+    key = site.key("/empty")
+    assert code == 0 and out["outcome"] == "registered" and "no main text" in out["reason"]
+    assert [r["document"] for r in out["registered"]] == [key + "#raw"]
+    assert out["version_name"] == f"{key}#raw@1"
+    assert capture(db_url, site.url("/empty"))[1]["version_name"] == f"{key}#raw@1"

@@ -143,8 +143,8 @@ class _Known:
 class _Response:
     """A fetch, done: the page or why there is none."""
 
-    report: CaptureReport  # outcome set for what is already decided (refused, failed...)
-    body: bytes = b""
+    report: CaptureReport  # with body None, final (refused, failed...); else `_record` decides
+    body: bytes | None = None
     media_type: str = ""
 
 
@@ -198,10 +198,13 @@ def capture(
             got = _fetch(own, url, key, known, max_size)
     else:
         got = _fetch(client, url, key, known, max_size)
-    if got.report.outcome != "registered":
+    if got.body is None:
         return got.report
-    with sessions(write=True) as session:
-        return _record(session, got, key, actor, max_size)
+    try:
+        with sessions(write=True) as session:
+            return _record(session, got, key, actor, max_size)
+    except InputError as exc:  # a text the archive refuses (rolled back): a result, too
+        return replace(got.report, outcome="failed", reason=f"not registered: {exc}")
 
 
 def _client(timeout: float, user_agent: str) -> Any:
@@ -211,8 +214,6 @@ def _client(timeout: float, user_agent: str) -> Any:
         follow_redirects=False,  # followed by _fetch, asking robots.txt on each host
         headers={"User-Agent": user_agent},
     )
-    client.robots = {}  # origin -> RobotFileParser, or the reason robots.txt could not be read
-    client.user_agent = user_agent
     return client
 
 
@@ -226,13 +227,20 @@ def _latest(session: Any, doc: str) -> Any:
 
 
 def _known(session: Any, key: str) -> _Known:
-    raw = _latest(session, key + warc.RAW_SUFFIX) or _latest(session, key)
     text = _latest(session, key)
-    meta = dict(raw.meta or {}) if raw is not None else {}
+    raw = _latest(session, key + warc.RAW_SUFFIX) or text
+    if raw is None:
+        return _Known()
+    meta = dict(raw.meta or {})
+    # The text, when it came from that capture; else the capture had no main text.
+    same = text is not None and text.captured_at == raw.captured_at
+    latest = (
+        f"{key}@{text.number}"
+        if same and text is not None
+        else f"{key}{warc.RAW_SUFFIX}@{raw.number}"
+    )
     return _Known(
-        etag=meta.get("etag"),
-        last_modified=meta.get("last_modified"),
-        version_name=f"{key}@{text.number}" if text is not None else None,
+        etag=meta.get("etag"), last_modified=meta.get("last_modified"), version_name=latest
     )
 
 
@@ -245,8 +253,8 @@ def _fetch(
     types: tuple[str, ...] | None = warc.HTML_TYPES + warc.TEXT_TYPES,
 ) -> _Response:
     """``url`` fetched, redirects followed and robots.txt asked on each host; a body only
-    of the media ``types`` (None: any), at most ``max_size`` bytes. The outcome is
-    ``registered`` when there is a body to register (`_record` decides), else final."""
+    of the media ``types`` (None: any), at most ``max_size`` bytes. Without a body the
+    report is final; with one, what to register is `_record`'s to decide."""
     httpx = _httpx()
     report = CaptureReport(url=url, document=key, outcome="failed", fetched_at=_now())
     current, chain = url, []
@@ -268,7 +276,9 @@ def _fetch(
                         redirects=tuple(chain),
                     )
                 )
-            with client.stream("GET", current, headers=conditional) as response:
+            with client.stream(
+                "GET", current, headers=conditional, follow_redirects=False
+            ) as response:
                 report = replace(
                     report,
                     fetched_at=_now(),
@@ -325,7 +335,7 @@ def _fetch(
             if charset is None and media in warc.HTML_TYPES:
                 charset = warc.declared_charset(bytes(body[:4096]))
                 report = replace(report, charset=charset)
-            return _Response(replace(report, outcome="registered"), bytes(body), media)
+            return _Response(report, bytes(body), media)
         return _Response(replace(report, reason=f"more than {MAX_REDIRECTS} redirects"))
     except httpx.TimeoutException as exc:
         limit = client.timeout.read
@@ -352,7 +362,10 @@ def _robots(client: Any, url: str) -> str | None:
     """
     parts = urlsplit(url)
     origin = f"{parts.scheme}://{parts.netloc}"
-    cache: dict[str, Any] = client.robots
+    agent = client.headers.get("User-Agent", USER_AGENT)
+    if not hasattr(client, "prov_robots"):
+        client.prov_robots = {}  # origin -> RobotFileParser, or why nothing may be fetched
+    cache: dict[str, Any] = client.prov_robots
     rules = cache.get(origin)
     if rules is None:
         parser = RobotFileParser(origin + "/robots.txt")
@@ -369,8 +382,8 @@ def _robots(client: Any, url: str) -> str | None:
         cache[origin] = rules
     if isinstance(rules, str):
         return rules
-    if not rules.can_fetch(client.user_agent, url):
-        return f"refused by robots.txt: {origin}/robots.txt disallows {parts.path or '/'} to {client.user_agent.split('/')[0]}"
+    if not rules.can_fetch(agent, url):
+        return f"refused by robots.txt: {origin}/robots.txt disallows {parts.path or '/'} to {agent.split('/')[0]}"
     return None
 
 
@@ -712,12 +725,15 @@ def seconds_until(moment: str | None, *, now: datetime | None = None) -> float:
     return max(1.0, left)
 
 
+_sleep = clock.sleep  # how `rounds` waits (a test replaces this name, not time.sleep)
+
+
 def rounds(archive: Any, watch_list: str | Path, **options: Any) -> Iterator[WatchReport]:
     """`watch` rounds without end, each when the earliest page or feed is due."""
     while True:
         report = watch(archive, watch_list, **options)
         yield report
-        clock.sleep(seconds_until(report.next_due))
+        _sleep(seconds_until(report.next_due))
 
 
 def _feedparser() -> Any:
@@ -738,7 +754,7 @@ def _read_feed(
     kept = (state.etag, state.last_modified)
     if report.outcome == "unchanged":
         return FeedReport(url, "unchanged", report.fetched_at, report.reason), kept
-    if report.outcome != "registered":
+    if got.body is None:
         outcome: Literal["refused", "failed"] = (
             "refused" if report.outcome == "refused" else "failed"
         )
