@@ -370,6 +370,7 @@ def demo_cmd(
 # The other command modules register theirs on `app` when imported; imported last,
 # so that `prov --help` lists this module's commands first.
 from provenance_cli import audit as _audit  # noqa: E402,F401  (registers commands)
+from provenance_cli import capture as _capture  # noqa: E402,F401  (registers commands)
 from provenance_cli import identify as _identify  # noqa: E402,F401  (registers commands)
 from provenance_cli import service as _service  # noqa: E402,F401  (registers commands)
 

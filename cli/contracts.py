@@ -32,6 +32,7 @@ from provenance.records import (
     VersionInfo,
     json_schema,
 )
+from provenance.sources.live import CaptureReport, WatchReport
 from provenance.tokens import CreatedToken, TokenInfo
 from provenance.verify import VerifyReport
 
@@ -57,6 +58,8 @@ CONTRACTS: dict[str, Any] = {
     "prove": ProofReport,
     "verify-proof": ProofCheck,
     "export": ExportReport,
+    "capture": CaptureReport,
+    "watch": WatchReport,
 }
 """Each top-level command with ``--json``: its type (a test checks there is one per command)."""
 

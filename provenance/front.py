@@ -85,6 +85,7 @@ importer = _Lazy("provenance.importer")
 index = _Lazy("provenance.index")
 proofs = _Lazy("provenance.proofs")
 sources = _Lazy("provenance.sources")
+live = _Lazy("provenance.sources.live")
 tokens = _Lazy("provenance.tokens")
 event_log = _Lazy("provenance.events")
 exporting = _Lazy("provenance.export")
@@ -479,3 +480,10 @@ class Archive:
         file (options: max_size, progress)."""
         with self._session(write=True) as session:
             return importer.run_batch(session, data, source=source, actor=self.actor, **options)
+
+    def capture(self, url: str, **options: Any) -> live.CaptureReport:
+        """Fetch the page at ``url`` and register it when its text changed, the raw page
+        and its text in one transaction; robots.txt, timeouts and HTTP errors are
+        outcomes of the report (options: timeout, user_agent, max_size, client; see
+        `provenance.sources.live.capture`)."""
+        return live.capture(self._session, url, actor=self.actor, **options)

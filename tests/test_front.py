@@ -114,7 +114,7 @@ def test_views_as_other_actors_share_the_archive(archive, db_url):
 # -- the door's own surface ------------------------------------------------------
 
 ARCHIVE_METHODS = {
-    "annotate", "as_actor", "authenticate", "blame", "check", "checkpoint", "checkpoints", "close",
+    "annotate", "as_actor", "authenticate", "blame", "capture", "check", "checkpoint", "checkpoints", "close",
     "content", "create_token", "demo", "diff", "diff_text", "documents", "events",
     "export", "export_bagit", "export_prov_json", "identify", "import_batch", "import_manifest", "import_source", "init",
     "link", "log", "names", "prove", "raw", "reading", "register", "reindex",

@@ -219,12 +219,11 @@ def _describe(record: Any, member: str | None, number: int) -> _Record | None:
     content_type = (http.get_header("Content-Type") if http else None) or (
         headers.get_header("Content-Type") if kind == "resource" else None
     )
-    media, charset = _content_type(content_type or "")
+    media, charset = media_type(content_type or "")
     if charset is None and media in HTML_TYPES and kind != "revisit":
         # The charset a page declares in itself, read now from its first bytes,
         # so that its entry says how to decode it before it is loaded.
-        found = _META_CHARSET.search(record.content_stream().read(4096))
-        charset = found.group(1).decode("ascii").lower() if found else None
+        charset = declared_charset(record.content_stream().read(4096))
     status = None
     if http is not None:
         try:
@@ -247,7 +246,9 @@ def _describe(record: Any, member: str | None, number: int) -> _Record | None:
     )
 
 
-def _content_type(value: str) -> tuple[str, str | None]:
+def media_type(value: str) -> tuple[str, str | None]:
+    """The media type of a ``Content-Type`` header's ``value``, lowercased, and its
+    ``charset`` parameter (lowercased; None when it gives none)."""
     media, _, params = value.partition(";")
     charset = None
     for param in params.split(";"):
@@ -257,12 +258,31 @@ def _content_type(value: str) -> tuple[str, str | None]:
     return media.strip().lower(), charset
 
 
+def declared_charset(head: bytes) -> str | None:
+    """The charset an HTML page declares in itself (``<meta charset>`` or its
+    ``http-equiv`` form), read from its first bytes ``head``; None without one."""
+    found = _META_CHARSET.search(head)
+    return found.group(1).decode("ascii").lower() if found else None
+
+
+def main_text(page: str, url: str) -> bytes | None:
+    """The main text of the HTML ``page`` (fetched from ``url``) as UTF-8, extracted by
+    trafilatura without comments; None when it finds none. `extractor` names it."""
+    found = _extractor().extract(page, url=url, include_comments=False)
+    return found.encode("utf-8") if found else None
+
+
+def extractor() -> str:
+    """The extractor `main_text` uses, with its version, as ``meta.extractor`` records it."""
+    return f"trafilatura {getattr(_extractor(), '__version__', '?')}"
+
+
 def _is_text(rec: _Record) -> bool:
     return rec.media_type in HTML_TYPES + TEXT_TYPES
 
 
-def _encoding(charset: str | None) -> str | None:
-    """The encoding to decode a payload with (None: UTF-8)."""
+def encoding_of(charset: str | None) -> str | None:
+    """The encoding to decode a payload declared in ``charset`` with (None: UTF-8)."""
     if charset is None or charset in _UTF8:
         return None
     return charset
@@ -379,7 +399,7 @@ def _entries(reader: _Reader, rec: _Record, payload_of: _Record, first: int) -> 
                 name=f"{rec.uri} captured {rec.date}",
                 doc=key,
                 relation=None,
-                encoding=_encoding(payload_of.charset),
+                encoding=encoding_of(payload_of.charset),
                 meta=meta,
                 load=payload,
                 **common,
@@ -389,20 +409,18 @@ def _entries(reader: _Reader, rec: _Record, payload_of: _Record, first: int) -> 
     def text() -> bytes | None:
         data = read.pop("data", None) or payload()
         try:
-            page = data.decode(_encoding(payload_of.charset) or "utf-8")
+            page = data.decode(encoding_of(payload_of.charset) or "utf-8")
         except (UnicodeDecodeError, LookupError) as exc:
             raise InputError(f"{where}: the page cannot be decoded ({exc})") from None
-        found = _extractor().extract(page, url=rec.uri, include_comments=False)
-        return found.encode("utf-8") if found else None
+        return main_text(page, rec.uri)
 
-    trafilatura = _extractor()
-    extractor = f"trafilatura {getattr(trafilatura, '__version__', '?')}"
+    name = extractor()
     return [
         Entry(
             name=f"{rec.uri} captured {rec.date}",
             doc=key + RAW_SUFFIX,
             relation=None,
-            encoding=_encoding(payload_of.charset),
+            encoding=encoding_of(payload_of.charset),
             meta=meta,
             load=raw,
             **common,
@@ -412,7 +430,7 @@ def _entries(reader: _Reader, rec: _Record, payload_of: _Record, first: int) -> 
             doc=key,
             relation="derived",
             encoding=None,
-            meta=validate.meta({**meta, "extractor": extractor}, where=where),
+            meta=validate.meta({**meta, "extractor": name}, where=where),
             load=text,
             nothing="no text",
             parent_entry=first,
