@@ -60,6 +60,11 @@ if TYPE_CHECKING:
     from provenance.tokens import CreatedToken, TokenInfo
 
 
+PREPARE_ATTEMPTS = 4
+"""How many times `Archive.register` prepares a registration before the write lock;
+the last attempt, if it comes to that, diffs against the new parent under the lock."""
+
+
 class _Lazy:
     """Module ``name``, imported when one of its attributes is first used.
 
@@ -221,23 +226,44 @@ class Archive:
         encoding: str | None = None,
         allow_empty: bool = False,
     ) -> RegisterReport:
-        """Register ``data`` as a new version of ``doc`` (see `provenance.archive.register`)."""
-        with self._session(write=True) as session:
-            return ops.register(
-                session,
-                data,
-                name=name,
-                doc=doc,
-                parents=list(parents) if parents else None,
-                relation=relation,
-                source=source,
-                captured_at=captured_at,
-                label=label,
-                meta=dict(meta or {}),
-                encoding=encoding,
-                allow_empty=allow_empty,
-                actor=self.actor,
-            )
+        """Register ``data`` as a new version of ``doc`` (see `provenance.archive.register`).
+
+        The costly work (decode, hash, compress, diff against the parent, index)
+        is done in a read snapshot first (`provenance.archive.prepare`); the write
+        transaction then holds the lock only to number and append. If another
+        writer registered a version of the document in between, the diff against
+        the new parent is prepared again, up to `PREPARE_ATTEMPTS` times; the
+        last attempt diffs under the lock rather than give up.
+        """
+        given = list(parents) if parents else None
+        work: ops.Prepared | None = None
+        for attempt in range(1, PREPARE_ATTEMPTS + 1):
+            with self._session(write=False) as session:
+                work = ops.prepare(
+                    session, data, name=name, doc=doc, parents=given, encoding=encoding, into=work
+                )
+            work.strict = work.strict and attempt < PREPARE_ATTEMPTS
+            try:
+                with self._session(write=True) as session:
+                    return ops.register(
+                        session,
+                        data,
+                        name=name,
+                        doc=doc,
+                        parents=given,
+                        relation=relation,
+                        source=source,
+                        captured_at=captured_at,
+                        label=label,
+                        meta=dict(meta or {}),
+                        encoding=encoding,
+                        allow_empty=allow_empty,
+                        actor=self.actor,
+                        prepared=work,
+                    )
+            except ops.Stale:
+                continue
+        raise AssertionError("the last attempt is not strict")  # pragma: no cover
 
     def import_manifest(
         self,
