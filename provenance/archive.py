@@ -127,6 +127,8 @@ def register(
         if p.id in seen:
             raise LineageError(f"parent {refs.version_name(session, p)} is given twice")
         seen.add(p.id)
+    if prepared is not None:  # before anything is written: a stale attempt costs the lock little
+        prepared.check(parent_versions, decoded)
 
     base = parent_versions[0].content_hash if parent_versions else None
     digest, new_content = _put(session, decoded.data, base, prepared)
@@ -262,6 +264,13 @@ class Prepared:
     rows: dict[str, index.Rows] = default(default_factory=dict)
     builds: dict[tuple[str, str], editrecord.Built] = default(default_factory=dict)
     strict: bool = True
+
+    def check(self, parents: list[Version], decoded: DecodedText) -> None:
+        """Raise `Stale` if, while strict, an edit record against one of ``parents`` is missing."""
+        digest = content_hash(decoded.data)
+        for parent in parents:
+            if self.strict and (parent.content_hash, digest) not in self.builds:
+                raise Stale(f"{parent.content_hash} was not diffed before the lock")
 
     def build(self, parent: Version, child: Version) -> editrecord.Built | None:
         built = self.builds.get((parent.content_hash, child.content_hash))
