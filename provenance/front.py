@@ -44,10 +44,11 @@ if TYPE_CHECKING:
 
     from provenance.annotate import AnnotateReport
     from provenance.blame import BlameReport
+    from provenance.detail import VersionDetail
     from provenance.events import EventsReport
     from provenance.identify import IdentifyReport
     from provenance.importer import ImportReport
-    from provenance.proofs import CheckpointReport, ProofReport
+    from provenance.proofs import CheckpointReport, KeygenReport, ProofCheck, ProofReport
     from provenance.records import (
         DiffReport,
         DocumentSummary,
@@ -85,6 +86,8 @@ class _Lazy:
 
 annotating = _Lazy("provenance.annotate")
 blaming = _Lazy("provenance.blame")
+detail = _Lazy("provenance.detail")
+signing = _Lazy("provenance.checkpoint")
 demo = _Lazy("provenance.demo")
 importer = _Lazy("provenance.importer")
 index = _Lazy("provenance.index")
@@ -321,9 +324,29 @@ class Archive:
                 actor=self.actor,
             )
 
-    def checkpoint(self, private_key: Any, origin: str | None = None) -> CheckpointReport:
+    def checkpoint(self, key: Any = None, origin: str | None = None) -> CheckpointReport:
+        """Sign the audit log's size and root and store the checkpoint. ``key`` is a
+        private key, the path of its file, or None for the one `keygen` writes by
+        default; it is read before the archive is opened."""
+        if key is None or isinstance(key, str | Path):
+            key = proofs.signing_key(key)
         with self._session(write=True) as session:
-            return proofs.create(session, private_key, origin)
+            return proofs.create(session, key, origin)
+
+    @staticmethod
+    def keygen(directory: Path | None = None) -> KeygenReport:
+        """Write a new checkpoint signing key pair into ``directory`` (default: the
+        user's configuration folder, `provenance.proofs.default_key_dir`). A static
+        method: making keys needs no archive."""
+        return proofs.keygen(directory)
+
+    @staticmethod
+    def verify_proof(file: str | Path, *, key: str | Path) -> ProofCheck:
+        """Check the proof bundle in ``file`` with the log's public key (the file
+        ``key``) alone, as an outside auditor does. A static method, so it can never
+        open a database: an auditor holds a bundle and a published key, not the
+        archive, and no ``$PROV_DB`` or default archive is even looked at."""
+        return proofs.check_file(file, key)
 
     def reindex(self, *, progress: Callable[..., Any] | None = None) -> index.ReindexReport:
         """Rebuild the identify index from the stored contents, in one transaction."""
@@ -384,6 +407,14 @@ class Archive:
     def show(self, ref: str) -> VersionInfo:
         with self._session(write=False) as session:
             return ops.show(session, ref)
+
+    def version(self, ref: str, *, files: bool = True) -> VersionDetail:
+        """A version whole, in one snapshot: what `show` reports with its text, its
+        children by name, the events about it and whether it can be proved
+        (`provenance.detail`). With ``files`` False a REF never names a file."""
+        reference(ref, field="REF")
+        with self._session(write=False) as session:
+            return detail.version_detail(session, ref, files=files)
 
     def raw(self, ref: str) -> bytes:
         """The exact registered bytes of a version."""
@@ -456,8 +487,12 @@ class Archive:
             return event_log.events(session, **filters)
 
     def verify(self, **options: Any) -> verifying.VerifyReport:
-        """Check every stored byte, row and event (options: quick, public_key,
-        progress, processes)."""
+        """Check every stored byte, row and event (options: quick, deep, public_key,
+        progress, processes). ``public_key`` (to check checkpoint signatures with) is a
+        key or the path of its file, read before the archive is opened."""
+        key = options.get("public_key")
+        if isinstance(key, str | Path):
+            options["public_key"] = signing.load_public_key(key)
         with self._session(write=False) as session:
             return verifying.verify(session, **options)
 
