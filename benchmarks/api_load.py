@@ -6,8 +6,9 @@ Each operation runs ``--ops`` times at each concurrency, the clients (threads)
 sharing the work, twice in the same run: through a live ``prov serve
 --workers W`` on loopback (httpx, one connection per client) and through one
 `provenance.Archive` in this process (the reference: no HTTP, no JSON, no
-token check). A registration is a new text (a few hundred characters) as
-the next revision of one of four documents; a diff compares two seeded
+token check). A registration is a new text (some 150 characters; with
+``--chars N`` an article of N characters, a line of it changed) as the next
+revision of one of four documents; a diff compares two seeded
 versions of some 2,000 characters; an identify asks for an edited copy of
 one (the similar tier, the costly one).
 
@@ -22,6 +23,7 @@ the sum of the calls. The client's latency beside it says how much of an
 HTTP registration is HTTP.
 
 Run: .venv/bin/python benchmarks/api_load.py [--ops 48] [--workers 2] [--backend sqlite|postgres]
+         [--chars N]
 """
 
 from __future__ import annotations
@@ -164,6 +166,7 @@ def main() -> None:
     parser.add_argument("--ops", type=int, default=48, help="calls of each operation at each concurrency")
     parser.add_argument("--workers", type=int, default=2, help="prov serve worker processes")
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--chars", type=int, default=0, help="register articles of this many characters")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="prov-load-"))
@@ -189,6 +192,8 @@ def main() -> None:
     serial = count()
 
     def reg_body(n: int) -> bytes:
+        if args.chars:
+            return (f"Registration {next(serial)} of the load run.\n" + _text(n % 4, args.chars)).encode()
         return f"Registration {next(serial)} of the load run.\n{SENTENCES[n % 5]} {SENTENCES[(n + 2) % 5]}\n".encode()
 
     rows: list[tuple] = []
@@ -245,7 +250,8 @@ def main() -> None:
                     lock_rows.append(("Archive", clients, statistics.fmean(lat), *_shares(LOCK)))
 
     print(f"backend {args.backend}, prov serve --workers {args.workers} (exit {server_stopped}), "
-          f"{args.ops} calls per row, clients are threads of one process")
+          f"{args.ops} calls per row, clients are threads of one process, "
+          f"registering texts of {args.chars or 'some 150'} characters")
     print(f"{'operation':9} {'through':8} {'clients':>7} {'calls/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
     for op in ("register", "diff", "identify"):
         for path in ("API", "Archive"):
