@@ -71,7 +71,7 @@ def _text(n: int, chars: int = 2000) -> str:
 # -- the write lock, timed ------------------------------------------------------------
 
 _calls = threading.local()
-LOCK: list[tuple[float, float, float]] = []  # (whole call, waited, held) per registration
+LOCK: list[tuple[float, float, float, int]] = []  # (whole call, waited, held, writes) per registration
 _lock_guard = threading.Lock()
 
 
@@ -80,11 +80,12 @@ def _observe(waited: float, held: float) -> None:
     if totals is not None:
         totals[0] += waited
         totals[1] += held
+        totals[2] += 1
 
 
 def _timed_register(archive: Archive, data: bytes, **options) -> None:
     """`Archive.register`, its whole time and its waits for and holds of the lock noted."""
-    _calls.totals = [0.0, 0.0]
+    _calls.totals = [0.0, 0.0, 0]
     started = time.perf_counter()
     archive.register(data, **options)
     whole = time.perf_counter() - started
@@ -120,12 +121,13 @@ def _serve(url: str, workers: int, times: Path) -> liveserver.LiveServer:
         time.sleep(0.1)
 
 
-def _shares(rows: list[tuple[float, float, float]]) -> tuple[float, ...]:
-    """Mean call, mean wait, mean hold (seconds), the hold's share of the calls and
-    its share of the calls' own work (the call less its wait for the lock)."""
-    whole, waited, held = (sum(r[i] for r in rows) for i in range(3))
+def _shares(rows: list[tuple[float, float, float, int]]) -> tuple[float, ...]:
+    """Mean call, mean wait, mean hold (seconds), the hold's share of the calls, its
+    share of the calls' own work (the call less its wait for the lock), and the mean
+    number of write transactions (more than one: the preparation was redone)."""
+    whole, waited, held, writes = (sum(r[i] for r in rows) for i in range(4))
     n = len(rows)
-    return whole / n, waited / n, held / n, held / whole, held / (whole - waited)
+    return whole / n, waited / n, held / n, held / whole, held / (whole - waited), writes / n
 
 
 # -- running one operation at one concurrency ----------------------------------------------
@@ -226,7 +228,7 @@ def main() -> None:
                 elapsed, lat = _run(clients, args.ops, api_caller(op))
                 rows.append((op, "API", clients, args.ops, elapsed, lat))
                 if op == "register":
-                    inside = [(w, a, h) for w, a, h, _ in timed_serve.read_times(times)]
+                    inside = timed_serve.read_times(times)
                     lock_rows.append(("API", clients, statistics.fmean(lat), *_shares(inside)))
         server_stopped = server.stop()
     finally:
@@ -261,14 +263,15 @@ def main() -> None:
     print()
     print("the write lock in a registration (means; 'call' is Archive.register, in the server for API;")
     print("'latency' what the client waited; held/call = sum of holds / sum of calls; held/work =")
-    print("sum of holds / sum of (call - wait for the lock), the share of the registration's own time):")
+    print("sum of holds / sum of (call - wait for the lock), the share of the registration's own time;")
+    print("writes: write transactions per registration, more than 1 when the preparation was redone):")
     print(f"{'through':8} {'clients':>7} {'latency ms':>10} {'call ms':>8} {'waiting ms':>10} "
-          f"{'holding ms':>10} {'held/call':>9} {'held/work':>9}")
+          f"{'holding ms':>10} {'held/call':>9} {'held/work':>9} {'writes':>6}")
     for path in ("API", "Archive"):
-        for path_, clients, latency, call, waited, held, share, own in lock_rows:
+        for path_, clients, latency, call, waited, held, share, own, writes in lock_rows:
             if path_ == path:
                 print(f"{path:8} {clients:>7} {latency * 1000:>10.1f} {call * 1000:>8.1f} "
-                      f"{waited * 1000:>10.1f} {held * 1000:>10.1f} {share:>9.0%} {own:>9.0%}")
+                      f"{waited * 1000:>10.1f} {held * 1000:>10.1f} {share:>9.0%} {own:>9.0%} {writes:>6.2f}")
     if pg is not None:
         pgserver.stop(pg)
 

@@ -126,6 +126,13 @@ class _Engines:
         self.opened.clear()
 
 
+def _version_side(session: Session, ref: str, *, files: bool = False) -> ops.Side:
+    """The registered version ``ref`` names as one side of a comparison (never a file
+    that is not registered; with ``files`` False no file is looked at)."""
+    version = refs.resolve(session, ref, files=files)
+    return ops.Side(version.id, refs.version_name(session, version), ops.text_of(session, version))
+
+
 class Archive:
     """An archive, opened. ``where`` is a database URL or an SQLite file path
     (``None``: ``$PROV_DB``, else the default archive); ``actor`` is recorded
@@ -426,13 +433,30 @@ class Archive:
         with self._session(write=False) as session:
             return ops.side(session, ref)
 
-    def diff(self, ref_a: str, ref_b: str, **options: Any) -> DiffReport:
+    def diff(
+        self,
+        ref_a: str,
+        ref_b: str,
+        *,
+        files: bool = True,
+        fields: tuple[str, str] = ("A", "B"),
+        **options: Any,
+    ) -> DiffReport:
         """The edits from A to B (options: profile, by, only); either may be a file
         that is not registered, named as a REF names one (``file:NAME``, a path
-        with a ``/``). The report carries both texts for a renderer."""
+        with a ``/``), unless ``files`` is False (as a service must: each REF is
+        then resolved as `resolve` with ``files=False`` does, and a malformed one
+        is refused naming its ``fields``). Both sides are read in one snapshot.
+        The report carries both texts for a renderer."""
+        if not files:
+            reference(ref_a, field=fields[0])
+            reference(ref_b, field=fields[1])
         with self._session(write=False) as session:
-            a = ops.side(session, refs.as_path(ref_a))
-            b = ops.side(session, refs.as_path(ref_b))
+            if files:
+                a = ops.side(session, refs.as_path(ref_a))
+                b = ops.side(session, refs.as_path(ref_b))
+            else:
+                a, b = _version_side(session, ref_a), _version_side(session, ref_b)
         return ops.diff_sides(a, b, **options)
 
     def diff_text(
@@ -450,8 +474,7 @@ class Archive:
         ``name`` is what the report and messages call it. Options as `diff`."""
         text = decode(data, name, encoding).text
         with self._session(write=False) as session:
-            version = refs.resolve(session, ref, files=files)
-            a = ops.Side(version.id, refs.version_name(session, version), ops.text_of(session, version))
+            a = _version_side(session, ref, files=files)
         return ops.diff_sides(a, ops.Side(None, name, text), **options)
 
     def trace(self, ref_a: str, ref_b: str, **options: Any) -> TraceReport:

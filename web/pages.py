@@ -251,8 +251,9 @@ def compare(
         return page(request, "compare.html", form=form, diff=None)
     archive = archive_of(request)
     try:
-        ids = archive.resolve(a, files=False, field="a"), archive.resolve(b, files=False, field="b")
-        report = archive.diff(str(ids[0]), str(ids[1]), profile=lens, by=by, only=only or None)
+        report = archive.diff(
+            a, b, files=False, fields=("a", "b"), profile=lens, by=by, only=only or None
+        )
     except ProvenanceError as exc:
         return error_page(request, exc)
     shown = render_diff(report, report.a_text, report.b_text)
