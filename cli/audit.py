@@ -136,11 +136,8 @@ def verify(
     json: JsonOpt = False,
 ) -> None:
     """Check every stored byte, row and event against the audit log; exit 1 on any problem."""
-    from provenance import checkpoint as signing
-
     if quick and deep:
         raise InputError("give --quick or --deep, not both")
-    public_key = signing.load_public_key(key) if key else None
     with (
         opened() as archive,
         render.progress(
@@ -150,7 +147,7 @@ def verify(
         report = archive.verify(
             quick=quick,
             deep=deep,
-            public_key=public_key,
+            public_key=key or None,
             progress=progress,
             processes=jobs,
         )
@@ -174,9 +171,9 @@ def keygen(
     json: JsonOpt = False,
 ) -> None:
     """Make an Ed25519 key pair for signing checkpoints; the private key never enters the database."""
-    from provenance import proofs
+    from provenance import Archive
 
-    render_audit.keys_written(proofs.keygen(directory), json)
+    render_audit.keys_written(Archive.keygen(directory), json)
 
 
 KeyOpt = Annotated[
@@ -210,15 +207,8 @@ def checkpoint(
             reports = archive.checkpoints()
         render_audit.checkpoints(reports, json)
         return
-    from provenance import checkpoint as signing
-    from provenance import proofs
-
-    path = key or proofs.default_private_key()
-    if key is None and not path.exists():
-        raise InputError(f"no signing key at {path}: make one with prov keygen, or pass --key")
-    private_key = signing.load_private_key(path)
     with opened(write=True) as archive:
-        report = archive.checkpoint(private_key, origin)
+        report = archive.checkpoint(key, origin)
     render_audit.checkpointed(report, json)
 
 
@@ -265,13 +255,9 @@ def verify_proof(
     json: JsonOpt = False,
 ) -> None:
     """Check a proof bundle with the log's public key alone, as an outside auditor; exit 1 if it fails."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{file}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
-    from provenance import proofs
+    from provenance import Archive
 
-    report = proofs.check_bundle(str(file), text, str(key))
+    report = Archive.verify_proof(file, key=key)
     render_audit.proof_checked(report, json)
     if not report.ok:
         raise typer.Exit(1)

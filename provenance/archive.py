@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from dataclasses import field as default
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ from sqlmodel import Session, col, func, select
 from provenance import audit, contents, diff, editrecord, index, kinds, lineage, refs, validate
 from provenance.compare import Comparison, compare, explained, only_kind
 from provenance.diff import DiffStats, Edit
-from provenance.errors import InputError, LineageError, NotFoundError
+from provenance.errors import InputError, LineageError, NotFoundError, ProvenanceError
+from provenance.hashing import content_hash
 from provenance.lensdiff import diff_under
 from provenance.lenses import DEFAULT_PROFILE, check_profile, invisible_characters
 from provenance.models import RELATIONS, Content, Document, EditRecord, Link, Version
@@ -34,7 +36,7 @@ from provenance.records import (
     TraceStep,
     VersionInfo,
 )
-from provenance.text import decode, read_file
+from provenance.text import DecodedText, decode, read_file
 
 
 def now() -> str:
@@ -61,12 +63,18 @@ def register(
     encoding: str | None = None,
     allow_empty: bool = False,
     actor: str = audit.UNKNOWN_ACTOR,
+    prepared: Prepared | None = None,
 ) -> RegisterReport:
     """Register ``data`` (read from ``name``) as a new version.
 
     Without parents, a new version of an existing document is linked to that
     document's latest version as a ``revision``; several parents make a
     ``merge`` unless a relation is given.
+
+    ``prepared`` is the costly work `prepare` did for this registration before
+    the write lock; this function still decides everything here, in the
+    caller's transaction, and takes from it only what it computed from the same
+    inputs (see `Prepared`).
     """
     if not data and not allow_empty:
         raise InputError(
@@ -82,7 +90,7 @@ def register(
     source = validate.source(source)
     meta = validate.meta(meta)
     actor = validate.actor(actor)
-    decoded = decode(data, name, encoding)
+    decoded = _decoded(prepared, data, name, encoding)
     captured = validate.time(captured_at) if captured_at else None
 
     parent_versions = [refs.resolve(session, ref) for ref in parents or []]
@@ -119,9 +127,11 @@ def register(
         if p.id in seen:
             raise LineageError(f"parent {refs.version_name(session, p)} is given twice")
         seen.add(p.id)
+    if prepared is not None:  # before anything is written: a stale attempt costs the lock little
+        prepared.check(parent_versions, decoded)
 
     base = parent_versions[0].content_hash if parent_versions else None
-    digest, new_content = contents.put(session, decoded.data, base=base)
+    digest, new_content = _put(session, decoded.data, base, prepared)
     number = (
         session.exec(
             select(func.max(Version.number)).where(Version.document_id == document.id)
@@ -146,7 +156,7 @@ def register(
     session.add(version)
     session.flush()
     audit.version_registered(session, version, document.key, actor)
-    index.add_version(session, version, decoded.text)
+    _index(session, version, decoded.text, prepared)
 
     first: ParentLinkDetail | None = None
     for p in parent_versions:
@@ -157,6 +167,7 @@ def register(
             relation=relation,
             child_text=decoded.text,
             actor=actor,
+            prepared=prepared,
         )
         first = first or added
     suggestion = None
@@ -193,11 +204,14 @@ def _add_link(
     relation: str,
     child_text: str | None = None,
     actor: str = audit.UNKNOWN_ACTOR,
+    prepared: Prepared | None = None,
 ) -> ParentLinkDetail:
-    parent_text = contents.get_text(session, parent.content_hash)
-    if child_text is None:
-        child_text = contents.get_text(session, child.content_hash)
-    built = editrecord.build(parent_text, child_text)
+    built = prepared.build(parent, child) if prepared else None
+    if built is None:
+        parent_text = contents.get_text(session, parent.content_hash)
+        if child_text is None:
+            child_text = contents.get_text(session, child.content_hash)
+        built = editrecord.build(parent_text, child_text)
     result = built.result
     link = Link(child_id=child.id, parent_id=parent.id, relation=relation)
     session.add(link)
@@ -217,6 +231,130 @@ def _add_link(
     session.flush()
     audit.link_added(session, link, record, actor, now())
     return ParentLinkDetail(result.stats, editrecord.passages(built.detail))
+
+
+# -- registering in two steps: the costly work before the write lock -------------
+
+
+class Stale(Exception):
+    """A registration under the lock met a parent its `Prepared` work did not diff
+    against (another writer registered a version of the document in between): the
+    transaction is rolled back and the work redone (`Archive.register`)."""
+
+
+@dataclass(slots=True)
+class Prepared:
+    """The pure, costly part of a registration, done in a read snapshot before the
+    write lock (`prepare`): the decoded text, the content's stored frame, its index
+    rows, and the edit record against each parent the snapshot showed.
+
+    Each piece is kept under what it was computed from (the bytes; the content's
+    hash; the parent's and the child's content hashes), so `register`, deciding
+    everything again under the lock, uses a piece only where its inputs are the
+    same: a frame or index rows never go stale (contents are never changed), an
+    edit record does when the document's latest version moved on. Then, while
+    ``strict``, `register` raises `Stale` rather than diff under the lock; the
+    last attempt is not strict and diffs there, so a registration always ends.
+    """
+
+    data: bytes
+    encoding: str | None
+    decoded: DecodedText | None = None
+    frames: dict[str, dict[str, Any]] = default(default_factory=dict)
+    rows: dict[str, index.Rows] = default(default_factory=dict)
+    builds: dict[tuple[str, str], editrecord.Built] = default(default_factory=dict)
+    strict: bool = True
+
+    def check(self, parents: list[Version], decoded: DecodedText) -> None:
+        """Raise `Stale` if, while strict, an edit record against one of ``parents`` is missing."""
+        digest = content_hash(decoded.data)
+        for parent in parents:
+            if self.strict and (parent.content_hash, digest) not in self.builds:
+                raise Stale(f"{parent.content_hash} was not diffed before the lock")
+
+    def build(self, parent: Version, child: Version) -> editrecord.Built | None:
+        built = self.builds.get((parent.content_hash, child.content_hash))
+        if built is None and self.strict:
+            raise Stale(f"{parent.content_hash} was not diffed before the lock")
+        return built
+
+
+def prepare(
+    session: Session,
+    data: bytes,
+    *,
+    name: str,
+    doc: str | None = None,
+    parents: list[str] | None = None,
+    encoding: str | None = None,
+    into: Prepared | None = None,
+) -> Prepared:
+    """The costly work of registering ``data`` as ``register`` will (same arguments),
+    read from ``session`` (a snapshot): decode, hash, compress (a delta against the
+    expected parent), diff against each expected parent (the given ones, else the
+    document's latest version), index. Adds to ``into`` when given (a retry keeps
+    what still applies). Never fails: input `register` will refuse leaves the work
+    undone (and not strict), so that `register` raises the error, in its order."""
+    work = into if into is not None and into.data is data else Prepared(data, encoding)
+    try:
+        if work.decoded is None:
+            work.decoded = decode(data, name, encoding)
+        text, digest = work.decoded.text, content_hash(work.decoded.data)
+        expected = _expected_parents(session, doc, parents)
+        stored = session.get(Content, digest) is not None
+        if not stored and digest not in work.frames:
+            base = expected[0].content_hash if expected else None
+            work.frames[digest] = contents.frame(session, work.decoded.data, digest, base)
+        if not stored and digest not in work.rows:
+            work.rows[digest] = index.rows_for(digest, text)
+        for parent in expected:
+            key = (parent.content_hash, digest)
+            if key not in work.builds:
+                parent_text = contents.get_text(session, parent.content_hash)
+                work.builds[key] = editrecord.build(parent_text, text)
+    except ProvenanceError:
+        work.strict = False
+    return work
+
+
+def _expected_parents(session: Session, doc: str | None, parents: list[str] | None) -> list[Version]:
+    """The parents `register` would link to, as this snapshot shows them."""
+    if parents:
+        return [refs.resolve(session, validate.reference(ref)) for ref in parents]
+    if doc is None:
+        return []
+    latest = session.exec(
+        select(Version)
+        .join(Document, col(Document.id) == col(Version.document_id))
+        .where(Document.key == validate.document(doc))
+        .order_by(col(Version.number).desc())
+        .limit(1)
+    ).first()
+    return [] if latest is None else [latest]
+
+
+def _decoded(prepared: Prepared | None, data: bytes, name: str, encoding: str | None) -> DecodedText:
+    if prepared is not None and prepared.decoded is not None and prepared.data is data and prepared.encoding == encoding:
+        return prepared.decoded
+    return decode(data, name, encoding)
+
+
+def _put(session: Session, data: bytes, base: str | None, prepared: Prepared | None) -> tuple[str, bool]:
+    """`contents.put`, with the frame `prepare` made when there is one."""
+    digest = content_hash(data)
+    made = prepared.frames.get(digest) if prepared is not None else None
+    if made is None:
+        return contents.put(session, data, digest, base=base)
+    return digest, contents.insert(session, made)
+
+
+def _index(session: Session, version: Version, text: str, prepared: Prepared | None) -> None:
+    """`index.add_version`, with the rows `prepare` computed when there are any."""
+    rows = prepared.rows.get(version.content_hash) if prepared is not None else None
+    if rows is None:
+        index.add_version(session, version, text)
+    else:
+        index.insert_rows(session, rows)
 
 
 def link(

@@ -150,7 +150,18 @@ def put(
     digest = digest or content_hash(data)
     if session.get(Content, digest) is not None:
         return digest, False
-    values = {
+    return digest, insert(session, frame(session, data, digest, base))
+
+
+def frame(
+    session: Session, data: bytes, digest: str | None = None, base: str | None = None
+) -> dict[str, object]:
+    """The row `put` would store for ``data`` (compressed, or a delta against ``base``),
+    without writing it: a writer computes it before it takes the write lock and then
+    `insert`s it. Contents are never changed or deleted, so a frame made in one
+    snapshot stays valid in any later transaction (its base is still there)."""
+    digest = digest or content_hash(data)
+    values: dict[str, object] = {
         "hash": digest,
         "size": len(data),
         "chars": len(data.decode("utf-8")),
@@ -166,16 +177,21 @@ def put(
             values.update(
                 compression=DELTA, base_hash=base_row.hash, depth=base_row.depth + 1, data=delta
             )
+    return values
+
+
+def insert(session: Session, values: dict[str, object]) -> bool:
+    """Store a `frame` unless its hash is already stored; returns whether it was stored now."""
     dialect = session.get_bind().dialect.name
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
+    statement = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
     # A concurrent writer may store the same bytes first: that is not an error.
     stmt = (
-        insert(Content.__table__)
+        statement(Content.__table__)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["hash"])
         .returning(Content.__table__.c.hash)
     )
-    return digest, session.execute(stmt).first() is not None
+    return session.execute(stmt).first() is not None
 
 
 def get_bytes(session: Session, digest: str) -> bytes:

@@ -44,10 +44,11 @@ if TYPE_CHECKING:
 
     from provenance.annotate import AnnotateReport
     from provenance.blame import BlameReport
+    from provenance.detail import VersionDetail
     from provenance.events import EventsReport
     from provenance.identify import IdentifyReport
     from provenance.importer import ImportReport
-    from provenance.proofs import CheckpointReport, ProofReport
+    from provenance.proofs import CheckpointReport, KeygenReport, ProofCheck, ProofReport
     from provenance.records import (
         DiffReport,
         DocumentSummary,
@@ -58,6 +59,11 @@ if TYPE_CHECKING:
         VersionInfo,
     )
     from provenance.tokens import CreatedToken, TokenInfo
+
+
+PREPARE_ATTEMPTS = 4
+"""How many times `Archive.register` prepares a registration before the write lock;
+the last attempt, if it comes to that, diffs against the new parent under the lock."""
 
 
 class _Lazy:
@@ -80,6 +86,8 @@ class _Lazy:
 
 annotating = _Lazy("provenance.annotate")
 blaming = _Lazy("provenance.blame")
+detail = _Lazy("provenance.detail")
+signing = _Lazy("provenance.checkpoint")
 demo = _Lazy("provenance.demo")
 importer = _Lazy("provenance.importer")
 index = _Lazy("provenance.index")
@@ -117,6 +125,13 @@ class _Engines:
         for engine in self.opened.values():
             engine.dispose()
         self.opened.clear()
+
+
+def _version_side(session: Session, ref: str, *, files: bool = False) -> ops.Side:
+    """The registered version ``ref`` names as one side of a comparison (never a file
+    that is not registered; with ``files`` False no file is looked at)."""
+    version = refs.resolve(session, ref, files=files)
+    return ops.Side(version.id, refs.version_name(session, version), ops.text_of(session, version))
 
 
 class Archive:
@@ -222,23 +237,44 @@ class Archive:
         encoding: str | None = None,
         allow_empty: bool = False,
     ) -> RegisterReport:
-        """Register ``data`` as a new version of ``doc`` (see `provenance.archive.register`)."""
-        with self._session(write=True) as session:
-            return ops.register(
-                session,
-                data,
-                name=name,
-                doc=doc,
-                parents=list(parents) if parents else None,
-                relation=relation,
-                source=source,
-                captured_at=captured_at,
-                label=label,
-                meta=dict(meta or {}),
-                encoding=encoding,
-                allow_empty=allow_empty,
-                actor=self.actor,
-            )
+        """Register ``data`` as a new version of ``doc`` (see `provenance.archive.register`).
+
+        The costly work (decode, hash, compress, diff against the parent, index)
+        is done in a read snapshot first (`provenance.archive.prepare`); the write
+        transaction then holds the lock only to number and append. If another
+        writer registered a version of the document in between, the diff against
+        the new parent is prepared again, up to `PREPARE_ATTEMPTS` times; the
+        last attempt diffs under the lock rather than give up.
+        """
+        given = list(parents) if parents else None
+        work: ops.Prepared | None = None
+        for attempt in range(1, PREPARE_ATTEMPTS + 1):
+            with self._session(write=False) as session:
+                work = ops.prepare(
+                    session, data, name=name, doc=doc, parents=given, encoding=encoding, into=work
+                )
+            work.strict = work.strict and attempt < PREPARE_ATTEMPTS
+            try:
+                with self._session(write=True) as session:
+                    return ops.register(
+                        session,
+                        data,
+                        name=name,
+                        doc=doc,
+                        parents=given,
+                        relation=relation,
+                        source=source,
+                        captured_at=captured_at,
+                        label=label,
+                        meta=dict(meta or {}),
+                        encoding=encoding,
+                        allow_empty=allow_empty,
+                        actor=self.actor,
+                        prepared=work,
+                    )
+            except ops.Stale:
+                continue
+        raise AssertionError("the last attempt is not strict")  # pragma: no cover
 
     def import_manifest(
         self,
@@ -296,9 +332,29 @@ class Archive:
                 actor=self.actor,
             )
 
-    def checkpoint(self, private_key: Any, origin: str | None = None) -> CheckpointReport:
+    def checkpoint(self, key: Any = None, origin: str | None = None) -> CheckpointReport:
+        """Sign the audit log's size and root and store the checkpoint. ``key`` is a
+        private key, the path of its file, or None for the one `keygen` writes by
+        default; it is read before the archive is opened."""
+        if key is None or isinstance(key, str | Path):
+            key = proofs.signing_key(key)
         with self._session(write=True) as session:
-            return proofs.create(session, private_key, origin)
+            return proofs.create(session, key, origin)
+
+    @staticmethod
+    def keygen(directory: Path | None = None) -> KeygenReport:
+        """Write a new checkpoint signing key pair into ``directory`` (default: the
+        user's configuration folder, `provenance.proofs.default_key_dir`). A static
+        method: making keys needs no archive."""
+        return proofs.keygen(directory)
+
+    @staticmethod
+    def verify_proof(file: str | Path, *, key: str | Path) -> ProofCheck:
+        """Check the proof bundle in ``file`` with the log's public key (the file
+        ``key``) alone, as an outside auditor does. A static method, so it can never
+        open a database: an auditor holds a bundle and a published key, not the
+        archive, and no ``$PROV_DB`` or default archive is even looked at."""
+        return proofs.check_file(file, key)
 
     def reindex(self, *, progress: Callable[..., Any] | None = None) -> index.ReindexReport:
         """Rebuild the identify index from the stored contents, in one transaction."""
@@ -360,6 +416,14 @@ class Archive:
         with self._session(write=False) as session:
             return ops.show(session, ref)
 
+    def version(self, ref: str, *, files: bool = True) -> VersionDetail:
+        """A version whole, in one snapshot: what `show` reports with its text, its
+        children by name, the events about it and whether it can be proved
+        (`provenance.detail`). With ``files`` False a REF never names a file."""
+        reference(ref, field="REF")
+        with self._session(write=False) as session:
+            return detail.version_detail(session, ref, files=files)
+
     def raw(self, ref: str) -> bytes:
         """The exact registered bytes of a version."""
         with self._session(write=False) as session:
@@ -370,13 +434,30 @@ class Archive:
         with self._session(write=False) as session:
             return ops.side(session, ref)
 
-    def diff(self, ref_a: str, ref_b: str, **options: Any) -> DiffReport:
+    def diff(
+        self,
+        ref_a: str,
+        ref_b: str,
+        *,
+        files: bool = True,
+        fields: tuple[str, str] = ("A", "B"),
+        **options: Any,
+    ) -> DiffReport:
         """The edits from A to B (options: profile, by, only); either may be a file
         that is not registered, named as a REF names one (``file:NAME``, a path
-        with a ``/``). The report carries both texts for a renderer."""
+        with a ``/``), unless ``files`` is False (as a service must: each REF is
+        then resolved as `resolve` with ``files=False`` does, and a malformed one
+        is refused naming its ``fields``). Both sides are read in one snapshot.
+        The report carries both texts for a renderer."""
+        if not files:
+            reference(ref_a, field=fields[0])
+            reference(ref_b, field=fields[1])
         with self._session(write=False) as session:
-            a = ops.side(session, refs.as_path(ref_a))
-            b = ops.side(session, refs.as_path(ref_b))
+            if files:
+                a = ops.side(session, refs.as_path(ref_a))
+                b = ops.side(session, refs.as_path(ref_b))
+            else:
+                a, b = _version_side(session, ref_a), _version_side(session, ref_b)
         return ops.diff_sides(a, b, **options)
 
     def diff_text(
@@ -394,8 +475,7 @@ class Archive:
         ``name`` is what the report and messages call it. Options as `diff`."""
         text = decode(data, name, encoding).text
         with self._session(write=False) as session:
-            version = refs.resolve(session, ref, files=files)
-            a = ops.Side(version.id, refs.version_name(session, version), ops.text_of(session, version))
+            a = _version_side(session, ref, files=files)
         return ops.diff_sides(a, ops.Side(None, name, text), **options)
 
     def trace(self, ref_a: str, ref_b: str, **options: Any) -> TraceReport:
@@ -431,8 +511,12 @@ class Archive:
             return event_log.events(session, **filters)
 
     def verify(self, **options: Any) -> verifying.VerifyReport:
-        """Check every stored byte, row and event (options: quick, public_key,
-        progress, processes)."""
+        """Check every stored byte, row and event (options: quick, deep, public_key,
+        progress, processes). ``public_key`` (to check checkpoint signatures with) is a
+        key or the path of its file, read before the archive is opened."""
+        key = options.get("public_key")
+        if isinstance(key, str | Path):
+            options["public_key"] = signing.load_public_key(key)
         with self._session(write=False) as session:
             return verifying.verify(session, **options)
 

@@ -186,26 +186,43 @@ def _sketch(text: str) -> tuple[sketch.Sketch, int]:
     return made, distinct
 
 
-def add_content(session: Session, digest: str, text: str) -> bool:
-    """Index one content unless it already is; returns whether it was indexed now."""
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """A content's index rows, computed from its text alone (`rows_for`) and written
+    by `insert_rows`: a writer computes them before it takes the write lock."""
+
+    digest: str
+    content_index: dict[str, Any]
+    normals: dict[str, str]
+    keys: tuple[tuple[int, int], ...]
+
+
+def rows_for(digest: str, text: str) -> Rows:
+    """The index rows of content ``digest`` whose text is ``text`` (no database)."""
     s, shingles = _sketch(text)
     normals = normal_hashes(text)
-    keys = s.index_rows()
+    keys = tuple(s.index_rows())
+    content_index = {
+        "content_hash": digest,
+        "shingles": shingles,
+        "anchors": len(s.anchors),
+        "signature": s.signature,
+        "digest": rows_digest(
+            normals,
+            shingles,
+            len(s.anchors),
+            s.signature,
+            key_summary(np.array(keys, dtype=np.int64)),
+        ),
+    }
+    return Rows(digest, content_index, normals, keys)
+
+
+def insert_rows(session: Session, rows: Rows) -> bool:
+    """Write `rows_for`'s rows unless the content is indexed; returns whether it was indexed now."""
     stmt = (
         _insert(session, ContentIndex.__table__)
-        .values(
-            content_hash=digest,
-            shingles=shingles,
-            anchors=len(s.anchors),
-            signature=s.signature,
-            digest=rows_digest(
-                normals,
-                shingles,
-                len(s.anchors),
-                s.signature,
-                key_summary(np.array(keys, dtype=np.int64)),
-            ),
-        )
+        .values(**rows.content_index)
         .on_conflict_do_nothing(index_elements=["content_hash"])
         .returning(ContentIndex.__table__.c.id)
     )
@@ -214,13 +231,18 @@ def add_content(session: Session, digest: str, text: str) -> bool:
         return False  # indexed before (same bytes registered earlier, or concurrently)
     session.execute(
         insert(NormalHash.__table__),
-        [{"content_hash": digest, "profile": p, "hash": h} for p, h in normals.items()],
+        [{"content_hash": rows.digest, "profile": p, "hash": h} for p, h in rows.normals.items()],
     )
     session.execute(
         insert(SketchKey.__table__),
-        [{"band": b, "key": k, "content_id": row.id} for b, k in keys],
+        [{"band": b, "key": k, "content_id": row.id} for b, k in rows.keys],
     )
     return True
+
+
+def add_content(session: Session, digest: str, text: str) -> bool:
+    """Index one content unless it already is; returns whether it was indexed now."""
+    return insert_rows(session, rows_for(digest, text))
 
 
 def add_version(session: Session, version: Version, text: str) -> bool:

@@ -251,6 +251,25 @@ class ProofCheck:
     reasons: tuple[str, ...]  # each failed check, in words
 
 
+def signing_key(path: str | os.PathLike[str] | None = None) -> Ed25519PrivateKey:
+    """The private key to sign checkpoints with: the file ``path``, else the one
+    `keygen` writes by default (refused, naming the way to make one, when missing)."""
+    given = path is not None
+    path = Path(path) if given else default_private_key()
+    if not given and not path.exists():
+        raise InputError(f"no signing key at {path}: make one with prov keygen, or pass --key")
+    return signing.load_private_key(path)
+
+
+def check_file(file: str | os.PathLike[str], public_key_path: str | os.PathLike[str]) -> ProofCheck:
+    """`check_bundle` of the bundle in ``file``: read, then checked; no database involved."""
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{file}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    return check_bundle(str(file), text, str(public_key_path))
+
+
 def check_bundle(file: str, text: str, public_key_path: str) -> ProofCheck:
     """Check a proof bundle with a public key, as an outside auditor: no database involved."""
     key = signing.load_public_key(public_key_path)

@@ -23,7 +23,7 @@ import random
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -400,13 +400,35 @@ def transaction(engine: Engine, *, wait: float | None = None) -> Iterator[Sessio
     busy = min(BUSY_TIMEOUT_MS, max(1, int(wait * 1000)))
     bind = engine.execution_options(sqlite_begin="IMMEDIATE", sqlite_busy_ms=busy)
     with database_errors(), Session(bind, expire_on_commit=False) as session:
+        asked = time.perf_counter()
         _take_write_lock(session, engine, wait)
+        taken = time.perf_counter()
         try:
-            yield session
-        except BaseException:
-            session.rollback()
-            raise
-        session.commit()
+            try:
+                yield session
+            except BaseException:
+                session.rollback()
+                raise
+            session.commit()
+        finally:
+            if _lock_observers:
+                held = time.perf_counter() - taken
+                for observer in tuple(_lock_observers):
+                    observer(taken - asked, held)
+
+
+LockObserver = Callable[[float, float], None]
+_lock_observers: list[LockObserver] = []
+
+
+def observe_lock(observer: LockObserver) -> Callable[[], None]:
+    """Have ``observer(waited, held)`` called at the end of every write transaction
+    of this process, committed or rolled back, in the writer's thread: the seconds
+    it queued for the write lock and the seconds it held it (from taking it to the
+    end of the commit or rollback). For measuring (benchmarks/api_load.py); returns
+    the function that stops it."""
+    _lock_observers.append(observer)
+    return lambda: _lock_observers.remove(observer)
 
 
 def lock_wait() -> float:

@@ -174,3 +174,119 @@ def test_eight_writer_processes_lose_nothing(db_url):
             assert verifying.verify(s).ok
     finally:
         engine.dispose()
+
+
+def _burst_through_archive(db_url: str, writer: int, count: int) -> None:
+    from provenance import Archive
+
+    with Archive(db_url, actor=f"w{writer}") as a:
+        for i in range(count):
+            a.register(f"writer {writer} text {i}\n".encode() * 20, doc=f"d{i % 2}", name="x")
+            if i % 3 == 0:  # the same bytes from every writer, stored once
+                a.register(b"the same bytes from every writer\n", doc=f"same-{writer}", name="s")
+
+
+def _assert_chains(db_url: str, expected: int) -> None:
+    """Every version landed, numbered densely per document, each revision linked to the
+    version before it in its document, each content stored once, verify clean."""
+    from provenance import Archive
+
+    with Archive(db_url) as a:
+        docs = a.documents()
+        assert sum(d.versions for d in docs) == expected
+        for d in docs:
+            log = a.log(d.document)
+            assert [v.number for v in log.versions] == list(range(1, len(log.versions) + 1))
+            for before, after in zip(log.versions, log.versions[1:], strict=False):
+                assert [p.parent for p in after.parents] == [before.version]
+                assert after.parents[0].relation == "revision"
+        report = a.verify()
+        assert report.ok, report.problems
+    engine = store.open_engine(store.DatabaseLocation(db_url, "test"))
+    try:
+        with store.reader(engine) as s:
+            hashes = s.exec(select(Content.hash)).all()
+            assert len(hashes) == len(set(hashes))
+            assert len(hashes) == len({v.content_hash for v in s.exec(select(Version)).all()})
+    finally:
+        engine.dispose()
+
+
+def test_writer_processes_through_archive_lose_nothing(db_url):
+    """`Archive.register` prepares outside the write lock and re-checks the parent
+    under it: six processes on two shared documents still make two dense chains."""
+    writers, count = 6, 10
+    context = multiprocessing.get_context("spawn")
+    procs = [
+        context.Process(target=_burst_through_archive, args=(db_url, w, count))
+        for w in range(writers)
+    ]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(300)
+    assert [p.exitcode for p in procs] == [0] * writers
+    _assert_chains(db_url, writers * count + writers * len(range(0, count, 3)))
+
+
+@pytest.mark.parametrize("interlopers", [1, 99])
+def test_a_version_registered_after_the_preparation_becomes_the_parent(
+    db_url, monkeypatch, interlopers
+):
+    """Another writer registers a version between the preparation and the write: the
+    registration links to that version (not the one it was prepared against), and its
+    stored edits are those from it. With an interloper before every attempt, the last
+    attempt diffs under the lock and still lands right."""
+    from provenance import Archive, front
+
+    prepare, landed, prepared = archive.prepare, [], []
+    with Archive(db_url, actor="t") as a, Archive(db_url, actor="other") as other:
+        a.init()
+        a.register(b"one two three four five six\n", doc="story", name="v1")
+
+        def interleaved(*args, **kwargs):
+            work = prepare(*args, **kwargs)
+            if kwargs.get("name") == "v3":
+                prepared.append(work)
+            if len(landed) < interlopers and kwargs.get("name") == "v3":
+                text = f"one two {len(landed)} four\n".encode()
+                landed.append(other.register(text, doc="story", name="other"))
+            return work
+
+        monkeypatch.setattr(archive, "prepare", interleaved)
+        report = a.register(b"one two three four five seven\n", doc="story", name="v3")
+        monkeypatch.undo()
+
+        assert len(landed) == min(interlopers, front.PREPARE_ATTEMPTS)
+        assert len(prepared) == min(interlopers + 1, front.PREPARE_ATTEMPTS)  # redone each time
+        assert report.parents == (landed[-1].version,)
+        assert report.number == len(landed) + 2
+        shown = a.show(str(report.version))
+        fresh = a.diff(str(landed[-1].version), str(report.version))
+        assert shown.parents[0].stats.edits == fresh.stats.edits
+        assert shown.parents[0].stats.inserted == fresh.stats.inserted
+    _assert_chains(db_url, len(landed) + 2)
+
+
+def test_lock_observer_sees_every_write_and_stops(tmp_path):
+    """`store.observe_lock` reports each write transaction (committed or rolled back)
+    and no more once stopped; a registration through `Archive` is one write."""
+    from provenance import Archive
+
+    seen: list[tuple[float, float]] = []
+    stop = store.observe_lock(lambda waited, held: seen.append((waited, held)))
+    try:
+        with Archive(str(tmp_path / "a.db")) as a:
+            a.init()
+            a.register(b"first\n", doc="d")
+            a.register(b"second\n", doc="d")
+            assert len(seen) == 2
+            with pytest.raises(Exception, match="empty"):
+                a.register(b"", doc="d")
+            assert len(seen) == 3  # the refused one rolled back, and was timed too
+            assert all(w >= 0 and h >= 0 for w, h in seen)
+    finally:
+        stop()
+    with Archive(str(tmp_path / "a.db")) as a:
+        a.register(b"third\n", doc="d")
+    assert len(seen) == 3

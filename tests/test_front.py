@@ -7,6 +7,7 @@ the acting user in the audit log, the same reports the JSON output is made of.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -117,8 +118,9 @@ ARCHIVE_METHODS = {
     "annotate", "as_actor", "authenticate", "blame", "capture", "check", "checkpoint", "checkpoints", "close",
     "content", "create_token", "demo", "diff", "diff_text", "documents", "events",
     "export", "export_bagit", "export_prov_json", "identify", "import_batch", "import_manifest", "import_source", "init",
-    "link", "log", "names", "prove", "raw", "reading", "register", "reindex",
-    "resolve", "revoke_token", "show", "side", "texts", "tokens", "trace", "verify",
+    "keygen", "link", "log", "names", "prove", "raw", "reading", "register", "reindex",
+    "resolve", "revoke_token", "show", "side", "texts", "tokens", "trace", "verify", "verify_proof",
+    "version",
 }  # fmt: skip
 
 
@@ -311,3 +313,47 @@ def test_an_unknown_kind_is_refused_naming_the_kinds(parks, call):
     }[call]
     with pytest.raises(ProvenanceError, match="the kinds are negation, number"):
         ask()
+
+
+# -- a version whole, keys and proofs --------------------------------------------
+
+
+def test_version_is_show_with_the_text_children_events_and_proofs_of_one_snapshot(archive, tmp_path):
+    page, copy = _seeded(archive)
+    whole = archive.version("report@1", files=False)
+    assert whole.info == archive.show("report@1")
+    assert whole.text == archive.texts([page.version])[page.version]
+    assert whole.children == ((copy.version, "report@2"),)
+    assert whole.events == archive.events(about=str(page.version)).events
+    assert [e.kind for e in whole.events][-1] == "link.added"  # the copy's link to it
+    assert whole.provable is False  # no checkpoint yet
+    keys = Archive.keygen(tmp_path / "keys")
+    archive.checkpoint(Path(keys.private_key))
+    assert archive.version(str(page.version)).provable is True
+
+
+def test_version_of_a_file_is_refused_when_files_are_not_read(archive, tmp_path):
+    _seeded(archive)
+    there = tmp_path / "page.txt"
+    there.write_bytes((SEEDS / PAGE).read_bytes())
+    assert archive.version(str(there)).info.name == "report@1"  # as show reads a REF
+    with pytest.raises(ProvenanceError):
+        archive.version(str(there), files=False)
+
+
+def test_verify_proof_opens_no_archive(archive, tmp_path, monkeypatch):
+    """An auditor checks a bundle with the public key alone: with $PROV_DB naming a
+    folder that does not exist (any open would fail), the check still answers."""
+    page, _ = _seeded(archive)
+    keys = Archive.keygen(tmp_path / "keys")
+    archive.checkpoint(Path(keys.private_key))
+    bundle = tmp_path / "proof.json"
+    archive.prove(str(page.version), out=bundle)
+    monkeypatch.setenv("PROV_DB", str(tmp_path / "no" / "such" / "archive.db"))
+    checked = Archive.verify_proof(bundle, key=keys.public_key)
+    assert checked.ok and checked.kind == "inclusion" and checked.key_id == keys.key_id
+    other = Archive.keygen(tmp_path / "other")
+    assert not Archive.verify_proof(bundle, key=other.public_key).ok
+    assert not (tmp_path / "no").exists()
+    with pytest.raises(ProvenanceError, match="cannot read"):
+        Archive.verify_proof(tmp_path / "missing.json", key=keys.public_key)

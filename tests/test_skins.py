@@ -144,3 +144,70 @@ def test_the_cli_imports_cleanly_in_a_fresh_interpreter_whichever_module_comes_f
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
+
+
+ASKS_AT_MOST = 3
+"""Archive methods one skin function may call, besides `Archive.resolve`: a page or a
+command that needs more is assembling a report, which the library should return whole."""
+
+
+def _asks(source: str) -> dict[str, set[str]]:
+    """``function (line) -> the Archive methods it calls`` in ``source``, for calls on a
+    name holding an archive (``archive``, ``a``...) or on ``archive_of(...)``."""
+    from provenance import Archive
+
+    methods = {n for n in dir(Archive) if not n.startswith("_")}
+
+    def on_archive(node: ast.expr) -> bool:
+        if isinstance(node, ast.Name):
+            return "archive" in node.id.lower()
+        return isinstance(node, ast.Call) and getattr(node.func, "id", "") == "archive_of"
+
+    found = {}
+    for fn in ast.walk(ast.parse(source)):
+        if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            found[f"{fn.name} (line {fn.lineno})"] = {
+                node.func.attr
+                for node in ast.walk(fn)
+                if isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in methods
+                and on_archive(node.func.value)
+            }
+    return found
+
+
+@pytest.mark.parametrize("path", _skin_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_no_skin_function_stitches_a_report_from_many_archive_calls(path):
+    asks = _asks(path.read_text(encoding="utf-8"))
+    assert {f: sorted(m) for f, m in asks.items() if len(m - {"resolve"}) > ASKS_AT_MOST} == {}
+
+
+def test_the_stitching_scan_would_catch_the_old_version_page():
+    old = (
+        "def version(request, ref):\n"
+        "    archive = archive_of(request)\n"
+        "    vid = archive.resolve(ref, files=False)\n"
+        "    info = archive.show(str(vid))\n"
+        "    text = archive.texts([vid])[vid]\n"
+        "    children = archive.names(list(info.children))\n"
+        "    events = archive.events(about=str(vid)).events\n"
+        "    proofs_possible = bool(archive.checkpoints())\n"
+    )
+    (asks,) = _asks(old).values()
+    assert len(asks - {"resolve"}) > ASKS_AT_MOST
+
+
+@pytest.mark.parametrize("path", [ROOT / "cli" / "audit.py"], ids=["cli/audit.py"])
+def test_the_key_and_proof_commands_go_through_the_front_door(path):
+    """`prov keygen`, `checkpoint` and `verify-proof` call `Archive` (the last two
+    without opening an archive), never `provenance.proofs` or the signing module."""
+    reached = [name for _, name in _imports(path) if name.startswith(("provenance.proofs", "provenance.checkpoint"))]
+    reached += [
+        f"from provenance import {alias.name}"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.module == "provenance"
+        for alias in node.names
+        if alias.name in ("proofs", "checkpoint")
+    ]
+    assert reached == []

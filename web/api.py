@@ -517,9 +517,8 @@ def diff(
     only: Annotated[str | None, Query(description="List only the edits of this kind.")] = None,
 ) -> Response:
     """The edits from A to B (`prov diff`)."""
-    return _report(
-        archive.diff(_ref(archive, a, "a"), _ref(archive, b, "b"), profile=profile, by=by, only=only)
-    )
+    report = archive.diff(a, b, files=False, fields=("a", "b"), profile=profile, by=by, only=only)
+    return _report(report)
 
 
 @router.get("/trace", response_model=TraceReport, responses=_ERRORS, tags=["compare"])

@@ -189,16 +189,11 @@ def document(request: Request, key: str) -> Response:
 
 @router.get("/versions/{ref:path}", include_in_schema=False, name="page_version")
 def version(request: Request, ref: str) -> Response:
-    archive = archive_of(request)
     try:
-        vid = archive.resolve(ref, files=False)
-        info = archive.show(str(vid))
-        text = archive.texts([vid])[vid]
-        children = archive.names(list(info.children)) if info.children else {}
-        events = archive.events(about=str(vid)).events
-        proofs_possible = bool(archive.checkpoints())
+        found = archive_of(request).version(ref, files=False)
     except ProvenanceError as exc:
         return error_page(request, exc)
+    info, text = found.info, found.text
     return page(
         request,
         "version.html",
@@ -206,9 +201,9 @@ def version(request: Request, ref: str) -> Response:
         raw=raw_url(request, info.name),
         preview=text[:PREVIEW],
         truncated=len(text) > PREVIEW,
-        children=[(c, children.get(c, str(c))) for c in info.children],
-        events=events,
-        proofs_possible=proofs_possible,
+        children=list(found.children),
+        events=found.events,
+        proofs_possible=found.provable,
         meta_json=json.dumps(info.meta, ensure_ascii=False, indent=2) if info.meta else "",
     )
 
@@ -256,8 +251,9 @@ def compare(
         return page(request, "compare.html", form=form, diff=None)
     archive = archive_of(request)
     try:
-        ids = archive.resolve(a, files=False, field="a"), archive.resolve(b, files=False, field="b")
-        report = archive.diff(str(ids[0]), str(ids[1]), profile=lens, by=by, only=only or None)
+        report = archive.diff(
+            a, b, files=False, fields=("a", "b"), profile=lens, by=by, only=only or None
+        )
     except ProvenanceError as exc:
         return error_page(request, exc)
     shown = render_diff(report, report.a_text, report.b_text)
