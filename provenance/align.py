@@ -27,6 +27,13 @@ never break a match):
    the same score over the diff's equal runs and edits picks where the
    passage starts and ends, so edits near its edges (a year inserted into
    the first sentence) stay inside while unrelated text stays out.
+5. Pieces in another order in each text: words a passage's neighbours begin
+   with, taken by the passage, are offered back to them (``_given_back``).
+
+A clause repeated word for word in two pieces has no anchor unique in the
+whole texts; once no further core is found, anchors are sought once more
+among the k-grams outside the cores (unique there), when the shorter text
+still has room for a passage outside them.
 
 Texts too short for anchors are diffed whole and go through step 4 only;
 longer texts without a single anchor share no passage.
@@ -441,10 +448,28 @@ def _growth_order(
     grows after them, up to what they took. Returns the order and, by core,
     the bounds and result of the lone growth (reused when the bounds agree).
     """
-    if len(cores) < 3:
-        return list(range(len(cores))), {}
+    by_a = sorted(range(len(cores)), key=lambda n: cores[n][0])
+    if len(cores) < 3 or by_a == sorted(by_a, key=lambda n: cores[n][2]):
+        return list(range(len(cores))), {}  # in the same order in both texts: no such contest
+    # Only a core whose neighbours differ in A and B, both near it, can be
+    # contested so; it and those neighbours are grown alone.
+    near = 4 * ANCHOR
+    spans = [[c] for c in cores]
+    grow: set[int] = set()
+    for n in range(len(cores)):
+        for end in (True, False):
+            na, nb = _neighbour(spans, n, 0, end), _neighbour(spans, n, 2, end)
+            if na is None or nb is None or na == nb:
+                continue
+            if end:
+                gaps = cores[na][0] - cores[n][1], cores[nb][2] - cores[n][3]
+            else:
+                gaps = cores[n][0] - cores[na][1], cores[n][2] - cores[nb][3]
+            if max(gaps) <= near:
+                grow |= {n, na, nb}
     first: dict[int, tuple] = {}
-    for n, core in enumerate(cores):
+    for n in sorted(grow):
+        core = cores[n]
         bounds = _bounds(core, cores[:n] + cores[n + 1 :], len(A), len(B))
         first[n] = (bounds, _grown(A, B, core, bounds))
     spans = {n: g[1][0] for n, g in first.items() if g[1] is not None}
@@ -471,15 +496,17 @@ def _given_back(
     offered back: both neighbours regrow their starts over them (each on its
     own side, diffed as any margin is), the passage regrows its end up to
     theirs, and the split matching more code points in all is kept. The same
-    at a passage's start. Pieces in the same order in both texts are left alone.
+    at a passage's start. With a neighbour on one side only (the other side
+    goes on with text outside every passage), a tie goes to the neighbour.
+    Pieces in the same order in both texts are left alone.
     """
-    if len(pieces) < 3:
+    if len(pieces) < 2:
         return pieces
     out = [[list(p[0]), p[1], list(p[2])] for p in pieces]
     for n in range(len(out)):
         for end in (True, False):
             na, nb = _neighbour(out, n, 0, end), _neighbour(out, n, 2, end)
-            if na is None or nb is None or na == nb:
+            if na == nb:  # the same neighbour on both sides (or none): pieces in order
                 continue
             (x0, x1, y0, y1), _, edits = out[n]
             if end:
@@ -489,6 +516,16 @@ def _given_back(
             give = min(run, 2 * ANCHOR)
             if give <= 0:
                 continue
+            gap_a = gap_b = 0
+            if na is not None:
+                gap_a = max(0, out[na][0][0] - x1 if end else x0 - out[na][0][1])
+            if nb is not None:
+                gap_b = max(0, out[nb][0][2] - y1 if end else y0 - out[nb][0][3])
+            # a neighbour further off than the anchors reach cannot take those words
+            na = None if gap_a > 2 * ANCHOR else na
+            nb = None if gap_b > 2 * ANCHOR else nb
+            if na is None and nb is None:
+                continue
             trial = [[list(q[0]), q[1], list(q[2])] for q in out]
             if end:
                 trial[n][0][1] -= give
@@ -497,9 +534,13 @@ def _given_back(
                 trial[n][0][0] += give
                 trial[n][0][2] += give
             trial[n][1] -= give
-            for m in (na, nb, n):
-                _regrow(A, B, trial, m, start=(m != n) == end)
-            if sum(q[1] for q in trial) > sum(q[1] for q in out):
+            # each regrows only over what it may take: the stretch given up and the gap
+            for m, most in ((na, gap_a), (nb, gap_b), (n, 0)):
+                if m is not None:
+                    _regrow(A, B, trial, m, start=(m != n) == end, most=most + give + 2 * ANCHOR)
+            # a tie goes to the neighbour: on the side without one, the passage
+            # matched its words with text outside every passage
+            if sum(q[1] for q in trial) >= sum(q[1] for q in out):
                 out = trial
     return [(tuple(s), m, sorted(e, key=lambda x: x.a_start)) for s, m, e in out]
 
@@ -514,12 +555,15 @@ def _neighbour(out: list, n: int, side: int, after: bool) -> int | None:
     return max(earlier, key=lambda m: out[m][0][side], default=None)
 
 
-def _regrow(A: str, B: str, out: list, m: int, *, start: bool) -> None:
+def _regrow(A: str, B: str, out: list, m: int, *, start: bool, most: int) -> None:
     """Grow passage ``m`` of ``out`` at its start (or end) as far as the margin's
-    score says, up to the other passages: its span, matched count and edits, in place."""
+    score says, up to the other passages and over at most ``most`` code points
+    of each text: its span, matched count and edits, in place."""
     (a0, a1, b0, b1), matched, edits = out[m]
     others = [q[0] for k, q in enumerate(out) if k != m]
     lo_a, hi_a, lo_b, hi_b = _bounds((a0, a1, b0, b1), others, len(A), len(B))
+    lo_a, lo_b = max(lo_a, a0 - most), max(lo_b, b0 - most)
+    hi_a, hi_b = min(hi_a, a1 + most), min(hi_b, b1 + most)
     k, whole = ANCHOR, max(matched, 1)
     if start:
         ra0 = a0 - min(a0 - lo_a, (b0 - lo_b) * 5 // 4 + 2 * k)
