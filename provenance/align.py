@@ -27,6 +27,13 @@ never break a match):
    the same score over the diff's equal runs and edits picks where the
    passage starts and ends, so edits near its edges (a year inserted into
    the first sentence) stay inside while unrelated text stays out.
+5. Pieces in another order in each text: words a passage's neighbours begin
+   with, taken by the passage, are offered back to them (``_given_back``).
+
+A clause repeated word for word in two pieces has no anchor unique in the
+whole texts; once no further core is found, anchors are sought once more
+among the k-grams outside the cores (unique there), when the shorter text
+still has room for a passage outside them.
 
 Texts too short for anchors are diffed whole and go through step 4 only;
 longer texts without a single anchor share no passage.
@@ -219,14 +226,19 @@ def align(a: str, b: str, profile: str = "cjk", *, min_coverage: float = 0.0) ->
             pieces.append(best)
     else:
         cores = _cores(A, B, PRETEST_SHARE * min_coverage * min(len(A), len(B)))
-        for n, core in enumerate(cores):
-            # Each passage grows from its core up to its neighbours' cores (or the
-            # passages already grown from them), so passages never overlap.
-            taken = [p[0] for p in pieces] + cores[n + 1 :]
-            best = _grown(A, B, core, _bounds(core, taken, len(A), len(B)))
+        # Each passage grows from its core up to its neighbours' cores (or the
+        # passages already grown from them), so passages never overlap. One
+        # whose growth is contested by a neighbour in each text grows last.
+        order, first = _growth_order(A, B, cores)
+        waiting = set(range(len(cores)))
+        for n in order:
+            waiting.discard(n)
+            taken = [p[0] for p in pieces] + [cores[m] for m in sorted(waiting)]
+            bounds = _bounds(cores[n], taken, len(A), len(B))
+            best = first[n][1] if n in first and first[n][0] == bounds else _grown(A, B, cores[n], bounds)
             if best is not None:
                 pieces.append(best)
-    pieces = _joined(A, B, pieces)
+    pieces = _given_back(A, B, _joined(A, B, pieces))
     pieces = [p for p in pieces if p[1] >= min(MIN_MATCH, len(A), len(B))]
     if not pieces:
         return none
@@ -353,7 +365,17 @@ def _cores(A: str, B: str, least: float = 0.0) -> list[tuple[int, int, int, int]
     runs = _runs(A, B, ANCHOR)
     cores: list[tuple[int, int, int, int]] = []
     anchored = 0
-    while runs and len(cores) < MAX_PASSAGES:
+    sought_again = False
+    while len(cores) < MAX_PASSAGES:
+        if not runs:
+            # A clause repeated word for word in two pieces has no anchor in the
+            # whole texts; between the cores found it may be unique: seek anchors
+            # once more there, when the shorter text has room for a passage.
+            if sought_again or not cores or not _room(A, B, cores):
+                break
+            sought_again = True
+            runs = _runs(A, B, ANCHOR, cores)
+            continue
         cells: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
         starts_a = sorted(c[0] for c in cores)
         starts_b = sorted(c[2] for c in cores)
@@ -361,7 +383,10 @@ def _cores(A: str, B: str, least: float = 0.0) -> list[tuple[int, int, int, int]
             cells.setdefault((bisect(starts_a, run[0]), bisect(starts_b, run[1])), []).append(run)
         best = max((_densest_chain(_chain(group)) for group in cells.values()), default=None)
         if best is None or (cores and best[1] < ANCHOR):
-            break
+            if sought_again or not cores:
+                break
+            runs = []
+            continue
         _, weight, core = best
         cores.append(core)
         anchored += weight
@@ -405,6 +430,176 @@ def _joined(
                 continue
         out.append(piece)
     return out
+
+
+def _growth_order(
+    A: str, B: str, cores: list[tuple[int, int, int, int]]
+) -> tuple[list[int], dict[int, tuple]]:
+    """The order in which the cores grow into passages, and what each grew into alone.
+
+    Cores grow largest first, each up to what is already taken. But a
+    paragraph's first words often begin another paragraph too (a law's
+    "国家安全机关..."): a piece placed before one neighbour on the page and
+    before another in the copy then runs on over the first words of both, the
+    page's with the copy's, and would take them from the pieces they begin.
+    So with three passages or more each core is first grown alone (up to the
+    other cores); one whose growth overlaps a neighbour's in A and another
+    neighbour's in B pairs material that belongs to two other passages, and
+    grows after them, up to what they took. Returns the order and, by core,
+    the bounds and result of the lone growth (reused when the bounds agree).
+    """
+    by_a = sorted(range(len(cores)), key=lambda n: cores[n][0])
+    if len(cores) < 3 or by_a == sorted(by_a, key=lambda n: cores[n][2]):
+        return list(range(len(cores))), {}  # in the same order in both texts: no such contest
+    # Only a core whose neighbours differ in A and B, both near it, can be
+    # contested so; it and those neighbours are grown alone.
+    near = 4 * ANCHOR
+    spans = [[c] for c in cores]
+    grow: set[int] = set()
+    for n in range(len(cores)):
+        for end in (True, False):
+            na, nb = _neighbour(spans, n, 0, end), _neighbour(spans, n, 2, end)
+            if na is None or nb is None or na == nb:
+                continue
+            if end:
+                gaps = cores[na][0] - cores[n][1], cores[nb][2] - cores[n][3]
+            else:
+                gaps = cores[n][0] - cores[na][1], cores[n][2] - cores[nb][3]
+            if max(gaps) <= near:
+                grow |= {n, na, nb}
+    first: dict[int, tuple] = {}
+    for n in sorted(grow):
+        core = cores[n]
+        bounds = _bounds(core, cores[:n] + cores[n + 1 :], len(A), len(B))
+        first[n] = (bounds, _grown(A, B, core, bounds))
+    spans = {n: g[1][0] for n, g in first.items() if g[1] is not None}
+
+    def overlapping(n: int, side: int) -> set[int]:
+        x0, x1 = spans[n][2 * side], spans[n][2 * side + 1]
+        return {m for m, s in spans.items() if m != n and s[2 * side] < x1 and x0 < s[2 * side + 1]}
+
+    last = {n for n in spans if any(p != q for p in overlapping(n, 0) for q in overlapping(n, 1))}
+    return [n for n in range(len(cores)) if n not in last] + sorted(last), first
+
+
+def _given_back(
+    A: str, B: str, pieces: list[tuple[tuple[int, int, int, int], int, list[Edit]]]
+) -> list[tuple[tuple[int, int, int, int], int, list[Edit]]]:
+    """The passages, with the words their neighbours begin with given back to them.
+
+    In reordered paragraphs a piece is followed on the page by one neighbour
+    and in the copy by another. When both begin with the same words (a law's
+    "国家安全机关..."), the piece's anchors run on over them, matching the
+    page's words with the copy's, and each neighbour loses its own. So where
+    a passage's neighbour after it in A is not its neighbour after it in B,
+    its last equal code points (at most ``2 * ANCHOR``, never an edit) are
+    offered back: both neighbours regrow their starts over them (each on its
+    own side, diffed as any margin is), the passage regrows its end up to
+    theirs, and the split matching more code points in all is kept. The same
+    at a passage's start. With a neighbour on one side only (the other side
+    goes on with text outside every passage), a tie goes to the neighbour.
+    Pieces in the same order in both texts are left alone.
+    """
+    if len(pieces) < 2:
+        return pieces
+    out = [[list(p[0]), p[1], list(p[2])] for p in pieces]
+    for n in range(len(out)):
+        for end in (True, False):
+            na, nb = _neighbour(out, n, 0, end), _neighbour(out, n, 2, end)
+            if na == nb:  # the same neighbour on both sides (or none): pieces in order
+                continue
+            (x0, x1, y0, y1), _, edits = out[n]
+            if end:
+                run = min(x1 - max([e.a_end for e in edits], default=x0), y1 - max([e.b_end for e in edits], default=y0))
+            else:
+                run = min(min([e.a_start for e in edits], default=x1) - x0, min([e.b_start for e in edits], default=y1) - y0)
+            give = min(run, 2 * ANCHOR)
+            if give <= 0:
+                continue
+            gap_a = gap_b = 0
+            if na is not None:
+                gap_a = max(0, out[na][0][0] - x1 if end else x0 - out[na][0][1])
+            if nb is not None:
+                gap_b = max(0, out[nb][0][2] - y1 if end else y0 - out[nb][0][3])
+            # a neighbour further off than the anchors reach cannot take those words
+            na = None if gap_a > 2 * ANCHOR else na
+            nb = None if gap_b > 2 * ANCHOR else nb
+            if na is None and nb is None:
+                continue
+            trial = [[list(q[0]), q[1], list(q[2])] for q in out]
+            if end:
+                trial[n][0][1] -= give
+                trial[n][0][3] -= give
+            else:
+                trial[n][0][0] += give
+                trial[n][0][2] += give
+            trial[n][1] -= give
+            # each regrows only over what it may take: the stretch given up and the gap
+            for m, most in ((na, gap_a), (nb, gap_b), (n, 0)):
+                if m is not None:
+                    _regrow(A, B, trial, m, start=(m != n) == end, most=most + give + 2 * ANCHOR)
+            # a tie goes to the neighbour: on the side without one, the passage
+            # matched its words with text outside every passage
+            if sum(q[1] for q in trial) >= sum(q[1] for q in out):
+                out = trial
+    return [(tuple(s), m, sorted(e, key=lambda x: x.a_start)) for s, m, e in out]
+
+
+def _neighbour(out: list, n: int, side: int, after: bool) -> int | None:
+    """The passage next after (or before) passage ``n`` in A (``side`` 0) or B (``side`` 2)."""
+    here = out[n][0][side]
+    if after:
+        later = [m for m in range(len(out)) if out[m][0][side] > here]
+        return min(later, key=lambda m: out[m][0][side], default=None)
+    earlier = [m for m in range(len(out)) if out[m][0][side] < here]
+    return max(earlier, key=lambda m: out[m][0][side], default=None)
+
+
+def _regrow(A: str, B: str, out: list, m: int, *, start: bool, most: int) -> None:
+    """Grow passage ``m`` of ``out`` at its start (or end) as far as the margin's
+    score says, up to the other passages and over at most ``most`` code points
+    of each text: its span, matched count and edits, in place."""
+    (a0, a1, b0, b1), matched, edits = out[m]
+    others = [q[0] for k, q in enumerate(out) if k != m]
+    lo_a, hi_a, lo_b, hi_b = _bounds((a0, a1, b0, b1), others, len(A), len(B))
+    lo_a, lo_b = max(lo_a, a0 - most), max(lo_b, b0 - most)
+    hi_a, hi_b = min(hi_a, a1 + most), min(hi_b, b1 + most)
+    k, whole = ANCHOR, max(matched, 1)
+    if start:
+        ra0 = a0 - min(a0 - lo_a, (b0 - lo_b) * 5 // 4 + 2 * k)
+        rb0 = b0 - min(b0 - lo_b, (a0 - lo_a) * 5 // 4 + 2 * k)
+        if ra0 == a0 or rb0 == b0:
+            return
+        spans = _margin(A[ra0:a0], B[rb0:b0], True)
+        cut = [Edit("replace", x0, x1, y0, y1, "", "") for x0, x1, y0, y1 in spans]
+        best = _densest_edges(tuple(cut), a0 - ra0 + whole, b0 - rb0 + whole)
+        if best is None:
+            return
+        (p0, _, q0, _), got, inner = best
+        grown = [
+            Edit("replace", ra0 + e.a_start, ra0 + e.a_end, rb0 + e.b_start, rb0 + e.b_end,
+                 A[ra0 + e.a_start : ra0 + e.a_end], B[rb0 + e.b_start : rb0 + e.b_end])
+            for e in inner
+        ]
+        out[m] = [[ra0 + p0, a1, rb0 + q0, b1], matched + got - whole, grown + edits]
+        return
+    ra1 = a1 + min(hi_a - a1, (hi_b - b1) * 5 // 4 + 2 * k)
+    rb1 = b1 + min(hi_b - b1, (hi_a - a1) * 5 // 4 + 2 * k)
+    if ra1 == a1 or rb1 == b1:
+        return
+    spans = _margin(A[a1:ra1], B[b1:rb1], False)
+    cut = [Edit("replace", whole + x0, whole + x1, whole + y0, whole + y1, "", "") for x0, x1, y0, y1 in spans]
+    best = _densest_edges(tuple(cut), whole + ra1 - a1, whole + rb1 - b1)
+    if best is None:
+        return
+    (_, p1, _, q1), got, inner = best
+    grown = [
+        Edit("replace", a1 - whole + e.a_start, a1 - whole + e.a_end, b1 - whole + e.b_start,
+             b1 - whole + e.b_end, A[a1 - whole + e.a_start : a1 - whole + e.a_end],
+             B[b1 - whole + e.b_start : b1 - whole + e.b_end])
+        for e in inner
+    ]
+    out[m] = [[a0, a1 - whole + p1, b0, b1 - whole + q1], matched + got - whole, edits + grown]
 
 
 def _bounds(
@@ -462,13 +657,41 @@ def _grown(
     return (pa0 + ra0, pa1 + ra0, pb0 + rb0, pb1 + rb0), matched, shifted
 
 
-def _runs(A: str, B: str, k: int) -> list[tuple[int, int, int]]:
-    """Maximal diagonal runs ``(i, j, length)`` of k-grams unique in both texts."""
-    count_a = Counter(A[i : i + k] for i in range(len(A) - k + 1))
-    count_b = Counter(B[j : j + k] for j in range(len(B) - k + 1))
-    pos_a = {A[i : i + k]: i for i in range(len(A) - k + 1) if count_a[A[i : i + k]] == 1}
+def _room(A: str, B: str, cores: list[tuple[int, int, int, int]]) -> bool:
+    """Whether the shorter text has ``MIN_MATCH`` code points outside the cores, in one stretch."""
+    side, length = (0, len(A)) if len(A) <= len(B) else (2, len(B))
+    at = 0
+    for c in sorted(cores, key=lambda c: c[side]):
+        if c[side] - at >= MIN_MATCH:
+            return True
+        at = max(at, c[side + 1])
+    return length - at >= MIN_MATCH
+
+
+def _free_starts(length: int, k: int, taken: list[tuple[int, int]]) -> list[int]:
+    """Where a k-gram of a text of ``length`` code points overlaps none of the ``taken`` spans."""
+    out: list[int] = []
+    at = 0
+    for t0, t1 in sorted(taken):
+        out.extend(range(at, max(at, t0 - k + 1)))
+        at = max(at, t1)
+    out.extend(range(at, length - k + 1))
+    return out
+
+
+def _runs(A: str, B: str, k: int, cores: list[tuple[int, int, int, int]] = ()) -> list[tuple[int, int, int]]:
+    """Maximal diagonal runs ``(i, j, length)`` of k-grams unique in both texts
+    (with ``cores``: unique among the k-grams outside the cores, in each text)."""
+    if cores:
+        starts_a = _free_starts(len(A), k, [(c[0], c[1]) for c in cores])
+        starts_b = _free_starts(len(B), k, [(c[2], c[3]) for c in cores])
+    else:
+        starts_a, starts_b = range(len(A) - k + 1), range(len(B) - k + 1)
+    count_a = Counter(A[i : i + k] for i in starts_a)
+    count_b = Counter(B[j : j + k] for j in starts_b)
+    pos_a = {A[i : i + k]: i for i in starts_a if count_a[A[i : i + k]] == 1}
     runs: list[list[int]] = []
-    for j in range(len(B) - k + 1):
+    for j in starts_b:
         g = B[j : j + k]
         if count_b[g] != 1:
             continue

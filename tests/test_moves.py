@@ -291,3 +291,73 @@ def test_the_moved_article_does_not_depend_on_how_minimal_the_character_diff_is(
     assert ("必须", "应当") in [(e.old, e.new) for e in m.edits]
     stored = editrecord.build(a, b).detail["moves"]
     assert [m.a_start, m.a_end, m.b_start, m.b_end] in [row[:4] for row in stored]
+
+
+def _corpus_pair(collection: str, doc: str, old: str, new: str) -> tuple[str, str]:
+    folder = corpus_or_skip() / collection / doc
+    pick = {f.name[:4]: f for f in folder.glob("*.md")}
+    return pick[old].read_text(encoding="utf-8"), pick[new].read_text(encoding="utf-8")
+
+
+def _stored_moves(a: str, b: str):
+    """The moves as registration seeks them (the minimal edits, folded)."""
+    from provenance import editrecord
+
+    found = find_moves(a, b, editrecord._move_candidates(a, b, diff(a, b, semantic=False)))
+    assert apply(a, found.edits, found.moves) == b
+    return found.moves
+
+
+def test_a_sentence_moved_to_another_section_of_the_trackers_policy_is_one_move():
+    """xAI Grok trackers policy, 0003 -> 0004 (checked by eye): "You cannot disable
+    necessary tracking tools..." left the end of the list of purposes and now ends
+    the paragraph on necessary tracking tools, 1,300 characters further on."""
+    a, b = _corpus_pair("ota-genai-eu", "grok-trackers-policy", "0003", "0004")
+    sentence = "You cannot disable necessary tracking tools, since they are required"
+    at_a, at_b = a.index(sentence), b.index(sentence)
+    [m] = [m for m in _stored_moves(a, b) if m.a_start <= at_a < m.a_end]
+    assert (m.a_start, m.b_start) == (at_a, at_b)
+    assert b[m.b_start : m.b_end].strip() == a[m.a_start : m.a_end].strip()
+    assert m.b_at > m.b_end + 1000
+
+
+def test_definitions_put_in_alphabetical_order_are_moves_in_the_corporate_terms():
+    """GitHub Corporate Terms of Service, 0030 -> 0031 (checked by eye): the
+    definitions were sorted; "A Machine Account is used exclusively..." and the
+    "Professional Services" definition moved unchanged."""
+    a, b = _corpus_pair("github-site-policy", "github-corporate-terms-of-service", "0030", "0031")
+    found = _stored_moves(a, b)
+    for text in ("A Machine Account is used exclusively", '**"Professional Services"** means training'):
+        at_a, at_b = a.index(text), b.index(text)
+        [m] = [m for m in found if m.a_start <= at_a < m.a_end]
+        assert m.b_start <= at_b < m.b_end and m.similarity > 0.95
+
+
+def test_a_renumbered_company_law_article_moves_and_amendment_lines_do_not():
+    """Company Law 2018 -> 2023 (checked by eye): article 5 (公司从事经营活动，必须遵守
+    ...) became article 19 with 必须 changed to 应当, a move. The editions' amendment
+    history lines (第十届...第十八次会议修订 and 第十四届...第七次会议第二次修订) are
+    different lines sharing a template: no move."""
+    a, b = _corpus_pair("lawrefbook-zh-law-editions", "cn-company-law", "0001", "0002")
+    found = _stored_moves(a, b)
+    at_a, at_b = a.index("公司从事经营活动，必须遵守"), b.index("第十九条 公司从事经营活动")
+    [m] = [m for m in found if m.a_start <= at_a < m.a_end]
+    assert m.b_start <= b.index("公司从事经营活动", at_b) < m.b_end
+    assert ("必须", "应当") in [(e.old, e.new) for e in m.edits]
+    line = a.index("第十届全国人民代表大会常务委员会第十八次会议修订")
+    assert not [m for m in found if m.a_start <= line < m.a_end]
+
+
+def test_a_shared_phrase_in_a_rewritten_privacy_statement_is_no_move():
+    """GitHub Privacy Statement, 0047 -> 0048, a rewrite (checked by eye): "...to
+    the purposes listed in this Privacy Statement" and "business units as described
+    in this Privacy Statement" are different sentences; a heading moved unchanged
+    ("### Information we collect from third parties") is a move."""
+    a, b = _corpus_pair("github-site-policy", "github-privacy-statement-2017-2024", "0047", "0048")
+    found = _stored_moves(a, b)
+    at_b = b.index("business units as described in this Privacy Statement")
+    assert not [m for m in found if m.b_start <= at_b < m.b_end]
+    head = "### Information we collect from third parties"
+    at_a, at_b = a.index(head), b.index(head)
+    [m] = [m for m in found if m.a_start <= at_a < m.a_end]
+    assert m.b_start == at_b

@@ -39,18 +39,11 @@ NEAR = 3  # "within a few characters": how far a passage's end may be from the b
 # (A layout break inside a number, 4\n500 on the page and 4500 in the copy, was one
 # until the cjk lens joined line breaks between digits in CJK text.)
 UNMET: dict[int, str] = {}
-UNMET_PIECES = {
-    # The road transport regulations repeat a clause word for word in two pieces: its
-    # 12-grams are not unique, so the first piece has no anchor. Anchors are unique in
-    # the whole texts; they are not sought again between the passages found.
-    ("continued", 3, 40): "a clause repeated in two pieces leaves the first piece unanchored",
-    # Two of the law's paragraphs begin with the same words (国家安全机关...): the
-    # passage before them on the page and in the copy runs on over those words
-    # (5-9 characters), which belong to the next piece on each side. Growth contested
-    # by both neighbours is not yet given back.
-    **{("reordered", 3, seed): "a piece runs on over the words its neighbours begin with"
-       for seed in (6, 16, 42, 59)},
-}
+UNMET_PIECES: set[tuple[str, int, int]] = set()
+# (Two were fixed in align: a clause repeated word for word in two pieces left the first
+# piece unanchored until anchors were sought again, unique between the cores found; and
+# in reordered paragraphs a piece ran on over the words both its neighbours begin with
+# until that growth was offered back to them, kept where it matches more.)
 
 
 def _paragraphs():
