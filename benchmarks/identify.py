@@ -436,7 +436,7 @@ def main() -> int:
         )
     print()
     head = f"{'query':<12}" + "".join(f"{f'{s} median / p90 ms':>24}" for s, _ in rows)
-    head += "".join(f"{f'x lookup@{s}':>14}" for s, _ in rows) + f"{'growth':>8}{'x growth':>10}"
+    head += "".join(f"{f'x lookup@{s}':>16}" for s, _ in rows) + f"{'growth':>8}{'x growth':>10}"
     print(head)
     print("-" * len(head))
     for kind in ("hash lookup", *KINDS):
@@ -445,7 +445,7 @@ def main() -> int:
             med, p90 = r[kind]
             line += f"{f'{med:8.2f} / {p90:8.2f}':>24}"
         ratios = [r[kind][0] / r["hash lookup"][0] for _, r in rows]
-        line += "".join(f"{x:>14.0f}" for x in ratios)
+        line += "".join(f"{x:>16.0f}" for x in ratios)
         last, first = rows[-1][1], rows[0][1]
         line += f"{last[kind][0] / first[kind][0]:>8.2f}{ratios[-1] / ratios[0]:>10.2f}"
         print(line)
