@@ -107,18 +107,7 @@ def _serve(url: str, workers: int, times: Path) -> liveserver.LiveServer:
         stderr=log,
         start_new_session=True,
     )
-    server = liveserver.LiveServer(url, port, process, log)
-    deadline = time.monotonic() + liveserver.START_WAIT_S
-    while True:
-        try:
-            if httpx.get(f"{server.api}/documents", params={"limit": 1}, timeout=2).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            server.stop(timeout=5)
-            raise RuntimeError(f"the server did not answer: {server.stderr.decode(errors='replace')[-2000:]}")
-        time.sleep(0.1)
+    return liveserver.LiveServer(url, port, process, log).answering()
 
 
 def _shares(rows: list[tuple[float, float, float, int]]) -> tuple[float, ...]:

@@ -105,6 +105,20 @@ class LiveServer:
             self.log.close()
         return self.process.returncode
 
+    def answering(self) -> LiveServer:
+        """This server once it answers a request, or stopped and an error with its log."""
+        deadline = time.monotonic() + START_WAIT_S
+        while True:
+            try:
+                if httpx.get(f"{self.api}/documents", params={"limit": 1}, timeout=2).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop(timeout=5)
+                raise RuntimeError(f"the server did not answer: {self.stderr.decode(errors='replace')[-2000:]}")
+            time.sleep(0.1)
+
     def __enter__(self) -> LiveServer:
         return self
 
@@ -123,18 +137,7 @@ def start(db_url: str, *, workers: int = 1, env: dict[str, str] | None = None) -
         stderr=log,
         start_new_session=True,
     )
-    server = LiveServer(db_url, port, process, log)
-    deadline = time.monotonic() + START_WAIT_S
-    while True:
-        try:
-            if httpx.get(f"{server.api}/documents", params={"limit": 1}, timeout=2).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            server.stop(timeout=5)
-            raise RuntimeError(f"prov serve did not answer: {server.stderr.decode(errors='replace')[-2000:]}")
-        time.sleep(0.1)
+    return LiveServer(db_url, port, process, log).answering()
 
 
 def registering_client(api: str, secret: str, client: int, jobs: list[tuple[str, bytes]], replies) -> None:
