@@ -94,7 +94,7 @@ def watch(
     week, every 3 days to a month, then monthly; a feed every 15 minutes. Each
     check captures the page as prov capture does. The schedule is kept in
     FILE.state.json beside the list. Without --once it runs until interrupted,
-    one report per round (with --json, one JSON document per round).
+    one report per round (with --json, JSON Lines: one line per round).
     """
     from provenance.sources import live
 
@@ -117,7 +117,7 @@ def watch(
             for report in live.rounds(
                 archive, watch_list, timeout=timeout, max_size=max_size, **options
             ):
-                render_capture.watched(report, json)
+                render_capture.watched(report, json, line=True)
         except KeyboardInterrupt:
             if not json:
                 render.note("watch stopped")

@@ -55,10 +55,10 @@ def _summary_text(kinds: Any) -> str:
     return summary_text(kinds)
 
 
-def _json(value: Any, tp: Any = None) -> None:
+def _json(value: Any, tp: Any = None, *, line: bool = False) -> None:
     from provenance import records
 
-    sys.stdout.write(records.to_json(value, tp) + "\n")
+    sys.stdout.write(records.to_json(value, tp, indent=None if line else 2) + "\n")
     sys.stdout.flush()
 
 

@@ -43,10 +43,11 @@ def captured(report: CaptureReport, as_json: bool) -> None:
         out.print(f"  redirected to {report.final_url} (through {len(report.redirects)})")
 
 
-def watched(report: WatchReport, as_json: bool) -> None:
-    """Each feed and page checked, then totals and when the next check is due."""
+def watched(report: WatchReport, as_json: bool, *, line: bool = False) -> None:
+    """Each feed and page checked, then totals and when the next check is due; with
+    ``line``, the JSON on one line (a JSON Lines record per round)."""
     if as_json:
-        return _json(report)
+        return _json(report, line=line)
     for feed in report.feeds:
         line = Text(f"feed {feed.url}: ", style="bold")
         if feed.outcome == "read":

@@ -285,10 +285,11 @@ def _adapter(tp: Any) -> TypeAdapter:
     return TypeAdapter(tp)
 
 
-def to_json(value: Any, tp: Any = None) -> str:
-    """The JSON document for ``value`` (of type ``tp``, default its own class)."""
+def to_json(value: Any, tp: Any = None, *, indent: int | None = 2) -> str:
+    """The JSON document for ``value`` (of type ``tp``, default its own class); on one
+    line with ``indent=None`` (a JSON Lines record)."""
     adapter = _adapter(tp if tp is not None else type(value))
-    return adapter.dump_json(value, by_alias=True, indent=2).decode()
+    return adapter.dump_json(value, by_alias=True, indent=indent).decode()
 
 
 def json_schema(tp: Any) -> dict:

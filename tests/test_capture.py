@@ -563,6 +563,26 @@ def test_watch_without_once_waits_until_the_next_page_is_due(db_url, site, tmp_p
     assert 14 * 60 < waits[0] <= 15 * 60  # the new page is due again in 15 minutes
 
 
+def test_watch_without_once_writes_one_json_line_per_round(db_url, site, tmp_path, monkeypatch):
+    site.html("/story", _article("Library to close", *STORY))
+    watch_list = tmp_path / "watch.txt"
+    watch_list.write_text(site.url("/story") + "\n")
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(live, "_sleep", sleep)
+    result = prov(db_url, "watch", str(watch_list), "--json")
+    assert result.exit_code == 0, result.output
+    rounds = [json.loads(line) for line in result.stdout.splitlines()]  # JSON Lines: a script reads it as it comes
+    assert len(rounds) == 2
+    assert [len(r["captures"]) for r in rounds] == [1, 0]  # the page, then nothing due
+    assert rounds[0]["next_due"] == rounds[1]["next_due"]
+
+
 def test_a_page_without_main_text_keeps_its_raw_capture_and_says_so(db_url, site):
     site.html("/empty", "<html><head><title>x</title></head><body></body></html>")
     code, out = capture(db_url, site.url("/empty"))
