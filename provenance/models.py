@@ -46,6 +46,8 @@ class Content(SQLModel, table=True):
     )
     depth: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False))
     data: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    # the bytes' character encoding when it is not UTF-8 (None: UTF-8)
+    encoding: str | None = Field(default=None, sa_column=sa.Column(sa.String(32), nullable=True))
 
 
 class Version(SQLModel, table=True):
@@ -68,6 +70,24 @@ class Version(SQLModel, table=True):
     source: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
     captured_at: str | None = Field(default=None, sa_column=sa.Column(sa.String(40)))
     registered_at: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+
+
+class Sighting(SQLModel, table=True):
+    """A version's exact bytes seen again: a source and capture time, not a new version.
+
+    Who recorded it is the actor of its audit event, as for a version.
+    """
+
+    __tablename__ = "sighting"
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("version.id"), nullable=False, index=True)
+    )
+    source: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    captured_at: str | None = Field(default=None, sa_column=sa.Column(sa.String(40)))
+    recorded_at: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
     meta: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
 
 
