@@ -89,7 +89,12 @@ def register(
         list[str] | None, typer.Option(help="Free metadata KEY=VALUE; repeatable.")
     ] = None,
     encoding: Annotated[
-        str | None, typer.Option(help="The file's encoding when it is not UTF-8 (e.g. gb18030).")
+        str | None,
+        typer.Option(
+            help="The file's encoding when it is not UTF-8 (e.g. gb18030); without it a "
+            "UTF-16 or UTF-32 byte-order mark is honoured, else the file must be UTF-8. "
+            "The bytes are kept exactly as given."
+        ),
     ] = None,
     allow_empty: Annotated[
         bool, typer.Option("--allow-empty", help="Register an empty file (refused by default).")
@@ -183,6 +188,14 @@ def import_cmd(
             help="The largest file or record read, the manifest included.",
         ),
     ] = MAX_SIZE,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            "--encoding",
+            help="The encoding of a folder's files or a git file when not UTF-8 (e.g. gb18030); "
+            "a manifest names each entry's, a web archive's captures declare theirs.",
+        ),
+    ] = None,
     json: JsonOpt = False,
 ) -> None:
     """Register many versions from one source, all in one transaction (all or nothing).
@@ -206,6 +219,7 @@ def import_cmd(
             doc=doc,
             allow_outside=allow_outside,
             max_size=max_size,
+            encoding=encoding,
             progress=tick,
         )
     render.imported(report, json)

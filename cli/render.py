@@ -418,6 +418,7 @@ def show(info: VersionInfo, as_json: bool) -> None:
         ("version", f"{info.name} (id {info.version})"),
         ("hash", info.hash),
         ("size", f"{info.size} bytes, {info.chars} characters"),
+        ("encoding", info.encoding or "utf-8"),
         ("label", info.label or "-"),
         ("source", info.source or "-"),
         ("captured", info.captured_at or "-"),

@@ -90,7 +90,9 @@ def register(
     source = validate.source(source)
     meta = validate.meta(meta)
     actor = validate.actor(actor)
-    decoded = _decoded(prepared, data, name, encoding)
+    decoded = _decoded(session, prepared, data, name, encoding)
+    if prepared is not None and decoded is not prepared.decoded:
+        prepared = None  # its work was for another reading of these bytes: redone here
     captured = validate.time(captured_at) if captured_at else None
 
     parent_versions = [refs.resolve(session, ref) for ref in parents or []]
@@ -131,18 +133,14 @@ def register(
         prepared.check(parent_versions, decoded)
 
     base = parent_versions[0].content_hash if parent_versions else None
-    digest, new_content = _put(session, decoded.data, base, prepared)
+    digest, new_content = _put(session, decoded, base, prepared)
     number = (
         session.exec(
             select(func.max(Version.number)).where(Version.document_id == document.id)
         ).one()
         or 0
     ) + 1
-    version_meta = dict(meta or {})
-    if decoded.transcoded_from:
-        version_meta["transcoded_from"] = decoded.transcoded_from
-        version_meta["original_hash"] = decoded.original_hash
-        version_meta = validate.meta(version_meta)  # the size limit counts these keys too
+    version_meta = dict(meta or {})  # the bytes' encoding is the content's (contents.reading)
     version = Version(
         document_id=document.id,
         number=number,
@@ -298,13 +296,20 @@ def prepare(
     work = into if into is not None and into.data is data else Prepared(data, encoding)
     try:
         if work.decoded is None:
-            work.decoded = decode(data, name, encoding)
+            work.decoded = contents.reading(session, data, name, encoding)
         text, digest = work.decoded.text, content_hash(work.decoded.data)
         expected = _expected_parents(session, doc, parents)
         stored = session.get(Content, digest) is not None
         if not stored and digest not in work.frames:
             base = expected[0].content_hash if expected else None
-            work.frames[digest] = contents.frame(session, work.decoded.data, digest, base)
+            work.frames[digest] = contents.frame(
+                session,
+                work.decoded.data,
+                digest,
+                base,
+                encoding=work.decoded.encoding,
+                chars=len(text),
+            )
         if not stored and digest not in work.rows:
             work.rows[digest] = index.rows_for(digest, text)
         for parent in expected:
@@ -333,18 +338,32 @@ def _expected_parents(session: Session, doc: str | None, parents: list[str] | No
     return [] if latest is None else [latest]
 
 
-def _decoded(prepared: Prepared | None, data: bytes, name: str, encoding: str | None) -> DecodedText:
-    if prepared is not None and prepared.decoded is not None and prepared.data is data and prepared.encoding == encoding:
-        return prepared.decoded
-    return decode(data, name, encoding)
+def _decoded(
+    session: Session, prepared: Prepared | None, data: bytes, name: str, encoding: str | None
+) -> DecodedText:
+    """The registration's text, by `contents.reading`'s rule, checked again under the lock
+    (another writer may have stored the same bytes since `prepare` decoded them)."""
+    known = None
+    if prepared is not None and prepared.data is data and prepared.encoding == encoding:
+        known = prepared.decoded
+    return contents.reading(session, data, name, encoding, known)
 
 
-def _put(session: Session, data: bytes, base: str | None, prepared: Prepared | None) -> tuple[str, bool]:
-    """`contents.put`, with the frame `prepare` made when there is one."""
-    digest = content_hash(data)
+def _put(
+    session: Session, decoded: DecodedText, base: str | None, prepared: Prepared | None
+) -> tuple[str, bool]:
+    """`contents.put` of the bytes as given, with the frame `prepare` made when there is one."""
+    digest = content_hash(decoded.data)
     made = prepared.frames.get(digest) if prepared is not None else None
-    if made is None:
-        return contents.put(session, data, digest, base=base)
+    if made is None or made.get("encoding") != decoded.encoding:
+        return contents.put(
+            session,
+            decoded.data,
+            digest,
+            base=base,
+            encoding=decoded.encoding,
+            chars=len(decoded.text),
+        )
     return digest, contents.insert(session, made)
 
 
@@ -502,6 +521,7 @@ def show(session: Session, ref: str) -> VersionInfo:
         same_content=tuple(refs.version_name(session, v) for v in same),
         near_identical=index.elsewhere(session, version)[1],
         registered_by=_registered_by(session, version.id),
+        encoding=content.encoding,
     )
 
 

@@ -6,6 +6,13 @@ compressed with the parent's bytes as a raw dictionary: a light revision of a
 (`MAX_DEPTH`), as in git's packs, so reading any content decompresses at most
 that many frames. Every frame carries zstd's checksum; the hash of the
 reconstructed bytes is the real fixity check (`provenance.verify`).
+
+A content's bytes are those registered, in the encoding they came in, which
+the content records (``encoding``; None: UTF-8). Deltas work on the bytes, so
+a content and its base may be in different encodings. Every reader of a
+stored text decodes it here (`get_text`, `texts`, `decoded`), and a
+registration's bytes that are already stored are read as they were stored
+(`reading`): one hash decodes one way.
 """
 
 from __future__ import annotations
@@ -14,10 +21,13 @@ import threading
 from collections.abc import Callable
 
 import zstandard
+from sqlalchemy import bindparam
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from provenance.errors import IntegrityError, NotFoundError
+from provenance import text as decoding
+from provenance.errors import EncodingConflict, IntegrityError, NotFoundError
 from provenance.hashing import content_hash
 from provenance.models import Content
 
@@ -140,21 +150,37 @@ def _frames() -> _Frames | None:
 
 
 def put(
-    session: Session, data: bytes, digest: str | None = None, base: str | None = None
+    session: Session,
+    data: bytes,
+    digest: str | None = None,
+    base: str | None = None,
+    *,
+    encoding: str | None = None,
+    chars: int | None = None,
 ) -> tuple[str, bool]:
     """Store ``data`` unless its hash is already stored; returns (hash, newly stored).
 
     ``base`` names a stored content (usually the parent version's) to keep
     ``data`` as a delta against, when that is worth it and the chain is short.
+    ``encoding`` is the bytes' encoding (None: UTF-8), ``chars`` the length of
+    their text when the caller has decoded it already.
     """
     digest = digest or content_hash(data)
     if session.get(Content, digest) is not None:
         return digest, False
-    return digest, insert(session, frame(session, data, digest, base))
+    return digest, insert(
+        session, frame(session, data, digest, base, encoding=encoding, chars=chars)
+    )
 
 
 def frame(
-    session: Session, data: bytes, digest: str | None = None, base: str | None = None
+    session: Session,
+    data: bytes,
+    digest: str | None = None,
+    base: str | None = None,
+    *,
+    encoding: str | None = None,
+    chars: int | None = None,
 ) -> dict[str, object]:
     """The row `put` would store for ``data`` (compressed, or a delta against ``base``),
     without writing it: a writer computes it before it takes the write lock and then
@@ -164,11 +190,12 @@ def frame(
     values: dict[str, object] = {
         "hash": digest,
         "size": len(data),
-        "chars": len(data.decode("utf-8")),
+        "chars": len(decoded(data, encoding, digest)) if chars is None else chars,
         "compression": FULL,
         "base_hash": None,
         "depth": 0,
         "data": compress(data),
+        "encoding": encoding,
     }
     base_row = session.get(Content, base) if base and base != digest else None
     if base_row is not None and base_row.depth < MAX_DEPTH:
@@ -220,5 +247,112 @@ def reconstruct(digest: str, fetch: Callable[[str], Content | None]) -> bytes:
     return bytes(data)
 
 
+def decoded(data: bytes | bytearray, encoding: str | None, digest: str = "") -> str:
+    """The text of a content's bytes, read in its recorded ``encoding`` (None: UTF-8).
+
+    Bytes that do not decode so (a damaged record: `register` never stores
+    such) raise `IntegrityError`, naming the content and the byte offset.
+    """
+    name = encoding or "utf-8"
+    try:
+        return data.decode(name)
+    except UnicodeDecodeError as exc:
+        raise IntegrityError(
+            f"content {digest}: its bytes are not valid {name} (its recorded encoding) "
+            f"at byte offset {exc.start}"
+        ) from None
+    except (LookupError, UnicodeError) as exc:
+        raise IntegrityError(f"content {digest}: cannot be decoded as {name!r} ({exc})") from None
+
+
 def get_text(session: Session, digest: str) -> str:
-    return get_bytes(session, digest).decode("utf-8")
+    """The text of a stored content, decoded in its recorded encoding."""
+    row = session.get(Content, digest)
+    data = reconstruct(digest, lambda h: row if h == digest else session.get(Content, h))
+    return decoded(data, row.encoding, digest)
+
+
+def encoding_of(session: Session, digest: str) -> str | None:
+    """The recorded encoding of a stored content (None: UTF-8)."""
+    row = session.get(Content, digest)
+    if row is None:
+        raise NotFoundError(f"content {digest} is not stored")
+    return row.encoding
+
+
+def reading(
+    session: Session,
+    data: bytes,
+    name: str,
+    encoding: str | None = None,
+    known: decoding.DecodedText | None = None,
+) -> decoding.DecodedText:
+    """``data`` (from ``name``) decoded for registering: by `provenance.text.decode`'s
+    rule, except that bytes the archive already holds are read as they were stored.
+
+    Without ``encoding``, stored bytes are read in their recorded encoding (the
+    archive knows how these exact bytes decode; nothing is guessed). With one,
+    its text must be the stored content's text: the same bytes read as ASCII or
+    as GB18030 of ASCII are one content, which keeps the encoding it was first
+    recorded with; a claim that reads them as another text is refused in one
+    line. ``known`` is this decoding done before (in another snapshot), reused.
+    """
+    digest = content_hash(data)
+    row = session.get(Content, digest)
+    if row is None:
+        return known if known is not None else decoding.decode(data, name, encoding)
+    if encoding is None:
+        if known is not None and known.encoding == row.encoding:
+            return known
+        return decoding.DecodedText(get_text(session, digest), data, row.encoding)
+    claim = known if known is not None else decoding.decode(data, name, encoding)
+    if claim.encoding == row.encoding:
+        return claim
+    if claim.text == get_text(session, digest):
+        return decoding.DecodedText(claim.text, data, row.encoding)
+    raise EncodingConflict(name, claim.encoding, row.encoding, digest)
+
+
+_CHAIN_SQL = (
+    "WITH RECURSIVE chain(hash) AS (SELECT hash FROM content WHERE hash IN :hashes"
+    " UNION SELECT c.base_hash FROM content c JOIN chain ON c.hash = chain.hash"
+    " WHERE c.compression = :delta AND c.base_hash IS NOT NULL)"
+    " SELECT t.hash, t.compression, t.base_hash, t.data, t.encoding FROM content t"
+    " JOIN chain ON t.hash = chain.hash"
+)
+
+
+def texts(session: Session, hashes: list[str]) -> dict[str, str]:
+    """The texts of these contents, with their whole delta chains read in one query.
+
+    Contents of one history share their delta bases, so each frame is read and
+    decompressed once for all of them.
+    """
+    hashes = list(dict.fromkeys(hashes))
+    if not hashes:
+        return {}
+    stmt = sql_text(_CHAIN_SQL).bindparams(bindparam("hashes", expanding=True))
+    rows = {
+        h: (compression, base, data, encoding)
+        for h, compression, base, data, encoding in session.execute(
+            stmt, {"hashes": hashes, "delta": DELTA}
+        )
+    }
+    data: dict[str, bytes | bytearray] = {}
+    for h in hashes:
+        chain: list[str] = []
+        cur: str | None = h
+        while cur is not None and cur not in data:
+            if cur not in rows:
+                raise IntegrityError(f"content {cur} is not stored")
+            chain.append(cur)
+            compression, base_hash, _, _ = rows[cur]
+            cur = base_hash if compression == DELTA else None
+            if len(chain) > MAX_DEPTH + 1:
+                raise IntegrityError(f"content {h}: delta chain longer than {MAX_DEPTH}")
+        base = data[cur] if cur is not None else None
+        for name in reversed(chain):
+            compression, _, blob, _ = rows[name]
+            base = decompress(blob, compression, base)
+            data[name] = base
+    return {h: decoded(data[h], rows[h][3], h) for h in hashes}

@@ -24,9 +24,25 @@ class EncodingError(InputError):
         self.name = name
         self.offset = offset
         self.encoding = encoding
-        super().__init__(
-            f"{name}: not valid {encoding.upper()} at byte offset {offset}; "
+        hint = (
             "if the file uses another encoding, pass --encoding (e.g. --encoding gb18030)"
+            if encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+            else "if the file uses another encoding, name that one with --encoding"
+        )
+        super().__init__(f"{name}: not valid {encoding.upper()} at byte offset {offset}; {hint}")
+
+
+class EncodingConflict(InputError):
+    """Bytes the archive holds, claimed in an encoding that reads them as another text."""
+
+    def __init__(self, name: str, claimed: str | None, stored: str | None, digest: str):
+        self.name = name
+        self.claimed = claimed or "utf-8"
+        self.stored = stored or "utf-8"
+        super().__init__(
+            f"{name}: these bytes are already stored (content {digest}) as {self.stored}, "
+            f"and read as {self.claimed} they are another text; register them with "
+            f"--encoding {self.stored}, or without --encoding"
         )
 
 

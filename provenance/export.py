@@ -151,9 +151,9 @@ def prov_document(session: Session, key: str) -> Any:
         },
     )
     sizes = {
-        row.hash: (row.size, row.chars)
+        row.hash: (row.size, row.chars, row.encoding)
         for row in session.execute(
-            sa.select(Content.hash, Content.size, Content.chars).where(
+            sa.select(Content.hash, Content.size, Content.chars, Content.encoding).where(
                 Content.hash.in_({v.content_hash for v in lineage.versions + lineage.outside})
             )
         )
@@ -181,8 +181,11 @@ def prov_document(session: Session, key: str) -> Any:
         content_id = "blake3:" + v.content_hash.removeprefix("blake3:")
         if v.content_hash not in seen_contents:
             seen_contents.add(v.content_hash)
-            size, chars = sizes.get(v.content_hash, (None, None))
-            doc.entity(content_id, {PROV_TYPE: pv["Content"], "pv:size": size, "pv:chars": chars})
+            size, chars, encoding = sizes.get(v.content_hash, (None, None, None))
+            held = {PROV_TYPE: pv["Content"], "pv:size": size, "pv:chars": chars}
+            if encoding is not None:  # the bytes' encoding when not UTF-8
+                held["pv:encoding"] = encoding
+            doc.entity(content_id, held)
         doc.specializationOf(entity, content_id)
         if v.document_id == lineage.document.id:
             doc.hadMember(collection, entity)
@@ -224,7 +227,7 @@ def bagit_bag(session: Session, key: str, folder: Path) -> ExportReport:
     """Write a BagIt bag of the document into ``folder`` (new or empty).
 
     Payload: ``data/versions/NNNN.txt`` (each version's exact bytes),
-    ``data/versions.json`` (number, hash, metadata per file), ``data/prov.json``
+    ``data/versions.json`` (number, hash, encoding, metadata per file), ``data/prov.json``
     and, when the log has one, ``data/checkpoint.txt`` (the latest signed
     checkpoint). Manifests use SHA-256 and SHA-512, as BagIt requires; the
     BLAKE3 hashes the archive uses are in versions.json and the PROV document.
@@ -286,6 +289,7 @@ def _write_bag(
                 "registered_at": v.registered_at,
                 "meta": v.meta,
                 "registered_by": lineage.actors[v.id],
+                "encoding": contents.encoding_of(session, v.content_hash) or "utf-8",
             }
         )
     (folder / "versions.json").write_text(

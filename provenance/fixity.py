@@ -5,7 +5,9 @@ contents form trees: a content stored whole, the deltas made against it, the
 deltas made against those, and so on (chains are at most
 ``contents.MAX_DEPTH`` deep). Each tree is rebuilt once, in order, each frame
 against its base's bytes, and every content's BLAKE3 hash, size and character
-count are compared with its row.
+count are compared with its row; a content recorded in an encoding other than
+UTF-8 is decoded in it (`provenance.contents.decoded`), and bytes that do not
+decode so are a finding.
 
 On a large archive the work is done by forked worker processes while the
 caller reads the audit log and the record (see `Run`); the caller's session
@@ -61,8 +63,9 @@ _TASK_BYTES = 32 << 20  # or fewer, when their texts add up to this many bytes
 _FETCH = 500  # stored frames read per query
 
 Progress = Callable[[int, int], None]
-Derive = Callable[[str, bytes | bytearray], Any]
-"""(content hash, its bytes, checked) -> a value `Outcome.derived` carries back."""
+Derive = Callable[[str, bytes | bytearray, str | None], Any]
+"""(content hash, its bytes, checked; their recorded encoding) -> a value
+`Outcome.derived` carries back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +105,9 @@ def _order(digest: Any) -> tuple[int, str]:
 def rows(session: Session) -> dict[str, Any]:
     """Every content row without its stored bytes, by hash."""
     c = Content.__table__
-    query = sa.select(c.c.hash, c.c.size, c.c.chars, c.c.compression, c.c.base_hash, c.c.depth)
+    query = sa.select(
+        c.c.hash, c.c.size, c.c.chars, c.c.compression, c.c.base_hash, c.c.depth, c.c.encoding
+    )
     return {r.hash: r for r in session.execute(query)}
 
 
@@ -200,30 +205,60 @@ def plan(table: dict[str, Any], todo: set[str]) -> tuple[list[list[str]], list[F
     return trees, findings
 
 
-def count_chars(data: bytes | bytearray) -> int:
-    """Code points in UTF-8 ``data``: its bytes that are not continuation bytes (0x80-0xBF).
+def count_chars(data: bytes | bytearray, encoding: str | None = None) -> int:
+    """Characters of the text ``data`` holds in ``encoding`` (None: UTF-8).
 
-    Continuation bytes are exactly those below -64 as signed bytes, so numpy
-    counts them in one pass without decoding (and without the GIL).
+    In UTF-8 they are its bytes that are not continuation bytes (0x80-0xBF):
+    those are exactly the bytes below -64 as signed bytes, so numpy counts
+    them in one pass without decoding (and without the GIL). Another
+    encoding is decoded (`provenance.contents.decoded`, which raises
+    `IntegrityError` for bytes that do not decode).
     """
+    if encoding is not None:
+        return len(contents.decoded(data, encoding))
     if data.isascii():
         return len(data)
     signed = np.frombuffer(data, dtype=np.int8)
     return len(data) - int(np.count_nonzero(signed < -64))
 
 
+def _chars(digest: str, row: Any, data: bytes | bytearray) -> tuple[int | None, Finding | None]:
+    """The characters of a content's text, or the finding that its bytes have none."""
+    encoding = row.encoding
+    if encoding is not None and not isinstance(encoding, str):
+        kind = type(encoding).__name__
+        return None, Finding(
+            digest, "encoding", "str", kind, f"has its encoding held as {kind}, not a name"
+        )
+    try:
+        return count_chars(data, encoding), None
+    except IntegrityError:
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            said = f"are not valid {encoding} at byte offset {exc.start}"
+        except (LookupError, UnicodeError) as exc:
+            said = f"cannot be decoded as {encoding!r} ({exc})"
+        else:  # pragma: no cover - count_chars failed, so decoding does
+            said = f"do not decode as {encoding}"
+        return None, Finding(
+            digest, "encoding", encoding, ABSENT, f"has bytes that {said}, its recorded encoding"
+        )
+
+
 def _check_one(digest: str, row: Any, data: bytes | bytearray) -> list[Finding]:
     size = len(data)
     actual = PREFIX + blake3(data).hexdigest()
+    chars, undecodable = _chars(digest, row, data)
     if (
         actual == digest
         and row.size == size
-        and row.chars == count_chars(data)
+        and row.chars == chars
         and is_int(row.size)
         and is_int(row.chars)
     ):
         return []
-    out = []
+    out = [] if undecodable is None else [undecodable]
     if actual != digest:
         out.append(
             Finding(digest, "hash", digest, actual, "has stored bytes that hash to another value")
@@ -232,8 +267,7 @@ def _check_one(digest: str, row: Any, data: bytes | bytearray) -> list[Finding]:
         out.append(
             Finding(digest, "size", size, row.size, "has a size column that differs from its bytes")
         )
-    chars = count_chars(data)
-    if row.chars != chars or not is_int(row.chars):
+    if undecodable is None and (row.chars != chars or not is_int(row.chars)):
         out.append(
             Finding(
                 digest,
@@ -321,7 +355,7 @@ def check_trees(
         findings.extend(found)
         if derive is not None and not found:
             try:
-                derived.append((digest, derive(digest, data)))
+                derived.append((digest, derive(digest, data, row.encoding)))
             except Exception as exc:  # reported by the caller, which knows what it derives
                 derived.append((digest, exc))
     return Outcome(tuple(findings), len(digests), nbytes, tuple(derived))

@@ -407,6 +407,13 @@ class Archive:
         with self._session(write=False) as session:
             return contents.get_bytes(session, PREFIX + bare)
 
+    def content_encoding(self, digest: str) -> str | None:
+        """The recorded encoding of a stored content's bytes, by its whole hash
+        (None: UTF-8), as an HTTP ``charset`` is named from it."""
+        bare = digest.lower().removeprefix(PREFIX)
+        with self._session(write=False) as session:
+            return contents.encoding_of(session, PREFIX + bare)
+
     def log(self, doc: str, **options: Any) -> LogReport:
         """A document's versions (options: profile, limit, since, captured_since, only)."""
         with self._session(write=False) as session:

@@ -62,7 +62,7 @@ from sqlmodel import Session, col, select
 from provenance import contents, diff, index, refs, sketch
 from provenance.align import Passage
 from provenance.compare import compare
-from provenance.errors import InputError, IntegrityError
+from provenance.errors import InputError
 from provenance.hashing import content_hash
 from provenance.lenses import check_profile
 from provenance.models import Document, NormalHash, Version
@@ -746,45 +746,6 @@ def _overlap(query: np.ndarray, version: np.ndarray) -> int:
     return int(np.count_nonzero(version[at] == query))
 
 
-_CHAIN_SQL = (
-    "WITH RECURSIVE chain(hash) AS (SELECT hash FROM content WHERE hash IN :hashes"
-    " UNION SELECT c.base_hash FROM content c JOIN chain ON c.hash = chain.hash"
-    " WHERE c.compression = :delta AND c.base_hash IS NOT NULL)"
-    " SELECT t.hash, t.compression, t.base_hash, t.data FROM content t"
-    " JOIN chain ON t.hash = chain.hash"
-)
-
-
 def load_texts(session: Session, hashes: list[str]) -> dict[str, str]:
-    """The texts of these contents, with their whole delta chains read in one query.
-
-    Contents of one history share their delta bases, so each frame is read and
-    decompressed once for all of them.
-    """
-    hashes = list(dict.fromkeys(hashes))
-    if not hashes:
-        return {}
-    rows = {
-        h: (compression, base, data)
-        for h, compression, base, data in _run(
-            session, _CHAIN_SQL, ("hashes",), hashes=hashes, delta=contents.DELTA
-        )
-    }
-    data: dict[str, bytes | bytearray] = {}
-    for h in hashes:
-        chain: list[str] = []
-        cur: str | None = h
-        while cur is not None and cur not in data:
-            if cur not in rows:
-                raise IntegrityError(f"content {cur} is not stored")
-            chain.append(cur)
-            compression, base_hash, _ = rows[cur]
-            cur = base_hash if compression == contents.DELTA else None
-            if len(chain) > contents.MAX_DEPTH + 1:
-                raise IntegrityError(f"content {h}: delta chain longer than {contents.MAX_DEPTH}")
-        base = data[cur] if cur is not None else None
-        for name in reversed(chain):
-            compression, _, blob = rows[name]
-            base = contents.decompress(blob, compression, base)
-            data[name] = base
-    return {h: data[h].decode("utf-8") for h in hashes}
+    """The texts of these contents, read in one query (`provenance.contents.texts`)."""
+    return contents.texts(session, hashes)

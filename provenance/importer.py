@@ -65,12 +65,12 @@ from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
-from provenance import archive, audit, refs, validate
+from provenance import archive, audit, contents, refs, validate
 from provenance.errors import InputError, ProvenanceError
 from provenance.hashing import content_hash
 from provenance.models import Document, Version
 from provenance.records import RegisterReport
-from provenance.text import MAX_SIZE, decode, read_file
+from provenance.text import MAX_SIZE, read_file
 
 FIELDS = ("path", "doc", "parent", "relation", "source", "captured_at", "label", "encoding", "meta")
 
@@ -485,8 +485,9 @@ def _register_all(
             if data is None:
                 skipped.append(Skipped(entry.name, entry.doc, entry.nothing or "no text"))
             else:
-                stored = decode(data, entry.name, entry.encoding).data if data else data
-                digest = content_hash(stored)
+                if data:  # refused here as register would: not in its encoding, or a conflict
+                    contents.reading(session, data, entry.name, entry.encoding)
+                digest = content_hash(data)  # the bytes as given are what is stored
                 listing.append(f"{entry.name}\t{digest}\n")
                 found = seen.holding(entry, digest)
                 before = last.get(entry.doc)

@@ -67,6 +67,9 @@ class VersionInfo:
     same_content: tuple[str, ...]  # other versions (DOC@N) holding the same bytes
     near_identical: tuple[str, ...] = ()  # other versions equal through the loose lens
     registered_by: str | None = None  # the actor of its registration event (None: no event)
+    # the character encoding of its bytes as stored (None: UTF-8); `show --raw` returns
+    # those bytes exactly, and every comparison uses the text they decode to
+    encoding: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

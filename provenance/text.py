@@ -1,8 +1,20 @@
-"""Turning registered bytes into text, and text back into bytes.
+"""Turning registered bytes into text.
 
-The archive stores the exact UTF-8 bytes a user registered. Input in another
-encoding is accepted only when the user names it, and is then stored as
-UTF-8 (the version records the original encoding and its hash).
+The archive stores the exact bytes a user registered, in whatever encoding
+they came in; the hash is of those bytes, and the decoded text is what every
+comparison uses. Which encoding a registration's bytes are read in (`decode`):
+
+1. the encoding the user names (``--encoding``, a manifest's ``encoding``, a
+   page's declared charset), strictly: bytes invalid in it are refused with
+   the byte offset;
+2. otherwise a UTF-32 or UTF-16 byte-order mark says which of those it is;
+3. otherwise UTF-8, strictly. A UTF-8 byte-order mark stays in the text as
+   the character U+FEFF (the lenses other than ``exact`` ignore it).
+
+No legacy encoding is ever guessed: bytes that are not UTF-8 and carry no
+byte-order mark are refused, and the message suggests ``--encoding``. The
+rule for bytes the archive already holds is `provenance.contents.reading`'s.
+`charset` names an encoding as HTTP does, for the raw downloads.
 
 Only regular files are read, and at most ``max_size`` bytes of them: a
 device (``/dev/zero``), a FIFO or a folder is refused before a byte is read.
@@ -12,51 +24,103 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import stat
 from dataclasses import dataclass
 
 from provenance import validate
 from provenance.errors import EncodingError, InputError
-from provenance.hashing import content_hash
 
 MAX_SIZE = 64 << 20
 """The largest file read by default (64 MiB): far beyond any article or law
 edition, and small enough that reading one never exhausts memory."""
 
+CODEC_NAME_MAX = 32
+"""The longest encoding name a content records (``content.encoding``)."""
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)  # UTF-32's before UTF-16's: FF FE 00 00 begins with FF FE
+
 
 @dataclass(frozen=True, slots=True)
 class DecodedText:
     text: str
-    data: bytes  # the UTF-8 bytes to store
-    transcoded_from: str | None = None  # the declared encoding, when not UTF-8
-    original_hash: str | None = None  # hash of the bytes as given, when transcoded
+    data: bytes  # the bytes as given: what is stored and hashed
+    encoding: str | None = None  # their encoding (a Python codec name) when not UTF-8
 
 
-def decode(data: bytes, name: str, encoding: str | None = None) -> DecodedText:
-    """Decode ``data`` (from the file or stream ``name``) strictly.
-
-    Without ``encoding`` the bytes must be UTF-8; a byte-order mark is kept as
-    the character it is, since the record must stay exactly what was given.
-    """
+def codec_name(encoding: str | None, name: str) -> str:
+    """The Python codec name of the text encoding ``encoding`` (None: ``utf-8``), as a
+    content records it; refused in one line naming ``name`` when it is no text encoding."""
     validate.encoding(encoding)
-    enc = (encoding or "utf-8").lower()
     try:
-        codec = codecs.lookup(enc)
+        codec = codecs.lookup((encoding or "utf-8").lower())
     except LookupError:
         raise InputError(f"{name}: unknown encoding {validate.shown(encoding)}") from None
     if not getattr(codec, "_is_text_encoding", True) or codec.name == "undefined":
         raise InputError(f"{name}: {validate.shown(encoding)} is not a text encoding")
+    if len(codec.name) > CODEC_NAME_MAX:  # pragma: no cover - no codec Python ships is
+        raise InputError(f"{name}: the encoding name {codec.name!r} is too long to record")
+    return codec.name
+
+
+def detected(data: bytes) -> str | None:
+    """The encoding a byte-order mark at the start of ``data`` names (UTF-16 or
+    UTF-32), or None: then the bytes are read as UTF-8."""
+    for mark, encoding in _BOMS:
+        if data.startswith(mark):
+            return encoding
+    return None
+
+
+def decode(data: bytes, name: str, encoding: str | None = None) -> DecodedText:
+    """Decode ``data`` (from the file or stream ``name``) strictly, by the rule above.
+
+    The bytes are kept exactly as given (`DecodedText.data`); ``encoding`` in
+    the result is the codec they were read with, None for UTF-8.
+    """
+    if encoding is None:
+        encoding = detected(data)
+    codec = codec_name(encoding, name)
+    if codec in ("utf-16", "utf-32") and detected(data) is None and data:
+        raise InputError(
+            f"{name}: {codec.upper()} without a byte-order mark could be either byte order; "
+            f"name it with --encoding {codec}-le or --encoding {codec}-be"
+        )
     try:
-        text = data.decode(codec.name, errors="strict")
+        text = data.decode(codec, errors="strict")
     except UnicodeDecodeError as exc:
-        raise EncodingError(name, exc.start, codec.name) from None
+        raise EncodingError(name, exc.start, codec) from None
     except UnicodeError as exc:  # a codec that fails without saying where
-        raise InputError(f"{name}: cannot be decoded as {codec.name} ({exc})") from None
-    if codec.name == "utf-8":
+        raise InputError(f"{name}: cannot be decoded as {codec} ({exc})") from None
+    if codec == "utf-8":
         return DecodedText(text, data)
     validate.text(text, name)
-    utf8 = text.encode("utf-8")
-    return DecodedText(text, utf8, codec.name, content_hash(data))
+    return DecodedText(text, data, codec)
+
+
+_WINDOWS = re.compile(r"cp(125\d)")
+_ISO = re.compile(r"iso8859-(\d+)")
+_HTTP_NAMES = {"shift_jis": "Shift_JIS"}
+
+
+def charset(encoding: str | None) -> str:
+    """The name HTTP (``Content-Type: ...; charset=``) gives a content's ``encoding``
+    (a Python codec name, None: UTF-8): ``cp1252`` is ``windows-1252``,
+    ``iso8859-2`` is ``iso-8859-2``, ``euc_jp`` is ``euc-jp``."""
+    if encoding is None:
+        return "utf-8"
+    if encoding in _HTTP_NAMES:
+        return _HTTP_NAMES[encoding]
+    if found := _WINDOWS.fullmatch(encoding):
+        return f"windows-{found[1]}"
+    if found := _ISO.fullmatch(encoding):
+        return f"iso-8859-{found[1]}"
+    return encoding.replace("_", "-")
 
 
 def read_file(path: str, *, max_size: int = MAX_SIZE) -> bytes:

@@ -73,6 +73,7 @@ from provenance.hashing import PREFIX, content_hash
 from provenance.models import (
     ApiToken,
     Checkpoint,
+    Content,
     ContentIndex,
     Document,
     EditRecord,
@@ -1049,15 +1050,18 @@ def _check_replays(
     """
     lk, v, e = Link.__table__, Version.__table__, EditRecord.__table__
     parent, child = v.alias("parent"), v.alias("child")
+    stored = Content.__table__.alias("stored")
     query = (
         sa.select(
             lk.c.id,
             parent.c.content_hash,
             child.c.content_hash,
             sa.cast(e.c.edits, sa.Text),
+            stored.c.encoding,
         )
         .join(parent, parent.c.id == lk.c.parent_id)
         .join(child, child.c.id == lk.c.child_id)
+        .outerjoin(stored, stored.c.hash == child.c.content_hash)
         .join(e, e.c.link_id == lk.c.id)
         .order_by(lk.c.child_id, lk.c.id)
     )
@@ -1066,7 +1070,7 @@ def _check_replays(
         rows = sorted(random.SystemRandom().sample(rows, sample), key=lambda r: r[0])
     texts: dict[str, str] = {}
     replayed = 0
-    for link_id, parent_hash, child_hash, edits_json in rows:
+    for link_id, parent_hash, child_hash, edits_json, child_encoding in rows:
         if parent_hash in damaged or child_hash in damaged or not isinstance(edits_json, str):
             continue
         try:
@@ -1091,6 +1095,25 @@ def _check_replays(
                 f"edit record of link {link_id} cannot be applied to its parent's text ({exc})",
                 field="edits",
             )
+            continue
+        if child_encoding is not None:  # bytes in another encoding: compare the texts
+            try:
+                child_text = contents.get_text(session, child_hash)
+            except Exception:  # damage: fixity reports it
+                continue
+            if result == child_text:
+                _keep(texts, child_hash, result)
+            else:
+                found.add(
+                    "record",
+                    "edit_record",
+                    link_id,
+                    f"edit record of link {link_id} does not turn its parent's content "
+                    f"{parent_hash} into the text of its child's {child_hash} "
+                    f"({child_encoding}): the contents or the edits were changed",
+                    field="edits",
+                    expected=child_hash,
+                )
             continue
         got = content_hash(result.encode("utf-8", "surrogatepass"))
         if got == child_hash:
@@ -1177,9 +1200,9 @@ def _fingerprint(rows: _IndexRows) -> bytes:
     return h.digest()
 
 
-def _index_fingerprint(digest: str, data: bytes | bytearray) -> bytes:
+def _index_fingerprint(digest: str, data: bytes | bytearray, encoding: str | None) -> bytes:
     """fixity's ``derive``: the fingerprint of the index rows a content's bytes call for."""
-    return _fingerprint(_expected_index(bytes(data).decode("utf-8")))
+    return _fingerprint(_expected_index(contents.decoded(data, encoding, digest)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -1188,8 +1211,8 @@ class _RecomputeSome:
 
     chosen: frozenset[str]
 
-    def __call__(self, digest: str, data: bytes | bytearray) -> bytes | None:
-        return _index_fingerprint(digest, data) if digest in self.chosen else None
+    def __call__(self, digest: str, data: bytes | bytearray, encoding: str | None) -> bytes | None:
+        return _index_fingerprint(digest, data, encoding) if digest in self.chosen else None
 
 
 def _stored_digest_of(rows: _IndexRows, summaries: dict[Any, tuple]) -> str:

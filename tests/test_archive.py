@@ -102,14 +102,16 @@ def test_invalid_utf8_is_refused_with_the_byte_offset(engine):
         reg(engine, b"abc\xff\xfe", doc="x", name="bad.txt")
 
 
-def test_another_encoding_is_accepted_when_named_and_stored_as_utf8(engine):
+def test_another_encoding_is_accepted_when_named_and_its_bytes_kept_as_given(engine):
     data = "新华社".encode("gb18030")
     report = reg(engine, data, doc="gb", encoding="gb18030")
     with store.reader(engine) as s:
-        assert archive.raw(s, str(report.version)) == "新华社".encode()
+        assert archive.raw(s, str(report.version)) == data
         info = archive.show(s, str(report.version))
-    assert info.meta["transcoded_from"] == "gb18030"
-    assert info.meta["original_hash"] == "blake3:" + blake3(data).hexdigest()
+        assert archive.text_of(s, s.get(Version, report.version)) == "新华社"
+    assert info.encoding == "gb18030" and info.chars == 3
+    assert info.hash == "blake3:" + blake3(data).hexdigest()
+    assert "transcoded_from" not in info.meta
 
 
 def test_an_empty_file_needs_allow_empty(engine):

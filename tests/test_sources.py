@@ -198,7 +198,7 @@ def test_a_git_import_of_a_file_that_is_not_text_names_the_commit_and_keeps_noth
     db_url, tmp_path
 ):
     repo, _ = _repository(tmp_path)
-    (repo / "story.txt").write_bytes(b"\xff\xfe binary")
+    (repo / "story.txt").write_bytes(b"\x89PNG\r\n\x1a\n\xff binary")
     _git(repo, "commit", "-q", "-am", "oops", when="2024-03-03T09:00:00+01:00")
     bad = _git(repo, "rev-parse", "HEAD")
     one_line_error(
@@ -526,5 +526,6 @@ def test_a_page_in_the_charset_its_meta_tag_declares_is_decoded_with_it(db_url, 
     )  # fmt: skip
     prov_json(db_url, "import", str(path))
     raw = prov_json(db_url, "show", "org,example)/p#raw@1")
-    assert raw["meta"]["transcoded_from"] == "cp1252"  # stored as UTF-8, its original hash kept
+    assert raw["encoding"] == "cp1252"  # the bytes as captured, in the charset declared
+    assert prov(db_url, "show", "org,example)/p#raw@1", "--raw").stdout_bytes == page.encode("cp1252")
     assert "Café owners" in prov(db_url, "show", "org,example)/p@1", "--raw").stdout

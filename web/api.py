@@ -42,6 +42,7 @@ from provenance.records import (
     VersionInfo,
     to_json,
 )
+from provenance.text import charset
 from provenance.verify import VerifyReport
 from provenance_web import feeds, memento
 from provenance_web.access import admin, bearer, needs, reader, writer
@@ -51,6 +52,11 @@ from provenance_web.refs import stable
 router = APIRouter()
 
 TEXT = "text/plain; charset=utf-8"
+
+
+def _text_type(encoding: str | None) -> str:
+    """The media type of a content's bytes: plain text in the charset it records."""
+    return f"text/plain; charset={charset(encoding)}"
 """The media type of every stored content: the record holds texts, stored as UTF-8."""
 
 Reader = Annotated[Archive, Depends(reader)]
@@ -294,7 +300,7 @@ def document_raw(request: Request, doc: str, archive: Reader) -> Response:
     }
     if _not_modified(request, info.hash):
         return Response(status_code=304, headers=headers)
-    return Response(archive.raw(str(info.version)), media_type=TEXT, headers=headers)
+    return Response(archive.raw(str(info.version)), media_type=_text_type(info.encoding), headers=headers)
 
 
 @router.get(
@@ -423,7 +429,9 @@ def _not_modified(request: Request, digest: str) -> bool:
     return "*" in tags or f'"{digest}"' in tags
 
 
-def _raw_response(request: Request, digest: str, load, *, immutable: bool, headers: dict[str, str]) -> Response:
+def _raw_response(
+    request: Request, digest: str, load, *, immutable: bool, headers: dict[str, str], encoding: str | None
+) -> Response:
     headers = {
         "ETag": f'"{digest}"',
         "Cache-Control": "public, max-age=31536000, immutable" if immutable else "no-cache",
@@ -431,10 +439,10 @@ def _raw_response(request: Request, digest: str, load, *, immutable: bool, heade
     }
     if _not_modified(request, digest):
         return Response(status_code=304, headers=headers)
-    return Response(load(), media_type=TEXT, headers=headers)
+    return Response(load(), media_type=_text_type(encoding), headers=headers)
 
 
-_RAW = {200: {"content": {"text/plain": {}}, "description": "The exact registered bytes."}, 304: {"description": "Not modified (If-None-Match)."}, **_ERRORS}
+_RAW = {200: {"content": {"text/plain": {}}, "description": "The exact registered bytes, in the charset its Content-Type names."}, 304: {"description": "Not modified (If-None-Match)."}, **_ERRORS}
 
 
 @router.get("/versions/{ref:path}/raw", response_class=Response, responses=_RAW, tags=["versions"])
@@ -456,6 +464,7 @@ def raw(request: Request, ref: str, archive: Reader) -> Response:
         lambda: archive.raw(str(info.version)),
         immutable=stable(ref),
         headers={"Memento-Datetime": memento.http_date(when), "Link": link},
+        encoding=info.encoding,
     )
 
 
@@ -464,7 +473,8 @@ def content_raw(request: Request, digest: str, archive: Reader) -> Response:
     """The bytes of a content, addressed by its whole hash (``blake3:`` optional): immutable."""
     data = archive.content(digest)  # 422 for a malformed hash, 404 for one not stored, before any 304
     whole = PREFIX + digest.lower().removeprefix(PREFIX)
-    return _raw_response(request, whole, lambda: data, immutable=True, headers={})
+    encoding = archive.content_encoding(whole)
+    return _raw_response(request, whole, lambda: data, immutable=True, headers={}, encoding=encoding)
 
 
 @router.get("/versions/{ref:path}/blame", response_model=BlameReport, responses=_ERRORS, tags=["versions"])

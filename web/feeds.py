@@ -49,7 +49,7 @@ def change(archive: Archive, version: int, normalize: str | None) -> Change:
     info = archive.show(str(version))
     lens = normalize
     if lens is None:
-        lens = "cjk" if is_cjk_text(archive.raw(str(version)).decode("utf-8", "replace")) else "whitespace"
+        lens = "cjk" if is_cjk_text(archive.texts([version])[version]) else "whitespace"
     report = None
     if info.parents:
         report = archive.diff(str(info.parents[0].parent), str(version), profile=lens)

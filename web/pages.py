@@ -34,6 +34,7 @@ from provenance.granularity import GRAINS
 from provenance.kinds import KINDS
 from provenance.lenses import DEFAULT_PROFILE, PROFILES, is_cjk
 from provenance.records import DiffReport, LogReport
+from provenance.text import charset
 from provenance.validate import RELATIONS
 
 from . import gateway
@@ -210,7 +211,8 @@ def version(request: Request, ref: str) -> Response:
 
 @router.get("/raw", include_in_schema=False, name="page_raw")
 def raw(request: Request, ref: str = "") -> Response:
-    """The exact registered bytes (stored as UTF-8), as a download named DOC@N.txt."""
+    """The exact registered bytes, in the charset their content records, as a download
+    named DOC@N.txt."""
     archive = archive_of(request)
     try:
         vid = archive.resolve(ref, files=False)
@@ -221,7 +223,7 @@ def raw(request: Request, ref: str = "") -> Response:
     filename = quote(f"{info.name}.txt", safe="@")
     return Response(
         data,
-        media_type="text/plain; charset=utf-8",
+        media_type=f"text/plain; charset={charset(info.encoding)}",
         headers={
             "Content-Disposition": f"attachment; filename*=UTF-8''{filename}",
             "ETag": f'"{info.hash}"',

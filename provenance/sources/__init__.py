@@ -57,12 +57,15 @@ def collection(
     doc: str | None = None,
     allow_outside: bool = False,
     max_size: int = MAX_SIZE,
+    encoding: str | None = None,
 ) -> importer.Collection:
     """The entries of the source at ``location`` (not a manifest: `importer.run` reads those).
 
     ``git_path`` (a file of the repository at ``location``) makes it a git
     source; ``glob`` and ``order`` choose a folder's files; ``doc`` names the
-    document of a folder or a git file. An option the source does not take
+    document of a folder or a git file; ``encoding`` is the encoding of a
+    folder's files or a git file (a manifest names one per entry, a web
+    archive's captures declare theirs). An option the source does not take
     is refused, so that nothing is silently ignored.
     """
     kind = kind_of(location, git=git_path is not None)
@@ -71,10 +74,11 @@ def collection(
         "--order": order is not None,
         "--doc": doc is not None,
         "--path": git_path is not None,
+        "--encoding": encoding is not None,
     }
     takes = {
-        "folder": {"--glob", "--order", "--doc"},
-        "git": {"--path", "--doc"},
+        "folder": {"--glob", "--order", "--doc", "--encoding"},
+        "git": {"--path", "--doc", "--encoding"},
         "warc": set(),
         "manifest": set(),
     }[kind]
@@ -91,12 +95,15 @@ def collection(
             doc=doc,
             allow_outside=allow_outside,
             max_size=max_size,
+            encoding=encoding,
         )
     if kind == "git":
         from provenance.sources import gitlog
 
         assert git_path is not None
-        return gitlog.collection(location, git_path, doc=doc, max_size=max_size)
+        return gitlog.collection(
+            location, git_path, doc=doc, max_size=max_size, encoding=encoding
+        )
     if kind == "warc":
         from provenance.sources import warc
 
@@ -125,6 +132,7 @@ def run(
     doc: str | None = None,
     allow_outside: bool = False,
     max_size: int = MAX_SIZE,
+    encoding: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> importer.ImportReport:
     """Import the source at ``location`` in ``session`` (the caller's one transaction).
@@ -139,9 +147,11 @@ def run(
     if git_path is not None and not git:
         raise InputError(f"{location}: --path names a file of a git repository; add --git")
     if kind_of(location, git=git) == "manifest":
-        refused = [n for n, v in (("--glob", glob), ("--order", order), ("--doc", doc)) if v]
+        given = (("--glob", glob), ("--order", order), ("--doc", doc), ("--encoding", encoding))
+        refused = [n for n, v in given if v]
         if refused:
-            raise InputError(f"{location}: {refused[0]} does not apply to a manifest")
+            extra = "; a manifest names each entry's encoding" if refused[0] == "--encoding" else ""
+            raise InputError(f"{location}: {refused[0]} does not apply to a manifest{extra}")
         return importer.run(
             session,
             location,
@@ -158,5 +168,6 @@ def run(
         doc=doc,
         allow_outside=allow_outside,
         max_size=max_size,
+        encoding=encoding,
     )
     return importer.register_all(session, found, actor=actor, progress=progress, max_size=max_size)

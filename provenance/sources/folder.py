@@ -34,9 +34,11 @@ def collection(
     doc: str | None = None,
     allow_outside: bool = False,
     max_size: int = MAX_SIZE,
+    encoding: str | None = None,
 ) -> Collection:
     """The files of ``folder`` matching ``glob``, in ``order``, as versions of ``doc``
-    (default: the folder's name)."""
+    (default: the folder's name), each read in ``encoding`` (None: by
+    `provenance.text.decode`'s rule)."""
     if order not in ORDERS:
         raise InputError(f"--order: {validate.shown(order)} is not one of {', '.join(ORDERS)}")
     validate.recorded_path(folder, field="folder")
@@ -81,7 +83,7 @@ def collection(
                 source=validate.source(name, where=name, field="source"),
                 captured_at=_utc(mtime),
                 label=None,
-                encoding=None,
+                encoding=encoding,
                 meta={"file": relative},
                 where=name,
                 original=("file", relative),

@@ -115,10 +115,16 @@ class _Blobs:
 
 
 def collection(
-    repo: str, path: str, *, doc: str | None = None, max_size: int = MAX_SIZE
+    repo: str,
+    path: str,
+    *,
+    doc: str | None = None,
+    max_size: int = MAX_SIZE,
+    encoding: str | None = None,
 ) -> Collection:
     """Every commit of ``repo`` that changed ``path`` (relative to ``repo``), oldest first,
-    as versions of ``doc`` (default: ``path``)."""
+    as versions of ``doc`` (default: ``path``), each read in ``encoding`` (None: by
+    `provenance.text.decode`'s rule)."""
     validate.recorded_path(repo, field="repository")
     if not Path(repo).is_dir():
         raise InputError(f"{repo}: not a folder, so not a git repository")
@@ -164,7 +170,7 @@ def collection(
                 source=validate.source(f"{c.author} <{c.email}>", where=name, field="author"),
                 captured_at=validate.time(c.committed_at, where=name, field="commit time"),
                 label=None,
-                encoding=None,
+                encoding=encoding,
                 meta=validate.meta(
                     {
                         "git_commit": c.commit,
