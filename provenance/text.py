@@ -105,7 +105,13 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> DecodedText:
 
 _WINDOWS = re.compile(r"cp(125\d)")
 _ISO = re.compile(r"iso8859-(\d+)")
-_HTTP_NAMES = {"shift_jis": "Shift_JIS"}
+_HTTP_NAMES = {
+    "ascii": "us-ascii",
+    "shift_jis": "Shift_JIS",
+    "cp932": "windows-31j",
+    "cp936": "gbk",
+    "mac-roman": "macintosh",
+}
 
 
 def charset(encoding: str | None) -> str:

@@ -116,7 +116,7 @@ def test_views_as_other_actors_share_the_archive(archive, db_url):
 
 ARCHIVE_METHODS = {
     "annotate", "as_actor", "authenticate", "blame", "capture", "check", "checkpoint", "checkpoints", "close",
-    "content", "create_token", "demo", "diff", "diff_text", "documents", "events",
+    "content", "content_encoding", "create_token", "demo", "diff", "diff_text", "documents", "events",
     "export", "export_bagit", "export_prov_json", "identify", "import_batch", "import_manifest", "import_source", "init",
     "keygen", "link", "log", "names", "prove", "raw", "reading", "register", "reindex",
     "resolve", "revoke_token", "show", "side", "texts", "tokens", "trace", "verify", "verify_proof",
@@ -249,7 +249,7 @@ def test_a_version_is_diffed_against_bytes_in_hand(archive):
     assert (report.a_name, report.b_name, report.b) == ("minutes@1", "draft", None)
     assert report.b_text == "The council met on Tuesday.\n" and report.edits
     with pytest.raises(ProvenanceError):
-        archive.diff_text("minutes@1", b"\xff\xfe not utf-8", name="draft")
+        archive.diff_text("minutes@1", b"\x89PNG\xff not utf-8", name="draft")
 
 
 def test_a_content_is_read_by_its_whole_hash(archive):

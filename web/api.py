@@ -98,7 +98,7 @@ def _url(request: Request, route: str, **params: str) -> str:
 _TEXT_BODY = {
     "requestBody": {
         "required": True,
-        "description": "The text's exact bytes (UTF-8 unless ?encoding= names another).",
+        "description": "The text's exact bytes, kept as sent (UTF-8 unless ?encoding= names another or a UTF-16/UTF-32 byte-order mark says which).",
         "content": {
             "text/plain": {"schema": {"type": "string"}},
             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},

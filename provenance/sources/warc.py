@@ -11,8 +11,9 @@ source the URL captured, and its metadata names the original:
 ``warc_payload_digest``.
 
 An HTML capture gives two versions, so that nothing of it is lost: the page
-as served (its payload, with transfer and content encodings undone, in the
-encoding its headers or ``<meta charset>`` declare) as a version of
+as served (its payload, with transfer and content encodings undone, its
+bytes kept exactly, read in the encoding its headers or ``<meta charset>``
+declare) as a version of
 ``KEY#raw`` (no URL's key has a ``#``: fragments are dropped), and its main
 text, extracted by trafilatura, as a version of ``KEY`` linked to that raw
 capture as ``derived``, with the extractor's name and version in
