@@ -288,7 +288,7 @@ def check_trees(
 ) -> Outcome:
     """Rebuild and check whole trees (``digests``: bases before their deltas).
 
-    ``derive(hash, bytes)`` is called on each content that checks clean; its
+    ``derive(hash, bytes, encoding)`` is called on each content that checks clean; its
     values come back in `Outcome.derived` (an exception it raises comes back
     as the value, for the caller to report).
     """

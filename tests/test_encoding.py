@@ -82,6 +82,7 @@ def test_a_text_in_a_legacy_encoding_comes_back_byte_exact_from_show_raw(
     assert shown["chars"] == len(text)  # characters of the text, not of the bytes
     assert "transcoded_from" not in shown["meta"]
     assert "encoding" in prov(db_url, "show", "notice@1").stdout
+    assert prov_json(db_url, "show", path)["name"] == "notice@1"  # the file in hand, by its bytes
     with Archive(db_url) as archive:
         assert archive.texts([out["version"]])[out["version"]] == text
         assert archive.raw("notice@1") == data
@@ -392,6 +393,9 @@ def test_the_raw_downloads_name_the_charset_of_the_bytes_they_return(db_url, tmp
         assert latest.content == TEXT.encode() and latest.headers["content-type"].endswith("utf-8")
         shown = api.get(f"/api/versions/{out['version']}")
         assert shown.json()["encoding"] == "gb18030"
+        page = api.get("/versions/gb@1")
+        assert page.status_code == 200 and "in gb18030" in page.text
+        assert TEXT.strip().splitlines()[0][:10] in page.text  # the text, decoded, is shown
 
 
 def test_an_export_records_each_content_encoding_and_keeps_its_bytes(db_url, tmp_path):
