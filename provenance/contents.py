@@ -301,14 +301,15 @@ def reading(
     row = session.get(Content, digest)
     if row is None:
         return known if known is not None else decoding.decode(data, name, encoding)
+    # ``data`` hashes to the stored content, so it is its bytes: decoded here, not rebuilt.
     if encoding is None:
         if known is not None and known.encoding == row.encoding:
             return known
-        return decoding.DecodedText(get_text(session, digest), data, row.encoding)
+        return decoding.DecodedText(decoded(data, row.encoding, digest), data, row.encoding)
     claim = known if known is not None else decoding.decode(data, name, encoding)
     if claim.encoding == row.encoding:
         return claim
-    if claim.text == get_text(session, digest):
+    if claim.text == decoded(data, row.encoding, digest):
         return decoding.DecodedText(claim.text, data, row.encoding)
     raise EncodingConflict(name, claim.encoding, row.encoding, digest)
 

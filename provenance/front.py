@@ -35,7 +35,6 @@ from provenance.errors import InputError
 from provenance.hashing import PREFIX
 from provenance.output import write_whole
 from provenance.records import DemoReport, InitReport
-from provenance.text import decode
 from provenance.validate import reference
 
 if TYPE_CHECKING:
@@ -478,10 +477,10 @@ class Archive:
         **options: Any,
     ) -> DiffReport:
         """The edits from version ``ref`` to a text in hand that is not registered
-        (``data``, decoded as `register` decodes: strictly, UTF-8 unless ``encoding``);
+        (``data``, decoded as `register` decodes it: `provenance.contents.reading`);
         ``name`` is what the report and messages call it. Options as `diff`."""
-        text = decode(data, name, encoding).text
         with self._session(write=False) as session:
+            text = contents.reading(session, data, name, encoding).text
             a = _version_side(session, ref, files=files)
         return ops.diff_sides(a, ops.Side(None, name, text), **options)
 

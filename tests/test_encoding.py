@@ -88,6 +88,26 @@ def test_a_text_in_a_legacy_encoding_comes_back_byte_exact_from_show_raw(
         assert archive.raw("notice@1") == data
 
 
+def test_the_archive_keeps_the_bytes_and_compares_the_text_whatever_the_encoding(db_url):
+    with Archive(db_url, actor="desk") as archive:
+        archive.init()
+        reports = {
+            encoding: archive.register(_encoded(encoding, text), doc=encoding, encoding=encoding)
+            for encoding, text in SAMPLES.items()
+        }
+        for encoding, report in reports.items():
+            data = _encoded(encoding, SAMPLES[encoding])
+            assert archive.raw(f"{encoding}@1") == data
+            assert archive.content(report.hash) == data
+            assert archive.content_encoding(report.hash) == encoding
+            assert archive.show(str(report.version)).encoding == encoding
+            utf8 = SAMPLES[encoding].encode()
+            assert archive.diff_text(f"{encoding}@1", utf8).edits == ()
+            assert archive.diff_text(f"{encoding}@1", data).edits == ()  # stored: read as stored
+        again = archive.register(SAMPLES["big5"].encode(), doc="big5")
+        assert again.stats.edits == 0 and again.new_content
+
+
 def test_a_utf16_byte_order_mark_is_detected_without_encoding(db_url, tmp_path):
     text = SAMPLES["utf-16"]
     for order, data in (("le", text.encode("utf-16-le")), ("be", text.encode("utf-16-be"))):
