@@ -270,6 +270,29 @@ def test_any_text_registered_as_gb18030_comes_back_as_exactly_its_bytes(db_url, 
         assert archive.texts([out["version"]])[out["version"]] == text
 
 
+def test_a_version_transcoded_before_reads_as_before_beside_the_same_text_kept_as_given(
+    db_url, tmp_path
+):
+    """Before byte-exact storage a GB18030 file was stored as UTF-8, its content's
+    encoding NULL and its version naming the original in meta; such a version reads
+    as it always did, and the original bytes registered now are a second content of
+    the same text."""
+    original = TEXT.encode("gb18030")
+    old_hash = "blake3:" + blake3(original).hexdigest()
+    path = write(tmp_path, "transcoded.txt", TEXT.encode())
+    meta = ["--meta", "transcoded_from=gb18030", "--meta", f"original_hash={old_hash}"]
+    prov_json(db_url, "register", path, "--doc", "notice", *meta)
+    shown = prov_json(db_url, "show", "notice@1")
+    assert shown["encoding"] is None and shown["meta"]["transcoded_from"] == "gb18030"
+    assert prov(db_url, "show", "notice@1", "--raw").stdout_bytes == TEXT.encode()
+    now = prov_json(
+        db_url, "register", write(tmp_path, "gb.txt", original), "--doc", "notice", "--encoding", "gb18030"
+    )
+    assert now["hash"] == old_hash and now["stats"]["edits"] == 0
+    assert prov(db_url, "show", "notice@2", "--raw").stdout_bytes == original
+    assert prov_json(db_url, "verify")["ok"]
+
+
 # -- verify -----------------------------------------------------------------------------------
 
 
