@@ -20,7 +20,7 @@ from provenance.text import charset
 from .test_capture import STORY, Site, _article, capture
 from .test_cli import one_line_error, prov, prov_json, write
 from .test_sources import _warc
-from .test_web_api import _client
+from .test_web_api import _client, _token
 
 TEXT = "新华社北京电：国务院今天发布通知，要求各地加快布局。𠀀𠀁 北京、上海。\n"
 """Simplified Chinese with characters outside the BMP (U+20000, U+20001) that GB18030
@@ -436,6 +436,16 @@ def test_the_raw_downloads_name_the_charset_of_the_bytes_they_return(db_url, tmp
         assert latest.content == TEXT.encode() and latest.headers["content-type"].endswith("utf-8")
         shown = api.get(f"/api/versions/{out['version']}")
         assert shown.json()["encoding"] == "gb18030"
+        big5 = SAMPLES["big5"].encode("big5")
+        posted = api.post(
+            "/api/documents/tw/versions",
+            content=big5,
+            params={"encoding": "big5"},
+            headers={"Authorization": f"Bearer {_token(db_url, 'desk')}", "Content-Type": "text/plain"},
+        )
+        assert posted.status_code == 201, posted.text
+        got = api.get(f"/api/versions/{posted.json()['version']}/raw")
+        assert got.content == big5 and got.headers["content-type"] == "text/plain; charset=big5"
         page = api.get("/versions/gb@1")
         assert page.status_code == 200 and "in gb18030" in page.text
         assert TEXT.strip().splitlines()[0][:10] in page.text  # the text, decoded, is shown
