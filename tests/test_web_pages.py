@@ -257,7 +257,7 @@ def test_the_identify_form_refuses_an_empty_text(client):
     assert 'enctype="multipart/form-data"' in form and '<label for="text">' in form and '<label for="file">' in form
     answer = client.post("/identify", data={"text": ""})
     assert answer.status_code == 400 and "Paste a text or choose a file" in answer.text
-    bad = client.post("/identify", files={"file": ("x.txt", b"\xff\xfe bad", "text/plain")})
+    bad = client.post("/identify", files={"file": ("x.txt", b"\x89\xff bad", "text/plain")})
     assert bad.status_code == 400 and "byte offset" in bad.text
 
 
