@@ -184,6 +184,7 @@ def test_the_service_answers_200_with_the_sighting_for_bytes_already_the_latest(
         assert forced.status_code == 201 and forced.json()["number"] == 2
         page = api.get("/versions/story@1")
         assert page.status_code == 200 and "Sightings" in page.text and "2024-01-02" in page.text
+        assert "seen again 1 time<" in api.get("/documents/story").text
 
 
 # -- imports -----------------------------------------------------------------------------
