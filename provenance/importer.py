@@ -415,7 +415,7 @@ class _Seen:
             ]
         return found
 
-    def holding(self, entry: Entry, digest: str) -> tuple[_Found, _Held] | None:
+    def holding(self, entry: Entry, digest: str, before: _Held | None = None) -> tuple[_Found, _Held] | None:
         """Why ``entry`` is already present, with the version holding it, or None.
 
         Present: with an ``original``, a version with the same bytes and the
@@ -426,7 +426,11 @@ class _Seen:
         are matched to versions in order, so a history that returns to an
         earlier text (A, B, A) is three versions, and its re-run is three
         entries present; or a sighting with the same bytes, source and capture
-        time. Either is ``unchanged`` when the version holding it is the
+        time, of ``before`` (the version the entry before it came to), or of any
+        version for the import's first entry of the document (so that a
+        sighting met again after another text does not stand for a version the
+        run must register: a cut-short run resumed must come to what one run
+        does). Either is ``unchanged`` when the version holding it is the
         document's latest. Failing those, bytes that are the latest version's
         are ``seen``: a sighting of it, unless it already holds it
         (`provenance.sightings`).
@@ -449,7 +453,8 @@ class _Seen:
         for seen in self.sighted[entry.doc]:  # an entry an earlier run recorded as a sighting
             if seen.held.hash != digest:
                 continue
-            if entry.original is None and (seen.source, seen.captured_at) == (entry.source, entry.captured_at):
+            same = (seen.source, seen.captured_at) == (entry.source, entry.captured_at)
+            if entry.original is None and same and (before is None or seen.held.id == before.id):
                 return held_by(seen.held)
             if entry.original is not None and seen.meta.get(entry.original[0]) == entry.original[1]:
                 return held_by(seen.held)
@@ -537,8 +542,8 @@ def _register_all(
                 stored = decode(data, entry.name, entry.encoding).data if data else data
                 digest = content_hash(stored)
                 listing.append(f"{entry.name}\t{digest}\n")
-                found = seen.holding(entry, digest)
                 before = last.get(entry.doc)
+                found = seen.holding(entry, digest, before)
                 if found is None and before is not None and before.hash == digest:
                     found = "seen", before  # no change since the entry before it
                 if found is not None:

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import Session
 
 from provenance import Archive, schema, store
@@ -540,3 +542,68 @@ def test_log_lists_the_sightings_of_many_versions_in_one_report(db_url):
         log = archive.log("p")
     assert {v.number: len(v.sightings) for v in log.versions if v.sightings} == expected
     assert prov(db_url, "verify").exit_code == 0
+
+
+# -- a law: an import's sightings follow from its entries, and its re-run adds nothing ----
+
+_ENTRY = st.tuples(
+    st.sampled_from(["A.\n", "B.\n", "C.\n"]),
+    st.sampled_from([None, "gazette", "wire"]),
+    st.sampled_from([None, "2024-01-01", "2024-01-02", "2024-01-03"]),
+)
+
+
+def _model(entries: list[tuple[str, str | None, str | None]]) -> tuple[int, int]:
+    """(versions, sightings) the rule gives: a text unlike the latest is a version; the
+    latest's text from a source and time it does not yet hold, a sighting."""
+    versions = sightings = 0
+    latest, held = None, set()
+    for text, source, when in entries:
+        if text != latest:
+            versions, latest, held = versions + 1, text, {(source, when)}
+        elif (source, when) not in held:
+            sightings += 1
+            held.add((source, when))
+    return versions, sightings
+
+
+def _batch(doc: str, entries: list[tuple[str, str | None, str | None]]) -> bytes:
+    return json.dumps(
+        [{"doc": doc, "text": t, "source": s, "captured_at": w} for t, s, w in entries]
+    ).encode()
+
+
+def _held(log) -> list:
+    """A log as what it holds: each version's bytes and provenance and its sightings'."""
+    return [
+        (v.number, v.hash, v.source, v.captured_at, [(s.source, s.captured_at) for s in v.sightings])
+        for v in log.versions
+    ]
+
+
+def test_an_imports_sightings_follow_from_its_entries_and_a_re_run_adds_nothing(db_url):
+    """For any entries: the versions and sightings are those the rule gives, the same
+    import again records nothing, and an import cut short after k entries and run again
+    holds what one run holds."""
+    runs = iter(range(10**6))
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(_ENTRY, min_size=1, max_size=8), st.data())
+    def check(entries, data):
+        n = next(runs)  # documents of their own per example, in the one archive
+        once, cut = f"law-{n}", f"cut-{n}"
+        with Archive(db_url, actor="law") as archive:
+            first = archive.import_batch(_batch(once, entries))
+            assert (first.versions, first.sightings) == _model(entries)
+            log = archive.log(once)
+            assert sum(len(v.sightings) for v in log.versions) == first.sightings
+            again = archive.import_batch(_batch(once, entries))
+            assert (again.versions, again.sightings) == (0, 0)
+            assert again.unchanged == len(entries)
+            assert archive.log(once) == log
+            k = data.draw(st.integers(1, len(entries)), label="cut after")
+            archive.import_batch(_batch(cut, entries[:k]))
+            archive.import_batch(_batch(cut, entries))
+            assert _held(archive.log(cut)) == _held(log)
+
+    check()
