@@ -431,9 +431,11 @@ class _Seen:
         sighting met again after another text does not stand for a version the
         run must register: a cut-short run resumed must come to what one run
         does). Either is ``unchanged`` when the version holding it is the
-        document's latest. Failing those, bytes that are the latest version's
-        are ``seen``: a sighting of it, unless it already holds it
-        (`provenance.sightings`).
+        document's latest. Failing those, bytes that are ``before``'s, else
+        the latest version's, are ``seen``: a sighting of it, unless it already
+        holds it (`provenance.sightings`). ``before`` comes first: in a re-run
+        or a resumed run it is where the walk stands, as it was the latest when
+        the run that recorded it got there.
         """
         versions = self.versions(entry.doc)
 
@@ -458,6 +460,8 @@ class _Seen:
                 return held_by(seen.held)
             if entry.original is not None and seen.meta.get(entry.original[0]) == entry.original[1]:
                 return held_by(seen.held)
+        if before is not None and before.hash == digest:
+            return "seen", before  # no change since the entry before it
         if versions and versions[-1].hash == digest:
             return "seen", versions[-1]
         return None
@@ -544,8 +548,6 @@ def _register_all(
                 listing.append(f"{entry.name}\t{digest}\n")
                 before = last.get(entry.doc)
                 found = seen.holding(entry, digest, before)
-                if found is None and before is not None and before.hash == digest:
-                    found = "seen", before  # no change since the entry before it
                 if found is not None:
                     how, held = found
                     last[entry.doc] = held
