@@ -99,9 +99,22 @@ def register(
     allow_empty: Annotated[
         bool, typer.Option("--allow-empty", help="Register an empty file (refused by default).")
     ] = False,
+    new_version: Annotated[
+        bool,
+        typer.Option(
+            "--new-version",
+            help="Make a new version even when the bytes are already the document's latest "
+            "version (by default that records a sighting of it).",
+        ),
+    ] = False,
     json: JsonOpt = False,
 ) -> None:
-    """Register a text as a new version of a document."""
+    """Register a text as a new version of a document.
+
+    Bytes that are already the document's latest version make no new version: a
+    sighting of it (this source and capture time) is recorded instead, or nothing
+    when it already holds them; --new-version registers a version all the same.
+    """
     data, name = read_input(path)
     with opened(write=True) as archive:
         report = archive.register(
@@ -116,6 +129,7 @@ def register(
             meta=validate.meta_pairs(meta),
             encoding=encoding,
             allow_empty=allow_empty,
+            new_version=new_version,
         )
     render.registered(report, json)
 

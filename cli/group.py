@@ -44,6 +44,7 @@ EVENT_KINDS = (
     "version.registered",
     "link.added",
     "version.annotated",
+    "version.sighted",
     "import.run",
     "token.created",
     "token.revoked",

@@ -141,6 +141,8 @@ def init(report: InitReport, as_json: bool) -> None:
 def registered(report: RegisterReport, as_json: bool) -> None:
     if as_json:
         return _json(report)
+    if report.outcome != "registered":
+        return _sighted(report)
     line = Text()
     line.append("Registered ", style="bold")
     line.append(f"{report.document}@{report.number}", style="bold cyan")
@@ -166,6 +168,36 @@ def registered(report: RegisterReport, as_json: bool) -> None:
         )
 
 
+def _sighted(report: RegisterReport) -> None:
+    """Bytes that are already the latest version: a sighting of it, or nothing new."""
+    name = f"{report.document}@{report.number}"
+    seen = report.sighting
+    line = Text()
+    if report.outcome == "sighted" and seen is not None:
+        line.append("Sighted ", style="bold")
+        line.append(name, style="bold cyan")
+        line.append(f" (version {report.version}) again: {_seen_where(seen.source, seen.captured_at)}")
+        out.print(line)
+        out.print(
+            Text(
+                f"  no new version: these bytes are already {name} (sighting {seen.id}); "
+                "--new-version registers one",
+                style="dim",
+            )
+        )
+        return
+    line.append("Unchanged: ", style="bold")
+    line.append(name, style="bold cyan")
+    held = "its own registration" if seen is None else f"sighting {seen.id}"
+    line.append(f" (version {report.version}) already holds these bytes from this source at this time ({held})")
+    out.print(line)
+    out.print(Text("  nothing recorded; --new-version registers a version all the same", style="dim"))
+
+
+def _seen_where(source: str | None, captured_at: str | None) -> str:
+    return f"source {source or '-'}, captured {captured_at or '-'}"
+
+
 def imported(report: ImportReport, as_json: bool) -> None:
     """Each registration, then each entry skipped for a reason other than being present
     (those are counted), then one line of totals."""
@@ -175,7 +207,7 @@ def imported(report: ImportReport, as_json: bool) -> None:
         registered(r, False)
     passed = Counter(s.reason for s in report.skipped if s.reason in ("not text", "failed"))
     for skip in report.skipped:
-        if skip.reason in ("unchanged", "present", "not text", "failed"):
+        if skip.reason in ("sighted", "unchanged", "present", "not text", "failed"):
             continue
         why = {
             "revisit": "a revisit of a capture this file does not hold",
@@ -191,6 +223,9 @@ def imported(report: ImportReport, as_json: bool) -> None:
         if report.unchanged
         else ""
     )
+    if report.sightings:
+        n = report.sightings
+        present += f"; {n} sighting{'s' if n != 1 else ''} of versions already held recorded"
     out.print(
         Text(
             f"Imported {report.versions} versions of {len(report.documents)} documents from "
@@ -198,7 +233,7 @@ def imported(report: ImportReport, as_json: bool) -> None:
             style="bold",
         )
     )
-    if not report.versions and report.unchanged:
+    if not report.versions and not report.sightings and report.unchanged:
         out.print("Nothing new: every entry is already in the archive.")
 
 
@@ -396,9 +431,12 @@ def _log_when(entry: LogEntry, wide: bool) -> str:
     """Wide: the capture and registration times; narrow: the capture date, else
     the registration date marked ``reg``."""
     captured, registered = entry.captured_at, entry.registered_at.replace("T", " ")
+    n = len(entry.sightings)
     if wide:
-        return f"captured {captured or '-'} · registered {registered[:19]}"
-    return f"cap {captured[:10]}" if captured else f"reg {registered[:10]}"
+        seen = f" · seen again {n}×" if n else ""
+        return f"captured {captured or '-'} · registered {registered[:19]}{seen}"
+    seen = f" +{n} seen" if n else ""
+    return (f"cap {captured[:10]}" if captured else f"reg {registered[:10]}") + seen
 
 
 def _elsewhere(same: Sequence[str], near: Sequence[str]) -> Text:
@@ -438,6 +476,12 @@ def show(info: VersionInfo, as_json: bool) -> None:
         table.add_row("same bytes", Text(", ".join(info.same_content)))
     if info.near_identical:
         table.add_row("near-identical", Text(", ".join(info.near_identical) + " (loose lens)"))
+    for seen in info.sightings:
+        by = f" by {seen.recorded_by}" if seen.recorded_by else ""
+        table.add_row(
+            "sighted",
+            Text(f"{_seen_where(seen.source, seen.captured_at)} · recorded {seen.recorded_at[:19]}{by}"),
+        )
     out.print(table)
 
 

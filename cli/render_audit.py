@@ -34,7 +34,7 @@ def verified(report: VerifyReport, as_json: bool) -> None:
     )
     summary = Text(
         f"{report.events} events (root {report.root[:16]}…), {report.documents} documents, "
-        f"{report.versions} versions, {report.links} links, {scope}, "
+        f"{report.versions} versions, {report.links} links, {report.sightings} sightings, {scope}, "
         f"{report.bytes_checked} bytes hashed, the index of {report.index_checked} contents, "
         f"{report.checkpoints} checkpoints"
     )
@@ -155,6 +155,7 @@ _VERBS = {
     "version.registered": "registered",
     "link.added": "linked",
     "version.annotated": "annotated",
+    "version.sighted": "sighted",
     "import.run": "imported",
     "token.created": "token made",
     "token.revoked": "token revoked",
@@ -185,6 +186,9 @@ def _what(e: EventEntry) -> str:
         return f"{e.version} <- {e.parent} ({event['link']['relation']})"
     if e.kind == "version.annotated":
         return f"{e.version}: {'; '.join(_changes(event['old'], event['new'])) or 'no change'}"
+    if e.kind == "version.sighted":
+        seen = event["sighting"]
+        return f"{e.version} seen again: {seen['source'] or '-'}, captured {seen['captured_at'] or '-'}"
     if e.kind in ("token.created", "token.revoked"):
         token = event["token"]
         return f"API token {token['name']} ({token['scope']}, sha256 {token['hash_prefix']}…)"

@@ -27,6 +27,8 @@ def _line(report: CaptureReport) -> Text:
         what = f"registered {names}"
     elif report.outcome == "unchanged" and report.version_name:
         what = f"unchanged (still {report.version_name})"
+        if report.sighting is not None:
+            what += f", seen again (sighting {report.sighting.id})"
     line = Text(f"{report.url}: ", style="bold")
     line.append(what, style=_STYLE[report.outcome])
     if report.reason and report.outcome != "unchanged":

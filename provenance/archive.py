@@ -16,7 +16,18 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from provenance import audit, contents, diff, editrecord, index, kinds, lineage, refs, validate
+from provenance import (
+    audit,
+    contents,
+    diff,
+    editrecord,
+    index,
+    kinds,
+    lineage,
+    refs,
+    sightings,
+    validate,
+)
 from provenance.compare import Comparison, compare, explained, only_kind
 from provenance.diff import DiffStats, Edit
 from provenance.errors import InputError, LineageError, NotFoundError, ProvenanceError
@@ -64,12 +75,18 @@ def register(
     allow_empty: bool = False,
     actor: str = audit.UNKNOWN_ACTOR,
     prepared: Prepared | None = None,
+    new_version: bool = False,
 ) -> RegisterReport:
     """Register ``data`` (read from ``name``) as a new version.
 
     Without parents, a new version of an existing document is linked to that
     document's latest version as a ``revision``; several parents make a
     ``merge`` unless a relation is given.
+
+    Bytes that are already the document's latest version (its one parent) make
+    no new version unless ``new_version``: a sighting of that version is
+    recorded instead, or nothing when it already holds this source and capture
+    time (`provenance.sightings`; the report's ``outcome`` says which).
 
     ``prepared`` is the costly work `prepare` did for this registration before
     the write lock; this function still decides everything here, in the
@@ -129,6 +146,12 @@ def register(
         if p.id in seen:
             raise LineageError(f"parent {refs.version_name(session, p)} is given twice")
         seen.add(p.id)
+    if not new_version and len(parent_versions) == 1:
+        again = _seen_again(
+            session, document, parent_versions[0], decoded, source, captured, meta, actor
+        )
+        if again is not None:
+            return again
     if prepared is not None:  # before anything is written: a stale attempt costs the lock little
         prepared.check(parent_versions, decoded)
 
@@ -183,6 +206,50 @@ def register(
         stats=None if first is None else first.stats,
         suggestion=suggestion,
         passages=() if first is None else first.passages,
+    )
+
+
+def _seen_again(
+    session: Session,
+    document: Document,
+    parent: Version,
+    decoded: DecodedText,
+    source: str | None,
+    captured: str | None,
+    meta: dict[str, Any] | None,
+    actor: str,
+) -> RegisterReport | None:
+    """The report of a sighting when the bytes are ``parent``'s and ``parent`` is the
+    document's latest version; None when they make a new version."""
+    digest = content_hash(decoded.data)
+    if parent.content_hash != digest or parent.document_id != document.id:
+        return None
+    latest = session.exec(
+        select(func.max(Version.number)).where(Version.document_id == document.id)
+    ).one()
+    if parent.number != latest:
+        return None  # an older version's bytes: the text went back, a new version
+    seen = sightings.see(
+        session,
+        parent,
+        source=source,
+        captured_at=captured,
+        meta=meta,
+        actor=actor,
+        recorded_at=now(),
+    )
+    return RegisterReport(
+        version=parent.id,
+        document=document.key,
+        number=parent.number,
+        hash=digest,
+        parents=(),
+        relation=None,
+        new_content=False,
+        new_document=False,
+        stats=None,
+        outcome=seen.outcome,
+        sighting=seen.sighting,
     )
 
 
@@ -522,6 +589,7 @@ def show(session: Session, ref: str) -> VersionInfo:
         near_identical=index.elsewhere(session, version)[1],
         registered_by=_registered_by(session, version.id),
         encoding=content.encoding,
+        sightings=sightings.of_version(session, version.id),
     )
 
 
@@ -596,6 +664,7 @@ def log(
     if limit is not None:
         rows = rows[len(rows) - limit :] if limit else []
     entries = []
+    seen = sightings.of_versions(session, [v.id for v, _ in rows])
     for v, c in rows:
         same, near = index.elsewhere(session, v)
         entries.append(
@@ -612,6 +681,7 @@ def log(
                 parents=_parent_links(session, v.id, profile, only),
                 same_content=same,
                 near_identical=near,
+                sightings=seen.get(v.id, ()),
             )
         )
     return LogReport(

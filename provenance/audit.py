@@ -1,7 +1,7 @@
 """The audit log: one event per change to the record, appended and never rewritten.
 
 Every change (a document created, a version registered, a link added, a
-version's label or metadata changed, an API token made or revoked) appends one *event*: a JSON object
+version's label or metadata changed, a version sighted again, an API token made or revoked) appends one *event*: a JSON object
 written canonically (keys sorted, no spaces, UTF-8 kept as is) so that the
 same event always has the same bytes. Those bytes are a leaf of the Merkle
 tree in `provenance.merkle`; the tree's size and root follow from the events
@@ -19,6 +19,10 @@ made it. The kinds and their payloads:
   ``edit_record`` = BLAKE3 of the canonical JSON of the stored edit record
   (see `edit_record_hash`)
 - ``version.annotated``: ``version`` (its id), ``old`` and ``new`` = {label, meta}
+- ``version.sighted``: ``sighting`` = {id, version, source, captured_at,
+  recorded_at, meta}: a version's exact bytes seen again, recorded as a
+  sighting of it instead of a new version (`provenance.sightings`); its time
+  is the row's ``recorded_at``, its subject the version's (``version:12``)
 - ``import.run``: ``import`` = {manifest, manifest_hash, versions}: a bulk
   registration (`provenance.importer`), after the events of the versions it
   registered, naming its source (a manifest, folder, repository or web
@@ -54,7 +58,7 @@ from blake3 import blake3
 from sqlmodel import Session
 
 from provenance import merkle
-from provenance.models import ApiToken, Document, EditRecord, Event, Link, Version
+from provenance.models import ApiToken, Document, EditRecord, Event, Link, Sighting, Version
 from provenance.store import WRITE_LOCK_KEY
 
 UNKNOWN_ACTOR = "unknown"
@@ -77,6 +81,7 @@ KINDS = (
     "version.registered",
     "link.added",
     "version.annotated",
+    "version.sighted",
     "import.run",
     "token.created",
     "token.revoked",
@@ -148,6 +153,17 @@ def link_payload(link: Link) -> dict[str, Any]:
         "child": link.child_id,
         "parent": link.parent_id,
         "relation": link.relation,
+    }
+
+
+def sighting_payload(sighting: Sighting) -> dict[str, Any]:
+    return {
+        "id": sighting.id,
+        "version": sighting.version_id,
+        "source": sighting.source,
+        "captured_at": sighting.captured_at,
+        "recorded_at": sighting.recorded_at,
+        "meta": dict(sighting.meta or {}),
     }
 
 
@@ -254,6 +270,17 @@ def version_annotated(
         actor,
         time,
         {"version": version_id, "old": old, "new": new},
+    )
+
+
+def version_sighted(session: Session, sighting: Sighting, actor: str) -> Appended:
+    return append(
+        session,
+        "version.sighted",
+        f"version:{sighting.version_id}",
+        actor,
+        sighting.recorded_at,
+        {"sighting": sighting_payload(sighting)},
     )
 
 

@@ -1,8 +1,8 @@
 """The audit log read as people read it: who changed what in the record, and when.
 
 `audit` writes one event per change; this module finds the events about a
-document or a version (its registration, its annotations, the links that
-name it, the imports that brought it), or by an actor, of a kind (the API
+document or a version (its registration, its annotations, its sightings, the
+links that name it, the imports that brought it), or by an actor, of a kind (the API
 tokens made and revoked, ``token.created`` and ``token.revoked``, among
 them), or in a time window, and names the versions they are about. The event itself is
 returned as stored, so that a script sees exactly what the log holds.
@@ -33,7 +33,7 @@ class EventEntry:
     kind: str  # one of audit.KINDS
     subject: str  # "document:3", "version:12", "link:7", "import:<hash>", "token:2"
     document: str | None  # the document's key, when the event is about one
-    version: str | None  # the version registered or annotated, or a link's child
+    version: str | None  # the version registered, annotated or sighted, or a link's child
     parent: str | None  # a link's parent
     event: dict[str, Any]  # the event's JSON as stored
 
@@ -167,6 +167,8 @@ def _names(session: Session, shown: list[tuple[int, str, str, dict]]) -> dict[in
             ids |= {event["link"]["child"], event["link"]["parent"]}
         elif kind == "version.annotated":
             ids.add(event["version"])
+        elif kind == "version.sighted":
+            ids.add(event["sighting"]["version"])
     if not ids:
         return {}
     rows = session.execute(
@@ -188,6 +190,9 @@ def _entry(
         version = f"{document}@{event['version']['number']}"
     elif kind == "version.annotated":
         version = names.get(event["version"], f"version {event['version']}")
+    elif kind == "version.sighted":
+        seen = event["sighting"]["version"]
+        version = names.get(seen, f"version {seen}")
     elif kind == "link.added":
         version = names.get(event["link"]["child"], f"version {event['link']['child']}")
         parent = names.get(event["link"]["parent"], f"version {event['link']['parent']}")

@@ -235,8 +235,14 @@ class Archive:
         meta: dict[str, Any] | None = None,
         encoding: str | None = None,
         allow_empty: bool = False,
+        new_version: bool = False,
     ) -> RegisterReport:
         """Register ``data`` as a new version of ``doc`` (see `provenance.archive.register`).
+
+        Bytes that are already the document's latest version record a sighting of
+        it instead (the report's ``outcome`` is ``sighted``, or ``unchanged`` when
+        that source and capture time are already held; `provenance.sightings`),
+        unless ``new_version``.
 
         The costly work (decode, hash, compress, diff against the parent, index)
         is done in a read snapshot first (`provenance.archive.prepare`); the write
@@ -270,6 +276,7 @@ class Archive:
                         allow_empty=allow_empty,
                         actor=self.actor,
                         prepared=work,
+                        new_version=new_version,
                     )
             except ops.Stale:
                 continue

@@ -40,14 +40,16 @@ out) unless the caller passes ``allow_outside=True``. Only regular files of
 at most ``max_size`` bytes are read (`provenance.text.read_file`).
 
 A re-run adds nothing: an entry whose original (a file's name, a commit,
-a WARC record: `Entry.original`) is already a version of its document with
-the same bytes, or, without an original, that is its document's next
-version in order with the same bytes and provenance, is *present*; one
+a WARC record: `Entry.original`) is already a version of its document, or a
+sighting of one, with the same bytes, or, without an original, that is its
+document's next version in order with the same bytes and provenance, or a
+sighting with the same bytes, source and capture time, is *present*. One
 whose bytes are already its document's latest version, or the version the
-entry before it (of the same document) came to, is *unchanged*; neither
-is registered again,
-and the report lists both. An import that registers nothing appends no
-event.
+entry before it (of the same document) came to, is a *sighting* of that
+version (`provenance.sightings`): recorded (*sighted*) when its source or
+capture time is new to the version, else *unchanged*. None of them is
+registered again, and the report lists them all. An import that records
+nothing appends no event.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
-from provenance import archive, audit, contents, refs, validate
+from provenance import archive, audit, contents, refs, sightings, validate
 from provenance.errors import InputError, ProvenanceError
 from provenance.hashing import content_hash
 from provenance.models import Document, Version
@@ -133,15 +135,18 @@ class Collection:
     files: bool = True
 
 
-SkipReason = Literal["unchanged", "present", "revisit", "no text", "not text", "failed"]
+SkipReason = Literal["sighted", "unchanged", "present", "revisit", "no text", "not text", "failed"]
 
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
     """An entry that was not registered, and why.
 
-    ``reason``: ``unchanged``, its bytes are already the document's latest
-    version; ``present``, a version of the document already holds its
+    ``reason``: ``sighted``, its bytes are already the document's latest
+    version (or the version the entry before it came to), and a sighting of it
+    was recorded (``sighting``, its id); ``unchanged``, the same, but that
+    version already held this source and capture time (nothing recorded);
+    ``present``, a version of the document already holds its
     original (same commit, WARC record or file name) with the same bytes;
     ``revisit``, a WARC revisit record whose capture the file does not hold;
     ``no text``, an HTML capture in which no main text was found (its raw
@@ -156,6 +161,7 @@ class Skipped:
     reason: SkipReason
     version: int | None = None
     version_name: str | None = None  # DOC@N of ``version``
+    sighting: int | None = None  # the sighting recorded (reason ``sighted``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +184,7 @@ class ImportReport:
     kind: str = "manifest"
     unchanged: int = 0
     skipped: tuple[Skipped, ...] = ()
+    sightings: int = 0
 
 
 def read_manifest(
@@ -362,13 +369,29 @@ class _Held:
     meta: dict[str, Any]
 
 
+_Found = Literal["present", "unchanged", "seen"]
+"""Why an entry is not registered (`_Seen.holding`): ``seen``, its bytes are the latest
+version's, a sighting of it (recorded unless the version already holds it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Sighted:
+    """A sighting already in the archive (or recorded by this import), of ``held``."""
+
+    held: _Held
+    source: str | None
+    captured_at: str | None
+    meta: dict[str, Any]
+
+
 class _Seen:
-    """The versions of the documents met so far in an import."""
+    """The versions of the documents met so far in an import, and their sightings."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.docs: dict[str, list[_Held]] = {}
         self.matched: dict[str, int] = {}  # per document, how many versions entries matched
+        self.sighted: dict[str, list[_Sighted]] = {}  # per document, its versions' sightings
 
     def versions(self, doc: str) -> list[_Held]:
         """The versions of ``doc``, oldest first (one query per document and import)."""
@@ -384,33 +407,68 @@ class _Seen:
                 _Held(v.id, v.number, v.content_hash, v.source, v.captured_at, v.label, dict(v.meta or {}))
                 for v in rows
             ]
+            by_id = {held.id: held for held in found}
+            self.sighted[doc] = [
+                _Sighted(by_id[s.version], s.source, s.captured_at, s.meta)
+                for seen in sightings.of_versions(self.session, by_id).values()
+                for s in seen
+            ]
         return found
 
-    def holding(self, entry: Entry, digest: str) -> tuple[SkipReason, _Held] | None:
+    def holding(self, entry: Entry, digest: str, before: _Held | None = None) -> tuple[_Found, _Held] | None:
         """Why ``entry`` is already present, with the version holding it, or None.
 
         Present: with an ``original``, a version with the same bytes and the
-        same original (its meta item). Without one (a manifest's or a batch's
-        entry), the document's next version not yet matched by this import,
-        with the same bytes and the same provenance (source, capture time,
-        label, every meta item): entries are matched to versions in order,
-        so a history that returns to an earlier text (A, B, A) is three
-        versions, and its re-run is three entries present.
+        same original (its meta item), or a sighting of one that recorded that
+        original. Without one (a manifest's or a batch's entry), the document's
+        next version not yet matched by this import, with the same bytes and the
+        same provenance (source, capture time, label, every meta item): entries
+        are matched to versions in order, so a history that returns to an
+        earlier text (A, B, A) is three versions, and its re-run is three
+        entries present; or a sighting with the same bytes, source and capture
+        time, of ``before`` (the version the entry before it came to), or of any
+        version for the import's first entry of the document (so that a
+        sighting met again after another text does not stand for a version the
+        run must register: a cut-short run resumed must come to what one run
+        does). Either is ``unchanged`` when the version holding it is the
+        document's latest. Failing those, bytes that are ``before``'s, else
+        the latest version's, are ``seen``: a sighting of it, unless it already
+        holds it (`provenance.sightings`). ``before`` comes first: in a re-run
+        or a resumed run it is where the walk stands, as it was the latest when
+        the run that recorded it got there.
         """
         versions = self.versions(entry.doc)
+
+        def held_by(held: _Held) -> tuple[_Found, _Held]:
+            return ("unchanged" if held is versions[-1] else "present"), held
+
         if entry.original is None:
             at = self.matched.get(entry.doc, 0)
             if at < len(versions) and _same(versions[at], entry, digest):
                 self.matched[entry.doc] = at + 1
-                return ("unchanged" if at == len(versions) - 1 else "present"), versions[at]
-        if versions and versions[-1].hash == digest:
-            return "unchanged", versions[-1]
-        if entry.original is not None:
+                return held_by(versions[at])
+        else:
             key, value = entry.original
             for held in versions:
                 if held.hash == digest and held.meta.get(key) == value:
-                    return "present", held
+                    return held_by(held)
+        for seen in self.sighted[entry.doc]:  # an entry an earlier run recorded as a sighting
+            if seen.held.hash != digest:
+                continue
+            same = (seen.source, seen.captured_at) == (entry.source, entry.captured_at)
+            if entry.original is None and same and (before is None or seen.held.id == before.id):
+                return held_by(seen.held)
+            if entry.original is not None and seen.meta.get(entry.original[0]) == entry.original[1]:
+                return held_by(seen.held)
+        if before is not None and before.hash == digest:
+            return "seen", before  # no change since the entry before it
+        if versions and versions[-1].hash == digest:
+            return "seen", versions[-1]
         return None
+
+    def sight(self, entry: Entry, held: _Held) -> None:
+        """A sighting of ``held`` recorded for ``entry``."""
+        self.sighted[entry.doc].append(_Sighted(held, entry.source, entry.captured_at, dict(entry.meta)))
 
     def add(self, entry: Entry, report: RegisterReport) -> _Held:
         held = _Held(
@@ -471,7 +529,7 @@ def _register_all(
     skipped: list[Skipped] = list(collection.passed_over)
     version_of: dict[int, str] = {}  # entry index -> DOC@N of its version, registered or found
     seen = _Seen(session)
-    unchanged = 0
+    unchanged = sighted = 0
     last: dict[str, _Held] = {}  # per document, the version its latest entry came to
     listing: list[str] = []  # "name<TAB>hash" per entry: what a source without a digest held
     for index_, entry in enumerate(entries):
@@ -489,17 +547,33 @@ def _register_all(
                     contents.reading(session, data, entry.name, entry.encoding)
                 digest = content_hash(data)  # the bytes as given are what is stored
                 listing.append(f"{entry.name}\t{digest}\n")
-                found = seen.holding(entry, digest)
                 before = last.get(entry.doc)
-                if found is None and before is not None and before.hash == digest:
-                    found = "unchanged", before  # no change since the entry before it
+                found = seen.holding(entry, digest, before)
                 if found is not None:
-                    reason, held = found
+                    how, held = found
                     last[entry.doc] = held
-                    unchanged += 1
                     version_of[index_] = f"{entry.doc}@{held.number}"
+                    sighting = None
+                    reason: SkipReason = "unchanged" if how == "seen" else how
+                    if how == "seen":  # its bytes seen again: new to the version?
+                        seen_again = sightings.see(
+                            session,
+                            held,
+                            source=entry.source,
+                            captured_at=entry.captured_at,
+                            meta=entry.meta,
+                            actor=actor,
+                            recorded_at=archive.now(),
+                        )
+                        if seen_again.outcome == "sighted" and seen_again.sighting is not None:
+                            reason, sighting = "sighted", seen_again.sighting.id
+                            seen.sight(entry, held)
+                    if sighting is None:
+                        unchanged += 1
+                    else:
+                        sighted += 1
                     skipped.append(
-                        Skipped(entry.name, entry.doc, reason, held.id, version_of[index_])
+                        Skipped(entry.name, entry.doc, reason, held.id, version_of[index_], sighting)
                     )
                 else:
                     parents = list(entry.parents)
@@ -543,7 +617,7 @@ def _register_all(
         digest = collection.digest()
     else:
         digest = content_hash("".join(listing).encode("utf-8"))
-    if reports:
+    if reports or sighted:
         audit.import_run(
             session, collection.name, digest, [r.version for r in reports], actor, archive.now()
         )
@@ -557,6 +631,7 @@ def _register_all(
         kind=collection.kind,
         unchanged=unchanged,
         skipped=tuple(skipped),
+        sightings=sighted,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter
 
@@ -47,6 +47,20 @@ without asking the archive again."""
 
 
 @dataclass(frozen=True, slots=True)
+class SightingInfo:
+    """A version's exact bytes seen again (`provenance.sightings`): where and when they
+    were seen, when that was recorded and by whom, instead of a new version."""
+
+    id: int
+    version: int  # the version seen
+    source: str | None  # where they were seen (a URL, a publication, a commit's author)
+    captured_at: str | None  # when they were seen there (ISO 8601)
+    recorded_at: str  # when the archive recorded the sighting
+    recorded_by: str | None  # the actor of its version.sighted event (None: no event)
+    meta: dict[str, Any]  # what the source says of the sighting (a commit id, HTTP headers)
+
+
+@dataclass(frozen=True, slots=True)
 class VersionInfo:
     """A version's metadata, as `prov show` reports it."""
 
@@ -70,6 +84,8 @@ class VersionInfo:
     # the character encoding of its bytes as stored (None: UTF-8); `show --raw` returns
     # those bytes exactly, and every comparison uses the text they decode to
     encoding: str | None = None
+    # Every time these bytes were seen again without a new version, oldest recorded first.
+    sightings: tuple[SightingInfo, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +106,14 @@ class RegisterReport:
     suggestion: str | None = None
     # The passages of the first parent the text carries (or that carry it).
     passages: tuple[StoredPassage, ...] = ()
+    # ``registered``: a new version was made. ``sighted``: the bytes are already the
+    # document's latest version (``version``), and a sighting of it was recorded instead
+    # (``sighting``). ``unchanged``: that version already holds these bytes from this
+    # source at this capture time (its own registration, or ``sighting``): nothing was
+    # written. Without a new version, ``parents`` is empty and ``relation`` and ``stats``
+    # are None: nothing was linked.
+    outcome: Literal["registered", "sighted", "unchanged"] = "registered"
+    sighting: SightingInfo | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +256,8 @@ class LogEntry:
     parents: tuple[ParentLink, ...]
     same_content: tuple[str, ...] = ()  # other versions (DOC@N) holding the same bytes
     near_identical: tuple[str, ...] = ()  # other versions equal through the loose lens
+    # Every time these bytes were seen again without a new version, oldest recorded first.
+    sightings: tuple[SightingInfo, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

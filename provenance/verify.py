@@ -7,7 +7,7 @@ trusting any single table:
    canonical JSON whose ``seq``, ``kind`` and subject agree with its row; the
    Merkle root is recomputed from the events alone.
 2. **The record.** Replaying the events gives every document, version, link,
-   edit record and API token the archive should hold, field by field (a version's label
+   edit record, sighting and API token the archive should hold, field by field (a version's label
    and metadata are the registered ones with each ``version.annotated`` event
    applied in order). Each row must match the event that made it, every row
    must have an event and every event its row.
@@ -81,6 +81,7 @@ from provenance.models import (
     IndexState,
     Link,
     NormalHash,
+    Sighting,
     SketchKey,
     Version,
 )
@@ -131,6 +132,7 @@ class VerifyReport:
     signatures: str  # "given key", "stored key" or "none" (no checkpoints)
     unsigned_events: int  # events after the last checkpoint that verified: no signature covers them
     problems: tuple[Problem, ...]
+    sightings: int = 0  # sighting rows checked against their version.sighted events
 
 
 def _fast_canonical() -> Callable[[Any], str]:
@@ -211,6 +213,7 @@ _PAYLOAD_KEYS = {
     "version.registered": {"version"},
     "link.added": {"link", "edit_record"},
     "version.annotated": {"version", "old", "new"},
+    "version.sighted": {"sighting"},
     "import.run": {"import"},
     "token.created": {"token"},
     "token.revoked": {"token"},
@@ -230,6 +233,7 @@ _FIELDS = {
         "meta",
     ),
     "link": ("id", "child", "parent", "relation"),
+    "sighting": ("id", "version", "source", "captured_at", "recorded_at", "meta"),
     "token": ("id", "name", "scope", "hash_prefix"),
 }
 
@@ -242,6 +246,7 @@ class _Expected:
     versions: dict[int, tuple[int, dict]] = field(default_factory=dict)
     state: dict[int, tuple[Any, Any, list[int]]] = field(default_factory=dict)  # label, meta, seqs
     links: dict[int, tuple[int, dict, str]] = field(default_factory=dict)  # + edit record hash
+    sightings: dict[int, tuple[int, dict]] = field(default_factory=dict)  # id -> (seq, payload)
     tokens: dict[int, tuple[int, dict, str]] = field(default_factory=dict)  # + created time
     revoked: dict[int, tuple[int, str]] = field(default_factory=dict)  # id -> (seq, time)
 
@@ -256,6 +261,8 @@ def _subject(kind: str, obj: dict) -> str | None:
             return f"link:{obj['link']['id']}"
         if kind == "version.annotated":
             return f"version:{obj['version']}"
+        if kind == "version.sighted":
+            return f"version:{obj['sighting']['version']}"
         if kind == "import.run":
             return audit.import_subject(obj["import"]["manifest_hash"])
         if kind in ("token.created", "token.revoked"):
@@ -329,6 +336,18 @@ def _well_formed(kind: str, obj: dict) -> str | None:
             return "the token's name, scope or hash_prefix is not a string"
         if _TOKEN_PREFIX_RE.fullmatch(token["hash_prefix"]) is None:
             return f"the token's hash_prefix is not {audit.TOKEN_HASH_DIGITS} hex digits"
+    if kind == "version.sighted":
+        seen = obj["sighting"]
+        if type(seen["version"]) is not int:
+            return "the sighting's version is not an integer id"
+        if not all(seen[k] is None or _is_time(seen[k]) for k in ("captured_at", "recorded_at")):
+            return "the sighting's captured_at or recorded_at is not an ISO 8601 time"
+        if seen["recorded_at"] is None or seen["recorded_at"] != obj["time"]:
+            return "the sighting's recorded_at is not the event's time"
+        if seen["source"] is not None and not isinstance(seen["source"], str):
+            return "the sighting's source is not a string"
+        if not isinstance(seen["meta"], dict):
+            return "the sighting's meta is not an object"
     if kind == "link.added" and not _is_hash(obj["edit_record"]):
         return "edit_record is not a blake3: hash"
     if kind == "version.registered" and not _is_hash(obj["version"]["content_hash"]):
@@ -577,6 +596,20 @@ def _replay(seq: int, obj: dict, expect: _Expected, found: _Found) -> None:
                 "which no earlier event registered",
                 event=seq,
             )
+    elif kind == "version.sighted":
+        seen = obj["sighting"]
+        if _again(seq, expect.sightings, seen["id"], f"records sighting {seen['id']}", found):
+            return
+        if seen["version"] not in expect.versions:
+            found.add(
+                "log",
+                "event",
+                seq,
+                f"event {seq} records a sighting of version {seen['version']}, "
+                "which no earlier event registered",
+                event=seq,
+            )
+        expect.sightings[seen["id"]] = (seq, seen)
     elif kind == "token.created":
         token = obj["token"]
         if _again(seq, expect.tokens, token["id"], f"creates token {token['id']}", found):
@@ -984,6 +1017,56 @@ def _check_tokens(session: Session, expect: _Expected, found: _Found) -> int:
             "api_token",
             token_id,
             f"event {seq} created API token {token_id} ({_j(token['name'])}) but the row is missing",
+            event=seq,
+        )
+    return seen
+
+
+_SIGHTING_FIELDS = ("version_id", "source", "captured_at", "recorded_at", "meta")
+
+
+def _check_sightings(session: Session, expect: _Expected, found: _Found) -> int:
+    """Every sighting row must be the one its ``version.sighted`` event recorded, field
+    by field, and every such event must have its row: a sighting put in, changed or
+    deleted behind the tool's back (a page "seen" on a day it was not) shows."""
+    t = Sighting.__table__
+    seen = 0
+    pending = dict(expect.sightings)
+    query = sa.select(
+        t.c.id,
+        t.c.version_id,
+        t.c.source,
+        t.c.captured_at,
+        t.c.recorded_at,
+        sa.cast(t.c.meta, sa.Text).label("meta"),
+    ).order_by(t.c.id)
+    for row in session.execute(query):
+        seen += 1
+        entry = pending.pop(row.id, None)
+        if entry is None:
+            found.add(
+                "record",
+                "sighting",
+                row.id,
+                f"sighting {row.id} (of version {_j(row.version_id)}) has no version.sighted event",
+            )
+            continue
+        seq, want = entry
+        _compare(
+            found,
+            "sighting",
+            row.id,
+            [seq],
+            dict(zip(_SIGHTING_FIELDS, (want["version"], *(want[k] for k in _SIGHTING_FIELDS[1:])), strict=True)),
+            dict(zip(_SIGHTING_FIELDS, (*row[1:5], _json_column(row[5])), strict=True)),
+        )
+    for sighting_id, (seq, want) in pending.items():
+        found.add(
+            "record",
+            "sighting",
+            sighting_id,
+            f"event {seq} recorded sighting {sighting_id} of version {want['version']} "
+            "but the row is missing",
             event=seq,
         )
     return seen
@@ -1822,6 +1905,9 @@ def _verify(
         links = _guarded(
             found, "record", "link", int, _check_links, session, expect, found, run.poll
         )
+        sightings = _guarded(
+            found, "record", "sighting", int, _check_sightings, session, expect, found
+        )
         _guarded(found, "record", "api_token", int, _check_tokens, session, expect, found)
         named = _guarded(found, "fixity", "content", dict, _check_stored, table, expect, found)
         if indexed:
@@ -1892,6 +1978,7 @@ def _verify(
         documents=documents,
         versions=versions,
         links=links,
+        sightings=sightings,
         contents=len(table),
         contents_checked=outcome.checked,
         bytes_checked=outcome.nbytes,

@@ -1,4 +1,5 @@
-"""A populated archive for the audit tests: revisions, copies, an excerpt, a merge, annotations."""
+"""A populated archive for the audit tests: revisions, copies, an excerpt, a merge,
+annotations, sightings."""
 
 from __future__ import annotations
 
@@ -140,6 +141,17 @@ def populate(engine: sa.Engine, key_dir: Path, seed: int = 7) -> Populated:
         annotate.annotate(s, "wire@1", label="first take", meta={"desk": "politics"}, actor="erin")
         annotate.annotate(s, "wire@1", meta={"desk": "economy"}, actor="erin")
         archive.register(s, archive.raw(s, "wire@1"), name="same", doc="mirror", actor="frank")
+        for day, source in ((5, "agency feed"), (6, "mirror site")):  # the latest seen again
+            archive.register(
+                s,
+                archive.raw(s, "wire@4"),
+                name=f"seen{day}",
+                doc="wire",
+                source=source,
+                captured_at=f"2024-03-0{day}",
+                meta={"crawl": day},
+                actor="gina",
+            )
         proofs.create(s, key, None)
     with store.transaction(engine) as s:
         try:

@@ -182,8 +182,10 @@ def _burst_through_archive(db_url: str, writer: int, count: int) -> None:
     with Archive(db_url, actor=f"w{writer}") as a:
         for i in range(count):
             a.register(f"writer {writer} text {i}\n".encode() * 20, doc=f"d{i % 2}", name="x")
-            if i % 3 == 0:  # the same bytes from every writer, stored once
-                a.register(b"the same bytes from every writer\n", doc=f"same-{writer}", name="s")
+            if i % 3 == 0:  # the same bytes from every writer, stored once (each a version)
+                a.register(
+                    b"the same bytes from every writer\n", doc=f"same-{writer}", name="s", new_version=True
+                )
 
 
 def _assert_chains(db_url: str, expected: int) -> None:

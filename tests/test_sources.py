@@ -164,9 +164,9 @@ def test_every_commit_that_changed_a_file_is_a_version_across_its_rename(db_url,
     repo, (first, second, rename, edit) = _repository(tmp_path)
     out = prov_json(db_url, "import", str(repo), "--git", "--path", "story.txt")
     assert out["kind"] == "git" and out["versions"] == 3 and out["documents"] == ["story.txt"]
-    # The rename changed no byte: the commit is seen, and is no new version.
+    # The rename changed no byte: the commit is a sighting of the version, no new version.
     assert [(s["name"], s["reason"], s["version_name"]) for s in out["skipped"]] == [
-        (f"story.txt at {rename[:12]}", "unchanged", "story.txt@2")
+        (f"story.txt at {rename[:12]}", "sighted", "story.txt@2")
     ]
     log = prov_json(db_url, "log", "story.txt")["versions"]
     assert [v["captured_at"] for v in log] == [
@@ -328,7 +328,7 @@ def test_a_revisit_is_the_capture_it_repeats_at_its_own_time(db_url, tmp_path):
     assert third["hash"] == prov_json(db_url, "show", f"{MAYOR}@1")["hash"]
     first_id = prov_json(db_url, "show", f"{MAYOR}@1")["meta"]["warc_record_id"]
     assert third["meta"]["warc_revisit_of"] == first_id
-    # A revisit right after the capture it repeats changes nothing, and says so.
+    # A revisit right after the capture it repeats is no new version: a sighting of it.
     path = _warc(
         tmp_path / "again.warc",
         [
@@ -351,8 +351,9 @@ def test_a_revisit_is_the_capture_it_repeats_at_its_own_time(db_url, tmp_path):
         ("org,example)/b", "revisit"),
         ("org,example)/i.png", "not text"),
         ("org,example)/i.png", "not text"),
-        ("org,example)/a", "unchanged"),
+        ("org,example)/a", "sighted"),
     ]
+    assert out["sightings"] == 1
 
 
 def test_a_failed_capture_gives_no_version_and_is_counted(db_url, tmp_path):

@@ -45,6 +45,7 @@ from provenance.models import (
     IndexState,
     Link,
     NormalHash,
+    Sighting,
     SketchKey,
     Version,
 )
@@ -65,6 +66,7 @@ C, V, L, E, D, EV, CP = (
     Event.__table__,
     Checkpoint.__table__,
 )
+S = Sighting.__table__
 CI, NH, SK, IS = (
     ContentIndex.__table__,
     NormalHash.__table__,
@@ -272,6 +274,34 @@ def document_field(conn, rng):
     return Damage("changed document.created_at", "document", str(row.id))
 
 
+def sighting_field(conn, rng):
+    """A sighting moved to another version or another day, its source or metadata changed,
+    one forged into the table or one deleted: the page "seen" where or when it was not."""
+    rows = _rows(conn, S)
+    row = rng.choice(rows)
+    name = rng.choice(
+        ["version_id", "source", "captured_at", "recorded_at", "meta", "forged", "deleted"]
+    )
+    if name == "deleted":
+        conn.execute(S.delete().where(S.c.id == row.id))
+        return Damage("deleted a sighting", "sighting", str(row.id))
+    if name == "forged":
+        new_id = max(r.id for r in rows) + 1
+        values = {c: getattr(row, c) for c in ("version_id", "source", "recorded_at", "meta")}
+        conn.execute(S.insert().values(id=new_id, captured_at="2019-01-01", **values))
+        return Damage("forged a sighting", "sighting", str(new_id))
+    versions = [r.id for r in _rows(conn, V)]
+    value = {
+        "version_id": _other(rng, row.version_id, versions),
+        "source": (row.source or "") + " (forged)",
+        "captured_at": "2019-01-01",
+        "recorded_at": "2001-01-01T00:00:00Z",
+        "meta": {**row.meta, "crawl": "forged"},
+    }[name]
+    conn.execute(S.update().where(S.c.id == row.id).values({name: value}))
+    return Damage(f"changed sighting.{name}", "sighting", str(row.id))
+
+
 def delete_row(conn, rng):
     table = rng.choice([V, L, E, D, C])
     row = rng.choice(_rows(conn, table))
@@ -471,6 +501,7 @@ TAMPERS: list[Tamper] = [
     index_normal,
     index_key,
     index_state,
+    sighting_field,  # last: the draws of the others stay as they were
 ]
 
 

@@ -241,7 +241,14 @@ def log(
     "/documents/{doc:path}/versions",
     status_code=201,
     response_model=RegisterReport,
-    responses=_ERRORS,
+    responses={
+        200: {
+            "model": RegisterReport,
+            "description": "No new version: the body is already the document's latest version "
+            "(outcome sighted or unchanged; see docs/sightings.md).",
+        },
+        **_ERRORS,
+    },
     openapi_extra=_TEXT_BODY,
     tags=["writes"],
 )
@@ -259,9 +266,12 @@ def register(
     encoding: Annotated[str | None, Query(description="The body's encoding when it is not UTF-8.")] = None,
     allow_empty: Annotated[bool, Query(description="Register an empty body (refused by default).")] = False,
     name: Annotated[str, Query(description="What messages call the text (e.g. its file name).")] = "the body",
+    new_version: Annotated[bool, Query(description="A new version even when the body is already the document's latest version (by default a sighting of it).")] = False,
 ) -> Response:
     """Register the body as a new version of ``doc`` (`prov register`); 201 with the
-    version's URL in ``Location``."""
+    version's URL in ``Location``. A body that is already the document's latest
+    version records a sighting of it instead (200, ``outcome`` ``sighted`` or
+    ``unchanged``) unless ``new_version``."""
     parents = [_ref(archive, p, "parent") for p in parent or []]
     fields = validate.meta_pairs(meta, field="meta")
     report = archive.register(
@@ -276,8 +286,10 @@ def register(
         meta=fields,
         encoding=encoding,
         allow_empty=allow_empty,
+        new_version=new_version,
     )
-    return _report(report, status=201, headers={"Location": _url(request, "show", ref=str(report.version))})
+    status = 201 if report.outcome == "registered" else 200
+    return _report(report, status=status, headers={"Location": _url(request, "show", ref=str(report.version))})
 
 
 @router.get("/documents/{doc:path}/raw", response_class=Response, responses={200: {"content": {"text/plain": {}}}, **_ERRORS}, tags=["memento"])
@@ -316,8 +328,9 @@ def timegate(
     archive: Reader,
     accept_datetime: Annotated[str | None, Header(description="RFC 1123, e.g. Sat, 26 Oct 2019 00:00:00 GMT.")] = None,
 ) -> Response:
-    """Memento TimeGate (RFC 7089): a 302 to the version current at ``Accept-Datetime``
-    (by capture time, else registration time), the latest without one."""
+    """Memento TimeGate (RFC 7089): a 302 to the version live at ``Accept-Datetime``: the
+    one seen last at or before it (its capture time, else registration time, and its
+    sightings'), the one seen last without it."""
     when = memento.parse_accept_datetime(accept_datetime) if accept_datetime else None
     found = memento.mementos(archive.log(doc).versions)
     if not found:
@@ -450,7 +463,7 @@ def raw(request: Request, ref: str, archive: Reader) -> Response:
     """The exact bytes registered for a version (`prov show --raw`), a memento of its
     document: ``ETag`` is the content hash, ``Memento-Datetime`` its time."""
     info = archive.show(_ref(archive, ref))
-    when = memento.memento_time(info.captured_at, info.registered_at)
+    when = memento.seen_times(info.captured_at, info.registered_at, info.sightings)[0]
     link = ", ".join(
         [
             memento.link(_url(request, "document_raw", doc=info.document), "original"),

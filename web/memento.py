@@ -2,12 +2,15 @@
 
 The original resource (URI-R) is a document (``/api/documents/DOC/raw``, its
 latest text); its mementos (URI-M) are its versions' raw bytes
-(``/api/versions/ID/raw``), each dated by when it was captured, else when it
-was registered (a capture time given as a date alone is that day's
-midnight, UTC). The TimeGate (URI-G) answers ``Accept-Datetime`` with a 302
-to the memento current at that time: the newest dated at or before it, or the
-first when the time is before them all. The TimeMap (URI-T) lists them all
-in ``application/link-format``.
+(``/api/versions/ID/raw``). A version is *seen* at its own time (when it was
+captured, else when it was registered; a capture time given as a date alone
+is that day's midnight, UTC) and at each of its sightings' (captured, else
+recorded: `provenance.sightings`). Its ``Memento-Datetime`` is the first time
+it was seen. The TimeGate (URI-G) answers ``Accept-Datetime`` T with a 302 to
+the version live at T: the one seen last at or before T (a version seen at T
+was live at T; of two seen at the same instant, the higher number), or the
+first seen when T is before them all; without T, the one seen last. The
+TimeMap (URI-T) lists them all, by first seen, in ``application/link-format``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
-from provenance.records import LogEntry
+from provenance.records import LogEntry, SightingInfo
 from provenance_web.errors import ApiError
 
 LINK_FORMAT = "application/link-format"
@@ -27,7 +30,8 @@ LINK_FORMAT = "application/link-format"
 class Memento:
     version: int
     number: int
-    datetime: datetime
+    datetime: datetime  # when it was first seen (its Memento-Datetime)
+    seen: tuple[datetime, ...] = ()  # every time it was seen, its own and its sightings', sorted
 
 
 def _aware(text: str) -> datetime | None:
@@ -42,6 +46,15 @@ def memento_time(captured_at: str | None, registered_at: str) -> datetime:
     """When a version was current: its capture time, else its registration time."""
     found = _aware(captured_at) if captured_at else None
     return found or _aware(registered_at) or datetime.min.replace(tzinfo=UTC)
+
+
+def seen_times(
+    captured_at: str | None, registered_at: str, sightings: Sequence[SightingInfo] = ()
+) -> tuple[datetime, ...]:
+    """Every time a version was seen, sorted: its own (`memento_time`) and each
+    sighting's (captured, else recorded)."""
+    own = memento_time(captured_at, registered_at)
+    return tuple(sorted([own, *(memento_time(s.captured_at, s.recorded_at) for s in sightings)]))
 
 
 def http_date(value: datetime) -> str:
@@ -64,17 +77,27 @@ def parse_accept_datetime(text: str) -> datetime:
 
 
 def mementos(entries: Sequence[LogEntry]) -> list[Memento]:
-    """A document's versions as mementos, oldest first (by time, then number)."""
-    found = [Memento(e.version, e.number, memento_time(e.captured_at, e.registered_at)) for e in entries]
+    """A document's versions as mementos, oldest first (by first seen, then number)."""
+    found = []
+    for e in entries:
+        seen = seen_times(e.captured_at, e.registered_at, e.sightings)
+        found.append(Memento(e.version, e.number, seen[0], seen))
     return sorted(found, key=lambda m: (m.datetime, m.number))
 
 
 def select(found: Sequence[Memento], when: datetime | None) -> Memento:
-    """The memento current at ``when`` (None: the newest)."""
-    if when is None:
-        return found[-1]
-    current = [m for m in found if m.datetime <= when]
-    return current[-1] if current else found[0]
+    """The memento live at ``when``: the one seen last at or before it (of two seen at
+    the same instant, the higher number); the first seen when ``when`` is before every
+    sighting; without ``when``, the one seen last."""
+    current = [
+        (t, m.number, m)
+        for m in found
+        for t in (m.seen or (m.datetime,))
+        if when is None or t <= when
+    ]
+    if not current:
+        return found[0]
+    return max(current, key=lambda seen: (seen[0], seen[1]))[2]
 
 
 def link(uri: str, rel: str, **params: str) -> str:

@@ -10,9 +10,12 @@ revision of the text before it); a plain-text page is itself the text, one
 version of ``KEY``. ``KEY`` is the requested URL in SURT form
 (`provenance.sources.urlkey`), so http, https and ``www.`` are one document.
 Nothing is registered when the text is the document's latest version's:
-the report says ``unchanged`` (and so when the server answers 304 to the
-``If-None-Match`` / ``If-Modified-Since`` sent from the latest capture's
-``etag`` and ``last_modified``).
+the report says ``unchanged``, and a sighting of that version is recorded
+with the fetch's time (`provenance.sightings`), unless the version was last
+seen less than ``sight_after`` before (`WATCH_SIGHTING_GAP` for a watch). A
+server's 304 answer to the ``If-None-Match`` / ``If-Modified-Since`` sent from
+the latest capture's ``etag`` and ``last_modified`` is ``unchanged`` too, and
+no sighting: no byte was seen, only the server's word.
 
 Every fetch is a result, never a crash: ``refused`` when robots.txt
 (`urllib.robotparser`, asked on every host a redirect leads to) disallows
@@ -31,10 +34,11 @@ links are watched as pages). A page is checked again after `interval` of
 its age, the time since its text last changed (or since it was first seen),
 as NewsDiffs does; a feed is checked every `FEED_INTERVAL`. When each was
 first seen, last checked, last changed and is next due is kept in a state
-file beside the list, ``LIST.state.json``, not in the archive: an unchanged
-check changes nothing in the record, and the archive has no table for a
-check (a version's metadata is part of the record and changes only through
-an audited annotation). What the archive holds stays the evidence; the
+file beside the list, ``LIST.state.json``, not in the archive: a check is not
+evidence by itself. An unchanged check records a sighting only when the
+version was last seen `WATCH_SIGHTING_GAP` or more before, so that the record
+says until when the text was live without a row and an event every 15
+minutes per page. What the archive holds stays the evidence; the
 state file is only the schedule, and losing it costs one early re-check.
 
 httpx and feedparser are an optional extra (``provenance[live]``), imported
@@ -57,7 +61,7 @@ from urllib.robotparser import RobotFileParser
 from provenance import validate
 from provenance.errors import InputError, NotFoundError
 from provenance.hashing import content_hash
-from provenance.records import RegisterReport
+from provenance.records import RegisterReport, SightingInfo
 from provenance.sources import warc
 from provenance.sources.urlkey import surt
 from provenance.text import MAX_SIZE
@@ -73,6 +77,13 @@ MAX_REDIRECTS = 10
 
 FEED_INTERVAL = timedelta(minutes=15)
 """How often a feed is fetched again: new articles are what it is watched for."""
+
+WATCH_SIGHTING_GAP = timedelta(days=1)
+"""How long after a version was last seen (captured, or sighted) a watch's unchanged
+check records a sighting of it. A check every 15 minutes would otherwise add 96
+sightings (rows and events) a day per young page; with the schedule's back-off a
+version gets at most one a day, then one per 3-day and monthly check, and the
+record still says, to within a day, until when the text was live (docs/sightings.md)."""
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml")
 
@@ -128,6 +139,9 @@ class CaptureReport:
     last_modified: str | None = None
     registered: tuple[RegisterReport, ...] = ()  # the raw page's version, then the text's
     version_name: str | None = None  # DOC@N of the text's version: new, or the one unchanged
+    # Unchanged: the sighting of ``version_name`` this fetch recorded (None: none, because
+    # the server answered 304, or the version was seen less than ``sight_after`` before).
+    sighting: SightingInfo | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,8 +195,13 @@ def capture(
     user_agent: str = USER_AGENT,
     max_size: int = MAX_SIZE,
     client: Any = None,
+    sight_after: timedelta = timedelta(0),
 ) -> CaptureReport:
     """Fetch ``url`` and register it when its text changed (see the module's docstring).
+
+    An unchanged text records a sighting of its version with the fetch's time,
+    unless the version was last seen (captured or sighted) less than
+    ``sight_after`` before the fetch.
 
     The archive is read for the latest capture's ``etag`` and ``last_modified``,
     then the page is fetched outside any transaction, then compared and registered
@@ -202,7 +221,7 @@ def capture(
         return got.report
     try:
         with sessions(write=True) as session:
-            return _record(session, got, key, actor, max_size)
+            return _record(session, got, key, actor, max_size, sight_after)
     except InputError as exc:  # a text the archive refuses (rolled back): a result, too
         return replace(got.report, outcome="failed", reason=f"not registered: {exc}")
 
@@ -387,7 +406,9 @@ def _robots(client: Any, url: str) -> str | None:
     return None
 
 
-def _record(session: Any, got: _Response, key: str, actor: str, max_size: int) -> CaptureReport:
+def _record(
+    session: Any, got: _Response, key: str, actor: str, max_size: int, sight_after: timedelta
+) -> CaptureReport:
     """Register the fetched page in ``session`` when its text changed; the report says what was done."""
     from provenance import importer
     from provenance.text import decode
@@ -405,16 +426,6 @@ def _record(session: Any, got: _Response, key: str, actor: str, max_size: int) -
     text = warc.main_text(page.text, where) if html else page.data
     text_doc = key if text is not None else key + warc.RAW_SUFFIX
     compared = content_hash(text) if text is not None else content_hash(page.data)
-    # Sightings (issue 11) will take this over: registering the latest version's bytes
-    # will record a sighting of it; until then an unchanged page registers nothing.
-    latest = _latest(session, text_doc)
-    if latest is not None and latest.content_hash == compared:
-        return replace(
-            report,
-            outcome="unchanged",
-            reason="the text is the document's latest version",
-            version_name=f"{text_doc}@{latest.number}",
-        )
     meta: dict[str, Any] = {
         "url": report.url,
         "final_url": report.final_url,
@@ -426,6 +437,9 @@ def _record(session: Any, got: _Response, key: str, actor: str, max_size: int) -
         if getattr(report, field) is not None:
             meta[field] = getattr(report, field)
     meta = validate.meta(meta, where=where)
+    latest = _latest(session, text_doc)
+    if latest is not None and latest.content_hash == compared:
+        return _seen_again(session, report, latest, text_doc, meta, actor, sight_after)
     common: dict[str, Any] = {
         "line": 1,
         "path": None,
@@ -475,6 +489,60 @@ def _record(session: Any, got: _Response, key: str, actor: str, max_size: int) -
         registered=done.registered,
         version_name=names.get(text_doc),
     )
+
+
+def _seen_again(
+    session: Any,
+    report: CaptureReport,
+    latest: Any,
+    doc: str,
+    meta: dict[str, Any],
+    actor: str,
+    sight_after: timedelta,
+) -> CaptureReport:
+    """An unchanged text: a sighting of its version at the fetch's time, unless the
+    version was seen less than ``sight_after`` before."""
+    from provenance import archive, sightings
+
+    fetched = validate.time(report.fetched_at, field="fetched_at")
+    seen = sightings.of_version(session, latest.id)
+    times = [_aware(t) for t in (latest.captured_at, *(s.captured_at for s in seen))]
+    last = max((t for t in times if t is not None), default=None)
+    now = _aware(fetched)
+    reason = "the text is the document's latest version"
+    sighting = None
+    if last is not None and now is not None and now - last < sight_after:
+        hours = f"{sight_after.total_seconds() / 3600:g} h"
+        reason += f"; seen less than {hours} before, so no sighting is recorded"
+    else:
+        recorded = sightings.see(
+            session,
+            latest,
+            source=validate.source(report.final_url or report.url, field="URL"),
+            captured_at=fetched,
+            meta=meta,
+            actor=actor,
+            recorded_at=archive.now(),
+        )
+        sighting = recorded.sighting if recorded.outcome == "sighted" else None
+        if sighting is not None:
+            reason += f"; recorded as sighting {sighting.id} of it"
+    return replace(
+        report,
+        outcome="unchanged",
+        reason=reason,
+        version_name=f"{doc}@{latest.number}",
+        sighting=sighting,
+    )
+
+
+def _aware(text: str | None) -> datetime | None:
+    """An ISO 8601 time as an aware datetime (UTC when it names no offset), or None."""
+    try:
+        value = datetime.fromisoformat(text or "")
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # -- a watch list, re-checked on a schedule ---------------------------------------------
@@ -689,7 +757,9 @@ def watch(
             _save_state(where, pages, feeds)
         due = [p for p in pages.values() if _parse(p.next_due) <= moment]
         for done, page in enumerate(due, start=1):
-            report = archive.capture(page.url, client=client, max_size=max_size)
+            report = archive.capture(
+                page.url, client=client, max_size=max_size, sight_after=WATCH_SIGHTING_GAP
+            )
             captures.append(report)
             changed = stamp if report.outcome == "registered" else page.last_changed
             age = moment - _parse(changed or page.first_seen)
