@@ -197,11 +197,18 @@ Profile = Annotated[str, Query(description="The lens: exact, whitespace, cjk or 
 
 
 @router.get("/documents", response_model=list[DocumentSummary], responses=_ERRORS, tags=["documents"])
-def documents(request: Request, archive: Reader, cursor: Cursor = None, limit: Limit = None) -> Response:
-    """Every document, by key (`prov docs`), a page at a time."""
+def documents(
+    request: Request,
+    archive: Reader,
+    matching: Annotated[str, Query(max_length=1024, description="Only documents whose key contains this (ignoring case).")] = "",
+    cursor: Cursor = None,
+    limit: Limit = None,
+) -> Response:
+    """Every document, by key (`prov docs`), a page at a time; with ``matching``,
+    those whose key contains it."""
     after = _after("documents", cursor, str)
     size = _page_size(request, limit)
-    found = [d for d in archive.documents() if after is None or d.document > after]
+    found = archive.documents(matching, after=after, limit=size + 1)
     page = found[:size]
     headers = _next_link(request, "documents", page[-1].document, size) if len(found) > size else None
     return _report(page, list[DocumentSummary], headers=headers)
@@ -278,10 +285,7 @@ def register(
 def document_raw(request: Request, doc: str, archive: Reader) -> Response:
     """The document's latest text: the original resource (URI-R) of its Memento
     TimeGate and TimeMap."""
-    entries = archive.log(doc).versions
-    if not entries:
-        raise NotFoundError("the document has no versions")
-    info = archive.show(str(entries[-1].version))
+    info, data = archive.raw_version(f"{doc}@latest", files=False, unless=_held(request))
     headers = {
         "ETag": f'"{info.hash}"',
         "Cache-Control": "no-cache",
@@ -292,9 +296,9 @@ def document_raw(request: Request, doc: str, archive: Reader) -> Response:
             ]
         ),
     }
-    if _not_modified(request, info.hash):
+    if data is None:
         return Response(status_code=304, headers=headers)
-    return Response(archive.raw(str(info.version)), media_type=TEXT, headers=headers)
+    return Response(data, media_type=TEXT, headers=headers)
 
 
 @router.get(
@@ -406,32 +410,29 @@ def export_prov_json(doc: str, archive: Reader) -> Response:
 @router.get("/documents/{doc:path}", response_model=DocumentSummary, responses=_ERRORS, tags=["documents"])
 def document(doc: str, archive: Reader) -> Response:
     """One document's summary."""
-    for d in archive.documents():
-        if d.document == doc:
-            return _report(d)
-    raise NotFoundError(f"no document {doc[:40]!r}")
+    return _report(archive.document(doc))
 
 
 # -- one version ---------------------------------------------------------------
 
 
-def _not_modified(request: Request, digest: str) -> bool:
-    given = request.headers.get("if-none-match")
-    if not given:
-        return False
-    tags = {t.strip().removeprefix("W/") for t in given.split(",")}
-    return "*" in tags or f'"{digest}"' in tags
+def _held(request: Request) -> frozenset[str]:
+    """The content hashes the client's ``If-None-Match`` names (``*``: any)."""
+    given = request.headers.get("if-none-match") or ""
+    tags = (t.strip().removeprefix("W/") for t in given.split(","))
+    return frozenset(t if t == "*" else t.strip('"') for t in tags if t)
 
 
-def _raw_response(request: Request, digest: str, load, *, immutable: bool, headers: dict[str, str]) -> Response:
+def _raw_response(digest: str, data: bytes | None, *, immutable: bool, headers: dict[str, str]) -> Response:
+    """The bytes of ``digest``, or 304 when ``data`` is None (the client holds them)."""
     headers = {
         "ETag": f'"{digest}"',
         "Cache-Control": "public, max-age=31536000, immutable" if immutable else "no-cache",
         **headers,
     }
-    if _not_modified(request, digest):
+    if data is None:
         return Response(status_code=304, headers=headers)
-    return Response(load(), media_type=TEXT, headers=headers)
+    return Response(data, media_type=TEXT, headers=headers)
 
 
 _RAW = {200: {"content": {"text/plain": {}}, "description": "The exact registered bytes."}, 304: {"description": "Not modified (If-None-Match)."}, **_ERRORS}
@@ -441,7 +442,7 @@ _RAW = {200: {"content": {"text/plain": {}}, "description": "The exact registere
 def raw(request: Request, ref: str, archive: Reader) -> Response:
     """The exact bytes registered for a version (`prov show --raw`), a memento of its
     document: ``ETag`` is the content hash, ``Memento-Datetime`` its time."""
-    info = archive.show(_ref(archive, ref))
+    info, data = archive.raw_version(ref, files=False, unless=_held(request))
     when = memento.memento_time(info.captured_at, info.registered_at)
     link = ", ".join(
         [
@@ -451,9 +452,8 @@ def raw(request: Request, ref: str, archive: Reader) -> Response:
         ]
     )
     return _raw_response(
-        request,
         info.hash,
-        lambda: archive.raw(str(info.version)),
+        data,
         immutable=stable(ref),
         headers={"Memento-Datetime": memento.http_date(when), "Link": link},
     )
@@ -464,19 +464,20 @@ def content_raw(request: Request, digest: str, archive: Reader) -> Response:
     """The bytes of a content, addressed by its whole hash (``blake3:`` optional): immutable."""
     data = archive.content(digest)  # 422 for a malformed hash, 404 for one not stored, before any 304
     whole = PREFIX + digest.lower().removeprefix(PREFIX)
-    return _raw_response(request, whole, lambda: data, immutable=True, headers={})
+    held = _held(request)
+    return _raw_response(whole, None if "*" in held or whole in held else data, immutable=True, headers={})
 
 
 @router.get("/versions/{ref:path}/blame", response_model=BlameReport, responses=_ERRORS, tags=["versions"])
 def blame(ref: str, archive: Reader, profile: Annotated[str | None, Query(description="A lens to re-diff each link through (default: the stored edits).")] = None) -> Response:
     """Which version introduced each span of a version's text (`prov blame`)."""
-    return _report(archive.blame(_ref(archive, ref), profile))
+    return _report(archive.blame(ref, profile, files=False))
 
 
 @router.get("/versions/{ref:path}/proof", response_model=ProofReport, responses=_ERRORS, tags=["audit"])
 def prove(ref: str, archive: Reader) -> Response:
     """An inclusion proof of a version's registration in the latest checkpoint (`prov prove`)."""
-    return _report(archive.prove(_ref(archive, ref)))
+    return _report(archive.prove(ref, files=False))
 
 
 @router.post(
@@ -485,11 +486,12 @@ def prove(ref: str, archive: Reader) -> Response:
 def annotate(ref: str, change: AnnotateRequest, archive: Writer) -> Response:
     """Set or clear a version's label, set or remove metadata keys (`prov annotate`)."""
     report = archive.annotate(
-        _ref(archive, ref),
+        ref,
         label=change.label,
         clear_label=change.clear_label,
         meta=change.meta,
         unset_meta=change.unset_meta,
+        files=False,
     )
     return _report(report)
 
@@ -497,7 +499,7 @@ def annotate(ref: str, change: AnnotateRequest, archive: Writer) -> Response:
 @router.get("/versions/{ref:path}", response_model=VersionInfo, responses=_ERRORS, tags=["versions"])
 def show(ref: str, archive: Reader) -> Response:
     """A version's metadata (`prov show`)."""
-    return _report(archive.show(_ref(archive, ref)))
+    return _report(archive.show(ref, files=False))
 
 
 # -- comparing -----------------------------------------------------------------
@@ -534,7 +536,7 @@ def trace(
     ] = None,
 ) -> Response:
     """How B came from A along the lineage (`prov trace`)."""
-    report = archive.trace(_ref(archive, a, "a"), _ref(archive, b, "b"), profile=profile, by=by, only=only)
+    report = archive.trace(a, b, files=False, fields=("a", "b"), profile=profile, by=by, only=only)
     return _report(report)
 
 
@@ -564,7 +566,7 @@ def identify(
 @router.post("/links", status_code=201, response_model=LinkReport, responses=_ERRORS, tags=["writes"])
 def link(new: LinkRequest, archive: Writer) -> Response:
     """Add a lineage link (`prov link`)."""
-    report = archive.link(_ref(archive, new.child, "child"), _ref(archive, new.parent, "parent"), new.relation)
+    report = archive.link(new.child, new.parent, new.relation, files=False, fields=("child", "parent"))
     return _report(report, status=201)
 
 
@@ -611,11 +613,17 @@ def events(
     after = _after("events", cursor, int)
     size = _page_size(request, limit)
     report = archive.events(
-        about=about, actor=actor, kinds=tuple(kind or ()), since=since, until=until, files=False
+        about=about,
+        actor=actor,
+        kinds=tuple(kind or ()),
+        since=since,
+        until=until,
+        files=False,
+        after=after,
+        first=size + 1,
     )
-    found = [e for e in report.events if after is None or e.seq > after]
-    page = tuple(found[:size])
-    headers = _next_link(request, "events", page[-1].seq, size) if len(found) > size else None
+    page = report.events[:size]
+    headers = _next_link(request, "events", page[-1].seq, size) if len(report.events) > size else None
     return _report(dataclasses.replace(report, events=page), headers=headers)
 
 
