@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -22,15 +22,18 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field
 
-from provenance import Archive, validate
+from provenance import Archive, audit, validate
 from provenance.annotate import AnnotateReport
 from provenance.blame import BlameReport
 from provenance.errors import NotFoundError
 from provenance.events import EventsReport
+from provenance.granularity import GRAINS
 from provenance.hashing import PREFIX
 from provenance.identify import IdentifyReport
 from provenance.importer import ImportReport
 from provenance.index import ReindexReport
+from provenance.kinds import KINDS as EDIT_KINDS
+from provenance.lenses import PROFILES
 from provenance.proofs import CheckpointReport, ProofReport
 from provenance.records import (
     DiffReport,
@@ -56,6 +59,15 @@ TEXT = "text/plain; charset=utf-8"
 Reader = Annotated[Archive, Depends(reader)]
 Writer = Annotated[Archive, Depends(writer)]
 Admin = Annotated[Archive, Depends(admin)]
+
+# The parameters that take one of a few names, as enums: the OpenAPI document lists
+# the names, and any other is refused with 422 before a route runs. Each list is the
+# library's own, so a lens or a kind added there is offered here.
+Lens = Literal[tuple(PROFILES)]  # type: ignore[valid-type]
+Grain = Literal[GRAINS]  # type: ignore[valid-type]
+EditKind = Literal[tuple(EDIT_KINDS)]  # type: ignore[valid-type]
+Relation = Literal[validate.RELATIONS]  # type: ignore[valid-type]
+EventKind = Literal[audit.KINDS]  # type: ignore[valid-type]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": what}
@@ -113,7 +125,7 @@ class LinkRequest(BaseModel):
 
     child: str = Field(description="The version that comes from PARENT (REF).")
     parent: str = Field(description="The version it comes from (REF).")
-    relation: str = Field(description="revision, copy, excerpt, derived or merge.")
+    relation: Relation = Field(description="How CHILD comes from PARENT.")
 
 
 class ImportEntry(BaseModel):
@@ -129,7 +141,7 @@ class ImportEntry(BaseModel):
     parent: str | list[str] | None = Field(
         default=None, description="A version it comes from (REF, an earlier entry's too), or several for a merge."
     )
-    relation: str | None = Field(default=None, description="revision, copy, excerpt, derived or merge.")
+    relation: Relation | None = Field(default=None, description="How it comes from its parent (default: guessed).")
     source: str | None = Field(default=None, description="Where the text came from (URL, publication).")
     captured_at: str | None = Field(default=None, description="When it was published or captured (ISO 8601).")
     label: str | None = Field(default=None, description="A short label for the version.")
@@ -190,7 +202,7 @@ def _next_link(request: Request, kind: str, after: Any, size: int) -> dict[str, 
 
 Cursor = Annotated[str | None, Query(description="The cursor of the next page (from the Link header).")]
 Limit = Annotated[int | None, Query(ge=1, description="Items per page (the server's page size if not given).")]
-Profile = Annotated[str, Query(description="The lens: exact, whitespace, cjk or loose.")]
+Profile = Annotated[Lens, Query(description="The lens the texts are compared through.")]
 
 
 # -- documents and versions ---------------------------------------------------
@@ -224,6 +236,7 @@ def log(
     profile: Profile = "exact",
     since: Annotated[str | None, Query(description="Registered at or after (ISO 8601).")] = None,
     captured_since: Annotated[str | None, Query(description="Captured at or after (ISO 8601).")] = None,
+    only: Annotated[EditKind | None, Query(description="Count only the edits of this kind on each link.")] = None,
     cursor: Cursor = None,
     limit: Limit = None,
 ) -> Response:
@@ -231,7 +244,7 @@ def log(
     counts this page, ``matched`` all that pass the filters."""
     after = _after("versions", cursor, int)
     size = _page_size(request, limit)
-    report = archive.log(doc, profile=profile, since=since, captured_since=captured_since)
+    report = archive.log(doc, profile=profile, since=since, captured_since=captured_since, only=only)
     found = [v for v in report.versions if after is None or v.number > after]
     page = tuple(found[:size])
     headers = _next_link(request, "versions", page[-1].number, size) if len(found) > size else None
@@ -252,7 +265,7 @@ def register(
     archive: Writer,
     data: Body,
     parent: Annotated[list[str] | None, Query(description="A version this one comes from (REF); repeat for a merge.")] = None,
-    relation: Annotated[str | None, Query(description="revision, copy, excerpt, derived or merge.")] = None,
+    relation: Annotated[Relation | None, Query(description="How it comes from its parent (default: guessed).")] = None,
     source: Annotated[str | None, Query(description="Where the text came from (URL, publication).")] = None,
     captured_at: Annotated[str | None, Query(description="When it was published or captured (ISO 8601).")] = None,
     label: Annotated[str | None, Query(description="A short label for the version.")] = None,
@@ -354,16 +367,12 @@ def timemap(request: Request, doc: str, archive: Reader) -> Response:
 
 
 NormalizeQuery = Annotated[
-    str | None,
+    Lens | None,
     Query(description="The lens of the edits (default: cjk for a CJK text, whitespace otherwise)."),
 ]
 
 
 def _atom(request: Request, archive: Archive, versions: list[int], title: str, normalize: str | None) -> Response:
-    if normalize is not None:
-        from provenance.lenses import check_profile
-
-        check_profile(normalize)
     changes = [feeds.change(archive, v, normalize) for v in reversed(versions)]
     body = feeds.feed(
         title=title,
@@ -469,7 +478,7 @@ def content_raw(request: Request, digest: str, archive: Reader) -> Response:
 
 
 @router.get("/versions/{ref:path}/blame", response_model=BlameReport, responses=_ERRORS, tags=["versions"])
-def blame(ref: str, archive: Reader, profile: Annotated[str | None, Query(description="A lens to re-diff each link through (default: the stored edits).")] = None) -> Response:
+def blame(ref: str, archive: Reader, profile: Annotated[Lens | None, Query(description="A lens to re-diff each link through (default: the stored edits).")] = None) -> Response:
     """Which version introduced each span of a version's text (`prov blame`)."""
     return _report(archive.blame(ref, profile, files=False))
 
@@ -506,7 +515,7 @@ def show(ref: str, archive: Reader) -> Response:
 
 RefA = Annotated[str, Query(description="Version A (REF).")]
 RefB = Annotated[str, Query(description="Version B (REF).")]
-By = Annotated[str, Query(description="Granularity: char, word or sentence.")]
+By = Annotated[Grain, Query(description="The granularity the edits are shown at.")]
 
 
 @router.get("/diff", response_model=DiffReport, responses=_ERRORS, tags=["compare"])
@@ -516,7 +525,7 @@ def diff(
     archive: Reader,
     profile: Profile = "exact",
     by: By = "char",
-    only: Annotated[str | None, Query(description="List only the edits of this kind.")] = None,
+    only: Annotated[EditKind | None, Query(description="List only the edits of this kind.")] = None,
 ) -> Response:
     """The edits from A to B (`prov diff`)."""
     report = archive.diff(a, b, files=False, fields=("a", "b"), profile=profile, by=by, only=only)
@@ -531,7 +540,7 @@ def trace(
     profile: Profile = "exact",
     by: By = "char",
     only: Annotated[
-        str | None,
+        EditKind | None,
         Query(description="List only the edits of this kind, in every step and the net edits; each says how many others it left out (`hidden`)."),
     ] = None,
 ) -> Response:
@@ -547,7 +556,7 @@ def identify(
     archive: Reader,
     data: Body,
     name: Annotated[str, Query(description="What messages call the text.")] = "the body",
-    profile: Annotated[str | None, Query(description="Only this lens for the normalized tier.")] = None,
+    profile: Annotated[Lens | None, Query(description="Only this lens for the normalized tier.")] = None,
     top: Annotated[int, Query(ge=0, le=100, description="How many similar versions (0: none).")] = 5,
     doc: Annotated[str | None, Query(description="Only versions of this document.")] = None,
     encoding: Annotated[str | None, Query(description="The body's encoding when it is not UTF-8.")] = None,
@@ -603,7 +612,7 @@ def events(
     archive: Reader,
     about: Annotated[str | None, Query(description="A document key or a version (REF).")] = None,
     actor: Annotated[str | None, Query(description="Only events by this actor.")] = None,
-    kind: Annotated[list[str] | None, Query(description="Only events of this kind; repeatable.")] = None,
+    kind: Annotated[list[EventKind] | None, Query(description="Only events of this kind; repeatable.")] = None,
     since: Annotated[str | None, Query(description="At or after (ISO 8601).")] = None,
     until: Annotated[str | None, Query(description="Before (ISO 8601).")] = None,
     cursor: Cursor = None,
