@@ -517,6 +517,8 @@ class Archive:
         """The edits from version ``ref`` to a text in hand that is not registered
         (``data``, decoded as `register` decodes: strictly, UTF-8 unless ``encoding``);
         ``name`` is what the report and messages call it. Options as `diff`."""
+        if not files:
+            reference(ref, field="a")
         text = decode(data, name, encoding).text
         with self._session(write=False) as session:
             a = _version_side(session, ref, files=files)

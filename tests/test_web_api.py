@@ -125,6 +125,18 @@ def test_every_read_answers_the_document_the_library_returns(api, archive, write
     assert r.json() == json.loads(archive.export_prov_json("city/council")[0])
 
 
+def test_a_text_in_hand_is_diffed_against_a_version_without_registering_it(api, archive, writer):
+    _council(api, writer)
+    before = archive.events().total
+    edited = V3.replace(b"mayor", b"deputy mayor")
+    r = api.post("/api/diff", content=edited, params={"a": "city/council@3", "name": "draft.txt", "by": "word"})
+    _same(r, archive.diff_text("city/council@3", edited, name="draft.txt", by="word"))
+    assert r.json()["b_name"] == "draft.txt" and [e["new"] for e in r.json()["edits"]] == ["deputy "]
+    assert archive.events().total == before  # nothing registered
+    r = api.post("/api/diff", content=b"x\xff", params={"a": "city/council@3"})
+    assert r.status_code == 422 and r.json()["offset"] == 1
+
+
 def test_writes_answer_their_reports_and_the_token_name_is_the_actor(api, archive, writer):
     made = _council(api, writer)
     assert [m["number"] for m in made] == [1, 2, 3]

@@ -532,6 +532,23 @@ def diff(
     return _report(report)
 
 
+@router.post("/diff", response_model=DiffReport, responses=_ERRORS, openapi_extra=_TEXT_BODY, tags=["compare"])
+def diff_text(
+    a: RefA,
+    archive: Reader,
+    data: Body,
+    name: Annotated[str, Query(description="What the report calls the body (B).")] = "the body",
+    encoding: Annotated[str | None, Query(description="The body's encoding when it is not UTF-8.")] = None,
+    profile: Profile = "exact",
+    by: By = "char",
+    only: Annotated[EditKind | None, Query(description="List only the edits of this kind.")] = None,
+) -> Response:
+    """The edits from version A to the body, a text that is not registered (`prov diff A
+    FILE`); nothing is written."""
+    report = archive.diff_text(a, data, name=name, encoding=encoding, files=False, profile=profile, by=by, only=only)
+    return _report(report)
+
+
 @router.get("/trace", response_model=TraceReport, responses=_ERRORS, tags=["compare"])
 def trace(
     a: RefA,
