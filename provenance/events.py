@@ -101,14 +101,14 @@ def _about(session: Session, ref: str, files: bool = True) -> tuple[str, Any]:
     a file (`provenance.refs.resolve`).
     """
     name: str | None = None
+    if not files:
+        validate.reference(ref, field="about")
     if "@" not in ref or not files:
         doc = session.execute(sa.select(Document).where(Document.key == ref)).scalar()
         if doc is not None:
             name, ids = doc.key, sa.select(Version.id).where(Version.document_id == doc.id)
             itself = f"document:{doc.id}"
     if name is None:
-        if not files:
-            validate.reference(ref, field="about")
         try:
             version = refs.resolve(session, ref, files=files)
         except NotFoundError:
@@ -171,7 +171,8 @@ def events(
     if kinds:
         conditions.append(t.c.kind.in_(kinds))
     if actor is not None:
-        conditions.append(_field(session, t.c.body, "actor") == actor)
+        stored = validate.storable(actor)  # else no event is by it
+        conditions.append(_field(session, t.c.body, "actor") == actor if stored else sa.false())
     if since:
         conditions.append(_field(session, t.c.body, "time") >= _window(since, "since"))
     if until:

@@ -86,6 +86,7 @@ class _Lazy:
 
 annotating = _Lazy("provenance.annotate")
 blaming = _Lazy("provenance.blame")
+changing = _Lazy("provenance.changes")
 detail = _Lazy("provenance.detail")
 signing = _Lazy("provenance.checkpoint")
 demo = _Lazy("provenance.demo")
@@ -518,7 +519,7 @@ class Archive:
         (``data``, decoded as `register` decodes: strictly, UTF-8 unless ``encoding``);
         ``name`` is what the report and messages call it. Options as `diff`."""
         if not files:
-            reference(ref, field="a")
+            reference(ref, field="ref")
         text = decode(data, name, encoding).text
         with self._session(write=False) as session:
             a = _version_side(session, ref, files=files)
@@ -550,6 +551,14 @@ class Archive:
     def names(self, ids: Sequence[int]) -> dict[int, str]:
         with self._session(write=False) as session:
             return ops.names(session, tuple(ids))
+
+    def changes(self, doc: str | None = None, *, count: int, lens: str | None = None) -> list[changing.Change]:
+        """The newest ``count`` versions (of ``doc``, else of the archive), newest first,
+        each with its diff from its first parent under ``lens`` (None: ``cjk`` for a
+        CJK text, ``whitespace`` otherwise), all read in one snapshot
+        (`provenance.changes`): what a feed of new versions carries."""
+        with self._session(write=False) as session:
+            return changing.newest(session, doc=doc, count=count, lens=lens)
 
     def identify(self, data: bytes, **options: Any) -> IdentifyReport:
         """Which registered version ``data`` is (options: name, profile, top, doc,

@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from provenance import validate
 from provenance.errors import InputError, NotFoundError
 from provenance.models import Document, Version
 from provenance.records import DocumentSummary
@@ -70,6 +71,8 @@ def documents(
     key = by_code_point(session, Document.key)
     page = sa.select(Document.id, Document.key)
     wanted = matching.strip()
+    if not validate.storable(wanted):
+        return []  # no key holds it
     if wanted:
         page = page.where(_contains(session, Document.key, wanted))
     if after is not None:
@@ -96,6 +99,8 @@ def documents(
 
 def document(session: Session, key: str) -> DocumentSummary:
     """The summary of the document called exactly ``key``."""
+    if not validate.storable(key):
+        raise NotFoundError(f"no document {validate.shown(key)}")
     row = session.execute(
         sa.select(
             Document.key,

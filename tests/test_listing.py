@@ -14,7 +14,7 @@ import json
 import pytest
 
 from provenance import Archive
-from provenance.errors import InputError
+from provenance.errors import InputError, NotFoundError
 from provenance.records import to_json
 
 KEYS = [
@@ -185,3 +185,15 @@ def test_the_paged_json_is_the_same_on_both_backends_but_for_times(log):
     page = json.loads(to_json(log.events(first=4)))
     assert [e["kind"] for e in page["events"]] == ["document.created", "version.registered"] * 2
     assert [e["document"] for e in page["events"]] == [KEYS[0], KEYS[0], KEYS[1], KEYS[1]]
+
+
+def test_a_string_no_column_can_hold_finds_nothing_rather_than_failing_the_database(log):
+    """Found by the fuzzer on PostgreSQL, which refuses a NUL in a text parameter."""
+    assert log.documents("rep\x00ort") == [] and log.documents("\ud800") == []
+    with pytest.raises(NotFoundError):
+        log.document("report\x00")
+    with pytest.raises(InputError, match="NUL"):
+        log.events(about="report\x00", files=False)
+    assert log.events(actor="lister\x00").matched == 0
+    with pytest.raises(NotFoundError):
+        log.identify(b"The text of report.\n", doc="\x00")

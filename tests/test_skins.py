@@ -215,8 +215,6 @@ def test_the_key_and_proof_commands_go_through_the_front_door(path):
 
 ONE_SNAPSHOT_EXCEPT = {
     "register": "a registration resolves its parents, prepares in a read snapshot, then writes",
-    "document_feed": "a feed's entries are read one version at a time (feeds.change)",
-    "archive_feed": "a feed's entries are read one version at a time (feeds.change)",
 }
 """The API routes that still make more than one `Archive` call, and why."""
 

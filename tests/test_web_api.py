@@ -129,11 +129,11 @@ def test_a_text_in_hand_is_diffed_against_a_version_without_registering_it(api, 
     _council(api, writer)
     before = archive.events().total
     edited = V3.replace(b"mayor", b"deputy mayor")
-    r = api.post("/api/diff", content=edited, params={"a": "city/council@3", "name": "draft.txt", "by": "word"})
+    r = api.post("/api/versions/city/council@3/diff", content=edited, params={"name": "draft.txt", "by": "word"})
     _same(r, archive.diff_text("city/council@3", edited, name="draft.txt", by="word"))
     assert r.json()["b_name"] == "draft.txt" and [e["new"] for e in r.json()["edits"]] == ["deputy "]
     assert archive.events().total == before  # nothing registered
-    r = api.post("/api/diff", content=b"x\xff", params={"a": "city/council@3"})
+    r = api.post("/api/versions/city/council@3/diff", content=b"x\xff")
     assert r.status_code == 422 and r.json()["offset"] == 1
 
 
@@ -626,7 +626,7 @@ def test_the_openapi_document_says_reads_need_no_token_and_writes_do(api):
     document = api.get("/openapi.json").json()
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
-            if method == "get" or path == "/api/identify":
+            if method == "get" or path in ("/api/identify", "/api/versions/{ref}/diff"):
                 assert operation["security"] == [{}, {"HTTPBearer": []}], (method, path)
             else:
                 assert operation["security"] == [{"HTTPBearer": []}], (method, path)

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from provenance import Archive, audit, validate
 from provenance.annotate import AnnotateReport
 from provenance.blame import BlameReport
+from provenance.changes import Change
 from provenance.errors import NotFoundError
 from provenance.events import EventsReport
 from provenance.granularity import GRAINS
@@ -372,8 +373,7 @@ NormalizeQuery = Annotated[
 ]
 
 
-def _atom(request: Request, archive: Archive, versions: list[int], title: str, normalize: str | None) -> Response:
-    changes = [feeds.change(archive, v, normalize) for v in reversed(versions)]
+def _atom(request: Request, changes: list[Change], title: str) -> Response:
     body = feeds.feed(
         title=title,
         self_uri=str(request.url),
@@ -393,16 +393,15 @@ def _atom(request: Request, archive: Archive, versions: list[int], title: str, n
 )
 def document_feed(request: Request, doc: str, archive: Reader, normalize: NormalizeQuery = None) -> Response:
     """Atom feed of a document: one entry per version, newest first, with its edits."""
-    entries = archive.log(doc, limit=request.app.state.settings.feed_entries).versions
-    return _atom(request, archive, [e.version for e in entries], f"Versions of {doc}", normalize)
+    changes = archive.changes(doc, count=request.app.state.settings.feed_entries, lens=normalize)
+    return _atom(request, changes, f"Versions of {doc}")
 
 
 @router.get("/feed.atom", response_class=Response, responses={200: {"content": {feeds.MEDIA_TYPE: {}}}, **_ERRORS}, tags=["feeds"])
 def archive_feed(request: Request, archive: Reader, normalize: NormalizeQuery = None) -> Response:
     """Atom feed of the whole archive: the newest versions of every document."""
-    registered = archive.events(kinds=("version.registered",), limit=request.app.state.settings.feed_entries)
-    ids = [int(e.event["version"]["id"]) for e in registered.events]
-    return _atom(request, archive, ids, "New versions in the archive", normalize)
+    changes = archive.changes(count=request.app.state.settings.feed_entries, lens=normalize)
+    return _atom(request, changes, "New versions in the archive")
 
 
 @router.get(
@@ -505,6 +504,25 @@ def annotate(ref: str, change: AnnotateRequest, archive: Writer) -> Response:
     return _report(report)
 
 
+@router.post(
+    "/versions/{ref:path}/diff", response_model=DiffReport, responses=_ERRORS, openapi_extra=_TEXT_BODY, tags=["compare"]
+)
+def diff_text(
+    ref: str,
+    archive: Reader,
+    data: Body,
+    name: Annotated[str, Query(description="What the report calls the body (B; the version is A).")] = "the body",
+    encoding: Annotated[str | None, Query(description="The body's encoding when it is not UTF-8.")] = None,
+    profile: Profile = "exact",
+    by: By = "char",
+    only: Annotated[EditKind | None, Query(description="List only the edits of this kind.")] = None,
+) -> Response:
+    """The edits from the version to the body, a text that is not registered (`prov diff
+    REF FILE`); nothing is written."""
+    report = archive.diff_text(ref, data, name=name, encoding=encoding, files=False, profile=profile, by=by, only=only)
+    return _report(report)
+
+
 @router.get("/versions/{ref:path}", response_model=VersionInfo, responses=_ERRORS, tags=["versions"])
 def show(ref: str, archive: Reader) -> Response:
     """A version's metadata (`prov show`)."""
@@ -529,23 +547,6 @@ def diff(
 ) -> Response:
     """The edits from A to B (`prov diff`)."""
     report = archive.diff(a, b, files=False, fields=("a", "b"), profile=profile, by=by, only=only)
-    return _report(report)
-
-
-@router.post("/diff", response_model=DiffReport, responses=_ERRORS, openapi_extra=_TEXT_BODY, tags=["compare"])
-def diff_text(
-    a: RefA,
-    archive: Reader,
-    data: Body,
-    name: Annotated[str, Query(description="What the report calls the body (B).")] = "the body",
-    encoding: Annotated[str | None, Query(description="The body's encoding when it is not UTF-8.")] = None,
-    profile: Profile = "exact",
-    by: By = "char",
-    only: Annotated[EditKind | None, Query(description="List only the edits of this kind.")] = None,
-) -> Response:
-    """The edits from version A to the body, a text that is not registered (`prov diff A
-    FILE`); nothing is written."""
-    report = archive.diff_text(a, data, name=name, encoding=encoding, files=False, profile=profile, by=by, only=only)
     return _report(report)
 
 
