@@ -57,40 +57,79 @@ def _time(text: str, what: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _subjects(session: Session, ref: str, files: bool = True) -> tuple[str, set[str], set[int]]:
-    """(what ``ref`` names, the event subjects about it, its version ids).
+def _window(text: str, what: str) -> str:
+    """An ISO 8601 time as the log writes its times (`provenance.archive.now`: UTC,
+    microseconds, ``Z``), so that comparing the strings compares the times."""
+    try:
+        utc = _time(text, what).astimezone(UTC)
+    except OverflowError:
+        raise InputError(f"{what} {text!r} is out of range") from None
+    return utc.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
-    Without ``files`` (a service) a document key is looked up first whatever it
-    holds, and a version is named without reading a file (`provenance.refs.resolve`).
+
+def _field(session: Session, body: Any, *path: str) -> Any:
+    """The text at ``path`` in an event's stored JSON, read by the database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.func.json_extract_path_text(sa.cast(body, sa.JSON), *path)
+    return sa.func.json_extract(body, "$." + ".".join(path))
+
+
+def _imported(session: Session, body: Any, ids: Any) -> Any:
+    """Whether the import an event records brought one of the versions ``ids`` (a select)."""
+    if session.get_bind().dialect.name == "postgresql":
+        found = sa.func.json_array_elements_text(
+            sa.func.json_extract_path(sa.cast(body, sa.JSON), "import", "versions")
+        ).table_valued("value")
+        value = sa.cast(found.c.value, sa.BigInteger)
+    else:
+        found = sa.func.json_each(body, "$.import.versions").table_valued("value")
+        value = found.c.value
+    return sa.select(sa.literal(1)).select_from(found).where(value.in_(ids)).exists()
+
+
+def _named(prefix: str, column: Any) -> Any:
+    return sa.literal(prefix) + sa.cast(column, sa.String)
+
+
+def _about(session: Session, ref: str, files: bool = True) -> tuple[str, Any]:
+    """(what ``ref`` names, the condition an event about it meets).
+
+    An event is about a document when its subject is the document, one of its
+    versions or a link that names one, or it is an import that brought one of
+    them; about a version likewise. Without ``files`` (a service) a document key
+    is looked up first whatever it holds, and a version is named without reading
+    a file (`provenance.refs.resolve`).
     """
+    name: str | None = None
+    if not files:
+        validate.reference(ref, field="about")
     if "@" not in ref or not files:
         doc = session.execute(sa.select(Document).where(Document.key == ref)).scalar()
         if doc is not None:
-            ids = set(
-                session.execute(sa.select(Version.id).where(Version.document_id == doc.id))
-                .scalars()
-                .all()
-            )
-            return doc.key, {f"document:{doc.id}"} | _about_versions(session, ids), ids
-    if not files:
-        validate.reference(ref, field="about")
-    try:
-        version = refs.resolve(session, ref, files=files)
-    except NotFoundError:
-        if "@" in ref:
+            name, ids = doc.key, sa.select(Version.id).where(Version.document_id == doc.id)
+            itself = f"document:{doc.id}"
+    if name is None:
+        try:
+            version = refs.resolve(session, ref, files=files)
+        except NotFoundError:
+            if "@" in ref:
+                raise
+            refs.find_document(session, ref)  # raises, naming the documents it may have meant
             raise
-        refs.find_document(session, ref)  # raises, naming the documents it may have meant
-        raise
-    return refs.version_name(session, version), _about_versions(session, {version.id}), {version.id}
-
-
-def _about_versions(session: Session, ids: set[int]) -> set[str]:
-    if not ids:
-        return set()
-    links = session.execute(
-        sa.select(Link.id).where(sa.or_(Link.child_id.in_(ids), Link.parent_id.in_(ids)))
-    ).scalars()
-    return {f"version:{i}" for i in ids} | {f"link:{i}" for i in links}
+        name, ids = refs.version_name(session, version), sa.select(sa.literal(version.id))
+        itself = f"version:{version.id}"
+    t = Event.__table__
+    links = sa.select(_named("link:", Link.id)).where(
+        sa.or_(Link.child_id.in_(ids), Link.parent_id.in_(ids))
+    )
+    versions = sa.select(_named("version:", Version.id)).where(Version.id.in_(ids))
+    condition = sa.or_(
+        t.c.subject == itself,
+        t.c.subject.in_(versions),
+        t.c.subject.in_(links),
+        sa.and_(t.c.kind == "import.run", _imported(session, t.c.body, ids)),
+    )
+    return name, condition
 
 
 def events(
@@ -103,57 +142,63 @@ def events(
     until: str | None = None,
     limit: int | None = None,
     files: bool = True,
+    after: int | None = None,
+    first: int | None = None,
 ) -> EventsReport:
-    """The events matching every filter given, oldest first (the last ``limit`` of them).
+    """The events matching every filter given, oldest first: the last ``limit`` of
+    them, or (a page) the first ``first`` after sequence number ``after``.
 
     ``about`` is a document key or a version reference (``DOC@N``, an id, a
     hash prefix, a file unless ``files`` is False); ``since`` and ``until`` are ISO 8601 dates or times
-    (UTC unless they say otherwise), ``until`` exclusive.
+    (UTC unless they say otherwise), ``until`` exclusive. Every filter and the
+    page are read by the database (the log can be long); ``matched`` counts all
+    that pass the filters, whatever the page.
     """
     unknown = [k for k in kinds if k not in audit.KINDS]
     if unknown:
         raise InputError(f"unknown event kind {unknown[0]!r}; kinds: {', '.join(audit.KINDS)}")
-    if limit is not None and limit < 0:
-        raise InputError(f"limit {limit} is negative")
-    start = _time(since, "since") if since else None
-    end = _time(until, "until") if until else None
+    for value, what in ((limit, "limit"), (first, "first")):
+        if value is not None and value < 0:
+            raise InputError(f"{what} {value} is negative")
+    if limit is not None and (first is not None or after is not None):
+        raise InputError("limit (the last events) and a page (first, after) are not asked together")
     t = Event.__table__
-    total = session.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-    query = sa.select(t.c.seq, t.c.kind, t.c.subject, t.c.body).order_by(t.c.seq)
-    name, ids = None, set()
+    conditions = []
+    name = None
     if about is not None:
-        name, subjects, ids = _subjects(session, about, files)
-        query = query.where(sa.or_(t.c.subject.in_(subjects), t.c.kind == "import.run"))
+        name, condition = _about(session, about, files)
+        conditions.append(condition)
     if kinds:
-        query = query.where(t.c.kind.in_(kinds))
-    rows: Any = query
-    if limit is not None and about is None and actor is None and not (start or end):
-        # Only SQL filters: count them there and read just the last ``limit`` events.
-        count = session.execute(
-            sa.select(sa.func.count()).select_from(query.subquery())
-        ).scalar_one()
-        recent = query.order_by(None).order_by(t.c.seq.desc()).limit(limit).subquery()
-        rows = sa.select(recent).order_by(recent.c.seq)
-        skipped = count - min(limit, count)  # matched, but before the last ``limit``
+        conditions.append(t.c.kind.in_(kinds))
+    if actor is not None:
+        stored = validate.storable(actor)  # else no event is by it
+        conditions.append(_field(session, t.c.body, "actor") == actor if stored else sa.false())
+    if since:
+        conditions.append(_field(session, t.c.body, "time") >= _window(since, "since"))
+    if until:
+        conditions.append(_field(session, t.c.body, "time") < _window(until, "until"))
+    total = session.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+    matched = session.execute(
+        sa.select(sa.func.count()).select_from(t).where(*conditions)
+    ).scalar_one()
+    query = sa.select(t.c.seq, t.c.kind, t.c.subject, t.c.body).where(*conditions)
+    if limit is not None:
+        recent = query.order_by(t.c.seq.desc()).limit(limit).subquery()
+        rows: Any = sa.select(recent).order_by(recent.c.seq)
     else:
-        skipped = 0
-    found = []
-    for seq, kind, subject, body in session.execute(rows):
-        event = json.loads(body)
-        if kind == "import.run" and about is not None and not ids & set(event["import"]["versions"]):
-            continue  # an import that brought none of the versions asked about
-        if actor is not None and event.get("actor") != actor:
-            continue
-        if start or end:
-            when = _time(event["time"], f"event {seq}'s time")
-            if (start and when < start) or (end and when >= end):
-                continue
-        found.append((seq, kind, subject, event))
-    shown = found if limit is None else found[max(0, len(found) - limit) :] if limit else []
+        if after is not None:
+            query = query.where(t.c.seq > after)
+        rows = query.order_by(t.c.seq)
+        if first is not None:
+            rows = rows.limit(first)
+    shown = [
+        (seq, kind, subject, json.loads(body))
+        for seq, kind, subject, body in session.execute(rows)
+    ]
     names = _names(session, shown)
     return EventsReport(
         total,
-        skipped + len(found),
+        matched,
         name,
         tuple(_entry(seq, kind, subject, event, names) for seq, kind, subject, event in shown),
     )

@@ -22,14 +22,14 @@ nothing); the schema is checked once, on the first action. Modelled on
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provenance import archive as ops
-from provenance import contents, refs, schema, store
+from provenance import contents, listing, refs, schema, store
 from provenance.audit import default_actor
 from provenance.errors import InputError
 from provenance.hashing import PREFIX
@@ -85,6 +85,7 @@ class _Lazy:
 
 annotating = _Lazy("provenance.annotate")
 blaming = _Lazy("provenance.blame")
+changing = _Lazy("provenance.changes")
 detail = _Lazy("provenance.detail")
 signing = _Lazy("provenance.checkpoint")
 demo = _Lazy("provenance.demo")
@@ -124,6 +125,17 @@ class _Engines:
         for engine in self.opened.values():
             engine.dispose()
         self.opened.clear()
+
+
+def _named(session: Session, ref: str, *, files: bool, field: str) -> str:
+    """``ref`` as the library's operations take it, in the caller's snapshot: as given
+    for the CLI; for a service (``files`` False) checked, resolved without looking at a
+    file, and passed on as the version's id, so that the whole answer is read in the
+    one snapshot ``session`` is. A malformed REF is refused naming ``field``."""
+    if files:
+        return ref
+    reference(ref, field=field)
+    return str(refs.resolve(session, ref, files=False).id)
 
 
 def _version_side(session: Session, ref: str, *, files: bool = False) -> ops.Side:
@@ -314,8 +326,20 @@ class Archive:
                 session, str(source), actor=self.actor, progress=progress, **options
             )
 
-    def link(self, child: str, parent: str, relation: str) -> LinkReport:
+    def link(
+        self,
+        child: str,
+        parent: str,
+        relation: str,
+        *,
+        files: bool = True,
+        fields: tuple[str, str] = ("CHILD", "PARENT"),
+    ) -> LinkReport:
+        """Link CHILD to PARENT; with ``files`` False (a service) neither REF names a
+        file, and both are resolved in the link's own transaction."""
         with self._session(write=True) as session:
+            child = _named(session, child, files=files, field=fields[0])
+            parent = _named(session, parent, files=files, field=fields[1])
             return ops.link(session, child, parent, relation, actor=self.actor)
 
     def annotate(
@@ -326,11 +350,12 @@ class Archive:
         clear_label: bool = False,
         meta: dict[str, Any] | None = None,
         unset_meta: Sequence[str] | None = None,
+        files: bool = True,
     ) -> AnnotateReport:
         with self._session(write=True) as session:
             return annotating.annotate(
                 session,
-                ref,
+                _named(session, ref, files=files, field="ref"),
                 label=label,
                 clear_label=clear_label,
                 meta=dict(meta or {}),
@@ -388,13 +413,19 @@ class Archive:
 
     # -- reads ---------------------------------------------------------------
 
-    def documents(self, matching: str = "") -> list[DocumentSummary]:
+    def documents(
+        self, matching: str = "", *, after: str | None = None, limit: int | None = None
+    ) -> list[DocumentSummary]:
         """The documents by key; with ``matching``, those whose key contains it
-        (ignoring case)."""
+        (ignoring case); a page: the first ``limit`` after the key ``after``
+        (`provenance.listing.documents`)."""
         with self._session(write=False) as session:
-            found = ops.documents(session)
-        wanted = matching.strip().casefold()
-        return [d for d in found if wanted in d.document.casefold()] if wanted else found
+            return listing.documents(session, matching=matching, after=after, limit=limit)
+
+    def document(self, key: str) -> DocumentSummary:
+        """The summary of the document called ``key``."""
+        with self._session(write=False) as session:
+            return listing.document(session, key)
 
     def resolve(self, ref: str, *, files: bool = True, field: str = "REF") -> int:
         """The id of the version ``ref`` names. With ``files`` False no file is read
@@ -425,9 +456,23 @@ class Archive:
         with self._session(write=False) as session:
             return ops.log(session, doc, **options)
 
-    def show(self, ref: str) -> VersionInfo:
+    def show(self, ref: str, *, files: bool = True) -> VersionInfo:
+        """A version's metadata; with ``files`` False a REF never names a file."""
         with self._session(write=False) as session:
-            return ops.show(session, ref)
+            return ops.show(session, _named(session, ref, files=files, field="ref"))
+
+    def raw_version(
+        self, ref: str, *, files: bool = True, unless: Collection[str] = ()
+    ) -> tuple[VersionInfo, bytes | None]:
+        """A version's metadata and its exact registered bytes, read in one snapshot
+        (so the bytes are the ones ``hash`` names, whatever is registered meanwhile);
+        the bytes are None, and not read, when its hash is one of ``unless`` (what a
+        client's ``If-None-Match`` already holds; ``*``: any)."""
+        with self._session(write=False) as session:
+            info = ops.show(session, _named(session, ref, files=files, field="ref"))
+            if info.hash in unless or "*" in unless:
+                return info, None
+            return info, ops.raw(session, str(info.version))
 
     def version(self, ref: str, *, files: bool = True) -> VersionDetail:
         """A version whole, in one snapshot: what `show` reports with its text, its
@@ -486,16 +531,31 @@ class Archive:
         """The edits from version ``ref`` to a text in hand that is not registered
         (``data``, decoded as `register` decodes it: `provenance.contents.reading`);
         ``name`` is what the report and messages call it. Options as `diff`."""
+        if not files:
+            reference(ref, field="ref")
         with self._session(write=False) as session:
             text = contents.reading(session, data, name, encoding).text
             a = _version_side(session, ref, files=files)
         return ops.diff_sides(a, ops.Side(None, name, text), **options)
 
-    def trace(self, ref_a: str, ref_b: str, **options: Any) -> TraceReport:
+    def trace(
+        self,
+        ref_a: str,
+        ref_b: str,
+        *,
+        files: bool = True,
+        fields: tuple[str, str] = ("A", "B"),
+        **options: Any,
+    ) -> TraceReport:
         """How B came from A along the lineage (options: profile, by, only); the
-        report names every version on the path and carries the texts of A and B."""
+        report names every version on the path and carries the texts of A and B.
+        With ``files`` False (a service) neither REF names a file and a malformed one
+        is refused naming its ``fields``; both are resolved, and the whole trace read,
+        in one snapshot."""
         with self._session(write=False) as session:
-            return ops.trace(session, ref_a, ref_b, **options)
+            a = _named(session, ref_a, files=files, field=fields[0])
+            b = _named(session, ref_b, files=files, field=fields[1])
+            return ops.trace(session, a, b, **options)
 
     def texts(self, ids: Sequence[int]) -> dict[int, str]:
         with self._session(write=False) as session:
@@ -505,20 +565,30 @@ class Archive:
         with self._session(write=False) as session:
             return ops.names(session, tuple(ids))
 
+    def changes(self, doc: str | None = None, *, count: int, lens: str | None = None) -> list[changing.Change]:
+        """The newest ``count`` versions (of ``doc``, else of the archive), newest first,
+        each with its diff from its first parent under ``lens`` (None: ``cjk`` for a
+        CJK text, ``whitespace`` otherwise), all read in one snapshot
+        (`provenance.changes`): what a feed of new versions carries."""
+        with self._session(write=False) as session:
+            return changing.newest(session, doc=doc, count=count, lens=lens)
+
     def identify(self, data: bytes, **options: Any) -> IdentifyReport:
         """Which registered version ``data`` is (options: name, profile, top, doc,
         encoding, all_tiers)."""
         with self._session(write=False) as session:
             return identifying.identify(session, data, **options)
 
-    def blame(self, ref: str, profile: str | None = None) -> BlameReport:
-        """Which version introduced each span; the report carries the version's text."""
+    def blame(self, ref: str, profile: str | None = None, *, files: bool = True) -> BlameReport:
+        """Which version introduced each span; the report carries the version's text.
+        With ``files`` False a REF never names a file."""
         with self._session(write=False) as session:
-            report = blaming.blame(session, ref, profile)
+            report = blaming.blame(session, _named(session, ref, files=files, field="ref"), profile)
             return replace(report, text=ops.texts(session, (report.version,))[report.version])
 
     def events(self, **filters: Any) -> EventsReport:
-        """The audit log (filters: about, actor, kinds, since, until, limit; and
+        """The audit log (filters: about, actor, kinds, since, until; the last
+        ``limit``, or a page: the ``first`` after sequence number ``after``; and
         ``files=False`` for an ``about`` that must never name a file)."""
         with self._session(write=False) as session:
             return event_log.events(session, **filters)
@@ -543,14 +613,16 @@ class Archive:
         *,
         consistency: tuple[str, str] | None = None,
         out: Path | None = None,
+        files: bool = True,
     ) -> ProofReport:
         """An inclusion proof of a version, or a consistency proof between two
-        checkpoints; with ``out`` its bundle is also written there, whole or not at all."""
+        checkpoints; with ``out`` its bundle is also written there, whole or not at all.
+        With ``files`` False the version's REF never names a file."""
         with self._session(write=False) as session:
             if consistency:
                 report = proofs.consistency(session, *consistency)
             else:
-                report = proofs.inclusion(session, ref or "")
+                report = proofs.inclusion(session, _named(session, ref or "", files=files, field="ref"))
         if out is not None:
             write_whole(out, report.bundle)
         return report

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, func, select
 
+from provenance import validate
 from provenance.errors import AmbiguousRefError, InputError, NotFoundError
 from provenance.hashing import PREFIX, content_hash, hash_prefix
 from provenance.models import Document, Version
@@ -32,6 +33,8 @@ def version_name(session: Session, version: Version) -> str:
 
 
 def find_document(session: Session, key: str) -> Document:
+    if not validate.storable(key):
+        raise NotFoundError(f"no document {shown(key)}")
     doc = session.exec(select(Document).where(Document.key == key)).first()
     if doc is None:
         keys = session.exec(select(Document.key)).all()

@@ -116,6 +116,13 @@ def _check_string(
     return value
 
 
+def storable(value: str) -> bool:
+    """Whether ``value`` could be held by a text column (no NUL, no lone surrogate). A
+    string that could not names nothing stored, and PostgreSQL refuses to be asked
+    about it, so a lookup answers "none" without asking."""
+    return "\x00" not in value and not _SURROGATE.search(value)
+
+
 def _json_type(value: Any) -> str:
     if value is None:
         return "null"

@@ -120,7 +120,7 @@ ARCHIVE_METHODS = {
     "export", "export_bagit", "export_prov_json", "identify", "import_batch", "import_manifest", "import_source", "init",
     "keygen", "link", "log", "names", "prove", "raw", "reading", "register", "reindex",
     "resolve", "revoke_token", "show", "side", "texts", "tokens", "trace", "verify", "verify_proof",
-    "version",
+    "version", "document", "raw_version", "changes",
 }  # fmt: skip
 
 

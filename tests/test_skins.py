@@ -211,3 +211,61 @@ def test_the_key_and_proof_commands_go_through_the_front_door(path):
         if alias.name in ("proofs", "checkpoint")
     ]
     assert reached == []
+
+
+ONE_SNAPSHOT_EXCEPT = {
+    "register": "a registration resolves its parents, prepares in a read snapshot, then writes",
+}
+"""The API routes that still make more than one `Archive` call, and why."""
+
+
+def _archive_uses(fn: ast.FunctionDef) -> list[str]:
+    """Every `Archive` call a function makes: a method called on a name holding an
+    archive, `_ref` (a resolution), or the archive handed to a helper."""
+    from provenance import Archive
+
+    methods = {n for n in dir(Archive) if not n.startswith("_")}
+    holds = lambda node: isinstance(node, ast.Name) and "archive" in node.id.lower()  # noqa: E731
+    uses = []
+    for node in ast.walk(fn):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in methods and holds(func.value):
+            uses.append(f"line {node.lineno} .{func.attr}")
+        elif isinstance(func, ast.Name) and func.id == "_ref":
+            uses.append(f"line {node.lineno} _ref")
+        elif any(holds(arg) for arg in node.args):
+            uses.append(f"line {node.lineno} {ast.unparse(func)}(archive)")
+    return uses
+
+
+def _routes(source: str) -> dict[str, ast.FunctionDef]:
+    def routed(fn: ast.FunctionDef) -> bool:
+        return any(
+            isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and ast.unparse(d.func.value) == "router"
+            for d in fn.decorator_list
+        )
+
+    return {fn.name: fn for fn in ast.walk(ast.parse(source)) if isinstance(fn, ast.FunctionDef) and routed(fn)}
+
+
+def test_every_api_route_answers_from_one_archive_call_in_one_snapshot():
+    """A route that resolves a REF in one call and reads in another answers from two
+    snapshots (a version registered in between makes them disagree): each route makes
+    one `Archive` call, which resolves and reads in its own snapshot."""
+    routes = _routes((ROOT / "web" / "api.py").read_text(encoding="utf-8"))
+    assert len(routes) > 25
+    many = {name: _archive_uses(fn) for name, fn in routes.items() if len(_archive_uses(fn)) > 1}
+    assert set(many) == set(ONE_SNAPSHOT_EXCEPT), many
+
+
+def test_the_snapshot_scan_would_catch_a_route_that_resolves_then_reads():
+    old = (
+        "@router.get('/trace')\n"
+        "def trace(a, b, archive):\n"
+        "    report = archive.trace(_ref(archive, a, 'a'), _ref(archive, b, 'b'))\n"
+        "    return _report(report)\n"
+    )
+    (fn,) = _routes(old).values()
+    assert len(_archive_uses(fn)) == 3

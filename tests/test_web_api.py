@@ -17,9 +17,13 @@ from xml.etree import ElementTree as ET
 import pytest
 from fastapi.testclient import TestClient
 
-from provenance import Archive, store, tokens
+from provenance import Archive, audit, store, tokens
+from provenance.granularity import GRAINS
 from provenance.hashing import content_hash
+from provenance.kinds import KINDS as EDIT_KINDS
+from provenance.lenses import PROFILES
 from provenance.records import to_json
+from provenance.validate import RELATIONS
 from provenance_web.app import create_app
 from provenance_web.settings import Settings
 
@@ -119,6 +123,18 @@ def test_every_read_answers_the_document_the_library_returns(api, archive, write
     r = api.get("/api/documents/city/council/prov.json")
     assert r.status_code == 200
     assert r.json() == json.loads(archive.export_prov_json("city/council")[0])
+
+
+def test_a_text_in_hand_is_diffed_against_a_version_without_registering_it(api, archive, writer):
+    _council(api, writer)
+    before = archive.events().total
+    edited = V3.replace(b"mayor", b"deputy mayor")
+    r = api.post("/api/versions/city/council@3/diff", content=edited, params={"name": "draft.txt", "by": "word"})
+    _same(r, archive.diff_text("city/council@3", edited, name="draft.txt", by="word"))
+    assert r.json()["b_name"] == "draft.txt" and [e["new"] for e in r.json()["edits"]] == ["deputy "]
+    assert archive.events().total == before  # nothing registered
+    r = api.post("/api/versions/city/council@3/diff", content=b"x\xff")
+    assert r.status_code == 422 and r.json()["offset"] == 1
 
 
 def test_writes_answer_their_reports_and_the_token_name_is_the_actor(api, archive, writer):
@@ -502,7 +518,7 @@ def test_errors_are_one_line_json_with_a_stable_code(api, db_url, writer, tmp_pa
     assert r.status_code == 404
     cases.append(r)
     r = api.get("/api/documents/city/council/versions", params={"profile": "nonsense"})
-    assert r.status_code == 422 and r.json()["code"] == "invalid_input"
+    assert r.status_code == 422 and r.json()["code"] == "invalid_request"
     cases.append(r)
     r = api.get("/api/identify")
     assert r.status_code == 405 and r.json()["code"] == "method_not_allowed"
@@ -515,6 +531,62 @@ def test_errors_are_one_line_json_with_a_stable_code(api, db_url, writer, tmp_pa
     cases.append(r)
     for r in cases:
         _is_clean(r, str(tmp_path), os.getcwd(), writer["Authorization"].split()[1])
+
+
+ENUMS = {
+    "profile": tuple(PROFILES), "normalize": tuple(PROFILES), "by": GRAINS,
+    "only": tuple(EDIT_KINDS), "relation": RELATIONS, "kind": audit.KINDS,
+}  # fmt: skip
+"""The parameters that take one of a few names, and the library's lists of them."""
+
+
+def _enum(schema: dict) -> list | None:
+    for option in [schema, schema.get("items", {}), *schema.get("anyOf", ())]:
+        if "enum" in option:
+            return option["enum"]
+        if "enum" in option.get("items", {}):
+            return option["items"]["enum"]
+    return None
+
+
+def test_the_openapi_document_lists_the_names_each_enum_parameter_takes(api):
+    found = {}
+    for path, operations in api.app.openapi()["paths"].items():
+        for method, op in operations.items():
+            for param in op.get("parameters", []):
+                if param["name"] in ENUMS:
+                    found[(method, path, param["name"])] = _enum(param["schema"])
+    assert len(found) >= 12  # lens, granularity, kind, relation, event kind on every route taking one
+    assert {where: list(ENUMS[where[2]]) for where in found} == found
+
+
+@pytest.mark.parametrize(
+    "method, path, params",
+    [
+        ("get", "/api/diff", {"a": "1", "b": "2", "profile": "fuzzy"}),
+        ("get", "/api/diff", {"a": "1", "b": "2", "by": "paragraph"}),
+        ("get", "/api/trace", {"a": "1", "b": "2", "only": "typo"}),
+        ("get", "/api/documents/city/council/versions", {"only": "Wording"}),
+        ("get", "/api/versions/1/blame", {"profile": "CJK"}),
+        ("get", "/api/feed.atom", {"normalize": "none"}),
+        ("get", "/api/events", {"kind": ["version.registered", "version.deleted"]}),
+        ("post", "/api/identify", {"profile": "exact "}),
+        ("post", "/api/documents/city/council/versions", {"relation": "sibling"}),
+    ],
+)
+def test_an_unknown_name_is_422_in_one_line_listing_the_names_it_could_be(api, writer, method, path, params):
+    r = getattr(api, method)(path, params=params, headers=writer, **({"content": V1} if method == "post" else {}))
+    assert r.status_code == 422 and r.json()["code"] == "invalid_request"
+    message = r.json()["message"]
+    (name,) = [n for n in params if n in ENUMS]
+    assert "\n" not in message and name in message
+    assert all(repr(value) in message for value in ENUMS[name]), message
+
+
+def test_a_link_with_an_unknown_relation_is_refused_before_anything_is_resolved(api, writer):
+    r = api.post("/api/links", json={"child": "nowhere@1", "parent": "nowhere@2", "relation": "sibling"}, headers=writer)
+    assert r.status_code == 422 and r.json()["code"] == "invalid_request"
+    assert "'revision'" in r.json()["message"]
 
 
 def test_a_json_body_that_does_not_parse_is_400_bad_request_as_documented(api, writer):
@@ -554,7 +626,7 @@ def test_the_openapi_document_says_reads_need_no_token_and_writes_do(api):
     document = api.get("/openapi.json").json()
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
-            if method == "get" or path == "/api/identify":
+            if method == "get" or path in ("/api/identify", "/api/versions/{ref}/diff"):
                 assert operation["security"] == [{}, {"HTTPBearer": []}], (method, path)
             else:
                 assert operation["security"] == [{"HTTPBearer": []}], (method, path)

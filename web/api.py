@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -22,15 +22,19 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field
 
-from provenance import Archive, validate
+from provenance import Archive, audit, validate
 from provenance.annotate import AnnotateReport
 from provenance.blame import BlameReport
+from provenance.changes import Change
 from provenance.errors import NotFoundError
 from provenance.events import EventsReport
+from provenance.granularity import GRAINS
 from provenance.hashing import PREFIX
 from provenance.identify import IdentifyReport
 from provenance.importer import ImportReport
 from provenance.index import ReindexReport
+from provenance.kinds import KINDS as EDIT_KINDS
+from provenance.lenses import PROFILES
 from provenance.proofs import CheckpointReport, ProofReport
 from provenance.records import (
     DiffReport,
@@ -62,6 +66,15 @@ def _text_type(encoding: str | None) -> str:
 Reader = Annotated[Archive, Depends(reader)]
 Writer = Annotated[Archive, Depends(writer)]
 Admin = Annotated[Archive, Depends(admin)]
+
+# The parameters that take one of a few names, as enums: the OpenAPI document lists
+# the names, and any other is refused with 422 before a route runs. Each list is the
+# library's own, so a lens or a kind added there is offered here.
+Lens = Literal[tuple(PROFILES)]  # type: ignore[valid-type]
+Grain = Literal[GRAINS]  # type: ignore[valid-type]
+EditKind = Literal[tuple(EDIT_KINDS)]  # type: ignore[valid-type]
+Relation = Literal[validate.RELATIONS]  # type: ignore[valid-type]
+EventKind = Literal[audit.KINDS]  # type: ignore[valid-type]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": what}
@@ -119,7 +132,7 @@ class LinkRequest(BaseModel):
 
     child: str = Field(description="The version that comes from PARENT (REF).")
     parent: str = Field(description="The version it comes from (REF).")
-    relation: str = Field(description="revision, copy, excerpt, derived or merge.")
+    relation: Relation = Field(description="How CHILD comes from PARENT.")
 
 
 class ImportEntry(BaseModel):
@@ -135,7 +148,7 @@ class ImportEntry(BaseModel):
     parent: str | list[str] | None = Field(
         default=None, description="A version it comes from (REF, an earlier entry's too), or several for a merge."
     )
-    relation: str | None = Field(default=None, description="revision, copy, excerpt, derived or merge.")
+    relation: Relation | None = Field(default=None, description="How it comes from its parent (default: guessed).")
     source: str | None = Field(default=None, description="Where the text came from (URL, publication).")
     captured_at: str | None = Field(default=None, description="When it was published or captured (ISO 8601).")
     label: str | None = Field(default=None, description="A short label for the version.")
@@ -196,18 +209,25 @@ def _next_link(request: Request, kind: str, after: Any, size: int) -> dict[str, 
 
 Cursor = Annotated[str | None, Query(description="The cursor of the next page (from the Link header).")]
 Limit = Annotated[int | None, Query(ge=1, description="Items per page (the server's page size if not given).")]
-Profile = Annotated[str, Query(description="The lens: exact, whitespace, cjk or loose.")]
+Profile = Annotated[Lens, Query(description="The lens the texts are compared through.")]
 
 
 # -- documents and versions ---------------------------------------------------
 
 
 @router.get("/documents", response_model=list[DocumentSummary], responses=_ERRORS, tags=["documents"])
-def documents(request: Request, archive: Reader, cursor: Cursor = None, limit: Limit = None) -> Response:
-    """Every document, by key (`prov docs`), a page at a time."""
+def documents(
+    request: Request,
+    archive: Reader,
+    matching: Annotated[str, Query(max_length=1024, description="Only documents whose key contains this (ignoring case).")] = "",
+    cursor: Cursor = None,
+    limit: Limit = None,
+) -> Response:
+    """Every document, by key (`prov docs`), a page at a time; with ``matching``,
+    those whose key contains it."""
     after = _after("documents", cursor, str)
     size = _page_size(request, limit)
-    found = [d for d in archive.documents() if after is None or d.document > after]
+    found = archive.documents(matching, after=after, limit=size + 1)
     page = found[:size]
     headers = _next_link(request, "documents", page[-1].document, size) if len(found) > size else None
     return _report(page, list[DocumentSummary], headers=headers)
@@ -223,6 +243,7 @@ def log(
     profile: Profile = "exact",
     since: Annotated[str | None, Query(description="Registered at or after (ISO 8601).")] = None,
     captured_since: Annotated[str | None, Query(description="Captured at or after (ISO 8601).")] = None,
+    only: Annotated[EditKind | None, Query(description="Count only the edits of this kind on each link.")] = None,
     cursor: Cursor = None,
     limit: Limit = None,
 ) -> Response:
@@ -230,7 +251,7 @@ def log(
     counts this page, ``matched`` all that pass the filters."""
     after = _after("versions", cursor, int)
     size = _page_size(request, limit)
-    report = archive.log(doc, profile=profile, since=since, captured_since=captured_since)
+    report = archive.log(doc, profile=profile, since=since, captured_since=captured_since, only=only)
     found = [v for v in report.versions if after is None or v.number > after]
     page = tuple(found[:size])
     headers = _next_link(request, "versions", page[-1].number, size) if len(found) > size else None
@@ -258,7 +279,7 @@ def register(
     archive: Writer,
     data: Body,
     parent: Annotated[list[str] | None, Query(description="A version this one comes from (REF); repeat for a merge.")] = None,
-    relation: Annotated[str | None, Query(description="revision, copy, excerpt, derived or merge.")] = None,
+    relation: Annotated[Relation | None, Query(description="How it comes from its parent (default: guessed).")] = None,
     source: Annotated[str | None, Query(description="Where the text came from (URL, publication).")] = None,
     captured_at: Annotated[str | None, Query(description="When it was published or captured (ISO 8601).")] = None,
     label: Annotated[str | None, Query(description="A short label for the version.")] = None,
@@ -296,10 +317,7 @@ def register(
 def document_raw(request: Request, doc: str, archive: Reader) -> Response:
     """The document's latest text: the original resource (URI-R) of its Memento
     TimeGate and TimeMap."""
-    entries = archive.log(doc).versions
-    if not entries:
-        raise NotFoundError("the document has no versions")
-    info = archive.show(str(entries[-1].version))
+    info, data = archive.raw_version(f"{doc}@latest", files=False, unless=_held(request))
     headers = {
         "ETag": f'"{info.hash}"',
         "Cache-Control": "no-cache",
@@ -310,9 +328,9 @@ def document_raw(request: Request, doc: str, archive: Reader) -> Response:
             ]
         ),
     }
-    if _not_modified(request, info.hash):
+    if data is None:
         return Response(status_code=304, headers=headers)
-    return Response(archive.raw(str(info.version)), media_type=_text_type(info.encoding), headers=headers)
+    return Response(data, media_type=_text_type(info.encoding), headers=headers)
 
 
 @router.get(
@@ -369,17 +387,12 @@ def timemap(request: Request, doc: str, archive: Reader) -> Response:
 
 
 NormalizeQuery = Annotated[
-    str | None,
+    Lens | None,
     Query(description="The lens of the edits (default: cjk for a CJK text, whitespace otherwise)."),
 ]
 
 
-def _atom(request: Request, archive: Archive, versions: list[int], title: str, normalize: str | None) -> Response:
-    if normalize is not None:
-        from provenance.lenses import check_profile
-
-        check_profile(normalize)
-    changes = [feeds.change(archive, v, normalize) for v in reversed(versions)]
+def _atom(request: Request, changes: list[Change], title: str) -> Response:
     body = feeds.feed(
         title=title,
         self_uri=str(request.url),
@@ -399,16 +412,15 @@ def _atom(request: Request, archive: Archive, versions: list[int], title: str, n
 )
 def document_feed(request: Request, doc: str, archive: Reader, normalize: NormalizeQuery = None) -> Response:
     """Atom feed of a document: one entry per version, newest first, with its edits."""
-    entries = archive.log(doc, limit=request.app.state.settings.feed_entries).versions
-    return _atom(request, archive, [e.version for e in entries], f"Versions of {doc}", normalize)
+    changes = archive.changes(doc, count=request.app.state.settings.feed_entries, lens=normalize)
+    return _atom(request, changes, f"Versions of {doc}")
 
 
 @router.get("/feed.atom", response_class=Response, responses={200: {"content": {feeds.MEDIA_TYPE: {}}}, **_ERRORS}, tags=["feeds"])
 def archive_feed(request: Request, archive: Reader, normalize: NormalizeQuery = None) -> Response:
     """Atom feed of the whole archive: the newest versions of every document."""
-    registered = archive.events(kinds=("version.registered",), limit=request.app.state.settings.feed_entries)
-    ids = [int(e.event["version"]["id"]) for e in registered.events]
-    return _atom(request, archive, ids, "New versions in the archive", normalize)
+    changes = archive.changes(count=request.app.state.settings.feed_entries, lens=normalize)
+    return _atom(request, changes, "New versions in the archive")
 
 
 @router.get(
@@ -425,34 +437,31 @@ def export_prov_json(doc: str, archive: Reader) -> Response:
 @router.get("/documents/{doc:path}", response_model=DocumentSummary, responses=_ERRORS, tags=["documents"])
 def document(doc: str, archive: Reader) -> Response:
     """One document's summary."""
-    for d in archive.documents():
-        if d.document == doc:
-            return _report(d)
-    raise NotFoundError(f"no document {doc[:40]!r}")
+    return _report(archive.document(doc))
 
 
 # -- one version ---------------------------------------------------------------
 
 
-def _not_modified(request: Request, digest: str) -> bool:
-    given = request.headers.get("if-none-match")
-    if not given:
-        return False
-    tags = {t.strip().removeprefix("W/") for t in given.split(",")}
-    return "*" in tags or f'"{digest}"' in tags
+def _held(request: Request) -> frozenset[str]:
+    """The content hashes the client's ``If-None-Match`` names (``*``: any)."""
+    given = request.headers.get("if-none-match") or ""
+    tags = (t.strip().removeprefix("W/") for t in given.split(","))
+    return frozenset(t if t == "*" else t.strip('"') for t in tags if t)
 
 
 def _raw_response(
-    request: Request, digest: str, load, *, immutable: bool, headers: dict[str, str], encoding: str | None
+    digest: str, data: bytes | None, *, immutable: bool, headers: dict[str, str], encoding: str | None
 ) -> Response:
+    """The bytes of ``digest`` in ``encoding``, or 304 when ``data`` is None (the client holds them)."""
     headers = {
         "ETag": f'"{digest}"',
         "Cache-Control": "public, max-age=31536000, immutable" if immutable else "no-cache",
         **headers,
     }
-    if _not_modified(request, digest):
+    if data is None:
         return Response(status_code=304, headers=headers)
-    return Response(load(), media_type=_text_type(encoding), headers=headers)
+    return Response(data, media_type=_text_type(encoding), headers=headers)
 
 
 _RAW = {200: {"content": {"text/plain": {}}, "description": "The exact registered bytes, in the charset its Content-Type names."}, 304: {"description": "Not modified (If-None-Match)."}, **_ERRORS}
@@ -462,7 +471,7 @@ _RAW = {200: {"content": {"text/plain": {}}, "description": "The exact registere
 def raw(request: Request, ref: str, archive: Reader) -> Response:
     """The exact bytes registered for a version (`prov show --raw`), a memento of its
     document: ``ETag`` is the content hash, ``Memento-Datetime`` its time."""
-    info = archive.show(_ref(archive, ref))
+    info, data = archive.raw_version(ref, files=False, unless=_held(request))
     when = memento.seen_times(info.captured_at, info.registered_at, info.sightings)[0]
     link = ", ".join(
         [
@@ -472,9 +481,8 @@ def raw(request: Request, ref: str, archive: Reader) -> Response:
         ]
     )
     return _raw_response(
-        request,
         info.hash,
-        lambda: archive.raw(str(info.version)),
+        data,
         immutable=stable(ref),
         headers={"Memento-Datetime": memento.http_date(when), "Link": link},
         encoding=info.encoding,
@@ -487,19 +495,21 @@ def content_raw(request: Request, digest: str, archive: Reader) -> Response:
     data = archive.content(digest)  # 422 for a malformed hash, 404 for one not stored, before any 304
     whole = PREFIX + digest.lower().removeprefix(PREFIX)
     encoding = archive.content_encoding(whole)
-    return _raw_response(request, whole, lambda: data, immutable=True, headers={}, encoding=encoding)
+    held = _held(request)
+    held_data = None if "*" in held or whole in held else data
+    return _raw_response(whole, held_data, immutable=True, headers={}, encoding=encoding)
 
 
 @router.get("/versions/{ref:path}/blame", response_model=BlameReport, responses=_ERRORS, tags=["versions"])
-def blame(ref: str, archive: Reader, profile: Annotated[str | None, Query(description="A lens to re-diff each link through (default: the stored edits).")] = None) -> Response:
+def blame(ref: str, archive: Reader, profile: Annotated[Lens | None, Query(description="A lens to re-diff each link through (default: the stored edits).")] = None) -> Response:
     """Which version introduced each span of a version's text (`prov blame`)."""
-    return _report(archive.blame(_ref(archive, ref), profile))
+    return _report(archive.blame(ref, profile, files=False))
 
 
 @router.get("/versions/{ref:path}/proof", response_model=ProofReport, responses=_ERRORS, tags=["audit"])
 def prove(ref: str, archive: Reader) -> Response:
     """An inclusion proof of a version's registration in the latest checkpoint (`prov prove`)."""
-    return _report(archive.prove(_ref(archive, ref)))
+    return _report(archive.prove(ref, files=False))
 
 
 @router.post(
@@ -508,26 +518,46 @@ def prove(ref: str, archive: Reader) -> Response:
 def annotate(ref: str, change: AnnotateRequest, archive: Writer) -> Response:
     """Set or clear a version's label, set or remove metadata keys (`prov annotate`)."""
     report = archive.annotate(
-        _ref(archive, ref),
+        ref,
         label=change.label,
         clear_label=change.clear_label,
         meta=change.meta,
         unset_meta=change.unset_meta,
+        files=False,
     )
+    return _report(report)
+
+
+@router.post(
+    "/versions/{ref:path}/diff", response_model=DiffReport, responses=_ERRORS, openapi_extra=_TEXT_BODY, tags=["compare"]
+)
+def diff_text(
+    ref: str,
+    archive: Reader,
+    data: Body,
+    name: Annotated[str, Query(description="What the report calls the body (B; the version is A).")] = "the body",
+    encoding: Annotated[str | None, Query(description="The body's encoding when it is not UTF-8.")] = None,
+    profile: Profile = "exact",
+    by: By = "char",
+    only: Annotated[EditKind | None, Query(description="List only the edits of this kind.")] = None,
+) -> Response:
+    """The edits from the version to the body, a text that is not registered (`prov diff
+    REF FILE`); nothing is written."""
+    report = archive.diff_text(ref, data, name=name, encoding=encoding, files=False, profile=profile, by=by, only=only)
     return _report(report)
 
 
 @router.get("/versions/{ref:path}", response_model=VersionInfo, responses=_ERRORS, tags=["versions"])
 def show(ref: str, archive: Reader) -> Response:
     """A version's metadata (`prov show`)."""
-    return _report(archive.show(_ref(archive, ref)))
+    return _report(archive.show(ref, files=False))
 
 
 # -- comparing -----------------------------------------------------------------
 
 RefA = Annotated[str, Query(description="Version A (REF).")]
 RefB = Annotated[str, Query(description="Version B (REF).")]
-By = Annotated[str, Query(description="Granularity: char, word or sentence.")]
+By = Annotated[Grain, Query(description="The granularity the edits are shown at.")]
 
 
 @router.get("/diff", response_model=DiffReport, responses=_ERRORS, tags=["compare"])
@@ -537,7 +567,7 @@ def diff(
     archive: Reader,
     profile: Profile = "exact",
     by: By = "char",
-    only: Annotated[str | None, Query(description="List only the edits of this kind.")] = None,
+    only: Annotated[EditKind | None, Query(description="List only the edits of this kind.")] = None,
 ) -> Response:
     """The edits from A to B (`prov diff`)."""
     report = archive.diff(a, b, files=False, fields=("a", "b"), profile=profile, by=by, only=only)
@@ -552,12 +582,12 @@ def trace(
     profile: Profile = "exact",
     by: By = "char",
     only: Annotated[
-        str | None,
+        EditKind | None,
         Query(description="List only the edits of this kind, in every step and the net edits; each says how many others it left out (`hidden`)."),
     ] = None,
 ) -> Response:
     """How B came from A along the lineage (`prov trace`)."""
-    report = archive.trace(_ref(archive, a, "a"), _ref(archive, b, "b"), profile=profile, by=by, only=only)
+    report = archive.trace(a, b, files=False, fields=("a", "b"), profile=profile, by=by, only=only)
     return _report(report)
 
 
@@ -568,7 +598,7 @@ def identify(
     archive: Reader,
     data: Body,
     name: Annotated[str, Query(description="What messages call the text.")] = "the body",
-    profile: Annotated[str | None, Query(description="Only this lens for the normalized tier.")] = None,
+    profile: Annotated[Lens | None, Query(description="Only this lens for the normalized tier.")] = None,
     top: Annotated[int, Query(ge=0, le=100, description="How many similar versions (0: none).")] = 5,
     doc: Annotated[str | None, Query(description="Only versions of this document.")] = None,
     encoding: Annotated[str | None, Query(description="The body's encoding when it is not UTF-8.")] = None,
@@ -587,7 +617,7 @@ def identify(
 @router.post("/links", status_code=201, response_model=LinkReport, responses=_ERRORS, tags=["writes"])
 def link(new: LinkRequest, archive: Writer) -> Response:
     """Add a lineage link (`prov link`)."""
-    report = archive.link(_ref(archive, new.child, "child"), _ref(archive, new.parent, "parent"), new.relation)
+    report = archive.link(new.child, new.parent, new.relation, files=False, fields=("child", "parent"))
     return _report(report, status=201)
 
 
@@ -624,7 +654,7 @@ def events(
     archive: Reader,
     about: Annotated[str | None, Query(description="A document key or a version (REF).")] = None,
     actor: Annotated[str | None, Query(description="Only events by this actor.")] = None,
-    kind: Annotated[list[str] | None, Query(description="Only events of this kind; repeatable.")] = None,
+    kind: Annotated[list[EventKind] | None, Query(description="Only events of this kind; repeatable.")] = None,
     since: Annotated[str | None, Query(description="At or after (ISO 8601).")] = None,
     until: Annotated[str | None, Query(description="Before (ISO 8601).")] = None,
     cursor: Cursor = None,
@@ -634,11 +664,17 @@ def events(
     after = _after("events", cursor, int)
     size = _page_size(request, limit)
     report = archive.events(
-        about=about, actor=actor, kinds=tuple(kind or ()), since=since, until=until, files=False
+        about=about,
+        actor=actor,
+        kinds=tuple(kind or ()),
+        since=since,
+        until=until,
+        files=False,
+        after=after,
+        first=size + 1,
     )
-    found = [e for e in report.events if after is None or e.seq > after]
-    page = tuple(found[:size])
-    headers = _next_link(request, "events", page[-1].seq, size) if len(found) > size else None
+    page = report.events[:size]
+    headers = _next_link(request, "events", page[-1].seq, size) if len(report.events) > size else None
     return _report(dataclasses.replace(report, events=page), headers=headers)
 
 

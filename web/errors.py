@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from provenance import errors
+from provenance.validate import shown
 
 log = logging.getLogger("provenance_web")
 
@@ -144,7 +145,12 @@ def _validation_message(exc: RequestValidationError) -> str:
     problems = []
     for item in exc.errors()[:3]:
         where = ".".join(str(p) for p in item.get("loc", ()) if p != "body") or "request"
-        problems.append(f"{where}: {item.get('msg', 'invalid')}")
+        expected = (item.get("ctx") or {}).get("expected")
+        if item.get("type") == "literal_error" and isinstance(item.get("input"), str) and expected:
+            # an enum parameter: say what was given, as the CLI does ("unknown edit kind 'typo'")
+            problems.append(f"{where}: unknown value {shown(item['input'])}; use {expected}")
+        else:
+            problems.append(f"{where}: {item.get('msg', 'invalid')}")
     return "invalid request: " + "; ".join(problems)
 
 

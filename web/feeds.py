@@ -2,60 +2,25 @@
 
 An entry's summary is the edit summary from the version's first parent (how
 many edits, characters inserted and deleted, similarity, the kinds); its
-content lists the edits themselves as XHTML ``<del>``/``<ins>``. The edits
-are the ones `Archive.diff` reports under a lens: ``cjk`` for a text that is
-mostly CJK (where layout spaces are noise), ``whitespace`` otherwise, or the
-lens the reader asks for with ``?normalize=``. Written with the standard
+content lists the edits themselves as XHTML ``<del>``/``<ins>``. The entries
+are what `Archive.changes` returns (the edits under a lens: ``cjk`` for a text
+that is mostly CJK, where layout spaces are noise, ``whitespace`` otherwise, or
+the lens the reader asks for with ``?normalize=``). Written with the standard
 library's `xml.etree.ElementTree`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from xml.etree import ElementTree as ET
 
-from provenance import Archive
+from provenance.changes import Change
 from provenance.kinds import summary_text
-from provenance.lenses import is_cjk
-from provenance.records import DiffReport, VersionInfo
 
 ATOM = "http://www.w3.org/2005/Atom"
 XHTML = "http://www.w3.org/1999/xhtml"
 MEDIA_TYPE = "application/atom+xml"
 EDITS_SHOWN = 200  # edits listed in one entry; the summary counts them all
-CJK_SHARE = 0.3  # share of a text's visible characters that makes it a CJK text
-SAMPLE = 4000  # characters of a text read to decide
-
-ET.register_namespace("", ATOM)
-
-
-def is_cjk_text(text: str) -> bool:
-    """Whether ``text`` is mostly Chinese, Japanese or Korean (its first `SAMPLE` visible characters)."""
-    visible = [ch for ch in text[: SAMPLE * 2] if not ch.isspace()][:SAMPLE]
-    return bool(visible) and sum(map(is_cjk, visible)) >= CJK_SHARE * len(visible)
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One feed entry: a version, and its diff from its first parent (None: no parent)."""
-
-    info: VersionInfo
-    diff: DiffReport | None
-    lens: str
-
-
-def change(archive: Archive, version: int, normalize: str | None) -> Change:
-    info = archive.show(str(version))
-    lens = normalize
-    if lens is None:
-        lens = "cjk" if is_cjk_text(archive.texts([version])[version]) else "whitespace"
-    report = None
-    if info.parents:
-        report = archive.diff(str(info.parents[0].parent), str(version), profile=lens)
-    return Change(info, report, lens)
-
-
 def summary(c: Change) -> str:
     if c.diff is None:
         return f"{c.info.name}: the document's first version ({c.info.chars:,} characters)"
