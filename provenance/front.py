@@ -444,12 +444,14 @@ class Archive:
         with self._session(write=False) as session:
             return contents.get_bytes(session, PREFIX + bare)
 
-    def content_encoding(self, digest: str) -> str | None:
-        """The recorded encoding of a stored content's bytes, by its whole hash
-        (None: UTF-8), as an HTTP ``charset`` is named from it."""
+    def stored(self, digest: str) -> tuple[bytes, str | None]:
+        """A stored content's bytes and their recorded encoding (None: UTF-8), by its
+        whole hash, read in one snapshot (as a raw download names its ``charset``)."""
         bare = digest.lower().removeprefix(PREFIX)
+        if len(bare) != 64 or any(c not in "0123456789abcdef" for c in bare):
+            raise InputError("a content is addressed by its whole hash: blake3: and 64 hex digits")
         with self._session(write=False) as session:
-            return contents.encoding_of(session, PREFIX + bare)
+            return contents.get_bytes(session, PREFIX + bare), contents.encoding_of(session, PREFIX + bare)
 
     def log(self, doc: str, **options: Any) -> LogReport:
         """A document's versions (options: profile, limit, since, captured_since, only)."""

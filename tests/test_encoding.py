@@ -99,7 +99,7 @@ def test_the_archive_keeps_the_bytes_and_compares_the_text_whatever_the_encoding
             data = _encoded(encoding, SAMPLES[encoding])
             assert archive.raw(f"{encoding}@1") == data
             assert archive.content(report.hash) == data
-            assert archive.content_encoding(report.hash) == encoding
+            assert archive.stored(report.hash) == (data, encoding)
             assert archive.show(str(report.version)).encoding == encoding
             utf8 = SAMPLES[encoding].encode()
             assert archive.diff_text(f"{encoding}@1", utf8).edits == ()

@@ -492,9 +492,8 @@ def raw(request: Request, ref: str, archive: Reader) -> Response:
 @router.get("/contents/{digest}/raw", response_class=Response, responses=_RAW, tags=["versions"])
 def content_raw(request: Request, digest: str, archive: Reader) -> Response:
     """The bytes of a content, addressed by its whole hash (``blake3:`` optional): immutable."""
-    data = archive.content(digest)  # 422 for a malformed hash, 404 for one not stored, before any 304
+    data, encoding = archive.stored(digest)  # 422 for a malformed hash, 404 for one not stored, before any 304
     whole = PREFIX + digest.lower().removeprefix(PREFIX)
-    encoding = archive.content_encoding(whole)
     held = _held(request)
     held_data = None if "*" in held or whole in held else data
     return _raw_response(whole, held_data, immutable=True, headers={}, encoding=encoding)
