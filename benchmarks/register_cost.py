@@ -30,6 +30,8 @@ Run: .venv/bin/python benchmarks/register_cost.py [--docs source/doc,...] [--rep
 from __future__ import annotations
 
 import argparse
+import functools
+import itertools
 import json
 import sqlite3
 import statistics
@@ -52,12 +54,12 @@ def mean_ms(times: list[float], count: int) -> float:
     return 1000 * sum(times) / count
 
 
-def timed(fn, repeat: int) -> float:
-    """The least seconds of ``repeat`` calls of ``fn`` (the least is the least disturbed)."""
+def timed(repeat: int, fn, *args) -> float:
+    """The least seconds of ``repeat`` calls of ``fn(*args)`` (the least is the least disturbed)."""
     best = float("inf")
     for _ in range(repeat):
         started = time.perf_counter()
-        fn()
+        fn(*args)
         best = min(best, time.perf_counter() - started)
     return best
 
@@ -67,24 +69,24 @@ def steps(datas: list[bytes], repeat: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {
         k: [] for k in ("hash", "compress", "diff", "passages", "moves", "record", "index")
     }
-    for before, after in zip(datas, datas[1:], strict=False):
+    for before, after in itertools.pairwise(datas):
         a, b = before.decode("utf-8"), after.decode("utf-8")
-        out["hash"].append(timed(lambda: blake3.blake3(after).digest(), repeat))
-        out["compress"].append(timed(lambda: contents.compress(after, before), repeat))
+        out["hash"].append(timed(repeat, blake3.blake3, after))
+        out["compress"].append(timed(repeat, contents.compress, after, before))
         result = diff.diff(a, b, semantic=False)
-        out["diff"].append(timed(lambda: diff.diff(a, b, semantic=False), repeat))
+        out["diff"].append(timed(repeat, functools.partial(diff.diff, semantic=False), a, b))
         shorter, longer = sorted((len(a), len(b)))
         found = ()
         if longer and shorter < editrecord.SEEK_BELOW * longer:
             found = excerpt_passages(a, b, editrecord.PASSAGE_LENS)
             out["passages"].append(
-                timed(lambda: excerpt_passages(a, b, editrecord.PASSAGE_LENS), repeat)
+                timed(repeat, excerpt_passages, a, b, editrecord.PASSAGE_LENS)
             )
         if not found and len(result.edits) > 1:
             edits = editrecord._move_candidates(a, b, result)
-            out["moves"].append(timed(lambda: moves.find_moves(a, b, edits), repeat))
-        out["record"].append(timed(lambda: editrecord.build(a, b), repeat))
-        out["index"].append(timed(lambda: index.rows_for("blake3:x", b), repeat))
+            out["moves"].append(timed(repeat, moves.find_moves, a, b, edits))
+        out["record"].append(timed(repeat, editrecord.build, a, b))
+        out["index"].append(timed(repeat, index.rows_for, "blake3:x", b))
     return out
 
 

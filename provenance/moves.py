@@ -62,6 +62,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from rapidfuzz.distance import Indel as _Indel
+
 from provenance.diff import Edit, diff, replay
 from provenance.lensdiff import diff_under, make_edit
 from provenance.lenses import DEFAULT_PROFILE, check_profile, normalize
@@ -206,7 +208,8 @@ def _pieces(text: str, start: int, end: int, edit: int, profile: str) -> list[_P
         if stop <= pos:
             continue
         raw = text[pos:stop]
-        norm = "".join(normalize(raw, profile).text.split())
+        # The exact lens is the text itself: its offset maps are not needed here.
+        norm = "".join((raw if profile == "exact" else normalize(raw, profile).text).split())
         grams = frozenset(norm[k : k + _GRAM] for k in range(max(1, len(norm) - _GRAM + 1)))
         out.append(_Piece(edit, len(out), pos, stop, norm, sum(c.isalnum() for c in raw), grams))
         pos = stop
@@ -298,9 +301,9 @@ def _find(
                 if tried == _CANDIDATES or shared < 0.2 * min(len(d.grams), len(p.grams)):
                     break
                 tried += 1
-                sim, matched = _similarity(d.norm, p.norm)
-                if sim >= min_similarity:
-                    pairs.append((matched, d, p, sim))
+                alike = _similarity(d.norm, p.norm, min_similarity)
+                if alike is not None:
+                    pairs.append((alike[1], d, p, alike[0]))
 
     # one to one, the most matched characters first
     pairs.sort(key=lambda t: (-t[0], t[1].start, t[2].start))
@@ -448,28 +451,37 @@ def _merge_touching(a: str, b: str, edits: list[Edit]) -> list[Edit]:
 def _grow(x: _Piece, y: _Piece, used_d: set[int], used_i: set[int], min_similarity: float) -> bool:
     if id(x) in used_d or id(y) in used_i:
         return False
-    if x.norm != y.norm and _similarity(x.norm, y.norm)[0] < min_similarity:
+    if x.norm != y.norm and _similarity(x.norm, y.norm, min_similarity) is None:
         return False
     used_d.add(id(x))
     used_i.add(id(y))
     return True
 
 
-def _similarity(x: str, y: str) -> tuple[float, int]:
-    """Similarity of two normalized texts, and how many characters they share.
+def _similarity(x: str, y: str, floor: float) -> tuple[float, int] | None:
+    """Similarity of two normalized texts and how many characters they share, if at least ``floor``.
 
-    Two texts whose 4-grams found once in each do not mostly follow the same
-    order are not diffed (unrelated long texts would cost the diff engine
-    seconds): their similarity is taken as 0.
+    The similarity is that of the display diff of the two (``diff(x, y)``,
+    its cleanup within budget), None when it is under ``floor``. Two texts
+    whose 4-grams found once in each do not mostly follow the same order are
+    not diffed (unrelated long texts would cost the diff engine seconds):
+    None too. Nor are two whose longest common subsequence (the Indel
+    distance, bit-parallel) already puts them under ``floor``: no diff keeps
+    more unchanged than that, so the display diff's similarity, with the
+    same denominator, is no higher (nine in ten of the pairs the 4-grams
+    propose, on the corpus; ``benchmarks/register_cost.py``).
     """
     if x == y:
         return 1.0, len(x)
     if not x or not y:
-        return 0.0, 0
+        return None
+    total = len(x) + len(y)
+    if 2 * ((total - _Indel.distance(x, y)) // 2) / total < floor:
+        return None
     if min(len(x), len(y)) > 4 * _GRAM and _chain(x, y) < 0.2 * (min(len(x), len(y)) - _GRAM + 1):
-        return 0.0, 0
-    d = diff_under(x, y, "exact").stats
-    return d.similarity, d.unchanged
+        return None
+    d = diff(x, y).stats  # what diff_under(x, y, "exact") counts: the lens is the text itself
+    return (d.similarity, d.unchanged) if d.similarity >= floor else None
 
 
 def _chain(x: str, y: str) -> int:
