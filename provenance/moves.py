@@ -198,7 +198,9 @@ class _Piece:
     grams: frozenset[str]
 
 
-def _pieces(text: str, start: int, end: int, edit: int, profile: str) -> list[_Piece]:
+def _pieces(
+    text: str, start: int, end: int, edit: int, profile: str, min_chars: int
+) -> list[_Piece]:
     out: list[_Piece] = []
     pos = start
     bounds = [m.end() for m in _PIECE_END.finditer(text, start, end)]
@@ -210,8 +212,14 @@ def _pieces(text: str, start: int, end: int, edit: int, profile: str) -> list[_P
         raw = text[pos:stop]
         # The exact lens is the text itself: its offset maps are not needed here.
         norm = "".join((raw if profile == "exact" else normalize(raw, profile).text).split())
-        grams = frozenset(norm[k : k + _GRAM] for k in range(max(1, len(norm) - _GRAM + 1)))
-        out.append(_Piece(edit, len(out), pos, stop, norm, sum(c.isalnum() for c in raw), grams))
+        alnum = _alnum(raw, 0, len(raw))
+        # Only a piece long enough to move is looked up by its 4-grams.
+        grams = (
+            frozenset([norm[k : k + _GRAM] for k in range(max(1, len(norm) - _GRAM + 1))])
+            if alnum >= min_chars
+            else frozenset()
+        )
+        out.append(_Piece(edit, len(out), pos, stop, norm, alnum, grams))
         pos = stop
     return out
 
@@ -274,8 +282,12 @@ def _find(
     dels: list[list[_Piece]] = []
     ins: list[list[_Piece]] = []
     for k, e in enumerate(edits):
-        dels.append(_pieces(a, e.a_start, e.a_end, k, profile) if e.a_end > e.a_start else [])
-        ins.append(_pieces(b, e.b_start, e.b_end, k, profile) if e.b_end > e.b_start else [])
+        dels.append(
+            _pieces(a, e.a_start, e.a_end, k, profile, min_chars) if e.a_end > e.a_start else []
+        )
+        ins.append(
+            _pieces(b, e.b_start, e.b_end, k, profile, min_chars) if e.b_end > e.b_start else []
+        )
 
     # 2. candidate pairs by shared 4-grams, confirmed by the diff engine
     targets = [p for side in ins for p in side if p.alnum >= min_chars]
@@ -515,7 +527,8 @@ def _unique_grams(text: str) -> dict[str, int]:
 
 
 def _alnum(text: str, start: int, end: int) -> int:
-    return sum(c.isalnum() for c in text[start:end])
+    """How many letters and digits ``text[start:end]`` holds (``str.isalnum``, as ``[^\\W_]`` is)."""
+    return len(_WORD.findall(text, start, end))
 
 
 def _shift(e: Edit, da: int, db: int) -> Edit:
