@@ -14,7 +14,10 @@ says what a reader of those edits needs besides:
   so blame carries moved text to its origin.
 
 The stored form is plain JSON (lists of numbers and strings); this module is
-the one place that writes and reads it.
+the one place that writes and reads it. Edit kinds, the display diff and
+lens diffs are not stored: the views compute them from the stored edits and
+the texts they load anyway. Moves are stored, because blame reads them
+without rebuilding any text (docs/diff.md says why, and what was weighed).
 """
 
 from __future__ import annotations
