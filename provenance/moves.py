@@ -242,9 +242,46 @@ def find_moves(
     ``MIN_CHARS``, ``MIN_SIMILARITY`` and ``MIN_JUMP``.
     """
     check_profile(profile)
+    fine, coarse = _passes(a, b, edits, profile, min_chars, min_similarity, min_jump)
+    if coarse is None:
+        return fine
+    return Moved(coarse.moves, tuple(_refined(a, b, coarse.edits, edits, profile)))
+
+
+def moved_blocks(
+    a: str,
+    b: str,
+    edits: Sequence[Edit],
+    *,
+    profile: str = DEFAULT_PROFILE,
+    min_chars: int = MIN_CHARS,
+    min_similarity: float = MIN_SIMILARITY,
+    min_jump: int = MIN_JUMP,
+) -> tuple[Move, ...]:
+    """``find_moves(...).moves`` alone, without the edits left beside them.
+
+    What an edit record stores (`provenance.editrecord`): it keeps the
+    minimal edits whole, so the edits left are never needed there, and
+    refining them is the costliest step when the unit diff's moves win.
+    """
+    check_profile(profile)
+    fine, coarse = _passes(a, b, edits, profile, min_chars, min_similarity, min_jump)
+    return fine.moves if coarse is None else coarse.moves
+
+
+def _passes(
+    a: str,
+    b: str,
+    edits: Sequence[Edit],
+    profile: str,
+    min_chars: int,
+    min_similarity: float,
+    min_jump: int,
+) -> tuple[Moved, Moved | None]:
+    """The given edits' moves, and the unit diff's when they move more text (else None)."""
     fine = _find(a, b, edits, profile, min_chars, min_similarity, min_jump, trim=False)
     if len(edits) < _UNIT_PASS_EDITS:
-        return fine
+        return fine, None
     # The edits need not cover the texts (a passage's edits, say): the unit
     # diff is of the stretches they span, cut where they keep a long run
     # unchanged (no stray match; and the work stays with the changed text).
@@ -253,8 +290,8 @@ def find_moves(
         units.extend(_unit_edits(a, b, *stretch))
     coarse = _find(a, b, units, profile, min_chars, min_similarity, min_jump, trim=True)
     if _moved_chars(coarse) <= _moved_chars(fine):
-        return fine
-    return Moved(coarse.moves, tuple(_refined(a, b, coarse.edits, edits, profile)))
+        return fine, None
+    return fine, coarse
 
 
 def _moved_chars(found: Moved) -> int:
@@ -429,7 +466,9 @@ def _inside(
     longer join its new neighbours as it does in B); the rest through the lens.
     """
     if profile == "exact":
-        inside = diff_under(a[a0:a1], b[b0:b1], profile)
+        # What diff_under counts and maps under the exact lens (the lens is the
+        # text itself), without its offset maps and whitespace share.
+        inside = diff(a[a0:a1], b[b0:b1])
         return inside.stats.similarity, tuple(_shift(e, a0, b0) for e in inside.edits)
     ca0, ca1 = _core(a, a0, a1)
     cb0, cb1 = _core(b, b0, b1)

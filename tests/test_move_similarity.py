@@ -53,3 +53,30 @@ def test_swapped_halves_are_found_as_moves_that_rebuild_the_new_text(x, y):
     edits = diff(a, b, semantic=False).edits
     found = moves.find_moves(a, b, edits, min_chars=4)
     assert moves.apply(a, found.edits, found.moves) == b
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts, texts, texts)
+def test_the_blocks_an_edit_record_stores_are_the_moves_found(x, y, z):
+    """`moved_blocks` (what a record stores) is `find_moves(...).moves`, on enough edits
+    for the unit diff's pass to run too."""
+    from provenance.diff import diff
+
+    a = "\n".join([x, y, z, "one two three four five six seven", x])
+    b = "\n".join([z, "one two three four five six seven", y, x, x[::-1]])
+    edits = diff(a, b, semantic=False).edits
+    for min_chars in (4, 20):
+        found = moves.find_moves(a, b, edits, min_chars=min_chars)
+        assert moves.moved_blocks(a, b, edits, min_chars=min_chars) == found.moves
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts, texts)
+def test_the_exact_lens_diff_is_the_plain_diff(x, y):
+    """The move search takes `diff` where it took `diff_under(..., "exact")`: the same edits."""
+    from provenance.diff import diff
+
+    lensed = diff_under(x, y, "exact")
+    plain = diff(x, y)
+    assert lensed.edits == plain.edits
+    assert lensed.stats == plain.stats
