@@ -14,7 +14,10 @@ says what a reader of those edits needs besides:
   so blame carries moved text to its origin.
 
 The stored form is plain JSON (lists of numbers and strings); this module is
-the one place that writes and reads it.
+the one place that writes and reads it. Edit kinds, the display diff and
+lens diffs are not stored: the views compute them from the stored edits and
+the texts they load anyway. Moves are stored, because blame reads them
+without rebuilding any text (docs/diff.md says why, and what was weighed).
 """
 
 from __future__ import annotations
@@ -104,12 +107,12 @@ def build(parent: str, child: str) -> Built:
             for x in found
         ]
     elif len(result.edits) > 1:  # a move takes a deletion and an insertion in two edits
-        moved = moves.find_moves(parent, child, _move_candidates(parent, child, result))
-        if moved.moves:
+        moved = moves.moved_blocks(parent, child, _move_candidates(parent, child, result))
+        if moved:
             detail["moves"] = [
                 [m.a_start, m.a_end, m.b_start, m.b_end, m.a_at, m.b_at,
                  round(m.similarity, 6), diff.to_compact(m.edits)]
-                for m in moved.moves
+                for m in moved
             ]
     return Built(result, detail or None)
 

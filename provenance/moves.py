@@ -61,6 +61,9 @@ from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
+
+from rapidfuzz.distance import Indel as _Indel
 
 from provenance.diff import Edit, diff, replay
 from provenance.lensdiff import diff_under, make_edit
@@ -196,7 +199,9 @@ class _Piece:
     grams: frozenset[str]
 
 
-def _pieces(text: str, start: int, end: int, edit: int, profile: str) -> list[_Piece]:
+def _pieces(
+    text: str, start: int, end: int, edit: int, profile: str, min_chars: int
+) -> list[_Piece]:
     out: list[_Piece] = []
     pos = start
     bounds = [m.end() for m in _PIECE_END.finditer(text, start, end)]
@@ -206,9 +211,16 @@ def _pieces(text: str, start: int, end: int, edit: int, profile: str) -> list[_P
         if stop <= pos:
             continue
         raw = text[pos:stop]
-        norm = "".join(normalize(raw, profile).text.split())
-        grams = frozenset(norm[k : k + _GRAM] for k in range(max(1, len(norm) - _GRAM + 1)))
-        out.append(_Piece(edit, len(out), pos, stop, norm, sum(c.isalnum() for c in raw), grams))
+        # The exact lens is the text itself: its offset maps are not needed here.
+        norm = "".join((raw if profile == "exact" else normalize(raw, profile).text).split())
+        alnum = _alnum(raw, 0, len(raw))
+        # Only a piece long enough to move is looked up by its 4-grams.
+        grams = (
+            frozenset([norm[k : k + _GRAM] for k in range(max(1, len(norm) - _GRAM + 1))])
+            if alnum >= min_chars
+            else frozenset()
+        )
+        out.append(_Piece(edit, len(out), pos, stop, norm, alnum, grams))
         pos = stop
     return out
 
@@ -231,9 +243,46 @@ def find_moves(
     ``MIN_CHARS``, ``MIN_SIMILARITY`` and ``MIN_JUMP``.
     """
     check_profile(profile)
+    fine, coarse = _passes(a, b, edits, profile, min_chars, min_similarity, min_jump)
+    if coarse is None:
+        return fine
+    return Moved(coarse.moves, tuple(_refined(a, b, coarse.edits, edits, profile)))
+
+
+def moved_blocks(
+    a: str,
+    b: str,
+    edits: Sequence[Edit],
+    *,
+    profile: str = DEFAULT_PROFILE,
+    min_chars: int = MIN_CHARS,
+    min_similarity: float = MIN_SIMILARITY,
+    min_jump: int = MIN_JUMP,
+) -> tuple[Move, ...]:
+    """``find_moves(...).moves`` alone, without the edits left beside them.
+
+    What an edit record stores (`provenance.editrecord`): it keeps the
+    minimal edits whole, so the edits left are never needed there, and
+    refining them is the costliest step when the unit diff's moves win.
+    """
+    check_profile(profile)
+    fine, coarse = _passes(a, b, edits, profile, min_chars, min_similarity, min_jump)
+    return fine.moves if coarse is None else coarse.moves
+
+
+def _passes(
+    a: str,
+    b: str,
+    edits: Sequence[Edit],
+    profile: str,
+    min_chars: int,
+    min_similarity: float,
+    min_jump: int,
+) -> tuple[Moved, Moved | None]:
+    """The given edits' moves, and the unit diff's when they move more text (else None)."""
     fine = _find(a, b, edits, profile, min_chars, min_similarity, min_jump, trim=False)
     if len(edits) < _UNIT_PASS_EDITS:
-        return fine
+        return fine, None
     # The edits need not cover the texts (a passage's edits, say): the unit
     # diff is of the stretches they span, cut where they keep a long run
     # unchanged (no stray match; and the work stays with the changed text).
@@ -242,8 +291,8 @@ def find_moves(
         units.extend(_unit_edits(a, b, *stretch))
     coarse = _find(a, b, units, profile, min_chars, min_similarity, min_jump, trim=True)
     if _moved_chars(coarse) <= _moved_chars(fine):
-        return fine
-    return Moved(coarse.moves, tuple(_refined(a, b, coarse.edits, edits, profile)))
+        return fine, None
+    return fine, coarse
 
 
 def _moved_chars(found: Moved) -> int:
@@ -271,8 +320,12 @@ def _find(
     dels: list[list[_Piece]] = []
     ins: list[list[_Piece]] = []
     for k, e in enumerate(edits):
-        dels.append(_pieces(a, e.a_start, e.a_end, k, profile) if e.a_end > e.a_start else [])
-        ins.append(_pieces(b, e.b_start, e.b_end, k, profile) if e.b_end > e.b_start else [])
+        dels.append(
+            _pieces(a, e.a_start, e.a_end, k, profile, min_chars) if e.a_end > e.a_start else []
+        )
+        ins.append(
+            _pieces(b, e.b_start, e.b_end, k, profile, min_chars) if e.b_end > e.b_start else []
+        )
 
     # 2. candidate pairs by shared 4-grams, confirmed by the diff engine
     targets = [p for side in ins for p in side if p.alnum >= min_chars]
@@ -285,11 +338,15 @@ def _find(
         for d in side:
             if d.alnum < min_chars:
                 continue
-            hits: Counter[int] = Counter()
-            for g in d.grams:
-                plist = postings.get(g)
-                if plist is not None and len(plist) <= _POSTING_CAP:
-                    hits.update(plist)
+            # One count over every posting (the same counts, first seen first, as
+            # counting posting by posting; a third less time).
+            hits: Counter[int] = Counter(
+                chain.from_iterable(
+                    plist
+                    for plist in map(postings.get, d.grams)
+                    if plist is not None and len(plist) <= _POSTING_CAP
+                )
+            )
             tried = 0
             for n, shared in hits.most_common(_CANDIDATES + 2):
                 p = targets[n]
@@ -298,9 +355,9 @@ def _find(
                 if tried == _CANDIDATES or shared < 0.2 * min(len(d.grams), len(p.grams)):
                     break
                 tried += 1
-                sim, matched = _similarity(d.norm, p.norm)
-                if sim >= min_similarity:
-                    pairs.append((matched, d, p, sim))
+                alike = _similarity(d.norm, p.norm, min_similarity)
+                if alike is not None:
+                    pairs.append((alike[1], d, p, alike[0]))
 
     # one to one, the most matched characters first
     pairs.sort(key=lambda t: (-t[0], t[1].start, t[2].start))
@@ -414,7 +471,9 @@ def _inside(
     longer join its new neighbours as it does in B); the rest through the lens.
     """
     if profile == "exact":
-        inside = diff_under(a[a0:a1], b[b0:b1], profile)
+        # What diff_under counts and maps under the exact lens (the lens is the
+        # text itself), without its offset maps and whitespace share.
+        inside = diff(a[a0:a1], b[b0:b1])
         return inside.stats.similarity, tuple(_shift(e, a0, b0) for e in inside.edits)
     ca0, ca1 = _core(a, a0, a1)
     cb0, cb1 = _core(b, b0, b1)
@@ -448,28 +507,37 @@ def _merge_touching(a: str, b: str, edits: list[Edit]) -> list[Edit]:
 def _grow(x: _Piece, y: _Piece, used_d: set[int], used_i: set[int], min_similarity: float) -> bool:
     if id(x) in used_d or id(y) in used_i:
         return False
-    if x.norm != y.norm and _similarity(x.norm, y.norm)[0] < min_similarity:
+    if x.norm != y.norm and _similarity(x.norm, y.norm, min_similarity) is None:
         return False
     used_d.add(id(x))
     used_i.add(id(y))
     return True
 
 
-def _similarity(x: str, y: str) -> tuple[float, int]:
-    """Similarity of two normalized texts, and how many characters they share.
+def _similarity(x: str, y: str, floor: float) -> tuple[float, int] | None:
+    """Similarity of two normalized texts and how many characters they share, if at least ``floor``.
 
-    Two texts whose 4-grams found once in each do not mostly follow the same
-    order are not diffed (unrelated long texts would cost the diff engine
-    seconds): their similarity is taken as 0.
+    The similarity is that of the display diff of the two (``diff(x, y)``,
+    its cleanup within budget), None when it is under ``floor``. Two texts
+    whose 4-grams found once in each do not mostly follow the same order are
+    not diffed (unrelated long texts would cost the diff engine seconds):
+    None too. Nor are two whose longest common subsequence (the Indel
+    distance, bit-parallel) already puts them under ``floor``: no diff keeps
+    more unchanged than that, so the display diff's similarity, with the
+    same denominator, is no higher (nine in ten of the pairs the 4-grams
+    propose, on the corpus; ``benchmarks/register_cost.py``).
     """
     if x == y:
         return 1.0, len(x)
     if not x or not y:
-        return 0.0, 0
+        return None
+    total = len(x) + len(y)
+    if 2 * ((total - _Indel.distance(x, y)) // 2) / total < floor:
+        return None
     if min(len(x), len(y)) > 4 * _GRAM and _chain(x, y) < 0.2 * (min(len(x), len(y)) - _GRAM + 1):
-        return 0.0, 0
-    d = diff_under(x, y, "exact").stats
-    return d.similarity, d.unchanged
+        return None
+    d = diff(x, y).stats  # what diff_under(x, y, "exact") counts: the lens is the text itself
+    return (d.similarity, d.unchanged) if d.similarity >= floor else None
 
 
 def _chain(x: str, y: str) -> int:
@@ -503,7 +571,8 @@ def _unique_grams(text: str) -> dict[str, int]:
 
 
 def _alnum(text: str, start: int, end: int) -> int:
-    return sum(c.isalnum() for c in text[start:end])
+    """How many letters and digits ``text[start:end]`` holds (``str.isalnum``, as ``[^\\W_]`` is)."""
+    return len(_WORD.findall(text, start, end))
 
 
 def _shift(e: Edit, da: int, db: int) -> Edit:

@@ -259,11 +259,28 @@ def anchors_of_hashes(raw_hashes: np.ndarray, k: int = K) -> np.ndarray:
     acc = raw_hashes[:n]
     for j in range(1, ANCHOR_TILES):
         acc = _splitmix64(acc * _POLY ^ raw_hashes[j * k : j * k + n])
-    w = min(ANCHOR_WINDOW, n)
-    view = np.lib.stride_tricks.sliding_window_view(acc, w)
-    # rightmost minimum of each window: argmin of the reversed window
-    picked = np.arange(n - w + 1) + (w - 1 - np.argmin(view[:, ::-1], axis=1))
-    return np.unique(acc[picked] >> _U64(1))
+    return np.unique(_window_minima(acc, min(ANCHOR_WINDOW, n)) >> _U64(1))
+
+
+def _window_minima(values: np.ndarray, w: int) -> np.ndarray:
+    """The least of every ``w`` consecutive ``values`` (van Herk / Gil-Werman).
+
+    Only the chosen hashes are kept, not where they stand, so which of equal
+    minima is chosen does not matter. The values are cut into blocks of
+    ``w``; a window is the tail of one block and the head of the next, so its
+    minimum is that of a running minimum from the block's end and one from
+    the next block's start: three passes, whatever ``w``, where a minimum of
+    each window read whole took ``w`` times the work (a quarter of a
+    content's index rows' time on the corpus, ``benchmarks/register_cost.py``).
+    """
+    n = len(values)
+    blocks = np.concatenate(
+        [values, np.full(-n % w, np.iinfo(values.dtype).max, dtype=values.dtype)]
+    ).reshape(-1, w)
+    from_start = np.minimum.accumulate(blocks, axis=1).ravel()
+    to_end = np.minimum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].ravel()
+    m = n - w + 1
+    return np.minimum(to_end[:m], from_start[w - 1 : w - 1 + m])
 
 
 def anchor_keys(text: str) -> list[int]:
