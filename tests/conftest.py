@@ -15,6 +15,7 @@ upgrade took 0.2-0.6 s per test, a third of the suite's set-up time).
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 from collections.abc import Iterator
@@ -32,6 +33,22 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 CORPUS = REPO.parent / "shared" / "corpus"
 REQUIRE_POSTGRES = os.environ.get("PROV_REQUIRE_POSTGRES") == "1"
+
+PRELOADED = ["tests.test_concurrency", "tests.liveserver"]
+"""The modules whose functions the tests run in processes of their own."""
+
+
+def processes() -> multiprocessing.context.BaseContext:
+    """Processes for the tests that run writers or clients in processes of their own.
+
+    Each is a fresh process with its own connections, as with "spawn", but forked
+    from a server that imported `PRELOADED` once (the first call starts it), not a
+    new interpreter importing the library again: a spawned writer spent a second
+    of CPU on imports before its first registration, eight of them at once.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOADED)
+    return context
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
     # pytest-xdist gives its workers the controller's terminal size (COLUMNS=80,
