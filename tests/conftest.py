@@ -58,6 +58,38 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
         os.environ.pop(_name, None)
 
 
+FIRST = (
+    "test_tamper.py::test_every_random_single_change_behind_the_tools_back_is_caught",
+    "test_web_fuzz.py::test_no_request_the_schema_allows_or_forbids_breaks_the_service_or_its_schema",
+    "test_identify.py::test_skipping_comparisons_never_changes_the_answer",
+    "test_web_concurrency.py::test_eight_clients_registering_at_once_through_two_workers_all_land_and_verify",
+    "test_diff_minimal.py::test_every_corpus_revision_is_minimal_or_flagged_and_its_display_agrees_with_git",
+    "test_identify.py::test_an_excerpt_is_answered_with_a_version_holding_it_at_the_default_top",
+    "test_tamper.py::test_prov_verify_exits_1_and_names_the_damage_on_a_tampered_copy",
+    "test_web_live.py::test_every_cli_read_answers_the_same_json_over_http",
+    "test_audit.py::test_inclusion_proofs_verify_for_every_version_of_a_1000_version_archive",
+    "test_cli_hardening.py::test_every_read_command_works_on_an_archive_the_user_cannot_write",
+    "test_cli_hardening.py::test_every_read_command_works_on_a_read_only_mount",
+    "test_concurrency.py::test_eight_writer_processes_lose_nothing",
+)
+"""The slowest tests (20-140 s each on a loaded machine in the last full run), slowest
+first. pytest-xdist hands out tests in collection order; with these at the end of
+the alphabet, one worker was left running a minute-long test while the other had
+nothing to do. Run first, they overlap the short ones."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Move `FIRST` to the front (each on PostgreSQL, the slower, before SQLite); the
+    rest keep their order. None of them shares a module-scoped fixture."""
+    rank = {name: i for i, name in enumerate(FIRST)}
+
+    def key(item: pytest.Item) -> tuple[int, bool]:
+        name = item.nodeid.split("[")[0].removeprefix("tests/")
+        return rank.get(name, len(FIRST)), name in rank and "postgres" not in item.nodeid
+
+    items.sort(key=key)
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     try:
