@@ -10,6 +10,7 @@ failing test never leaves a worker behind.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -18,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,11 +64,48 @@ def prov_json(db_url: str, *args: str, input: bytes | None = None) -> object:
     return json.loads(done.stdout)
 
 
-def prov_json_many(db_url: str, *commands: tuple[str, ...], at_once: int = 3) -> list[object]:
-    """`prov_json` of each command, ``at_once`` at a time (a ``prov`` spends a second
-    or more importing before it reads anything), in the order given."""
-    with ThreadPoolExecutor(at_once) as pool:
-        return list(pool.map(lambda args: prov_json(db_url, *args), commands))
+_MANY = """
+import base64, json, sys
+from typer.testing import CliRunner
+from provenance_cli.app import app
+runner = CliRunner()
+done = []
+for args in json.loads(sys.stdin.read()):
+    r = runner.invoke(app, args)
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
+        raise r.exception
+    done.append([r.exit_code] + [base64.b64encode(b).decode() for b in (r.stdout_bytes, r.stderr_bytes)])
+print(json.dumps(done))
+"""
+
+
+def prov_many(db_url: str, *commands: tuple[str, ...]) -> list[subprocess.CompletedProcess]:
+    """``prov --db DB_URL ARGS...`` of each command, in the order given, in one process
+    of its own: the CLI's app called as the ``prov`` script calls it, once per command,
+    after one import of the CLI (a ``prov`` spends a second of CPU importing before it
+    reads anything; twenty of them were most of a live test's time). With exit code 0
+    or 1 for each, as `prov` checks."""
+    argv = [["--db", db_url, *args] for args in commands]
+    done = subprocess.run(
+        [sys.executable, "-c", _MANY], input=json.dumps(argv).encode(), capture_output=True,
+        env=environment(), timeout=600,
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"prov of {len(argv)} commands: exit {done.returncode}: {done.stderr.decode()}")
+    results = []
+    for args, (code, out, err) in zip(commands, json.loads(done.stdout), strict=True):
+        result = subprocess.CompletedProcess(
+            ["prov", *args], code, base64.b64decode(out), base64.b64decode(err)
+        )
+        if code not in (0, 1):
+            raise AssertionError(f"prov {' '.join(args)}: exit {code}: {result.stderr.decode()}")
+        results.append(result)
+    return results
+
+
+def prov_json_many(db_url: str, *commands: tuple[str, ...]) -> list[object]:
+    """The one JSON document ``prov ... --json`` prints, of each command (`prov_many`)."""
+    return [json.loads(done.stdout) for done in prov_many(db_url, *((*c, "--json") for c in commands))]
 
 
 @dataclass

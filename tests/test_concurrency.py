@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 import time
 
@@ -13,6 +12,8 @@ from provenance import archive, store
 from provenance import verify as verifying
 from provenance.errors import DatabaseError
 from provenance.models import Content, Version
+
+from .conftest import processes
 
 
 def test_concurrent_registrations_all_land_with_distinct_numbers(db_url):
@@ -153,7 +154,7 @@ def test_eight_writer_processes_lose_nothing(db_url):
     suite; benchmarks carry the 8 x 250): every version lands, numbers dense and
     ordered per document, the log one valid tree."""
     writers, count = 8, 12
-    context = multiprocessing.get_context("spawn")
+    context = processes()
     procs = [context.Process(target=_burst, args=(db_url, w, count)) for w in range(writers)]
     for p in procs:
         p.start()
@@ -218,7 +219,7 @@ def test_writer_processes_through_archive_lose_nothing(db_url):
     """`Archive.register` prepares outside the write lock and re-checks the parent
     under it: six processes on two shared documents still make two dense chains."""
     writers, count = 6, 10
-    context = multiprocessing.get_context("spawn")
+    context = processes()
     procs = [
         context.Process(target=_burst_through_archive, args=(db_url, w, count))
         for w in range(writers)

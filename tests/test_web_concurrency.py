@@ -15,7 +15,6 @@ full 8 x 250 of the issue with the same code; the test runs fewer
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from collections import Counter
 
@@ -23,6 +22,7 @@ from provenance import Archive
 from provenance.hashing import content_hash
 
 from . import liveserver
+from .conftest import processes
 from .test_web_api import _token
 
 CLIENTS = 8
@@ -42,7 +42,7 @@ def text_of(client: int, i: int) -> tuple[str, bytes]:
 
 def run_clients(api: str, secret: str, clients: int, each: int) -> tuple[float, list[tuple]]:
     """``clients`` processes x ``each`` registrations; the elapsed time and every reply."""
-    context = multiprocessing.get_context("spawn")
+    context = processes()
     replies = context.Queue()
     procs = [
         context.Process(

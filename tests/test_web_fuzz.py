@@ -124,6 +124,26 @@ def _aimed(operation, mode: GenerationMode, known: dict) -> st.SearchStrategy:
     return st.one_of(free, chosen())
 
 
+def _any_string(schema: dict) -> bool:
+    """Whether ``schema`` admits every string (what a path segment or header always is)."""
+    rules = set(schema) - {"title", "description"}
+    if rules == {"type"}:
+        return schema["type"] == "string"
+    return rules == {"anyOf"} and any(_any_string(s) for s in schema["anyOf"])
+
+
+def _nothing_to_break(operation) -> bool:
+    """Whether no request to ``operation`` is invalid: no query, no body, and every path
+    segment and optional header may be any string. Schemathesis' negative mode has no
+    case for such an operation, and hypothesis spent a few seconds each (a third of
+    the test's time) drawing and discarding a hundred attempts before it said so."""
+    if operation.query or operation.body:
+        return False
+    return all(_any_string(p.definition["schema"]) for p in operation.path_parameters) and all(
+        _any_string(p.definition["schema"]) and not p.is_required for p in [*operation.headers, *operation.cookies]
+    )
+
+
 @pytest.fixture
 def fuzzed(db_url, tmp_path):
     known = _seeded(db_url, tmp_path / "keys")
@@ -148,6 +168,8 @@ def test_no_request_the_schema_allows_or_forbids_breaks_the_service_or_its_schem
 
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            if mode is GenerationMode.NEGATIVE and _nothing_to_break(operation):
+                continue
 
             @settings(
                 max_examples=EXAMPLES,

@@ -4,7 +4,8 @@ PostgreSQL, beside `prov ... --json` run as a subprocess on the same archive.
 The same question asked through the API and through the CLI gets the same
 JSON document: both serialise the report `provenance.Archive` returns. The
 server is the worktree's own ``prov serve`` (tests/liveserver.py), reached
-with httpx over TCP; nothing is called in process.
+with httpx over TCP; nothing is called in process. The CLI's commands of a test
+run one after another in one process of their own (`liveserver.prov_many`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from provenance import checkpoint as signing
 
 from . import liveserver
 from .conftest import SEEDS
-from .liveserver import prov, prov_json_many
+from .liveserver import prov_many
 from .test_web_api import COPY, PAGE, V1, V2, V3, _token
 
 
@@ -95,8 +96,14 @@ def test_every_cli_read_answers_the_same_json_over_http(db_url, live, tmp_path):
         assert r.status_code == 200, r.text
         asked.append((f"identify {name}", r.json(), ("identify", str(tmp_path / name), "--top", "3")))
 
-    printed = prov_json_many(db_url, *(cli for _, _, cli in asked))
-    for (what, api, _), cli in zip(asked, printed, strict=True):
+    # The bytes and the W3C PROV document are not JSON reports, and equal too.
+    *printed, raw, exported = prov_many(
+        db_url,
+        *((*cli, "--json") for _, _, cli in asked),
+        ("show", "report@1", "--raw"),
+        ("export", "city/council", "--format", "prov-json"),
+    )
+    for (what, api, _), cli in zip(asked, (json.loads(p.stdout) for p in printed), strict=True):
         assert api == cli, what
     answers = {what: api for what, api, _ in asked}
     assert [d["document"] for d in answers["docs"]] == ["city/council", "notes", "report"]
@@ -104,10 +111,7 @@ def test_every_cli_read_answers_the_same_json_over_http(db_url, live, tmp_path):
     assert answers["identify near.txt"]["matches"][0]["tier"] == "similar"
     assert answers["full verify"]["ok"] and not answers["full verify"]["quick"]
 
-    # The bytes and the W3C PROV document are not JSON reports, and equal too.
-    raw = prov(db_url, "show", "report@1", "--raw")
     assert _get(live, "/versions/report@1/raw").content == raw.stdout == (SEEDS / PAGE).read_bytes()
-    exported = prov(db_url, "export", "city/council", "--format", "prov-json")
     assert _get(live, "/documents/city/council/prov.json").json() == json.loads(exported.stdout)
 
 
@@ -145,23 +149,25 @@ def test_writes_through_the_live_api_are_what_the_cli_reads_back(db_url, live):
     assert r.status_code == 201, r.text
     imported = r.json()
 
-    log, shown, mirrored, mirror_log, imported_log, events, verified = prov_json_many(
+    *printed, mirror_raw = prov_many(
         db_url,
-        ("log", "city/council"),
-        ("show", str(made[1]["version"])),
-        ("show", str(mirror["version"])),
-        ("log", "mirror"),
-        ("log", "imported"),
-        ("events",),
-        ("verify",),
+        ("log", "city/council", "--json"),
+        ("show", str(made[1]["version"]), "--json"),
+        ("show", str(mirror["version"]), "--json"),
+        ("log", "mirror", "--json"),
+        ("log", "imported", "--json"),
+        ("events", "--json"),
+        ("verify", "--json"),
+        ("show", "mirror@1", "--raw"),
     )
+    log, shown, mirrored, mirror_log, imported_log, events, verified = (json.loads(p.stdout) for p in printed)
     assert [v["version"] for v in log["versions"]] == [m["version"] for m in made]
     assert [v["hash"] for v in log["versions"]] == [m["hash"] for m in made]
     assert log["versions"][1]["parents"][0]["parent"] == made[0]["version"]
     assert shown == _get(live, f"/versions/{made[1]['version']}").json()
     assert (shown["label"], shown["meta"]) == ("approved", {"page": 3}) == (annotated["new_label"], annotated["new_meta"])
     assert shown["captured_at"].startswith("2019-10-28") and shown["source"] == "minutes"
-    assert prov(db_url, "show", "mirror@1", "--raw").stdout == V3
+    assert mirror_raw.stdout == V3
     assert mirrored["label"] == "mirrored"
     parents = mirror_log["versions"][0]["parents"]
     assert [(p["parent"], p["relation"]) for p in parents] == [(made[1]["version"], "derived")]
