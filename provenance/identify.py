@@ -44,10 +44,14 @@ Tiers, best first (``identify``):
    version; one whose best key ranks below the ``top``-th row's is left out
    uncompared (``LCS_PRUNE``; provably the same answers, at a fraction of a
    millisecond to a few milliseconds instead of a comparison's tens to
-   hundreds). So no confirmed content the rule ranks into the ``top`` is
-   dropped; what is not confirmed (beyond ``CONFIRM``, ``CONFIRM_CHARS`` and
-   ``HOLDERS_MAX``, or never a candidate of the index) is not ranked, and
-   benchmarks/identify.py measures how often that costs the top match.
+   hundreds). After ``SHORTLIST_EXTRA`` such further comparisons, only a
+   content that could outrank the first row is compared. So no confirmed
+   content the rule ranks first is dropped, and the rows after it are the
+   rule's order of the contents compared (every one that could outrank the
+   first row, and at least ``top + SHORTLIST_EXTRA``); what is not confirmed
+   (beyond ``CONFIRM``, ``CONFIRM_CHARS`` and ``HOLDERS_MAX``, or never a
+   candidate of the index) is not ranked, and benchmarks/identify.py
+   measures how often that costs the top match.
 
 Contents matched by a better tier are not repeated by a worse one, and a
 tier runs only when the better ones found nothing (``all_tiers`` runs them all).
@@ -124,10 +128,15 @@ of them (earliest indexed first, read ``HOLDER_BATCH`` at a time) are confirmed
 before any other candidate, beyond the ``CONFIRM_CHARS`` budget, until
 ``top + SHORTLIST_EXTRA`` of them hold it byte for byte."""
 
-SHORTLIST_EXTRA = 2
-"""Verbatim holders read beyond the ``top`` (``HOLDERS_MAX``): the holders are
-read earliest first until ``top + SHORTLIST_EXTRA`` of them hold the query byte
-for byte."""
+SHORTLIST_EXTRA: int | None = 2
+"""Contents compared beyond those filling the ``top`` rows that could reach
+only the second to ``top``-th row (None: no cap). Every content that could
+outrank the first row is compared, however many; the rows after it are the
+rule's best of the contents compared. Without the cap a query one word off a
+crawled page compared 72 revisions of it a few characters apart, at 100 ms
+each, to order the second and third rows. Also the verbatim holders read
+beyond the ``top`` (``HOLDERS_MAX``): until ``top + SHORTLIST_EXTRA`` of them
+hold the query byte for byte."""
 
 SUMMARY_LENS = "cjk"
 """The lens of the comparison behind a similar match when none is asked for
@@ -433,7 +442,7 @@ def _similar(
     # anywhere: they are confirmed first, earliest first, until ``want``
     # verbatim ones are found (a later one can only tie and lose on
     # registration) or ``HOLDERS_MAX`` are tried.
-    want = top + SHORTLIST_EXTRA
+    want = top + (SHORTLIST_EXTRA or 0)
     full = len(s.anchors) > 0
     holders = sorted(
         (r for r in rows if full and r.anchors >= 1.0 and r.shingles > nq * HOLDER_RATIO),
@@ -538,22 +547,27 @@ def _similar(
     carrying = _versions_of(session, [h for h, _ in ordered], doc_id)
     forms = _Forms(text)
     ranked = []
-    shown = 0  # versions carrying the contents ranked
+    shown = extra = 0  # versions carrying the contents ranked; contents compared beyond them
     for h, result in ordered:
         versions = carrying.get(h)
         if not versions:
             continue
         first_id = versions[0][0].id
-        if shown >= top and _cannot_reach(
-            forms, h, texts[h], lens, first_id, _top_key(ranked, top)
-        ):
-            continue
+        if shown >= top:
+            # Every content that could outrank the first row is compared; of
+            # those that could only reach a later row, SHORTLIST_EXTRA.
+            capped = SHORTLIST_EXTRA is not None and extra >= SHORTLIST_EXTRA
+            bar = ranked[0][0] if capped else _top_key(ranked, top)
+            if _cannot_reach(forms, h, texts[h], lens, first_id, bar):
+                continue
+            extra += 1
         if result is None and (result := score(h)) is None:
             continue
         found = forms.verbatim_lens(h, texts[h])
         passage, summary, share = _explain(texts[h], text, lens)
         key = (-share, LENS_RANK.index(found), summary.edits, first_id)
         ranked.append((key, versions, share, result[1], found, passage, summary, h))
+        ranked.sort(key=lambda r: r[0])
         shown += len(versions)
     ranked.sort(key=lambda r: r[0])
     out: list[Match] = []
