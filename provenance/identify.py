@@ -528,9 +528,10 @@ def _similar(
     # The order of comparison: the first order; of contents equal on shingles
     # (the same text in comparison form: a crawl that only changed layout),
     # those sharing the most words, then raw lines, with the query first.
-    # The order decides only which contents are compared first (the sooner
-    # the likely winners are ranked, the more of the rest the bound excludes
-    # uncompared); the rank is the rule's, over every confirmed content.
+    # The order decides which contents are compared first (the sooner the
+    # likely winners are ranked, the more of the rest the bound excludes
+    # uncompared) and which fill the later rows (``SHORTLIST_EXTRA``); the
+    # first row is the rule's over every confirmed content.
     q_lines_set, q_words = set(text.splitlines()), set(text.split())
     ordered: list[tuple[str, tuple[float, float] | None]] = []
     at = 0
