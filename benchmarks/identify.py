@@ -49,7 +49,7 @@ loose lens (any version holding it is a right answer).
 same seed and sizes reuses them instead of registering 20,000 versions again.
 
 Run: .venv/bin/python benchmarks/identify.py [--sizes 2000,20000] [--queries 500] [--db URL]
-         [--cache DIR]
+         [--cache DIR] [--kinds exact,similar,...]
 """
 
 from __future__ import annotations
@@ -236,14 +236,14 @@ def timed(fn, items) -> list[float]:
     return out
 
 
-def measure(engine, queries) -> dict[str, tuple[float, float]]:
+def measure(engine, queries, kinds=KINDS) -> dict[str, tuple[float, float]]:
     results: dict[str, tuple[float, float]] = {}
     with store.reader(engine) as s:
         for _, q in queries["exact"][:5]:  # warm caches and imports
             identify.identify(s, q.encode())
         lookups = timed(lambda q: hash_lookup(s, q[1].encode()), queries["exact"])
         results["hash lookup"] = _stats(lookups)
-        for kind in KINDS:
+        for kind in kinds:
             ms = timed(lambda q: identify.identify(s, q[1].encode()), queries[kind])
             results[kind] = _stats(ms)
     return results
@@ -266,14 +266,14 @@ def rule_key(s, query: str, text: str, first_id: int) -> tuple:
     return (-round(share, 6), identify.LENS_RANK.index(found), summary.edits, first_id)
 
 
-def accuracy(engine, queries, texts: dict[int, str]) -> dict[str, dict[str, float]]:
+def accuracy(engine, queries, texts: dict[int, str], kinds=KINDS) -> dict[str, dict[str, float]]:
     """Per tier: top-1 and how each right top-1 was right (see the printed legend)."""
     first_with: dict[str, int] = {}  # text -> the earliest version carrying it
     for vid in sorted(texts):
         first_with.setdefault(texts[vid], vid)
     out: dict[str, dict[str, float]] = {}
     with store.reader(engine) as s:
-        for kind in KINDS:
+        for kind in kinds:
             counts = dict.fromkeys(
                 (
                     "source",
@@ -361,7 +361,13 @@ def main() -> int:
     parser.add_argument("--cache", help="a folder keeping the built SQLite archives")
     parser.add_argument("--timed", type=int, default=TIMED, help="timing queries per kind")
     parser.add_argument("--seed", type=int, default=20261123)
+    parser.add_argument(
+        "--kinds", default=",".join(KINDS), help="the query tiers measured, comma-separated"
+    )
     args = parser.parse_args()
+    kinds = tuple(k for k in KINDS if k in args.kinds.split(","))
+    if not kinds or set(args.kinds.split(",")) - set(KINDS):
+        parser.error(f"--kinds: choose among {', '.join(KINDS)}")
     if not CORPUS.is_dir():
         print(f"skipped: {CORPUS} is absent (the corpus lives beside the repository)")
         return 0
@@ -387,9 +393,9 @@ def main() -> int:
                 real = [(vid, texts[vid]) for vid in range(1, n_real + 1)]
                 timing_queries = make_queries(real, random.Random(args.seed + 1), args.timed)
                 accuracy_queries = make_queries(real, random.Random(args.seed + 2), args.queries)
-                rows.append((size, measure(engine, timing_queries)))
+                rows.append((size, measure(engine, timing_queries, kinds)))
                 started = time.perf_counter()
-                acc_rows.append((size, accuracy(engine, accuracy_queries, texts)))
+                acc_rows.append((size, accuracy(engine, accuracy_queries, texts, kinds)))
                 acc_s += time.perf_counter() - started
                 engine.dispose()
             count = sizes[-1]
@@ -418,9 +424,9 @@ def main() -> int:
                 if cache is not None:
                     cache.mkdir(parents=True, exist_ok=True)
                     _backup(url, cached[size])
-                rows.append((size, measure(engine, timing_queries)))
+                rows.append((size, measure(engine, timing_queries, kinds)))
                 started = time.perf_counter()
-                acc_rows.append((size, accuracy(engine, accuracy_queries, texts)))
+                acc_rows.append((size, accuracy(engine, accuracy_queries, texts, kinds)))
                 acc_s += time.perf_counter() - started
             engine.dispose()
 
@@ -439,7 +445,7 @@ def main() -> int:
     head += "".join(f"{f'x lookup@{s}':>16}" for s, _ in rows) + f"{'growth':>8}{'x growth':>10}"
     print(head)
     print("-" * len(head))
-    for kind in ("hash lookup", *KINDS):
+    for kind in ("hash lookup", *kinds):
         line = f"{kind:<12}"
         for _, r in rows:
             med, p90 = r[kind]
@@ -463,7 +469,7 @@ def main() -> int:
         )
         print(head + f"   (at {size} versions)")
         print("-" * len(head))
-        for kind in KINDS:
+        for kind in kinds:
             a = acc[kind]
             judged = kind not in CONTAINED
             cells = [

@@ -16,13 +16,10 @@ Tiers, best first (``identify``):
    a content holding the query verbatim does) are confirmed first, earliest
    first, beyond the usual budget (``HOLDERS_MAX``); the others are pre-ranked
    by the signature's estimates and the ``CONFIRM`` best confirmed on exact
-   shingle sets. The confirmed are put in a first order (shingle containment
-   in whole percent, verbatim holders first, Jaccard, then, of contents equal
-   on those, the ones sharing most words and lines with the query, then the
-   earliest), and the first ``top + SHORTLIST_EXTRA`` contents are compared
-   with the query by `provenance.compare.compare`,
+   shingle sets. Every confirmed content is ranked by the issue's rule, on
+   the comparison `provenance.compare.compare` makes of it with the query,
    the comparison `prov diff VERSION QUERY --normalize LENS` makes (``LENS``:
-   the lens asked for, else ``SUMMARY_LENS``). They are ranked on it:
+   the lens asked for, else ``SUMMARY_LENS``):
 
    - ``score``: the share of the query found in the version, the query's
      characters (through the lens) the comparison keeps unchanged (a
@@ -34,16 +31,27 @@ Tiers, best first (``identify``):
    - then by the fewest edits (``diff``: the comparison's own summary, so it
      agrees with the diff it recommends; ``passage`` is its passage, with
      ``a`` = the query and ``b`` = the version);
-   - then, of whole-text comparisons still tied (contents equal through the
-     lens), by the fewest edits byte for byte (``_nearest_layout_first``);
-   - then by the earliest registration.
+   - then by the earliest registration (the content's first version).
 
-   Once ``top`` versions are ranked, a further content is compared only if
-   it could still reach them: its share found is at most the longest common
-   subsequence of the two texts' normal forms over the query's, and one whose
-   bound is below the ``top``-th row's share, or equal to it with a worse lens
-   equality, is left out uncompared (``LCS_PRUNE``; the same answers, at a
-   few milliseconds instead of a comparison's hundreds).
+   They are compared in a first order (shingle containment in whole percent,
+   verbatim holders first, Jaccard, then, of contents equal on those, the
+   ones sharing most words and lines with the query, then the earliest),
+   which decides only how soon the likely winners are ranked. Once ``top``
+   versions are ranked, a further content is compared only if it could
+   still reach them (``_cannot_reach``): its best conceivable key is its
+   share bound (the longest common subsequence of the two texts' normal
+   forms over the query's), its lens equality, no edit and its first
+   version; one whose best key ranks below the ``top``-th row's is left out
+   uncompared (``LCS_PRUNE``; provably the same answers, at a fraction of a
+   millisecond to a few milliseconds instead of a comparison's tens to
+   hundreds). After ``SHORTLIST_EXTRA`` such further comparisons, only a
+   content that could outrank the first row is compared. So no confirmed
+   content the rule ranks first is dropped, and the rows after it are the
+   rule's order of the contents compared (every one that could outrank the
+   first row, and at least ``top + SHORTLIST_EXTRA``); what is not confirmed
+   (beyond ``CONFIRM``, ``CONFIRM_CHARS`` and ``HOLDERS_MAX``, or never a
+   candidate of the index) is not ranked, and benchmarks/identify.py
+   measures how often that costs the top match.
 
 Contents matched by a better tier are not repeated by a worse one, and a
 tier runs only when the better ones found nothing (``all_tiers`` runs them all).
@@ -59,7 +67,7 @@ from sqlalchemy import Row, bindparam
 from sqlalchemy import text as sql_text
 from sqlmodel import Session, col, select
 
-from provenance import contents, diff, index, refs, sketch
+from provenance import contents, index, refs, sketch
 from provenance.align import Passage
 from provenance.compare import compare
 from provenance.errors import InputError
@@ -120,10 +128,15 @@ of them (earliest indexed first, read ``HOLDER_BATCH`` at a time) are confirmed
 before any other candidate, beyond the ``CONFIRM_CHARS`` budget, until
 ``top + SHORTLIST_EXTRA`` of them hold it byte for byte."""
 
-SHORTLIST_EXTRA = 2
-"""Contents compared with the query (`provenance.compare`) beyond the ``top``
-reported: the final order is on what the comparison finds, so a content
-ranked just below the ``top``-th on shingles can still move up."""
+SHORTLIST_EXTRA: int | None = 2
+"""Contents compared beyond those filling the ``top`` rows that could reach
+only the second to ``top``-th row (None: no cap). Every content that could
+outrank the first row is compared, however many; the rows after it are the
+rule's best of the contents compared. Without the cap a query one word off a
+crawled page compared 72 revisions of it a few characters apart, at 100 ms
+each, to order the second and third rows. Also the verbatim holders read
+beyond the ``top`` (``HOLDERS_MAX``): until ``top + SHORTLIST_EXTRA`` of them
+hold the query byte for byte."""
 
 SUMMARY_LENS = "cjk"
 """The lens of the comparison behind a similar match when none is asked for
@@ -429,7 +442,7 @@ def _similar(
     # anywhere: they are confirmed first, earliest first, until ``want``
     # verbatim ones are found (a later one can only tie and lose on
     # registration) or ``HOLDERS_MAX`` are tried.
-    want = top + SHORTLIST_EXTRA
+    want = top + (SHORTLIST_EXTRA or 0)
     full = len(s.anchors) > 0
     holders = sorted(
         (r for r in rows if full and r.anchors >= 1.0 and r.shingles > nq * HOLDER_RATIO),
@@ -485,13 +498,16 @@ def _similar(
             return None
         return containment, jaccard
 
-    scored: list[tuple[tuple, str, tuple[float, float]]] = []
+    scored: list[tuple[tuple, str, tuple[float, float] | None, int]] = []
+    unscored: list[tuple[tuple, str, None, int]] = []
     best: list[float] = []  # confirmed containments, highest first
     for r in confirm:
         # The signature's (or the anchors') estimate is within PRUNE_MARGIN of
         # the true containment but for a one-in-thousands draw: a candidate
-        # estimated that far below the top-th confirmed one cannot be shown.
+        # estimated that far below the top-th confirmed one is put last,
+        # unscored, and scored only if the ranking cannot exclude it.
         if len(best) >= top and estimate[r.id] + PRUNE_MARGIN < best[top - 1]:
+            unscored.append(((), r.hash, None, r.id))
             continue
         result = score(r.hash)
         if result is not None:
@@ -499,55 +515,62 @@ def _similar(
             # A first order on shingles, in whole percent (a few common phrases
             # elsewhere in a long version must not outrank the version holding
             # the query closely), verbatim holders first, then Jaccard, then the earliest.
-            first = (-math.floor(100 * result[0] + 1e-9), not verbatim, 0.0 if verbatim else -result[1])
+            first = (
+                -math.floor(100 * result[0] + 1e-9),
+                not verbatim,
+                0.0 if verbatim else -result[1],
+            )
             scored.append((first, r.hash, result, r.id))
             best.append(result[0])
             best.sort(reverse=True)
     scored.sort(key=lambda t: (t[0], t[3]))
 
-    # The shortlist: the first ``want`` contents; of contents equal on
-    # shingles (the same text in comparison form: a crawl that only changed
-    # layout), those sharing the most words, then raw lines, with the query
-    # first. Each is compared with the query as `prov diff` compares them,
-    # and ranked on what that comparison found.
+    # The order of comparison: the first order; of contents equal on shingles
+    # (the same text in comparison form: a crawl that only changed layout),
+    # those sharing the most words, then raw lines, with the query first.
+    # The order decides which contents are compared first (the sooner the
+    # likely winners are ranked, the more of the rest the bound excludes
+    # uncompared) and which fill the later rows (``SHORTLIST_EXTRA``); the
+    # first row is the rule's over every confirmed content.
     q_lines_set, q_words = set(text.splitlines()), set(text.split())
-    shortlist: list[tuple[str, tuple[float, float]]] = []
+    ordered: list[tuple[str, tuple[float, float] | None]] = []
     at = 0
-    while at < len(scored) and len(shortlist) < want:
+    while at < len(scored):
         end = at + 1
         while end < len(scored) and scored[end][0] == scored[at][0]:
             end += 1
         tied = scored[at:end]
         if len(tied) > 1 and scored[at][0][1]:  # verbatim holders stay earliest first
             tied.sort(key=lambda t: (_line_similarity(q_lines_set, q_words, texts[t[1]]), t[3]))
-        shortlist += [(t[1], t[2]) for t in tied[: want - len(shortlist)]]
+        ordered += [(t[1], t[2]) for t in tied]
         at = end
-    carrying = _versions_of(session, [h for h, _ in shortlist], doc_id)
+    ordered += [(t[1], None) for t in unscored]
+    carrying = _versions_of(session, [h for h, _ in ordered], doc_id)
     forms = _Forms(text)
     ranked = []
-    compared = extra = 0  # versions carrying the contents compared; contents beyond the top
-    for h, (_, jaccard) in shortlist:
+    shown = extra = 0  # versions carrying the contents ranked; contents compared beyond them
+    for h, result in ordered:
         versions = carrying.get(h)
         if not versions:
             continue
-        if compared >= top:
-            # Enough versions that nothing can outrank (the query verbatim, no
-            # edit: a later one only ties and loses on registration), or the
-            # extra contents compared: the rest cannot be shown.
-            perfect = sum(len(r[1]) for r in ranked if r[0][:3] == (-1.0, 0, 0))
-            if perfect >= top or extra >= SHORTLIST_EXTRA:
-                break
+        first_id = versions[0][0].id
+        if shown >= top:
+            # Every content that could outrank the first row is compared; of
+            # those that could only reach a later row, SHORTLIST_EXTRA.
+            capped = SHORTLIST_EXTRA is not None and extra >= SHORTLIST_EXTRA
+            bar = ranked[0][0] if capped else _top_key(ranked, top)
+            if _cannot_reach(forms, h, texts[h], lens, first_id, bar):
+                continue
             extra += 1
-        found = forms.verbatim_lens(h, texts[h])
-        if compared >= top and _cannot_reach(forms, h, texts[h], lens, found, _top_key(ranked, top)):
-            compared += len(versions)
+        if result is None and (result := score(h)) is None:
             continue
-        compared += len(versions)
+        found = forms.verbatim_lens(h, texts[h])
         passage, summary, share = _explain(texts[h], text, lens)
-        key = (-share, LENS_RANK.index(found), summary.edits, versions[0][0].id)
-        ranked.append((key, versions, share, jaccard, found, passage, summary, h))
+        key = (-share, LENS_RANK.index(found), summary.edits, first_id)
+        ranked.append((key, versions, share, result[1], found, passage, summary, h))
+        ranked.sort(key=lambda r: r[0])
+        shown += len(versions)
     ranked.sort(key=lambda r: r[0])
-    ranked = _nearest_layout_first(ranked, text, texts)
     out: list[Match] = []
     for _, versions, share, jaccard, found, passage, summary, _ in ranked:
         for v, d in versions:
@@ -562,35 +585,6 @@ LENS_RANK: tuple[str | None, ...] = ("exact", *index.NORMAL_PROFILES, None)
 byte for byte, else through the weakest lens, else through none."""
 
 
-def _nearest_layout_first(ranked: list, query: str, texts: dict[str, str]) -> list:
-    """The ranked rows, those tied on share, lens equality and edits with the fewest raw edits first.
-
-    Contents equal through the lens (a crawl that only changed the layout,
-    a re-wrapped revision) tie on all the lensed comparison sees; of those
-    compared whole, the one nearest the query byte for byte (the fewest
-    edits of the minimal diff, no lens) is the closer, as `prov diff VERSION
-    QUERY` would show. Passage matches keep their order: the material
-    around a passage is no edit of it. Only ties pay for the diff.
-    """
-    out: list = []
-    at = 0
-    while at < len(ranked):
-        end = at + 1
-        while end < len(ranked) and ranked[end][0][:3] == ranked[at][0][:3]:
-            end += 1
-        tied = ranked[at:end]
-        if len(tied) > 1:
-            raw = {
-                r[7]: len(diff.diff(texts[r[7]], query, semantic=False).edits)
-                for r in tied
-                if r[5] is None
-            }
-            tied.sort(key=lambda r: (raw.get(r[7], 0), r[0][3]))
-        out += tied
-        at = end
-    return out
-
-
 def _top_key(ranked: list, top: int) -> tuple:
     """The ranking key of the content holding the ``top``-th version ranked so far."""
     shown = 0
@@ -601,18 +595,24 @@ def _top_key(ranked: list, top: int) -> tuple:
     raise AssertionError("fewer than top versions ranked")
 
 
-def _cannot_reach(forms: _Forms, h: str, version_text: str, lens: str, found, key) -> bool:
+def _cannot_reach(forms: _Forms, h: str, version_text: str, lens: str, first_id: int, key) -> bool:
     """Whether the content ``h`` provably ranks below ``key`` (the ``top``-th row's), uncompared.
 
-    Its share found is the query's characters (through the lens) that the
-    comparison keeps unchanged: a common subsequence of the two normal
-    forms (the passage's inside diff or the whole texts' diff, both on them),
-    so at most their longest common subsequence. Below the ``top``-th row's
-    share, or equal to it and seen verbatim through a worse lens only, it
-    cannot be shown whatever its edits.
+    Its key (minus the share found, lens equality, edits, its first
+    version's id) is at best ``(-bound, lens equality, 0, first_id)``: its
+    share found is the query's characters (through the lens) that the
+    comparison keeps unchanged, a common subsequence of the two normal forms
+    (the passage's inside diff or the whole texts' diff, both on them), so
+    ``bound`` is their longest common subsequence over the query's; no
+    comparison has fewer than 0 edits. When even that best key ranks below
+    ``key``, the content cannot be shown. Cheapest first: registration alone
+    (a later version cannot beat a verbatim match of no edit), then the
+    LCS, then the lens (only when the bound ties the top share).
     """
     if not LCS_PRUNE:
         return False
+    if (-1.0, 0, 0, first_id) > key:
+        return True
     q, v = forms.of("", lens), forms.of(h, lens, version_text)
     if not q:
         return False
@@ -623,7 +623,9 @@ def _cannot_reach(forms: _Forms, h: str, version_text: str, lens: str, found, ke
     if lcs < need:
         return True
     bound = -min(1.0, lcs / len(q))
-    return (bound, LENS_RANK.index(found)) > key[:2]
+    if bound != key[0]:
+        return bound > key[0]
+    return (bound, LENS_RANK.index(forms.verbatim_lens(h, version_text)), 0, first_id) > key
 
 
 class _Forms:

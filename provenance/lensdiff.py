@@ -19,9 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from provenance.diff import DiffStats, Edit, Op, diff, stats_for
-from provenance.lenses import DEFAULT_PROFILE, PROFILES, Lensed, check_profile, normalize
+from provenance.diff import DiffResult, DiffStats, Edit, Op, diff, stats_for
+from provenance.lenses import (
+    DEFAULT_PROFILE,
+    PROFILES,
+    RECENT_CHARS,
+    Lensed,
+    check_profile,
+    normalize,
+)
 
 Span4 = tuple[int, int, int, int]
 
@@ -99,7 +107,10 @@ def diff_under(
     """
     check_profile(profile)
     la, lb = normalize(a, profile), normalize(b, profile)
-    result = diff(la.text, lb.text, deadline=deadline, budget=budget)
+    if deadline is None and max(len(a), len(b)) <= RECENT_CHARS:
+        result = _recent_diff(la.text, lb.text, budget)
+    else:  # the clock may cut it short, or too large to keep
+        result = diff(la.text, lb.text, deadline=deadline, budget=budget)
     spans = [(e.a_start, e.a_end, e.b_start, e.b_end) for e in result.edits]
     edits = map_edits(la, lb, spans)
     return LensDiff(
@@ -109,6 +120,17 @@ def diff_under(
         whitespace_share(a, b, edits, profile=profile),
         result.complete,
     )
+
+
+@lru_cache(maxsize=8)
+def _recent_diff(a: str, b: str, budget: float | None) -> DiffResult:
+    """The last few diffs of normalized texts, as ``lenses`` keeps its last normal forms.
+
+    Texts that differ only in what the lens hides have one normal form: a
+    query compared with many of them (identify, over a crawl's layout-only
+    revisions) diffs it once, and maps the same edits into each original.
+    """
+    return diff(a, b, budget=budget)
 
 
 def map_edits(la: Lensed, lb: Lensed, spans: Iterable[Span4]) -> tuple[Edit, ...]:

@@ -432,6 +432,11 @@ def test_skipping_comparisons_never_changes_the_answer(engine, monkeypatch):
     all_compared = len(compared)
     compared.clear()
     monkeypatch.setattr(identify, "LCS_PRUNE", True)
+    monkeypatch.setattr(identify, "SHORTLIST_EXTRA", None)  # every row by the rule
     assert _answers(engine, queries) == every
     assert all(every)  # each query found something
     assert len(compared) < all_compared  # and some comparisons were skipped
+    # With the cap on the later rows' comparisons, the first row is still the rule's best.
+    monkeypatch.setattr(identify, "SHORTLIST_EXTRA", 2)
+    capped = _answers(engine, queries)
+    assert [rows[0] for rows in capped] == [rows[0] for rows in every]
