@@ -59,6 +59,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
 
 FIRST = (
+    "test_corpus_roundtrip.py::test_every_corpus_version_round_trips_byte_for_byte",
     "test_tamper.py::test_every_random_single_change_behind_the_tools_back_is_caught",
     "test_web_fuzz.py::test_no_request_the_schema_allows_or_forbids_breaks_the_service_or_its_schema",
     "test_identify.py::test_skipping_comparisons_never_changes_the_answer",
