@@ -632,40 +632,38 @@ def log(
     since: str | None = None,
     captured_since: str | None = None,
     only: str | None = None,
+    after: int | None = None,
+    first: int | None = None,
 ) -> LogReport:
     """A document's versions, oldest first, each with its links to its parents.
 
     ``since`` keeps the versions registered at or after that ISO 8601 time,
     ``captured_since`` those captured at or after it (a version without a
     capture time is then left out); times without an offset are UTC. Of
-    the versions kept, ``limit`` lists the newest. The report counts the
-    document's versions and those kept, so a shorter listing says so. With
-    ``only`` (an edit kind) each link counts that kind's edits and says how
-    many of other kinds it left out.
+    the versions kept, ``limit`` lists the newest; or, a page, ``first``
+    lists the first of those numbered after ``after`` (a cursor: a version
+    number), and ``newer`` counts the kept versions after the page. The
+    report counts the document's versions and those kept, so a shorter
+    listing says so. With ``only`` (an edit kind) each link counts that
+    kind's edits and says how many of other kinds it left out.
+
+    Only the listed versions are read whole and compared with their
+    parents: a page costs its size, not the history's length.
     """
     check_profile(profile)
     only = _check_only(only)
-    if limit is not None and limit < 0:
-        raise InputError(f"--limit {limit} is negative")
+    for value, what in ((limit, "--limit"), (first, "first")):
+        if value is not None and value < 0:
+            raise InputError(f"{what} {value} is negative")
+    if limit is not None and (first is not None or after is not None):
+        raise InputError("limit (the newest versions) and a page (first, after) are not asked together")
     since = parse_time(since, "--since") if since else None
     captured_since = parse_time(captured_since, "--captured-since") if captured_since else None
     document = refs.find_document(session, doc)
-    rows = session.exec(
-        select(Version, Content)
-        .join(Content, col(Content.hash) == col(Version.content_hash))
-        .where(Version.document_id == document.id)
-        .order_by(Version.number)
-    ).all()
-    total = len(rows)
-    for start, field in ((since, "registered_at"), (captured_since, "captured_at")):
-        if start:
-            rows = [(v, c) for v, c in rows if _log_time(getattr(v, field)) >= _log_time(start)]
-    matched = len(rows)
-    if limit is not None:
-        rows = rows[len(rows) - limit :] if limit else []
+    page = _log_page(session, document.id, since, captured_since, limit, after, first)
     entries = []
-    seen = sightings.of_versions(session, [v.id for v, _ in rows])
-    for v, c in rows:
+    seen = sightings.of_versions(session, [v.id for v, _ in page.rows])
+    for v, chars in page.rows:
         same, near = index.elsewhere(session, v)
         entries.append(
             LogEntry(
@@ -673,7 +671,7 @@ def log(
                 number=v.number,
                 name=f"{document.key}@{v.number}",
                 hash=v.content_hash,
-                chars=c.chars,
+                chars=chars,
                 label=v.label,
                 source=v.source,
                 captured_at=v.captured_at,
@@ -688,14 +686,78 @@ def log(
         document=document.key,
         profile=profile,
         versions=tuple(entries),
-        total=total,
-        matched=matched,
+        total=page.total,
+        matched=page.matched,
         shown=len(entries),
+        newer=page.newer,
         limit=limit,
         since=since,
         captured_since=captured_since,
         only=only,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _LogPage:
+    rows: list[tuple[Version, int]]  # the listed versions, oldest first, with their sizes in characters
+    total: int  # the document's versions
+    matched: int  # those the time filters keep
+    newer: int  # of those, numbered after the listed ones (a page's rest)
+
+
+def _log_page(
+    session: Session,
+    document_id: int,
+    since: str | None,
+    captured_since: str | None,
+    limit: int | None,
+    after: int | None,
+    first: int | None,
+) -> _LogPage:
+    """The versions `log` lists, and its counts.
+
+    Without a time filter the database picks the listed rows (the cursor and the
+    page's size in the query). A time filter reads every version's times first
+    and compares them as times, not as text (a capture time keeps the offset it
+    was given with), then reads the listed rows alone.
+    """
+    mine = col(Version.document_id) == document_id
+    total = session.exec(select(func.count()).select_from(Version).where(mine)).one()
+    rows = select(Version, Content.chars).join(Content, col(Content.hash) == col(Version.content_hash))
+    number = col(Version.number)
+    if not (since or captured_since):
+        rows = rows.where(mine) if after is None else rows.where(mine, number > after)
+        if limit is not None:
+            newest = session.exec(rows.order_by(number.desc()).limit(limit)).all()
+            return _LogPage(list(reversed(newest)), total, total, 0)
+        ordered = rows.order_by(number)
+        listed = list(session.exec(ordered if first is None else ordered.limit(first)).all())
+        newer = 0
+        if first is not None:
+            bound = listed[-1][0].number if listed else after
+            later = select(func.count()).select_from(Version).where(mine)
+            newer = session.exec(later if bound is None else later.where(number > bound)).one()
+        return _LogPage(listed, total, total, newer)
+    times = session.exec(
+        select(Version.number, Version.registered_at, Version.captured_at).where(mine).order_by(number)
+    ).all()
+    kept = [
+        n
+        for n, registered, captured in times
+        if (not since or _log_time(registered) >= _log_time(since))
+        and (not captured_since or _log_time(captured) >= _log_time(captured_since))
+    ]
+    candidates = kept if after is None else [n for n in kept if n > after]
+    if limit is not None:
+        chosen = candidates[len(candidates) - limit :] if limit else []
+    else:
+        chosen = candidates if first is None else candidates[:first]
+    listed = []
+    if chosen:
+        wanted = set(chosen)
+        span = session.exec(rows.where(mine, number >= chosen[0], number <= chosen[-1]).order_by(number))
+        listed = [(v, chars) for v, chars in span if v.number in wanted]
+    return _LogPage(listed, total, len(kept), len(candidates) - len(chosen) if first is not None else 0)
 
 
 def _log_time(text: str | None) -> datetime:

@@ -41,12 +41,15 @@ class EventEntry:
 @dataclass(frozen=True, slots=True)
 class EventsReport:
     """What `prov events` found: ``matched`` events passed the filters, the last
-    ``len(events)`` of them are listed (all unless a limit was given)."""
+    ``len(events)`` of them are listed (all unless a limit was given), or a page
+    of them; ``newer`` of the matched come after the listed ones (after the
+    page's cursor when none is listed), so a page knows its place."""
 
     total: int  # events in the log
     matched: int
     about: str | None  # the document or version asked about
     events: tuple[EventEntry, ...]
+    newer: int = 0
 
 
 def _time(text: str, what: str) -> datetime:
@@ -144,9 +147,13 @@ def events(
     files: bool = True,
     after: int | None = None,
     first: int | None = None,
+    before: int | None = None,
 ) -> EventsReport:
     """The events matching every filter given, oldest first: the last ``limit`` of
-    them, or (a page) the first ``first`` after sequence number ``after``.
+    them, or (a page) the first ``first`` after sequence number ``after``; with
+    ``before``, of those numbered before it. Pages newest first are the last
+    ``limit`` before the oldest event of the page above; oldest first, the
+    first ``first`` after the newest of the page before.
 
     ``about`` is a document key or a version reference (``DOC@N``, an id, a
     hash prefix, a file unless ``files`` is False); ``since`` and ``until`` are ISO 8601 dates or times
@@ -181,13 +188,16 @@ def events(
     matched = session.execute(
         sa.select(sa.func.count()).select_from(t).where(*conditions)
     ).scalar_one()
-    query = sa.select(t.c.seq, t.c.kind, t.c.subject, t.c.body).where(*conditions)
+    window = list(conditions)
+    if after is not None:
+        window.append(t.c.seq > after)
+    if before is not None:
+        window.append(t.c.seq < before)
+    query = sa.select(t.c.seq, t.c.kind, t.c.subject, t.c.body).where(*window)
     if limit is not None:
         recent = query.order_by(t.c.seq.desc()).limit(limit).subquery()
         rows: Any = sa.select(recent).order_by(recent.c.seq)
     else:
-        if after is not None:
-            query = query.where(t.c.seq > after)
         rows = query.order_by(t.c.seq)
         if first is not None:
             rows = rows.limit(first)
@@ -195,13 +205,39 @@ def events(
         (seq, kind, subject, json.loads(body))
         for seq, kind, subject, body in session.execute(rows)
     ]
+    newer = _newer(session, conditions, shown, after, first, before)
     names = _names(session, shown)
     return EventsReport(
         total,
         matched,
         name,
         tuple(_entry(seq, kind, subject, event, names) for seq, kind, subject, event in shown),
+        newer,
     )
+
+
+def _newer(
+    session: Session,
+    conditions: list[Any],
+    shown: list[tuple[int, str, str, dict]],
+    after: int | None,
+    first: int | None,
+    before: int | None,
+) -> int:
+    """How many matching events come after the listed ones (after the cursor when
+    none is listed): none when the listing reaches the newest, else counted by
+    the database."""
+    if before is None and first is None:
+        return 0
+    seq = Event.__table__.c.seq
+    if shown:
+        bound = seq > shown[-1][0]
+    elif first is None:  # nothing before ``before``
+        bound = seq >= before
+    else:
+        bound = seq > after if after is not None else sa.true()
+    count = sa.select(sa.func.count()).select_from(Event.__table__).where(*conditions, bound)
+    return session.execute(count).scalar_one()
 
 
 def _names(session: Session, shown: list[tuple[int, str, str, dict]]) -> dict[int, str]:

@@ -454,7 +454,8 @@ class Archive:
             return contents.get_bytes(session, PREFIX + bare), contents.encoding_of(session, PREFIX + bare)
 
     def log(self, doc: str, **options: Any) -> LogReport:
-        """A document's versions (options: profile, limit, since, captured_since, only)."""
+        """A document's versions (options: profile, limit, since, captured_since, only;
+        a page: the ``first`` after version number ``after``)."""
         with self._session(write=False) as session:
             return ops.log(session, doc, **options)
 
@@ -590,8 +591,9 @@ class Archive:
 
     def events(self, **filters: Any) -> EventsReport:
         """The audit log (filters: about, actor, kinds, since, until; the last
-        ``limit``, or a page: the ``first`` after sequence number ``after``; and
-        ``files=False`` for an ``about`` that must never name a file)."""
+        ``limit``, or a page: the ``first`` after sequence number ``after``; either
+        of those numbered ``before`` a sequence number; and ``files=False`` for an
+        ``about`` that must never name a file)."""
         with self._session(write=False) as session:
             return event_log.events(session, **filters)
 

@@ -267,7 +267,9 @@ class LogReport:
     ``total`` versions are in the document; ``matched`` of them pass the
     time filters (``since`` on the registration time, ``captured_since`` on
     the capture time, which excludes versions without one) and ``shown`` =
-    ``len(versions)`` are listed: the newest ``limit`` of the matched, or all.
+    ``len(versions)`` are listed: the newest ``limit`` of the matched, or all;
+    or, a page (the HTTP API's), the first of them after a cursor, and then
+    ``newer`` of the matched come after the page.
     """
 
     document: str
@@ -276,6 +278,7 @@ class LogReport:
     total: int = 0
     matched: int = 0
     shown: int = 0
+    newer: int = 0  # matched versions after the last listed (0 unless a page)
     limit: int | None = None
     since: str | None = None  # registered at or after this time (canonical ISO)
     captured_since: str | None = None  # captured at or after this time (canonical ISO)

@@ -12,7 +12,6 @@ pages neither repeat nor skip an item that was there. See docs/http.md.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import json
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -188,7 +187,12 @@ def _after(kind: str, cursor: str | None, tp: type) -> Any:
         found_kind, after = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, TypeError):
         found_kind, after = None, None
-    if found_kind != kind or not isinstance(after, tp) or isinstance(after, bool):
+    if (
+        found_kind != kind
+        or not isinstance(after, tp)
+        or isinstance(after, bool)
+        or (isinstance(after, int) and not 0 <= after < 2**63)  # a key the database holds
+    ):
         raise ApiError(422, "invalid_cursor", "the cursor is not one this list gave; start again without it")
     return after
 
@@ -248,14 +252,22 @@ def log(
     limit: Limit = None,
 ) -> Response:
     """A document's versions, oldest first (`prov log`), a page at a time: ``shown``
-    counts this page, ``matched`` all that pass the filters."""
+    counts this page, ``matched`` all that pass the filters, ``newer`` those after
+    this page. The library reads and compares the page's versions alone."""
     after = _after("versions", cursor, int)
     size = _page_size(request, limit)
-    report = archive.log(doc, profile=profile, since=since, captured_since=captured_since, only=only)
-    found = [v for v in report.versions if after is None or v.number > after]
-    page = tuple(found[:size])
-    headers = _next_link(request, "versions", page[-1].number, size) if len(found) > size else None
-    return _report(dataclasses.replace(report, versions=page, shown=len(page)), headers=headers)
+    report = archive.log(
+        doc,
+        profile=profile,
+        since=since,
+        captured_since=captured_since,
+        only=only,
+        after=after,
+        first=size,
+    )
+    more = report.newer and report.versions
+    headers = _next_link(request, "versions", report.versions[-1].number, size) if more else None
+    return _report(report, headers=headers)
 
 
 @router.post(
@@ -659,7 +671,8 @@ def events(
     cursor: Cursor = None,
     limit: Limit = None,
 ) -> Response:
-    """The audit log, oldest first (`prov events`), a page at a time."""
+    """The audit log, oldest first (`prov events`), a page at a time: ``newer``
+    counts the events after this page."""
     after = _after("events", cursor, int)
     size = _page_size(request, limit)
     report = archive.events(
@@ -670,11 +683,11 @@ def events(
         until=until,
         files=False,
         after=after,
-        first=size + 1,
+        first=size,
     )
-    page = report.events[:size]
-    headers = _next_link(request, "events", page[-1].seq, size) if len(report.events) > size else None
-    return _report(dataclasses.replace(report, events=page), headers=headers)
+    more = report.newer and report.events
+    headers = _next_link(request, "events", report.events[-1].seq, size) if more else None
+    return _report(report, headers=headers)
 
 
 @router.get("/verify", response_model=VerifyReport, responses=_ERRORS, tags=["audit"])

@@ -6,6 +6,7 @@ grows the method, the function becomes a one-line call and then goes away (as
 ``version_id``, ``find_documents``, ``diff_with_text`` and ``event_subject``
 went: they are `Archive.resolve` with ``files=False``, `Archive.documents` with
 ``matching``, `Archive.diff_text` and `Archive.events` with ``files=False``).
+``events_page`` only arranges the page `Archive.events` reads (``before``, ``newer``).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from provenance.text import decode
 
 @dataclass(frozen=True, slots=True)
 class EventsPage:
-    """One page of the audit log, newest first: ``events`` are the ``page``-th
-    ``size`` of the ``matched`` events counted from the newest."""
+    """One page of the audit log, newest first: ``events``, with ``newer`` of the
+    ``matched`` events above them and ``older`` below. The page is the ``page``-th
+    of ``pages`` a reader passes through going from the newest to the oldest by
+    the pages' links (``newer_after`` and ``older_before``, None at either end)."""
 
     total: int
     matched: int
@@ -28,24 +31,48 @@ class EventsPage:
     pages: int
     size: int
     events: tuple[EventEntry, ...]
+    newer: int
+    older: int
+    newer_after: int | None  # the cursor of the page above: the events after this sequence number
+    older_before: int | None  # the cursor of the page below: the events before this sequence number
 
 
-def events_page(archive: Archive, *, page: int, size: int, **filters) -> EventsPage:
-    """A page of `Archive.events`, newest first.
+def events_page(
+    archive: Archive, *, size: int, before: int | None = None, after: int | None = None, **filters
+) -> EventsPage:
+    """A page of `Archive.events`, newest first: the newest ``size`` events (before
+    ``before``), or with ``after`` the oldest ``size`` after it, so that the links
+    down and up give back the same pages (events are only ever appended, above).
 
-    Counts the matching events, reads the newest ``page * size`` and keeps the
-    oldest ``size`` of them, so a deep page costs its depth. Wanted in `Archive`: ``events(...,
-    before=SEQ)``, a stable cursor (the API's cursor may already be it).
+    The library reads the page alone and counts the events above it; the page's
+    number is then how many pages of ``size`` those fill, whatever was added
+    since the reader's first page.
     """
-    # Asked for more than match, `provenance.events` keeps too few (``found[len(found)
-    # - limit:]`` goes negative): count first, never ask past the count.
-    matched = archive.events(limit=0, **filters).matched
-    report = archive.events(limit=min(page * size, matched), **filters)
+    if after is not None:
+        report = archive.events(after=after, first=size, before=before, **filters)
+    else:
+        report = archive.events(limit=size, before=before, **filters)
     shown = report.events
-    end = len(shown) - (page - 1) * size if page > 1 else len(shown)
-    chosen = shown[max(0, end - size) : max(0, end)]
-    pages = max(1, -(-report.matched // size))
-    return EventsPage(report.total, report.matched, page, pages, size, tuple(reversed(chosen)))
+    newer = report.newer
+    older = report.matched - newer - len(shown)
+    page = -(-newer // size) + 1
+    if shown:
+        above, below = shown[-1].seq, shown[0].seq
+    else:  # past either end: the way back is the cursor asked
+        above = before - 1 if before is not None else after
+        below = after + 1 if after is not None else before
+    return EventsPage(
+        total=report.total,
+        matched=report.matched,
+        page=page,
+        pages=page + -(-older // size),
+        size=size,
+        events=tuple(reversed(shown)),
+        newer=newer,
+        older=older,
+        newer_after=above if newer else None,
+        older_before=below if older else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)

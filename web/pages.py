@@ -57,6 +57,7 @@ MAX_PASTE = 5 * 1024 * 1024
 """Largest text the identify box takes (bytes): a long newspaper page is 50 KB."""
 
 EVENTS_PER_PAGE = 50
+SEQ_MAX = 2**63 - 1  # the largest sequence number the log's column holds: a cursor past it is refused
 
 FOLD = 1200
 """Unchanged runs longer than this (code points) are folded in a diff, keeping
@@ -361,7 +362,8 @@ def blame(request: Request, ref: str = "", lens: str = "exact") -> Response:
 @router.get("/events", include_in_schema=False, name="page_events")
 def events(
     request: Request,
-    page_number: int = Query(1, alias="page", ge=1),
+    before: int | None = Query(None, ge=1, le=SEQ_MAX),
+    after: int | None = Query(None, ge=0, le=SEQ_MAX),
     about: str = "",
     actor: str = "",
     kind: str = "",
@@ -376,7 +378,9 @@ def events(
             filters["actor"] = actor.strip()
         if kind:
             filters["kinds"] = (kind,)
-        shown = gateway.events_page(archive_of(request), page=page_number, size=EVENTS_PER_PAGE, **filters)
+        shown = gateway.events_page(
+            archive_of(request), size=EVENTS_PER_PAGE, before=before, after=after, **filters
+        )
     except ProvenanceError as exc:
         return error_page(request, exc)
     return page(request, "events.html", shown=shown, form=form, kinds=audit.KINDS)
