@@ -121,23 +121,27 @@ def register(
     if not doc.strip():
         raise InputError("--doc: a document key cannot be empty")
 
-    document = session.exec(select(Document).where(Document.key == doc).with_for_update()).first()
+    # The document and its latest version in one query (the latest's number is the
+    # highest: the next number and the sighting rule both follow from it).
+    found = session.exec(
+        select(Document, Version)
+        .join(Version, col(Version.document_id) == col(Document.id), isouter=True)
+        .where(Document.key == doc)
+        .order_by(col(Version.number).desc())
+        .limit(1)
+        .with_for_update(of=Document)
+    ).first()
+    document, latest = found if found is not None else (None, None)
     new_document = document is None
     if document is None:
         document = Document(key=doc, created_at=now())
         session.add(document)
         session.flush()
         audit.document_created(session, document, actor)
+    last_number = latest.number if latest is not None else 0
 
-    if not parent_versions and not new_document:
-        latest = session.exec(
-            select(Version)
-            .where(Version.document_id == document.id)
-            .order_by(col(Version.number).desc())
-            .limit(1)
-        ).first()
-        if latest is not None:
-            parent_versions = [latest]
+    if not parent_versions and latest is not None:
+        parent_versions = [latest]
     guessed = relation is None
     if parent_versions and relation is None:
         relation = "merge" if len(parent_versions) > 1 else "revision"
@@ -148,7 +152,7 @@ def register(
         seen.add(p.id)
     if not new_version and len(parent_versions) == 1:
         again = _seen_again(
-            session, document, parent_versions[0], decoded, source, captured, meta, actor
+            session, document, last_number, parent_versions[0], decoded, source, captured, meta, actor
         )
         if again is not None:
             return again
@@ -157,25 +161,20 @@ def register(
 
     base = parent_versions[0].content_hash if parent_versions else None
     digest, new_content = _put(session, decoded, base, prepared)
-    number = (
-        session.exec(
-            select(func.max(Version.number)).where(Version.document_id == document.id)
-        ).one()
-        or 0
-    ) + 1
+    number = last_number + 1
     version_meta = dict(meta or {})  # the bytes' encoding is the content's (contents.reading)
-    version = Version(
-        document_id=document.id,
-        number=number,
-        content_hash=digest,
-        label=label,
-        source=source,
-        captured_at=captured,
-        registered_at=now(),
-        meta=version_meta,
-    )
-    session.add(version)
-    session.flush()
+    values = {
+        "document_id": document.id,
+        "number": number,
+        "content_hash": digest,
+        "label": label,
+        "source": source,
+        "captured_at": captured,
+        "registered_at": now(),
+        "meta": version_meta,
+    }
+    # A Core insert (no unit of work to flush); the object is the row, for what follows.
+    version = Version(id=session.execute(_INSERT_VERSION, values).scalar_one(), **values)
     audit.version_registered(session, version, document.key, actor)
     _index(session, version, decoded.text, prepared)
 
@@ -212,6 +211,7 @@ def register(
 def _seen_again(
     session: Session,
     document: Document,
+    latest: int,
     parent: Version,
     decoded: DecodedText,
     source: str | None,
@@ -220,13 +220,10 @@ def _seen_again(
     actor: str,
 ) -> RegisterReport | None:
     """The report of a sighting when the bytes are ``parent``'s and ``parent`` is the
-    document's latest version; None when they make a new version."""
+    document's latest version (number ``latest``); None when they make a new version."""
     digest = content_hash(decoded.data)
     if parent.content_hash != digest or parent.document_id != document.id:
         return None
-    latest = session.exec(
-        select(func.max(Version.number)).where(Version.document_id == document.id)
-    ).one()
     if parent.number != latest:
         return None  # an older version's bytes: the text went back, a new version
     seen = sightings.see(
@@ -251,6 +248,11 @@ def _seen_again(
         outcome=seen.outcome,
         sighting=seen.sighting,
     )
+
+
+_INSERT_VERSION = Version.__table__.insert().returning(Version.__table__.c.id)
+_INSERT_LINK = Link.__table__.insert().returning(Link.__table__.c.id)
+_INSERT_RECORD = EditRecord.__table__.insert()
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,23 +280,22 @@ def _add_link(
             child_text = contents.get_text(session, child.content_hash)
         built = editrecord.build(parent_text, child_text)
     result = built.result
-    link = Link(child_id=child.id, parent_id=parent.id, relation=relation)
-    session.add(link)
-    session.flush()
-    record = EditRecord(
-        link_id=link.id,
-        edits=diff.to_compact(result.edits),
-        edit_count=result.stats.edits,
-        inserted=result.stats.inserted,
-        deleted=result.stats.deleted,
-        similarity=result.stats.similarity,
-        complete=result.complete,
-        engine=result.engine,
-        detail=built.detail,
-    )
-    session.add(record)
-    session.flush()
-    audit.link_added(session, link, record, actor, now())
+    # Core inserts (no unit of work to flush); the objects are the rows, for the event.
+    values: dict[str, Any] = {"child_id": child.id, "parent_id": parent.id, "relation": relation}
+    link = Link(id=session.execute(_INSERT_LINK, values).scalar_one(), **values)
+    fields = {
+        "link_id": link.id,
+        "edits": diff.to_compact(result.edits),
+        "edit_count": result.stats.edits,
+        "inserted": result.stats.inserted,
+        "deleted": result.stats.deleted,
+        "similarity": result.stats.similarity,
+        "complete": result.complete,
+        "engine": result.engine,
+        "detail": built.detail,
+    }
+    session.execute(_INSERT_RECORD, fields)
+    audit.link_added(session, link, EditRecord(**fields), actor, now())
     return ParentLinkDetail(result.stats, editrecord.passages(built.detail))
 
 
@@ -367,6 +368,13 @@ def prepare(
         text, digest = work.decoded.text, content_hash(work.decoded.data)
         expected = _expected_parents(session, doc, parents)
         stored = session.get(Content, digest) is not None
+        read: dict[str, DecodedText] = {}  # each parent's chain rebuilt once, for delta and diff
+
+        def parent(h: str) -> DecodedText:
+            if h not in read:
+                read[h] = contents.stored(session, h)
+            return read[h]
+
         if not stored and digest not in work.frames:
             base = expected[0].content_hash if expected else None
             work.frames[digest] = contents.frame(
@@ -376,14 +384,14 @@ def prepare(
                 base,
                 encoding=work.decoded.encoding,
                 chars=len(text),
+                base_data=parent(base).data if base and base != digest else None,
             )
         if not stored and digest not in work.rows:
             work.rows[digest] = index.rows_for(digest, text)
-        for parent in expected:
-            key = (parent.content_hash, digest)
+        for version in expected:
+            key = (version.content_hash, digest)
             if key not in work.builds:
-                parent_text = contents.get_text(session, parent.content_hash)
-                work.builds[key] = editrecord.build(parent_text, text)
+                work.builds[key] = editrecord.build(parent(version.content_hash).text, text)
     except ProvenanceError:
         work.strict = False
     return work

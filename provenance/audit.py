@@ -59,7 +59,7 @@ from sqlmodel import Session
 
 from provenance import merkle
 from provenance.models import ApiToken, Document, EditRecord, Event, Link, Sighting, Version
-from provenance.store import WRITE_LOCK_KEY
+from provenance.store import WRITE_LOCK_KEY, holds_write_lock
 
 UNKNOWN_ACTOR = "unknown"
 ENV_USER = "PROV_USER"
@@ -201,22 +201,43 @@ class Appended:
 
 
 def lock(session: Session) -> None:
-    """Hold the log's lock until the transaction ends (PostgreSQL; SQLite already holds it)."""
-    if session.get_bind().dialect.name == "postgresql":
+    """Hold the log's lock until the transaction ends (PostgreSQL; SQLite already holds it).
+
+    A transaction of `provenance.store.transaction` holds it from its start: not asked again."""
+    if session.get_bind().dialect.name == "postgresql" and not holds_write_lock(session):
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+
+
+_NEXT_SEQ = "provenance.audit.next_seq"
+
+
+def _next_seq(session: Session) -> int:
+    """The seq of the next event: the log's head read once per transaction, under its lock.
+
+    Holding the lock, this transaction is the log's only writer until it ends, and
+    every event it appends goes through `append`: the head after its first append
+    is known without asking. Kept per transaction (a new one reads it again)."""
+    transaction = session.get_transaction()
+    known = session.info.get(_NEXT_SEQ)
+    if known is not None and transaction is not None and known[0] is transaction:
+        return known[1]
+    lock(session)
+    last = session.execute(_HEAD).scalar_one()
+    return 0 if last is None else last + 1
+
+
+_HEAD = sa.select(sa.func.max(Event.__table__.c.seq))
 
 
 def append(
     session: Session, kind: str, subject: str, actor: str, time: str, payload: dict[str, Any]
 ) -> Appended:
     """Append one event; returns it (written with a plain INSERT, not added to the session)."""
-    lock(session)
-    table = Event.__table__
-    last = session.execute(sa.select(sa.func.max(table.c.seq))).scalar_one()
-    seq = 0 if last is None else last + 1
+    seq = _next_seq(session)
     body = canonical({"seq": seq, "kind": kind, "time": time, "actor": actor, **payload})
     row = {"seq": seq, "kind": kind, "subject": subject, "body": body}
     session.execute(_INSERT, row)
+    session.info[_NEXT_SEQ] = (session.get_transaction(), seq + 1)
     return Appended(**row)
 
 

@@ -181,11 +181,13 @@ def frame(
     *,
     encoding: str | None = None,
     chars: int | None = None,
+    base_data: bytes | None = None,
 ) -> dict[str, object]:
     """The row `put` would store for ``data`` (compressed, or a delta against ``base``),
     without writing it: a writer computes it before it takes the write lock and then
     `insert`s it. Contents are never changed or deleted, so a frame made in one
-    snapshot stays valid in any later transaction (its base is still there)."""
+    snapshot stays valid in any later transaction (its base is still there).
+    ``base_data`` is ``base``'s bytes when the caller has rebuilt them (`stored`)."""
     digest = digest or content_hash(data)
     values: dict[str, object] = {
         "hash": digest,
@@ -199,7 +201,9 @@ def frame(
     }
     base_row = session.get(Content, base) if base and base != digest else None
     if base_row is not None and base_row.depth < MAX_DEPTH:
-        delta = compress(data, get_bytes(session, base_row.hash))
+        if base_data is None:
+            base_data = get_bytes(session, base_row.hash)
+        delta = compress(data, base_data)
         if len(delta) < _DELTA_GAIN * len(values["data"]):
             values.update(
                 compression=DELTA, base_hash=base_row.hash, depth=base_row.depth + 1, data=delta
@@ -207,18 +211,26 @@ def frame(
     return values
 
 
+def _insert_statement(statement):
+    # A concurrent writer may store the same bytes first: that is not an error.
+    table = Content.__table__
+    return (
+        statement(table).on_conflict_do_nothing(index_elements=["hash"]).returning(table.c.hash)
+    )
+
+
+# Built once: the values go in as parameters, so SQLAlchemy's statement cache keys
+# the statement alone, not the bytes (a cache key of a 20 KB frame costs more than the insert).
+_INSERTS = {
+    "sqlite": _insert_statement(sqlite.insert),
+    "postgresql": _insert_statement(postgresql.insert),
+}
+
+
 def insert(session: Session, values: dict[str, object]) -> bool:
     """Store a `frame` unless its hash is already stored; returns whether it was stored now."""
-    dialect = session.get_bind().dialect.name
-    statement = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
-    # A concurrent writer may store the same bytes first: that is not an error.
-    stmt = (
-        statement(Content.__table__)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["hash"])
-        .returning(Content.__table__.c.hash)
-    )
-    return session.execute(stmt).first() is not None
+    stmt = _INSERTS[session.get_bind().dialect.name]
+    return session.execute(stmt, values).first() is not None
 
 
 def get_bytes(session: Session, digest: str) -> bytes:
@@ -267,9 +279,15 @@ def decoded(data: bytes | bytearray, encoding: str | None, digest: str = "") -> 
 
 def get_text(session: Session, digest: str) -> str:
     """The text of a stored content, decoded in its recorded encoding."""
+    return stored(session, digest).text
+
+
+def stored(session: Session, digest: str) -> decoding.DecodedText:
+    """A stored content's text, bytes and recorded encoding, its delta chain rebuilt once
+    (a writer needs the parent's bytes for a delta and its text for the diff)."""
     row = session.get(Content, digest)
     data = reconstruct(digest, lambda h: row if h == digest else session.get(Content, h))
-    return decoded(data, row.encoding, digest)
+    return decoding.DecodedText(decoded(data, row.encoding, digest), data, row.encoding)
 
 
 def encoding_of(session: Session, digest: str) -> str | None:

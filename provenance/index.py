@@ -218,25 +218,35 @@ def rows_for(digest: str, text: str) -> Rows:
     return Rows(digest, content_index, normals, keys)
 
 
+def _index_insert(statement):
+    table = ContentIndex.__table__
+    return (
+        statement(table)
+        .on_conflict_do_nothing(index_elements=["content_hash"])
+        .returning(table.c.id)
+    )
+
+
+# Built once, values given as parameters: the statement cache keys the statement alone.
+_INDEX_INSERTS = {
+    "sqlite": _index_insert(sqlite.insert),
+    "postgresql": _index_insert(postgresql.insert),
+}
+_NORMAL_INSERT = insert(NormalHash.__table__)
+_KEY_INSERT = insert(SketchKey.__table__)
+
+
 def insert_rows(session: Session, rows: Rows) -> bool:
     """Write `rows_for`'s rows unless the content is indexed; returns whether it was indexed now."""
-    stmt = (
-        _insert(session, ContentIndex.__table__)
-        .values(**rows.content_index)
-        .on_conflict_do_nothing(index_elements=["content_hash"])
-        .returning(ContentIndex.__table__.c.id)
-    )
-    row = session.execute(stmt).first()
+    stmt = _INDEX_INSERTS[session.get_bind().dialect.name]
+    row = session.execute(stmt, rows.content_index).first()
     if row is None:
         return False  # indexed before (same bytes registered earlier, or concurrently)
     session.execute(
-        insert(NormalHash.__table__),
+        _NORMAL_INSERT,
         [{"content_hash": rows.digest, "profile": p, "hash": h} for p, h in rows.normals.items()],
     )
-    session.execute(
-        insert(SketchKey.__table__),
-        [{"band": b, "key": k, "content_id": row.id} for b, k in rows.keys],
-    )
+    session.execute(_KEY_INSERT, [{"band": b, "key": k, "content_id": row.id} for b, k in rows.keys])
     return True
 
 

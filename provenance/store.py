@@ -458,6 +458,7 @@ def _take_write_lock(session: Session, engine: Engine, wait: float) -> None:
                     sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY}
                 )
                 session.execute(sa.text("SET LOCAL lock_timeout = 0"))
+                session.info[_HOLDS_LOCK] = session.get_transaction()
             else:
                 session.connection()  # BEGIN IMMEDIATE: SQLite's busy handler waits first
             return
@@ -470,6 +471,16 @@ def _take_write_lock(session: Session, engine: Engine, wait: float) -> None:
                 raise DatabaseError(_still_locked(engine, waited)) from None
         time.sleep(pause * random.uniform(0.5, 1.5))
         pause = min(pause * 2, 1.0)
+
+
+_HOLDS_LOCK = "provenance.store.write_lock"
+
+
+def holds_write_lock(session: Session) -> bool:
+    """Whether ``session``'s current transaction took the PostgreSQL write lock
+    (`transaction`): a transaction-level advisory lock, held until it ends."""
+    taken = session.info.get(_HOLDS_LOCK)
+    return taken is not None and taken is session.get_transaction()
 
 
 def _lock_busy(exc: sa.exc.OperationalError) -> bool:
