@@ -34,7 +34,7 @@ class AnnotateReport:
 
 def annotate(
     session: Session,
-    ref: str,
+    ref: refs.Ref,
     *,
     label: str | None = None,
     clear_label: bool = False,
@@ -56,7 +56,9 @@ def annotate(
     for key in unset_meta or []:
         validate.meta_key(key, field="--unset-meta")
     validate.actor(actor)
-    version = refs.resolve(session, validate.reference(ref, field="REF"))
+    if isinstance(ref, str):
+        validate.reference(ref, field="REF")
+    version = refs.resolve(session, ref)
     name = refs.version_name(session, version)
     old_label, old_meta = version.label, dict(version.meta or {})
     new_label = None if clear_label else (label if label is not None else old_label)

@@ -8,6 +8,7 @@ nothing half-written.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field as default
 from datetime import UTC, datetime
@@ -65,7 +66,7 @@ def register(
     *,
     name: str,
     doc: str | None = None,
-    parents: list[str] | None = None,
+    parents: Sequence[refs.Ref] | None = None,
     relation: str | None = None,
     source: str | None = None,
     captured_at: str | None = None,
@@ -101,7 +102,7 @@ def register(
     # Every value entering the record obeys one set of rules (provenance.validate),
     # the same on both backends.
     doc = None if doc is None else validate.document(doc)
-    parents = list(validate.references(parents))
+    parents = _parent_refs(parents)
     relation = validate.relation(relation)
     label = validate.label(label)
     source = validate.source(source)
@@ -351,7 +352,7 @@ def prepare(
     *,
     name: str,
     doc: str | None = None,
-    parents: list[str] | None = None,
+    parents: Sequence[refs.Ref] | None = None,
     encoding: str | None = None,
     into: Prepared | None = None,
 ) -> Prepared:
@@ -397,10 +398,20 @@ def prepare(
     return work
 
 
-def _expected_parents(session: Session, doc: str | None, parents: list[str] | None) -> list[Version]:
+def _parent_refs(parents: Any) -> list[refs.Ref]:
+    """The parents given, each REF checked (`validate.references`); a `Version`
+    the caller has resolved already is passed on as it is."""
+    if isinstance(parents, list | tuple) and any(isinstance(p, Version) for p in parents):
+        return [p if isinstance(p, Version) else validate.reference(p) for p in parents]
+    return list(validate.references(parents))
+
+
+def _expected_parents(
+    session: Session, doc: str | None, parents: Sequence[refs.Ref] | None
+) -> list[Version]:
     """The parents `register` would link to, as this snapshot shows them."""
     if parents:
-        return [refs.resolve(session, validate.reference(ref)) for ref in parents]
+        return [refs.resolve(session, ref) for ref in _parent_refs(parents)]
     if doc is None:
         return []
     latest = session.exec(
@@ -453,14 +464,15 @@ def _index(session: Session, version: Version, text: str, prepared: Prepared | N
 
 def link(
     session: Session,
-    child_ref: str,
-    parent_ref: str,
+    child_ref: refs.Ref,
+    parent_ref: refs.Ref,
     relation: str,
     actor: str = audit.UNKNOWN_ACTOR,
 ) -> LinkReport:
     """Add a lineage link between two registered versions."""
-    validate.reference(child_ref, field="CHILD")
-    validate.reference(parent_ref, field="PARENT")
+    for ref, field in ((child_ref, "CHILD"), (parent_ref, "PARENT")):
+        if isinstance(ref, str):
+            validate.reference(ref, field=field)
     relation = validate.relation(relation, field="--relation")
     if relation is None:
         raise InputError("--relation: give one of " + ", ".join(RELATIONS))
@@ -566,7 +578,7 @@ def _within(e: Edit, x: editrecord.StoredPassage) -> bool:
     return x.a_start <= e.a_start and e.a_end <= x.a_end and x.b_start <= e.b_start and e.b_end <= x.b_end
 
 
-def show(session: Session, ref: str) -> VersionInfo:
+def show(session: Session, ref: refs.Ref) -> VersionInfo:
     version = refs.resolve(session, ref)
     content = session.get(Content, version.content_hash)
     doc = session.get(Document, version.document_id)
@@ -612,7 +624,7 @@ def _registered_by(session: Session, version_id: int) -> str | None:
     return actor if isinstance(actor, str) else None
 
 
-def raw(session: Session, ref: str) -> bytes:
+def raw(session: Session, ref: refs.Ref) -> bytes:
     """The exact bytes registered for ``ref``."""
     return contents.get_bytes(session, refs.resolve(session, ref).content_hash)
 
@@ -863,8 +875,8 @@ def stored_edits(session: Session, edge: lineage.Edge, parent_text: str) -> tupl
 
 def trace(
     session: Session,
-    ref_a: str,
-    ref_b: str,
+    ref_a: refs.Ref,
+    ref_b: refs.Ref,
     *,
     profile: str = DEFAULT_PROFILE,
     by: str = "char",

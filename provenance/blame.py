@@ -76,7 +76,7 @@ class BlameReport:
     text: Annotated[str, Field(exclude=True)] = field(default="", compare=False, repr=False)
 
 
-def blame(session: Session, ref: str, profile: str | None = None) -> BlameReport:
+def blame(session: Session, ref: refs.Ref, profile: str | None = None) -> BlameReport:
     target = refs.resolve(session, ref)
     lens = check_profile(profile) if profile else "exact"
     nodes = list(lineage.ancestors(session, target.id))

@@ -54,7 +54,7 @@ def newest(session: Session, *, doc: str | None = None, count: int, lens: str | 
 
 
 def _change(session: Session, version: int, lens: str | None) -> Change:
-    info = ops.show(session, str(version))
+    info = ops.show(session, session.get(Version, version))  # never a REF: a file could shadow it
     text = ops.texts(session, (version,))[version]
     chosen = lens or ("cjk" if is_cjk_text(text) else "whitespace")
     report = None

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 import provenance_seeds
 from provenance import archive
+from provenance.models import Version
 from provenance.records import RegisterReport, TraceReport
 
 DOCUMENT = "xinhua-blockchain-study-2019"
@@ -48,11 +49,13 @@ def register_seeds(
         (folder / COPY).read_bytes(),
         name=COPY,
         doc=DOCUMENT,
-        parents=[str(page.version)],
+        parents=[session.get(Version, page.version)],  # not a REF a file here could shadow
         relation="excerpt",
         source="word-segmented republication of the report body (seeds/" + COPY + ")",
         label="segmented copy",
         actor=actor,
     )
-    trace = archive.trace(session, str(page.version), str(copy.version), profile=profile)
+    trace = archive.trace(
+        session, session.get(Version, page.version), session.get(Version, copy.version), profile=profile
+    )
     return (page, copy), trace

@@ -34,7 +34,7 @@ class VersionDetail:
 def version_detail(session: Session, ref: str, *, files: bool = True) -> VersionDetail:
     """The version ``ref`` names (a file only if ``files``), whole."""
     version = refs.resolve(session, ref, files=files)
-    info = archive.show(session, str(version.id))
+    info = archive.show(session, version)
     names = archive.names(session, info.children)
     return VersionDetail(
         info=info,

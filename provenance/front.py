@@ -127,15 +127,17 @@ class _Engines:
         self.opened.clear()
 
 
-def _named(session: Session, ref: str, *, files: bool, field: str) -> str:
+def _named(session: Session, ref: str, *, files: bool, field: str) -> refs.Ref:
     """``ref`` as the library's operations take it, in the caller's snapshot: as given
     for the CLI; for a service (``files`` False) checked, resolved without looking at a
-    file, and passed on as the version's id, so that the whole answer is read in the
-    one snapshot ``session`` is. A malformed REF is refused naming ``field``."""
+    file, and passed on as the version itself (never as a string an operation would
+    resolve again, which could then name a file of the server's working folder), so
+    that the whole answer is read in the one snapshot ``session`` is. A malformed REF
+    is refused naming ``field``."""
     if files:
         return ref
     reference(ref, field=field)
-    return str(refs.resolve(session, ref, files=False).id)
+    return refs.resolve(session, ref, files=False)
 
 
 def _version_side(session: Session, ref: str, *, files: bool = False) -> ops.Side:
@@ -472,10 +474,11 @@ class Archive:
         the bytes are None, and not read, when its hash is one of ``unless`` (what a
         client's ``If-None-Match`` already holds; ``*``: any)."""
         with self._session(write=False) as session:
-            info = ops.show(session, _named(session, ref, files=files, field="ref"))
+            version = refs.resolve(session, _named(session, ref, files=files, field="ref"))
+            info = ops.show(session, version)
             if info.hash in unless or "*" in unless:
                 return info, None
-            return info, ops.raw(session, str(info.version))
+            return info, ops.raw(session, version)
 
     def version(self, ref: str, *, files: bool = True) -> VersionDetail:
         """A version whole, in one snapshot: what `show` reports with its text, its

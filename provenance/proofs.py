@@ -190,7 +190,7 @@ class ProofReport:
     bundle: str
 
 
-def inclusion(session: Session, ref: str) -> ProofReport:
+def inclusion(session: Session, ref: refs.Ref) -> ProofReport:
     """Proof that ``ref``'s version.registered event is in the log the latest checkpoint signed."""
     version = refs.resolve(session, ref)
     name = refs.version_name(session, version)

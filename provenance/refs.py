@@ -70,14 +70,20 @@ def version_id(text: str) -> int | None:
     return number if number <= MAX_ID else None
 
 
-def resolve(session: Session, ref: str, *, files: bool = True) -> Version:
-    """The one version ``ref`` names.
+Ref = str | Version
+"""A REF as a user wrote it, or a version already resolved (passed on as it is)."""
+
+
+def resolve(session: Session, ref: Ref, *, files: bool = True) -> Version:
+    """The one version ``ref`` names (a `Version` is its own answer).
 
     With ``files`` False no file is ever read or looked at (a service must not
     read its server's files): ``file:NAME`` is refused as unknown, a REF with a
     ``/`` is a document key's ``DOC@N`` or ``DOC@latest``, and a bare word is a
     REF whatever the current folder holds.
     """
+    if isinstance(ref, Version):
+        return ref
     if not files:
         if ref.startswith(FILE_PREFIX):
             raise NotFoundError(_unknown_without_files(ref))

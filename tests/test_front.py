@@ -146,7 +146,10 @@ def test_a_trace_names_its_versions_and_carries_both_texts_outside_the_json(arch
     assert "names" not in document and "a_text" not in document["net"]
 
 
-def test_the_demo_is_built_in_the_library_with_what_its_renderer_needs(tmp_path):
+def test_the_demo_is_built_in_the_library_with_what_its_renderer_needs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in ("1", "2"):  # files named like the versions it makes do not stop it
+        (tmp_path / name).write_bytes(b"notes\n")
     with Archive(str(tmp_path / "demo" / "archive.db"), actor="demo-user") as fresh:
         report = fresh.demo()
         assert [r.number for r in report.registered] == [1, 2]
@@ -218,6 +221,29 @@ def test_resolve_without_files_never_reads_a_file(archive, tmp_path, monkeypatch
     assert archive.show(str(archive.resolve("desk/notes@1", files=False))).document == "desk/notes"
     with pytest.raises(ProvenanceError, match="versions 1 to 1"):
         archive.resolve("desk/notes@4", files=False)
+
+
+def test_a_service_answers_whatever_files_its_working_folder_holds(archive, tmp_path, monkeypatch):
+    """A service resolves a REF once, without files; the operation that answers must not
+    resolve it again as the CLI would, where a file named like the REF stops it."""
+    page, copy = _seeded(archive)
+    monkeypatch.chdir(tmp_path)
+    for version in (page.version, copy.version):
+        (tmp_path / str(version)).write_bytes(b"a file named like the version id\n")
+    with pytest.raises(ProvenanceError, match="the file of that name here"):
+        archive.show(str(page.version))  # the CLI's REF: a bare word that is a file is refused
+    one, two = str(page.version), str(copy.version)
+    assert archive.show(one, files=False).version == page.version
+    assert archive.raw_version(one, files=False)[0].version == page.version
+    assert archive.version(one, files=False).info.version == page.version
+    assert [s.to for s in archive.trace(one, two, files=False).steps] == [copy.version]
+    assert archive.blame(two, files=False).version == copy.version
+    archive.checkpoint(load_private_key(proofs.keygen(tmp_path / "keys").private_key))
+    assert archive.prove(one, files=False).version == page.version
+    assert archive.annotate(two, label="checked", files=False).new_label == "checked"
+    notes = str(archive.register(b"desk notes\n", doc="desk/notes").version)
+    (tmp_path / notes).write_bytes(b"another file named like a version id\n")
+    assert archive.link(notes, one, "derived", files=False).relation == "derived"
 
 
 def test_events_about_a_ref_without_files_never_read_a_file(archive, tmp_path):
