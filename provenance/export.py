@@ -14,6 +14,10 @@ In the PROV document:
 - each registration is an activity (``pvreg:<version id>``) that generated
   the version, used its parents, and was associated with the agent who ran
   it (``pvagent:<actor>``, from the audit log);
+- each sighting (the same bytes seen again, `provenance.sightings`) is an
+  activity (``pvsight:<id>``, of type ``pv:Sighting``) that used the version,
+  at its capture time (else when it was recorded), with its source, capture
+  and record times and metadata, associated with the agent who recorded it;
 - each link is a derivation: ``revision`` -> ``wasRevisionOf``, ``excerpt``
   -> ``wasQuotedFrom``, ``copy``/``derived``/``merge`` -> ``wasDerivedFrom``,
   with the relation kept as ``pv:relation``. Parents in other documents
@@ -36,10 +40,11 @@ import sqlalchemy as sa
 from pydantic import Field
 from sqlmodel import Session
 
-from provenance import audit, contents, proofs, refs
+from provenance import audit, contents, proofs, refs, sightings
 from provenance.errors import InputError
 from provenance.models import Content, Document, Link, Version
 from provenance.output import write_whole
+from provenance.records import SightingInfo
 
 NAMESPACE = "https://provenance.invalid/ns#"
 EXTRA_HINT = "install the export extra: pip install 'provenance[export]'"
@@ -95,6 +100,7 @@ class _Lineage:
     links: list[Link]
     names: dict[int, str]
     actors: dict[int, str]
+    seen: dict[int, tuple[SightingInfo, ...]]  # the sightings of each version that has any
 
 
 def _lineage(session: Session, key: str) -> _Lineage:
@@ -121,7 +127,8 @@ def _lineage(session: Session, key: str) -> _Lineage:
     for v in versions:
         event = audit.registration_event(session, v.id)
         actors[v.id] = json.loads(event.body)["actor"] if event else audit.UNKNOWN_ACTOR
-    return _Lineage(document, versions, outside, links, names, actors)
+    seen = sightings.of_versions(session, ids)
+    return _Lineage(document, versions, outside, links, names, actors, seen)
 
 
 def _time(value: str) -> datetime:
@@ -140,6 +147,7 @@ def prov_document(session: Session, key: str) -> Any:
     doc.add_namespace("pvver", "urn:provenance:version:")
     doc.add_namespace("pvreg", "urn:provenance:registration:")
     doc.add_namespace("pvagent", "urn:provenance:agent:")
+    doc.add_namespace("pvsight", "urn:provenance:sighting:")
     doc.add_namespace("blake3", "urn:blake3:")
 
     collection = doc.entity(
@@ -160,6 +168,13 @@ def prov_document(session: Session, key: str) -> Any:
     }
     seen_contents: set[str] = set()
     agents: set[str] = set()
+
+    def agent(actor: str) -> str:
+        agent_id = f"pvagent:{quote(actor, safe='')}"
+        if actor not in agents:
+            agents.add(actor)
+            doc.agent(agent_id, {"prov:label": actor})
+        return agent_id
     for v in lineage.versions + lineage.outside:
         attrs: dict[str, Any] = {
             PROV_TYPE: pv["Version"],
@@ -192,12 +207,18 @@ def prov_document(session: Session, key: str) -> Any:
             when = _time(v.registered_at)
             activity = doc.activity(f"pvreg:{v.id}", when, when, {PROV_TYPE: pv["Registration"]})
             doc.wasGeneratedBy(entity, activity, when)
-            actor = lineage.actors[v.id]
-            agent_id = f"pvagent:{quote(actor, safe='')}"
-            if actor not in agents:
-                agents.add(actor)
-                doc.agent(agent_id, {"prov:label": actor})
-            doc.wasAssociatedWith(activity, agent_id)
+            doc.wasAssociatedWith(activity, agent(lineage.actors[v.id]))
+        for seen in lineage.seen.get(v.id, ()):
+            sighting = {PROV_TYPE: pv["Sighting"], "pv:recordedAt": seen.recorded_at}
+            for name, value in (("pv:source", seen.source), ("pv:capturedAt", seen.captured_at)):
+                if value is not None:
+                    sighting[name] = value
+            if seen.meta:
+                sighting["pv:meta"] = json.dumps(seen.meta, ensure_ascii=False, sort_keys=True)
+            when = _time(seen.captured_at or seen.recorded_at)
+            activity = doc.activity(f"pvsight:{seen.id}", when, when, sighting)
+            doc.used(activity, entity, when)
+            doc.wasAssociatedWith(activity, agent(seen.recorded_by or audit.UNKNOWN_ACTOR))
     for ln in lineage.links:
         child, parent = f"pvver:{ln.child_id}", f"pvver:{ln.parent_id}"
         activity = f"pvreg:{ln.child_id}"
@@ -227,7 +248,8 @@ def bagit_bag(session: Session, key: str, folder: Path) -> ExportReport:
     """Write a BagIt bag of the document into ``folder`` (new or empty).
 
     Payload: ``data/versions/NNNN.txt`` (each version's exact bytes),
-    ``data/versions.json`` (number, hash, encoding, metadata per file), ``data/prov.json``
+    ``data/versions.json`` (number, hash, encoding, metadata and sightings per file),
+    ``data/prov.json``
     and, when the log has one, ``data/checkpoint.txt`` (the latest signed
     checkpoint). Manifests use SHA-256 and SHA-512, as BagIt requires; the
     BLAKE3 hashes the archive uses are in versions.json and the PROV document.
@@ -290,6 +312,16 @@ def _write_bag(
                 "meta": v.meta,
                 "registered_by": lineage.actors[v.id],
                 "encoding": contents.encoding_of(session, v.content_hash) or "utf-8",
+                "sightings": [
+                    {
+                        "source": seen.source,
+                        "captured_at": seen.captured_at,
+                        "recorded_at": seen.recorded_at,
+                        "recorded_by": seen.recorded_by,
+                        "meta": seen.meta,
+                    }
+                    for seen in lineage.seen.get(v.id, ())
+                ],
             }
         )
     (folder / "versions.json").write_text(

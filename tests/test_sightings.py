@@ -105,6 +105,40 @@ def test_the_same_bytes_at_a_new_capture_time_are_one_sighting_and_no_new_versio
     assert "story@1 seen again: gazette" in prov(db_url, "events", "story").stdout
 
 
+def test_exports_carry_every_sighting_with_its_source_times_and_recorder(db_url, tmp_path):
+    """An archivist's export is the whole record: a version seen again at another
+    source and time says so in PROV-JSON and in the bag's versions.json."""
+    prov_model = pytest.importorskip("prov.model")
+    bagit = pytest.importorskip("bagit")
+    page = _file(tmp_path, "page.txt", "The council voted to close the library.\n")
+    _register(db_url, page, "--captured-at", "2024-05-01T10:00:00Z", "--source", "gazette")
+    seen = _register(db_url, page, "--captured-at", "2024-05-02T10:00:00Z", "--source", "mirror")["sighting"]
+    exported = prov(db_url, "export", "story", "--format", "prov-json")
+    assert exported.exit_code == 0, exported.output
+    doc = prov_model.ProvDocument.deserialize(content=exported.stdout, format="json")
+    records = list(doc.get_records())
+    sightings = [
+        r
+        for r in records
+        if isinstance(r, prov_model.ProvActivity) and "pv:Sighting" in {str(t) for t in r.get_attribute("prov:type")}
+    ]
+    assert len(sightings) == 1
+    (activity,) = sightings
+    assert {str(v) for v in activity.get_attribute("pv:source")} == {"mirror"}
+    assert {str(v) for v in activity.get_attribute("pv:capturedAt")} == {seen["captured_at"]}
+    used = [r for r in records if isinstance(r, prov_model.ProvUsage) and r.args[0] == activity.identifier]
+    assert [str(u.args[1]) for u in used] == [f"pvver:{seen['version']}"]
+    told = [r for r in records if isinstance(r, prov_model.ProvAssociation) and r.args[0] == activity.identifier]
+    assert [str(a.args[1]) for a in told] == ["pvagent:alice"]
+    folder = tmp_path / "bag"
+    assert prov(db_url, "export", "story", "--format", "bagit", str(folder)).exit_code == 0
+    bagit.Bag(str(folder)).validate()
+    (entry,) = json.loads((folder / "data" / "versions.json").read_text(encoding="utf-8"))
+    assert [(s["source"], s["captured_at"], s["recorded_by"]) for s in entry["sightings"]] == [
+        ("mirror", seen["captured_at"], "alice")
+    ]
+
+
 def test_registering_the_same_bytes_source_and_time_again_records_nothing(db_url, tmp_path):
     page = _file(tmp_path, "page.txt", "Same words.\n")
     _register(db_url, page, "--captured-at", "2024-05-01")
