@@ -185,6 +185,7 @@ def _sighted(report: RegisterReport) -> None:
                 style="dim",
             )
         )
+        _not_recorded(report, name)
         return
     line.append("Unchanged: ", style="bold")
     line.append(name, style="bold cyan")
@@ -192,6 +193,17 @@ def _sighted(report: RegisterReport) -> None:
     line.append(f" (version {report.version}) already holds these bytes from this source at this time ({held})")
     out.print(line)
     out.print(Text("  nothing recorded; --new-version registers a version all the same", style="dim"))
+    _not_recorded(report, name)
+
+
+def _not_recorded(report: RegisterReport, name: str) -> None:
+    """Say what was given and not recorded: a sighting has no label and links nothing."""
+    if "label" in report.not_recorded:
+        out.print(
+            Text(f"  --label not recorded: a sighting has none; prov annotate {name} --label sets it", style="yellow")
+        )
+    if "relation" in report.not_recorded:
+        out.print(Text("  --relation not recorded: a sighting links nothing", style="yellow"))
 
 
 def _seen_where(source: str | None, captured_at: str | None) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as default
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,7 +156,10 @@ def register(
             session, document, last_number, parent_versions[0], decoded, source, captured, meta, actor
         )
         if again is not None:
-            return again
+            unrecorded = (("label",) if label is not None and label != parent_versions[0].label else ()) + (
+                ("relation",) if not guessed else ()
+            )
+            return replace(again, not_recorded=unrecorded) if unrecorded else again
     if prepared is not None:  # before anything is written: a stale attempt costs the lock little
         prepared.check(parent_versions, decoded)
 

@@ -114,6 +114,10 @@ class RegisterReport:
     # are None: nothing was linked.
     outcome: Literal["registered", "sighted", "unchanged"] = "registered"
     sighting: SightingInfo | None = None
+    # What was given that a sighting does not record, so that nothing given is dropped
+    # unsaid: "label" (a label other than the version's: `prov annotate` sets it) and
+    # "relation" (nothing was linked).
+    not_recorded: tuple[Literal["label", "relation"], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

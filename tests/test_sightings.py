@@ -139,6 +139,20 @@ def test_exports_carry_every_sighting_with_its_source_times_and_recorder(db_url,
     ]
 
 
+def test_a_label_or_relation_given_with_a_sighting_is_said_not_recorded(db_url, tmp_path):
+    page = _file(tmp_path, "page.txt", "The council voted to close the library.\n")
+    _register(db_url, page, "--label", "first print", "--captured-at", "2024-05-01")
+    same = _register(db_url, page, "--label", "first print", "--captured-at", "2024-05-02")
+    assert same["outcome"] == "sighted" and same["not_recorded"] == []  # the version's own label
+    other = _register(db_url, page, "--label", "evening edition", "--captured-at", "2024-05-03")
+    assert other["outcome"] == "sighted" and other["not_recorded"] == ["label"]
+    again = _register(db_url, page, "--label", "evening edition", "--captured-at", "2024-05-03", "--relation", "copy")
+    assert again["outcome"] == "unchanged" and again["not_recorded"] == ["label", "relation"]
+    human = prov(db_url, "register", page, "--doc", "story", "--label", "late", "--captured-at", "2024-05-04")
+    assert human.exit_code == 0 and "--label not recorded" in human.stdout and "prov annotate story@1" in human.stdout
+    assert prov_json(db_url, "show", "story@1")["label"] == "first print"
+
+
 def test_registering_the_same_bytes_source_and_time_again_records_nothing(db_url, tmp_path):
     page = _file(tmp_path, "page.txt", "Same words.\n")
     _register(db_url, page, "--captured-at", "2024-05-01")
