@@ -1,4 +1,4 @@
-"""Bulk registration: many versions, their provenance, one transaction.
+"""Bulk registration: many versions, their provenance, checked whole, committed in batches.
 
 Every import, whatever its source, comes here as a `Collection` of entries
 (`provenance.sources` turns a folder, a git repository or a web archive
@@ -7,9 +7,14 @@ itself.
 
 An archivist registering a collection writes (or exports from a catalogue) a
 manifest, one entry per file, and imports it: every entry is registered in
-order, exactly as `prov register` would, inside one transaction, so a bad
-entry anywhere leaves the archive as it was. Registering many versions in
-one transaction is also several times faster than one transaction each.
+order, exactly as `prov register` would. Every entry is first checked, in a
+read snapshot, before anything is written (`register_all`), so a bad entry
+anywhere leaves the archive as it was; then the entries are committed in
+batches of about a second (`BATCH_SECONDS`), so that other writers take their
+turn between them, and an import cut short keeps what it committed: the same
+import again registers the rest (the re-run rule below). Registering many
+versions in one transaction is also several times faster than one
+transaction each.
 
 Manifests are JSON Lines (``.jsonl``) or CSV (``.csv``, with a header row).
 The fields of an entry, all but ``path`` and ``doc`` optional:
