@@ -212,13 +212,15 @@ def import_cmd(
     ] = None,
     json: JsonOpt = False,
 ) -> None:
-    """Register many versions from one source, all in one transaction (all or nothing).
+    """Register many versions from one source: every entry checked first, then committed in batches.
 
     A manifest lists files with their provenance; a folder's files are successive
     revisions of one document; a git file's commits, and a web archive's text and
     HTML captures, are versions with their capture time and original identifiers
-    recorded. A re-run registers nothing again: what is already present is
-    reported unchanged. Paths in a manifest are read from its folder.
+    recorded. A bad entry anywhere writes nothing; other writers take their
+    turn between batches; an import cut short (Ctrl-C, killed) and run again
+    registers the rest. A re-run registers nothing again: what is already
+    present is reported unchanged. Paths in a manifest are read from its folder.
     """
     with (
         opened(write=True) as archive,

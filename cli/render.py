@@ -65,8 +65,10 @@ def _json(value: Any, tp: Any = None, *, line: bool = False) -> None:
 @contextmanager
 def progress(
     what: str, *, enabled: bool = True, min_total: int = 50
-) -> Iterator[Callable[[int, int], None] | None]:
-    """A ``tick(done, total)`` callback drawing a progress bar on stderr.
+) -> Iterator[Callable[..., None] | None]:
+    """A ``tick(done, total, what=None)`` callback drawing a progress bar on stderr,
+    with the rate and the time left; ``what`` renames the step (an import checks,
+    then registers).
 
     The bar appears only on a terminal and for work of at least ``min_total``
     steps; with ``enabled`` False (``--json``) the callback is None.
@@ -75,23 +77,30 @@ def progress(
         yield None
         return
     bar = Progress(
-        TextColumn(what),
+        TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
         TimeRemainingColumn(),
         console=err,
         transient=True,
     )
     task = None
+    current = what
 
-    def tick(done: int, total: int) -> None:
-        nonlocal task
+    def tick(done: int, total: int, step: str | None = None) -> None:
+        nonlocal task, current
         if total < min_total:
             return
         if task is None:
             bar.start()
-            task = bar.add_task(what, total=total)
-        bar.update(task, completed=done)
+            current = step or what
+            task = bar.add_task(current, total=total, rate="")
+        elif (step or what) != current:  # the next step: its own rate and time left
+            current = step or what
+            bar.reset(task, total=total, description=current, rate="")
+        speed = bar.tasks[0].speed
+        bar.update(task, completed=done, rate=f"{speed:,.0f}/s" if speed else "")
 
     try:
         yield tick

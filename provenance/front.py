@@ -304,29 +304,28 @@ class Archive:
         allow_outside: bool = False,
         max_size: int | None = None,
     ) -> ImportReport:
-        """Register every file of a manifest, all in one transaction (see
-        `provenance.importer.run` for ``allow_outside`` and ``max_size``)."""
+        """Register every file of a manifest: every entry checked, then committed in
+        batches (`provenance.importer.register_all`; see `provenance.importer.run` for
+        ``allow_outside`` and ``max_size``)."""
         limits = {} if max_size is None else {"max_size": max_size}
-        with self._session(write=True) as session:
-            return importer.run(
-                session,
-                str(manifest),
-                actor=self.actor,
-                progress=progress,
-                allow_outside=allow_outside,
-                **limits,
-            )
+        return importer.run(
+            self._session,
+            str(manifest),
+            actor=self.actor,
+            progress=progress,
+            allow_outside=allow_outside,
+            **limits,
+        )
 
     def import_source(
         self, source: str | Path, *, progress: Callable[..., Any] | None = None, **options: Any
     ) -> ImportReport:
-        """Import a manifest, a folder, a git file's history or a web archive, all in
-        one transaction (options: git, git_path, glob, order, doc, allow_outside,
-        max_size; see `provenance.sources.run`)."""
-        with self._session(write=True) as session:
-            return sources.run(
-                session, str(source), actor=self.actor, progress=progress, **options
-            )
+        """Import a manifest, a folder, a git file's history or a web archive: every
+        entry checked, then committed in batches, so that an import cut short and run
+        again comes to what one run gives (`provenance.importer.register_all`; options:
+        git, git_path, glob, order, doc, allow_outside, max_size; see
+        `provenance.sources.run`)."""
+        return sources.run(self._session, str(source), actor=self.actor, progress=progress, **options)
 
     def link(
         self,

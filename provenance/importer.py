@@ -1,4 +1,4 @@
-"""Bulk registration: many versions, their provenance, one transaction.
+"""Bulk registration: many versions, their provenance, checked whole, committed in batches.
 
 Every import, whatever its source, comes here as a `Collection` of entries
 (`provenance.sources` turns a folder, a git repository or a web archive
@@ -7,9 +7,14 @@ itself.
 
 An archivist registering a collection writes (or exports from a catalogue) a
 manifest, one entry per file, and imports it: every entry is registered in
-order, exactly as `prov register` would, inside one transaction, so a bad
-entry anywhere leaves the archive as it was. Registering many versions in
-one transaction is also several times faster than one transaction each.
+order, exactly as `prov register` would. Every entry is first checked, in a
+read snapshot, before anything is written (`register_all`), so a bad entry
+anywhere leaves the archive as it was; then the entries are committed in
+batches of about a second (`BATCH_SECONDS`), so that other writers take their
+turn between them, and an import cut short keeps what it committed: the same
+import again registers the rest (the re-run rule below). Registering many
+versions in one transaction is also several times faster than one
+transaction each.
 
 Manifests are JSON Lines (``.jsonl``) or CSV (``.csv``, with a header row).
 The fields of an entry, all but ``path`` and ``doc`` optional:
@@ -60,7 +65,9 @@ import csv
 import io
 import json
 import os
+import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -68,9 +75,15 @@ from typing import Any, Literal
 from sqlmodel import Session, col, select
 
 from provenance import archive, audit, contents, refs, sightings, validate
-from provenance.errors import InputError, ProvenanceError
-from provenance.hashing import content_hash
-from provenance.models import Document, Version
+from provenance.errors import (
+    EncodingConflict,
+    InputError,
+    LineageError,
+    NotFoundError,
+    ProvenanceError,
+)
+from provenance.hashing import PREFIX, content_hash, hash_prefix
+from provenance.models import Content, Document, Version
 from provenance.records import RegisterReport
 from provenance.text import MAX_SIZE, read_file
 
@@ -335,7 +348,7 @@ def _confined(where: str, base: Path, given: str, allow_outside: bool) -> tuple[
 
 
 def run(
-    session: Session,
+    into: Session | Sessions,
     manifest: str,
     *,
     actor: str,
@@ -343,7 +356,8 @@ def run(
     allow_outside: bool = False,
     max_size: int = MAX_SIZE,
 ) -> ImportReport:
-    """Register every entry of ``manifest`` in ``session`` (the caller's one transaction).
+    """Register every entry of ``manifest``: in ``into``, the caller's one transaction
+    or the archive's sessions, in batches (`register_all`).
 
     Every entry is checked before the first is registered. ``allow_outside``
     reads files outside the manifest's folder (absolute paths, ``..``,
@@ -353,7 +367,7 @@ def run(
     data, entries = read_manifest(manifest, allow_outside=allow_outside, max_size=max_size)
     digest = content_hash(data)
     collection = Collection("manifest", manifest, tuple(entries), lambda: digest)
-    return register_all(session, collection, actor=actor, progress=progress, max_size=max_size)
+    return register_all(into, collection, actor=actor, progress=progress, max_size=max_size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,6 +381,14 @@ class _Held:
     captured_at: str | None
     label: str | None
     meta: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned(_Held):
+    """A version an import will make, as its check plays it through (`_Plan`): its id
+    is a negative stand-in."""
+
+    doc: str = ""
 
 
 _Found = Literal["present", "unchanged", "seen"]
@@ -387,10 +409,11 @@ class _Sighted:
 class _Seen:
     """The versions of the documents met so far in an import, and their sightings."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, matched: dict[str, int] | None = None) -> None:
         self.session = session
         self.docs: dict[str, list[_Held]] = {}
-        self.matched: dict[str, int] = {}  # per document, how many versions entries matched
+        # per document, how many versions entries matched (kept from batch to batch)
+        self.matched: dict[str, int] = {} if matched is None else matched
         self.sighted: dict[str, list[_Sighted]] = {}  # per document, its versions' sightings
 
     def versions(self, doc: str) -> list[_Held]:
@@ -495,144 +518,431 @@ def _same(held: _Held, entry: Entry, digest: str) -> bool:
     )
 
 
+Sessions = Callable[..., AbstractContextManager[Session]]
+"""The archive's sessions, as `provenance.Archive` opens them: ``sessions(write=False)``
+is a read snapshot, ``sessions(write=True)`` one write transaction."""
+
+ENV_BATCH_SECONDS = "PROV_IMPORT_BATCH_SECONDS"
+BATCH_SECONDS = 1.0
+"""How long one batch of an import holds the archive's write lock (seconds;
+``$PROV_IMPORT_BATCH_SECONDS`` changes it): the batch commits after the entry that
+takes it past this long (a single long entry is a batch of its own). Another writer
+(a `prov register`) waits at most about this long for its turn, plus its own work;
+on SQLite each batch also pauses `SQLITE_TURN_SECONDS`, so a shorter batch makes an
+import slower. Measured with a `prov register` beside an import of the whole corpus
+(docs/import.md, "Cut short, resumed, and beside other writers")."""
+
+SQLITE_TURN_SECONDS = 0.12
+"""On SQLite, how long an import lets go of the write lock between two batches.
+SQLite keeps no queue of writers: one waiting for the lock in its busy handler tries
+again every 100 ms at most (after its first few tries), so a pause longer than that
+lets it in before the next batch begins. PostgreSQL queues the writers waiting for
+the advisory lock (`provenance.store.transaction`), and there a commit is enough."""
+
+CHECKED_BYTES = 64 << 20
+"""How many bytes the check keeps for registering: an entry's bytes are read (a
+file, a commit's blob, a WARC record, a main text extracted) once for both, until
+this much is kept; past it, each is read again when its batch comes, and must hash
+as it did when it was checked."""
+
+ENV_TEST_DELAY = "PROV_TEST_IMPORT_DELAY"
+"""Test-only: seconds slept after each entry is registered, inside its batch and so
+holding the write lock, for a test to kill an import mid-way or register beside a
+long one (tests/test_import_resume.py). Unset, nothing is slept."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """One entry as the check found it: the hash of its bytes (None: nothing to
+    register, ``Entry.nothing`` says why) and the bytes, when kept (`CHECKED_BYTES`)."""
+
+    digest: str | None
+    data: bytes | None
+
+
 def register_all(
-    session: Session,
+    into: Session | Sessions,
     collection: Collection,
     *,
     actor: str,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[..., None] | None = None,
     max_size: int = MAX_SIZE,
 ) -> ImportReport:
-    """Register the entries of ``collection`` in ``session`` (the caller's one transaction).
+    """Register the entries of ``collection``: checked whole first, then registered.
 
-    An entry already present is skipped (see the module's docstring); an
-    error names the entry and leaves the transaction to be rolled back.
+    Every entry is checked in one read snapshot before anything is written
+    (`_check`): its bytes read, within ``max_size``, not empty, decoded, its
+    parents found; a bad one is an error naming it, and nothing is written.
+    ``into`` is the caller's one transaction (a `Session`: all or nothing, as a
+    live capture registers a page and its text) or the archive's `Sessions`: the
+    entries are then registered in batches of about `BATCH_SECONDS`, each one
+    write transaction holding its versions, links, sightings and audit events,
+    its own ``import.run`` event included, so that other writers take their turn
+    between batches. An import cut short (killed, Ctrl-C) keeps the batches it
+    committed, and the same import run again finds their entries present (see
+    the module's docstring) and registers the rest: what one uninterrupted run
+    records. ``progress(done, total, what)`` is called after each entry checked
+    (``what`` is ``checking``) and registered (``registering``).
     """
     try:
-        return _register_all(session, collection, actor=actor, progress=progress, max_size=max_size)
+        validate.actor(actor)
+        if isinstance(into, Session):
+            run = _Run(collection, _check(into, collection, max_size, progress), actor, max_size, progress)
+            run.batch(into, None)
+            return run.report()
+        seconds = batch_seconds()
+        with into(write=False) as snapshot:
+            checked = _check(snapshot, collection, max_size, progress)
+        run = _Run(collection, checked, actor, max_size, progress)
+        while not run.done:
+            try:
+                with into(write=True) as session:
+                    run.batch(session, seconds)
+                    sqlite = session.get_bind().dialect.name == "sqlite"
+            except InputError as exc:
+                if not run.kept:
+                    raise
+                raise InputError(
+                    f"{exc}; the {run.kept} entries before it are imported: once it is "
+                    "put right, the same import again registers the rest"
+                ) from None
+            if sqlite and not run.done:
+                time.sleep(SQLITE_TURN_SECONDS)
+        return run.report()
     finally:
         if collection.close is not None:
             collection.close()
 
 
-def _register_all(
-    session: Session,
-    collection: Collection,
-    *,
-    actor: str,
-    progress: Callable[[int, int], None] | None,
-    max_size: int,
-) -> ImportReport:
-    validate.actor(actor)
-    entries = collection.entries
-    reports: list[RegisterReport] = []
-    skipped: list[Skipped] = list(collection.passed_over)
-    version_of: dict[int, str] = {}  # entry index -> DOC@N of its version, registered or found
-    seen = _Seen(session)
-    unchanged = sighted = 0
-    last: dict[str, _Held] = {}  # per document, the version its latest entry came to
-    listing: list[str] = []  # "name<TAB>hash" per entry: what a source without a digest held
-    for index_, entry in enumerate(entries):
-        where = entry.where or f"{collection.name}:{entry.line}"
+def batch_seconds() -> float:
+    """`BATCH_SECONDS`, or ``$PROV_IMPORT_BATCH_SECONDS`` when it is a number of seconds
+    (0: every entry its own batch)."""
+    text = os.environ.get(ENV_BATCH_SECONDS, "").strip()
+    try:
+        value = float(text) if text else BATCH_SECONDS
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise InputError(f"${ENV_BATCH_SECONDS}: {text!r} is not a number of seconds")
+    return value
+
+
+def _where(collection: Collection, entry: Entry) -> str:
+    return entry.where or f"{collection.name}:{entry.line}"
+
+
+def _named(where: str, exc: ProvenanceError) -> InputError:
+    """``exc`` as the one line naming the entry it is about."""
+    message = str(exc)
+    return InputError(message if message.startswith(where) else f"{where}: {message}")
+
+
+def _load(entry: Entry, max_size: int) -> bytes | None:
+    if entry.load is not None:
+        return entry.load()
+    assert entry.path is not None
+    return read_file(str(entry.path), max_size=max_size)
+
+
+EMPTY = (
+    "the file is empty; an empty capture is usually a failed download or save, "
+    "and an import registers none"
+)
+
+
+def _check(
+    session: Session, collection: Collection, max_size: int, progress: Callable[..., None] | None
+) -> list[_Checked]:
+    """Every entry of ``collection`` read and checked as registering it would, in the
+    snapshot ``session``, writing nothing; raises the error of the first bad one.
+
+    What registering depends on is played through without writing (`_Plan`): which
+    entries make a version (the others are sightings or present), so that a parent
+    naming a version an earlier entry makes (``story@2``) is found, and bytes given
+    twice are read as one content (the second may not claim an encoding reading them
+    as another text, `provenance.contents.reading`)."""
+    plan = _Plan(session)
+    out: list[_Checked] = []
+    kept = 0
+    total = len(collection.entries)
+    for number, entry in enumerate(collection.entries, start=1):
+        where = _where(collection, entry)
         try:
-            if entry.load is not None:
-                data = entry.load()
-            else:
-                assert entry.path is not None
-                data = read_file(str(entry.path), max_size=max_size)
+            data = _load(entry, max_size)
             if data is None:
-                skipped.append(Skipped(entry.name, entry.doc, entry.nothing or "no text"))
+                out.append(_Checked(None, None))
             else:
-                if data:  # refused here as register would: not in its encoding, or a conflict
-                    contents.reading(session, data, entry.name, entry.encoding)
-                digest = content_hash(data)  # the bytes as given are what is stored
-                listing.append(f"{entry.name}\t{digest}\n")
-                before = last.get(entry.doc)
-                found = seen.holding(entry, digest, before)
-                if found is not None:
-                    how, held = found
-                    last[entry.doc] = held
-                    version_of[index_] = f"{entry.doc}@{held.number}"
-                    sighting = None
-                    reason: SkipReason = "unchanged" if how == "seen" else how
-                    if how == "seen":  # its bytes seen again: new to the version?
-                        seen_again = sightings.see(
-                            session,
-                            held,
-                            source=entry.source,
-                            captured_at=entry.captured_at,
-                            meta=entry.meta,
-                            actor=actor,
-                            recorded_at=archive.now(),
-                        )
-                        if seen_again.outcome == "sighted" and seen_again.sighting is not None:
-                            reason, sighting = "sighted", seen_again.sighting.id
-                            seen.sight(entry, held)
-                    if sighting is None:
-                        unchanged += 1
-                    else:
-                        sighted += 1
-                    skipped.append(
-                        Skipped(entry.name, entry.doc, reason, held.id, version_of[index_], sighting)
-                    )
-                else:
-                    parents = list(entry.parents)
-                    if not collection.files:
-                        parents = [str(refs.resolve(session, p, files=False).id) for p in parents]
-                    if entry.parent_entry is not None and entry.parent_entry in version_of:
-                        parents.append(version_of[entry.parent_entry])
-                    held = seen.versions(entry.doc)
-                    previous = held[-1] if held and entry.parent_entry is not None else None
-                    report = archive.register(
-                        session,
-                        data,
-                        name=entry.name,
-                        doc=entry.doc,
-                        parents=parents,
-                        relation=entry.relation if parents or entry.parent_entry is None else None,
-                        source=entry.source,
-                        captured_at=entry.captured_at,
-                        label=entry.label,
-                        meta=entry.meta,
-                        encoding=entry.encoding,
-                        actor=actor,
-                    )
-                    reports.append(report)
-                    if previous is not None:  # derived from its source, and its document's next
-                        archive.link(
-                            session,
-                            f"{entry.doc}@{report.number}",
-                            f"{entry.doc}@{previous.number}",
-                            "revision",
-                            actor=actor,
-                        )
-                    last[entry.doc] = seen.add(entry, report)
-                    version_of[index_] = f"{entry.doc}@{report.number}"
-        except ProvenanceError as exc:  # name the entry; nothing is kept
-            message = str(exc)
-            raise InputError(message if message.startswith(where) else f"{where}: {message}") from None
+                if not data:
+                    raise InputError(f"{entry.name}: {EMPTY}")
+                decoded = contents.reading(session, data, entry.name, entry.encoding)
+                digest = content_hash(data)
+                plan.read(entry, decoded, digest)
+                plan.parents(entry, collection.files)
+                plan.place(entry, digest)
+                keep = kept + len(data) <= CHECKED_BYTES
+                kept += len(data) if keep else 0
+                out.append(_Checked(digest, data if keep else None))
+        except ProvenanceError as exc:
+            raise _named(where, exc) from None
         if progress is not None:
-            progress(index_ + 1, len(entries))
-    if collection.digest is not None:
-        digest = collection.digest()
-    else:
-        digest = content_hash("".join(listing).encode("utf-8"))
-    if reports or sighted:
-        audit.import_run(
-            session, collection.name, digest, [r.version for r in reports], actor, archive.now()
+            progress(number, total, "checking")
+    return out
+
+
+class _Plan:
+    """An import played through in a snapshot without writing: what `_check` needs of
+    what the entries before an entry will have registered."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.seen = _Seen(session)
+        self.last: dict[str, _Held] = {}  # per document, the version its latest entry came to
+        self.planned: list[_Held] = []  # the versions the import will make, in order
+        self.readings: dict[str, tuple[str | None, str]] = {}  # new content: its encoding, text's hash
+
+    def read(self, entry: Entry, decoded: Any, digest: str) -> None:
+        """Refuse bytes an earlier entry gives too, claimed in an encoding that reads them
+        as another text (`provenance.contents.reading` refuses them once stored)."""
+        text = content_hash(decoded.text.encode("utf-8", "surrogatepass"))
+        first = self.readings.get(digest)
+        if first is None:
+            if self.session.get(Content, digest) is None:
+                self.readings[digest] = (decoded.encoding, text)
+            return
+        if entry.encoding is not None and decoded.encoding != first[0] and text != first[1]:
+            raise EncodingConflict(entry.name, decoded.encoding, first[0], digest)
+
+    def parents(self, entry: Entry, files: bool) -> None:
+        """Each parent REF names one version, in the archive or one the import makes first."""
+        found = set()
+        for ref in entry.parents:
+            held = self._planned(ref, files)
+            if held is None:
+                version = refs.resolve(self.session, ref, files=files)
+                key, name = version.id, refs.version_name(self.session, version)
+            else:
+                key, name = held.id, f"{held.doc}@{held.number}"
+            if key in found:
+                raise LineageError(f"parent {name} is given twice")
+            found.add(key)
+
+    def _planned(self, ref: str, files: bool) -> _Planned | None:
+        """The version ``ref`` names among those the import makes before it, if one does."""
+        if not self.planned:
+            return None
+        if "@" in ref and not ref.startswith(refs.FILE_PREFIX):
+            key, _, selector = ref.rpartition("@")
+            if key not in self.seen.docs:
+                return None
+            versions = self.seen.versions(key)
+            if selector == "latest":
+                chosen = versions[-1] if versions else None
+            else:
+                chosen = next((v for v in versions if str(v.number) == selector), None)
+                if chosen is None and selector.isascii() and selector.isdigit() and versions:
+                    raise NotFoundError(f"{ref!r}: document {key!r} has versions 1 to {len(versions)}")
+            return chosen if isinstance(chosen, _Planned) else None
+        prefix = hash_prefix(ref)
+        digest = None
+        if prefix is None and files and (ref.startswith(refs.FILE_PREFIX) or "/" in ref):
+            path = refs.named_file(ref)
+            if path is not None and path.is_file():
+                digest = content_hash(read_file(str(path)))
+        for held in self.planned:
+            if (prefix is not None and held.hash.startswith(PREFIX + prefix)) or held.hash == digest:
+                return held
+        return None
+
+    def place(self, entry: Entry, digest: str) -> None:
+        """Where ``entry`` comes to: present, a sighting, or a version the import makes."""
+        found = self.seen.holding(entry, digest, self.last.get(entry.doc))
+        if found is not None:
+            how, held = found
+            if how == "seen" and not self._holds(entry, held):
+                self.seen.sight(entry, held)
+            self.last[entry.doc] = held
+            return
+        versions = self.seen.versions(entry.doc)
+        held = _Planned(
+            -len(self.planned) - 1,
+            versions[-1].number + 1 if versions else 1,
+            digest,
+            entry.source,
+            entry.captured_at,
+            entry.label,
+            dict(entry.meta),
+            entry.doc,
         )
-    return ImportReport(
-        manifest=collection.name,
-        manifest_hash=digest,
-        versions=len(reports),
-        new_contents=sum(r.new_content for r in reports),
-        documents=tuple(dict.fromkeys(r.document for r in reports)),
-        registered=tuple(reports),
-        kind=collection.kind,
-        unchanged=unchanged,
-        skipped=tuple(skipped),
-        sightings=sighted,
-    )
+        versions.append(held)
+        self.seen.matched[entry.doc] = len(versions)
+        self.planned.append(held)
+        self.last[entry.doc] = held
+
+    def _holds(self, entry: Entry, held: _Held) -> bool:
+        """Whether ``held`` already holds this sighting (`provenance.sightings.see`)."""
+        if sightings.holds(held, entry.source, entry.captured_at):
+            return True
+        return any(
+            s.held.id == held.id and (s.source, s.captured_at) == (entry.source, entry.captured_at)
+            for s in self.seen.sighted.get(entry.doc, ())
+        )
+
+
+class _Run:
+    """An import registering its checked entries, batch after batch: what it did so far."""
+
+    def __init__(
+        self,
+        collection: Collection,
+        checked: list[_Checked],
+        actor: str,
+        max_size: int,
+        progress: Callable[..., None] | None,
+    ) -> None:
+        self.collection, self.checked = collection, checked
+        self.actor, self.max_size, self.progress = actor, max_size, progress
+        self.at = 0  # the next entry to register
+        self.kept = 0  # the entries of the batches committed
+        self.reports: list[RegisterReport] = []
+        self.skipped: list[Skipped] = list(collection.passed_over)
+        self.version_of: dict[int, str] = {}  # entry index -> DOC@N of its version, registered or found
+        self.matched: dict[str, int] = {}  # per document, how many versions entries matched
+        self.last: dict[str, _Held] = {}  # per document, the version its latest entry came to
+        self.unchanged = self.sighted = 0
+        if collection.digest is not None:
+            self.digest = collection.digest()
+        else:  # the listing of what the source held: "name<TAB>hash" per entry
+            listing = "".join(
+                f"{entry.name}\t{c.digest}\n"
+                for entry, c in zip(collection.entries, checked, strict=True)
+                if c.digest is not None
+            )
+            self.digest = content_hash(listing.encode("utf-8"))
+        delay = os.environ.get(ENV_TEST_DELAY, "").strip()
+        self.delay = float(delay) if delay else 0.0
+
+    @property
+    def done(self) -> bool:
+        return self.at >= len(self.collection.entries)
+
+    def batch(self, session: Session, seconds: float | None) -> None:
+        """Register entries from the next one in ``session``, until all are (``seconds``
+        None) or until ``seconds`` have passed, then the batch's ``import.run`` event."""
+        started = time.monotonic()
+        seen = _Seen(session, self.matched)  # the archive as it is now; what entries matched
+        first_report, sighted = len(self.reports), self.sighted
+        entries = self.collection.entries
+        while not self.done:
+            entry = entries[self.at]
+            try:
+                self._register(session, seen, self.at, entry)
+            except ProvenanceError as exc:  # name the entry; the batch is rolled back
+                raise _named(_where(self.collection, entry), exc) from None
+            self.at += 1
+            if self.delay:
+                time.sleep(self.delay)
+            if self.progress is not None:
+                self.progress(self.at, len(entries), "registering")
+            if seconds is not None and time.monotonic() - started >= seconds:
+                break
+        made = [r.version for r in self.reports[first_report:]]
+        if made or self.sighted > sighted:
+            audit.import_run(session, self.collection.name, self.digest, made, self.actor, archive.now())
+        self.kept = self.at  # once the caller commits
+
+    def _data(self, index_: int, entry: Entry) -> bytes | None:
+        checked = self.checked[index_]
+        if checked.digest is None or checked.data is not None:
+            return checked.data
+        data = _load(entry, self.max_size)
+        if data is None or content_hash(data) != checked.digest:
+            raise InputError(f"{entry.name}: changed since the import checked it; run the import again")
+        return data
+
+    def _register(self, session: Session, seen: _Seen, index_: int, entry: Entry) -> None:
+        data = self._data(index_, entry)
+        if data is None:
+            self.skipped.append(Skipped(entry.name, entry.doc, entry.nothing or "no text"))
+            return
+        contents.reading(session, data, entry.name, entry.encoding)  # refused as register would
+        digest = self.checked[index_].digest
+        assert digest is not None  # the bytes as given are what is stored
+        before = self.last.get(entry.doc)
+        found = seen.holding(entry, digest, before)
+        if found is not None:
+            how, held = found
+            self.last[entry.doc] = held
+            self.version_of[index_] = f"{entry.doc}@{held.number}"
+            sighting = None
+            reason: SkipReason = "unchanged" if how == "seen" else how
+            if how == "seen":  # its bytes seen again: new to the version?
+                seen_again = sightings.see(
+                    session,
+                    held,
+                    source=entry.source,
+                    captured_at=entry.captured_at,
+                    meta=entry.meta,
+                    actor=self.actor,
+                    recorded_at=archive.now(),
+                )
+                if seen_again.outcome == "sighted" and seen_again.sighting is not None:
+                    reason, sighting = "sighted", seen_again.sighting.id
+                    seen.sight(entry, held)
+            if sighting is None:
+                self.unchanged += 1
+            else:
+                self.sighted += 1
+            self.skipped.append(
+                Skipped(entry.name, entry.doc, reason, held.id, self.version_of[index_], sighting)
+            )
+            return
+        parents = list(entry.parents)
+        if not self.collection.files:
+            parents = [str(refs.resolve(session, p, files=False).id) for p in parents]
+        if entry.parent_entry is not None and entry.parent_entry in self.version_of:
+            parents.append(self.version_of[entry.parent_entry])
+        held_now = seen.versions(entry.doc)
+        previous = held_now[-1] if held_now and entry.parent_entry is not None else None
+        report = archive.register(
+            session,
+            data,
+            name=entry.name,
+            doc=entry.doc,
+            parents=parents,
+            relation=entry.relation if parents or entry.parent_entry is None else None,
+            source=entry.source,
+            captured_at=entry.captured_at,
+            label=entry.label,
+            meta=entry.meta,
+            encoding=entry.encoding,
+            actor=self.actor,
+        )
+        self.reports.append(report)
+        if previous is not None:  # derived from its source, and its document's next
+            archive.link(
+                session,
+                f"{entry.doc}@{report.number}",
+                f"{entry.doc}@{previous.number}",
+                "revision",
+                actor=self.actor,
+            )
+        self.last[entry.doc] = seen.add(entry, report)
+        self.version_of[index_] = f"{entry.doc}@{report.number}"
+
+    def report(self) -> ImportReport:
+        reports = self.reports
+        return ImportReport(
+            manifest=self.collection.name,
+            manifest_hash=self.digest,
+            versions=len(reports),
+            new_contents=sum(r.new_content for r in reports),
+            documents=tuple(dict.fromkeys(r.document for r in reports)),
+            registered=tuple(reports),
+            kind=self.collection.kind,
+            unchanged=self.unchanged,
+            skipped=tuple(self.skipped),
+            sightings=self.sighted,
+        )
 
 
 # -- a batch that carries its contents (the HTTP service's import) ----------------

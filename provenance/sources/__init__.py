@@ -121,7 +121,7 @@ def _what(kind: str) -> str:
 
 
 def run(
-    session: Session,
+    into: Session | importer.Sessions,
     location: str,
     *,
     actor: str,
@@ -135,10 +135,11 @@ def run(
     encoding: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> importer.ImportReport:
-    """Import the source at ``location`` in ``session`` (the caller's one transaction).
+    """Import the source at ``location``: in ``into``, the caller's one transaction or
+    the archive's sessions, in batches (`importer.register_all`).
 
     A manifest goes to `importer.run`; any other source is read whole into a
-    `Collection` (its bytes loaded one entry at a time, as each is
+    `Collection` (its bytes loaded one entry at a time, as each is checked and
     registered) and registered by `importer.register_all`.
     """
     validate.actor(actor)
@@ -153,7 +154,7 @@ def run(
             extra = "; a manifest names each entry's encoding" if refused[0] == "--encoding" else ""
             raise InputError(f"{location}: {refused[0]} does not apply to a manifest{extra}")
         return importer.run(
-            session,
+            into,
             location,
             actor=actor,
             progress=progress,
@@ -170,4 +171,4 @@ def run(
         max_size=max_size,
         encoding=encoding,
     )
-    return importer.register_all(session, found, actor=actor, progress=progress, max_size=max_size)
+    return importer.register_all(into, found, actor=actor, progress=progress, max_size=max_size)
