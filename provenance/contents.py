@@ -17,15 +17,16 @@ registration's bytes that are already stored are read as they were stored
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 
 import zstandard
 from sqlalchemy import bindparam
 from sqlalchemy import text as sql_text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from provenance import lazy
 from provenance import text as decoding
 from provenance.errors import EncodingConflict, IntegrityError, NotFoundError
 from provenance.hashing import content_hash
@@ -219,17 +220,16 @@ def _insert_statement(statement):
     )
 
 
-# Built once: the values go in as parameters, so SQLAlchemy's statement cache keys
-# the statement alone, not the bytes (a cache key of a 20 KB frame costs more than the insert).
-_INSERTS = {
-    "sqlite": _insert_statement(sqlite.insert),
-    "postgresql": _insert_statement(postgresql.insert),
-}
+@functools.cache
+def _insert_for(dialect: str):
+    # Built once per dialect: the values go in as parameters, so SQLAlchemy's statement cache
+    # keys the statement alone, not the bytes (a cache key of a 20 KB frame costs more than the insert).
+    return _insert_statement(lazy.dialect_insert(dialect))
 
 
 def insert(session: Session, values: dict[str, object]) -> bool:
     """Store a `frame` unless its hash is already stored; returns whether it was stored now."""
-    stmt = _INSERTS[session.get_bind().dialect.name]
+    stmt = _insert_for(session.get_bind().dialect.name)
     return session.execute(stmt, values).first() is not None
 
 

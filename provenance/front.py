@@ -21,7 +21,6 @@ nothing); the schema is checked once, on the first action. Modelled on
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provenance import archive as ops
-from provenance import contents, listing, refs, schema, store
+from provenance import contents, lazy, listing, refs, schema, store
 from provenance.audit import default_actor
 from provenance.errors import InputError
 from provenance.hashing import PREFIX
@@ -65,40 +64,22 @@ PREPARE_ATTEMPTS = 4
 the last attempt, if it comes to that, diffs against the new parent under the lock."""
 
 
-class _Lazy:
-    """Module ``name``, imported when one of its attributes is first used.
-
-    The operations one command never calls (identify's numpy, the proofs'
-    cryptography, verify, export, import) then cost it nothing at start-up
-    (tests/test_startup.py, benchmarks/scale.py). Each use goes through
-    `importlib.import_module`, whose module locks make a first use from two
-    threads at once (the HTTP service's) safe, unlike `importlib.util.LazyLoader`
-    before Python 3.12.
-    """
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(importlib.import_module(self._name), attr)
-
-
-annotating = _Lazy("provenance.annotate")
-blaming = _Lazy("provenance.blame")
-changing = _Lazy("provenance.changes")
-detail = _Lazy("provenance.detail")
-signing = _Lazy("provenance.checkpoint")
-demo = _Lazy("provenance.demo")
-importer = _Lazy("provenance.importer")
-index = _Lazy("provenance.index")
-proofs = _Lazy("provenance.proofs")
-sources = _Lazy("provenance.sources")
-live = _Lazy("provenance.sources.live")
-tokens = _Lazy("provenance.tokens")
-event_log = _Lazy("provenance.events")
-exporting = _Lazy("provenance.export")
-identifying = _Lazy("provenance.identify")
-verifying = _Lazy("provenance.verify")
+annotating = lazy.module("provenance.annotate")
+blaming = lazy.module("provenance.blame")
+changing = lazy.module("provenance.changes")
+detail = lazy.module("provenance.detail")
+signing = lazy.module("provenance.checkpoint")
+demo = lazy.module("provenance.demo")
+importer = lazy.module("provenance.importer")
+index = lazy.module("provenance.index")
+proofs = lazy.module("provenance.proofs")
+sources = lazy.module("provenance.sources")
+live = lazy.module("provenance.sources.live")
+tokens = lazy.module("provenance.tokens")
+event_log = lazy.module("provenance.events")
+exporting = lazy.module("provenance.export")
+identifying = lazy.module("provenance.identify")
+verifying = lazy.module("provenance.verify")
 
 
 class _Engines:

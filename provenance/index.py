@@ -27,17 +27,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-import numpy as np
 from blake3 import blake3
 from sqlalchemy import case, delete, insert, literal, type_coerce
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Select
 from sqlalchemy.types import BigInteger
 from sqlmodel import Session, func, select
 
-from provenance import contents, lenses, sketch
+from provenance import contents, lazy, lenses
 from provenance.errors import SchemaError
 from provenance.hashing import content_hash
 from provenance.models import (
@@ -49,6 +48,9 @@ from provenance.models import (
     SketchKey,
     Version,
 )
+
+np = lazy.module("numpy")
+sketch = lazy.module("provenance.sketch")  # numpy, for writing and searching the index only
 
 NORMAL_PROFILES = ("whitespace", "cjk", "loose")
 """The lenses whose hashes are kept, weakest first."""
@@ -168,8 +170,7 @@ def rows_digest(
 
 
 def _insert(session: Session, table):
-    dialect = session.get_bind().dialect.name
-    return {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect](table)
+    return lazy.dialect_insert(session.get_bind().dialect.name)(table)
 
 
 def _sketch(text: str) -> tuple[sketch.Sketch, int]:
@@ -227,18 +228,19 @@ def _index_insert(statement):
     )
 
 
-# Built once, values given as parameters: the statement cache keys the statement alone.
-_INDEX_INSERTS = {
-    "sqlite": _index_insert(sqlite.insert),
-    "postgresql": _index_insert(postgresql.insert),
-}
+@cache
+def _index_insert_for(dialect: str):
+    # Built once per dialect, values given as parameters: the statement cache keys the statement alone.
+    return _index_insert(lazy.dialect_insert(dialect))
+
+
 _NORMAL_INSERT = insert(NormalHash.__table__)
 _KEY_INSERT = insert(SketchKey.__table__)
 
 
 def insert_rows(session: Session, rows: Rows) -> bool:
     """Write `rows_for`'s rows unless the content is indexed; returns whether it was indexed now."""
-    stmt = _INDEX_INSERTS[session.get_bind().dialect.name]
+    stmt = _index_insert_for(session.get_bind().dialect.name)
     row = session.execute(stmt, rows.content_index).first()
     if row is None:
         return False  # indexed before (same bytes registered earlier, or concurrently)

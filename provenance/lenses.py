@@ -74,9 +74,11 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from types import MappingProxyType
 
-import numpy as np
-
+from provenance import lazy
 from provenance.errors import InputError
+
+# For the array passes over long texts; a command that only lists pays nothing for it.
+np = lazy.module("numpy")
 
 PROFILES: Mapping[str, str] = MappingProxyType(
     {
@@ -530,6 +532,7 @@ def _is_mark(ch: str) -> bool:
 _LOOSE_ASCII = {**LOOSE_TABLE, **{c: c + 32 for c in range(ord("A"), ord("Z") + 1)}}
 
 
+@cache
 def _wide_table() -> np.ndarray:
     """Code point -> its NFKC form, for the full-width ASCII forms and the ideographic space.
 
@@ -547,17 +550,17 @@ def _wide_table() -> np.ndarray:
     return table
 
 
-_WIDE = _wide_table()
 _HAS_WIDE = re.compile("[\u3000\uff01-\uff5e]")
 
 
 def _prefold_wide(text: str) -> str:
-    """``text`` with ``_WIDE`` applied (a numpy lookup: ``str.translate`` is slower)."""
+    """``text`` with ``_wide_table`` applied (a numpy lookup: ``str.translate`` is slower)."""
     if _HAS_WIDE.search(text) is None:
         return text
     cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    top = len(_WIDE) - 1
-    folded = np.where(cps <= top, _WIDE[np.minimum(cps, top)], cps).astype("<u4")
+    wide = _wide_table()
+    top = len(wide) - 1
+    folded = np.where(cps <= top, wide[np.minimum(cps, top)], cps).astype("<u4")
     return folded.tobytes().decode("utf-32-le", "surrogatepass")
 
 
@@ -581,9 +584,13 @@ def fold_forms_text(text: str, *, loose: bool) -> str:
     return _loose_translate(chars) if loose else chars
 
 
-_LOOSE_NP = np.arange(max(_LOOSE_ASCII) + 1, dtype=np.uint32)
-for _src, _dst in _LOOSE_ASCII.items():
-    _LOOSE_NP[_src] = ord(_dst) if isinstance(_dst, str) else _dst
+@cache
+def _loose_table() -> np.ndarray:
+    """``_LOOSE_ASCII`` as a code point table."""
+    table = np.arange(max(_LOOSE_ASCII) + 1, dtype=np.uint32)
+    for src, dst in _LOOSE_ASCII.items():
+        table[src] = ord(dst) if isinstance(dst, str) else dst
+    return table
 
 
 def _loose_translate(chars: str) -> str:
@@ -591,8 +598,9 @@ def _loose_translate(chars: str) -> str:
     if chars.isascii():
         return chars.lower()
     cps = np.frombuffer(chars.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    top = len(_LOOSE_NP) - 1
-    folded = np.where(cps <= top, _LOOSE_NP[np.minimum(cps, top)], cps).astype("<u4")
+    loose = _loose_table()
+    top = len(loose) - 1
+    folded = np.where(cps <= top, loose[np.minimum(cps, top)], cps).astype("<u4")
     return folded.tobytes().decode("utf-32-le", "surrogatepass")
 
 
@@ -771,8 +779,10 @@ def _joins_somewhere(chars: str, keep_hyphen: bool) -> bool:
     return False
 
 
-_SPACE_CPS = np.array([c for c in range(0x3001) if chr(c).isspace()], dtype=np.uint32)
-"""Every code point ``str.isspace`` (and so the regex ``\\s``) takes for whitespace."""
+@cache
+def _space_cps() -> np.ndarray:
+    """Every code point ``str.isspace`` (and so the regex ``\\s``) takes for whitespace."""
+    return np.array([c for c in range(0x3001) if chr(c).isspace()], dtype=np.uint32)
 
 
 def _fold_plain_runs(
@@ -789,8 +799,8 @@ def _fold_plain_runs(
     """
     n = len(chars)
     cps = np.frombuffer(chars.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    ws = np.isin(cps, _SPACE_CPS)
-    gap = ws | np.isin(cps, _INVISIBLE_CPS)
+    ws = np.isin(cps, _space_cps())
+    gap = ws | np.isin(cps, _invisible_cps())
     if not gap.any():
         return chars, starts, ends, {}
     before = np.concatenate(([False], gap[:-1]))
@@ -810,9 +820,9 @@ def _fold_plain_runs(
     return text, np.asarray(starts, dtype=np.int64)[idx].tolist(), o_ends[idx].tolist(), {}
 
 
-_INVISIBLE_CPS = np.array(
-    [c for lo, hi in INVISIBLE_RANGES for c in range(lo, hi + 1)], dtype=np.uint32
-)
+@cache
+def _invisible_cps() -> np.ndarray:
+    return np.array([c for lo, hi in INVISIBLE_RANGES for c in range(lo, hi + 1)], dtype=np.uint32)
 
 
 def _fold_gaps_reference(
