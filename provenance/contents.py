@@ -4,8 +4,12 @@ A new content whose parent is already stored is kept as a zstd frame
 compressed with the parent's bytes as a raw dictionary: a light revision of a
 45 KB policy then costs tens of bytes instead of 14 KB. Chains are bounded
 (`MAX_DEPTH`), as in git's packs, so reading any content decompresses at most
-that many frames. Every frame carries zstd's checksum; the hash of the
-reconstructed bytes is the real fixity check (`provenance.verify`).
+that many frames. A content whose parent ends a full chain starts the next
+chain as a delta against the whole frame the full one started from, while the
+text is still close to it (`_RESTART_GAIN`), else whole: on the corpus the
+stored frames went from 869 KB to 574 KB (whole copies had been 77% of them).
+Every frame carries zstd's checksum; the hash of the reconstructed bytes is
+the real fixity check (`provenance.verify`).
 
 A content's bytes are those registered, in the encoding they came in, which
 the content records (``encoding``; None: UTF-8). Deltas work on the bytes, so
@@ -34,10 +38,15 @@ from provenance.models import Content
 
 FULL = "zstd"
 DELTA = "zstd-delta"
-MAX_DEPTH = 16  # the longest chain of deltas before a content is stored whole
+MAX_DEPTH = 16  # the longest chain of deltas a content is rebuilt through
 _LEVEL = 6
 # A delta is kept only when it is clearly smaller than the content on its own.
 _DELTA_GAIN = 0.8
+# A content whose parent ends a full chain is kept as a delta against the whole
+# frame that chain starts from (depth 1: reading stays within MAX_DEPTH frames)
+# while that delta is at most this share of the content on its own; past it,
+# the text has drifted far enough from that frame for a new whole one to pay.
+_RESTART_GAIN = 0.5
 
 
 def _compressor(base: bytes | None = None) -> zstandard.ZstdCompressor:
@@ -201,15 +210,31 @@ def frame(
         "encoding": encoding,
     }
     base_row = session.get(Content, base) if base and base != digest else None
-    if base_row is not None and base_row.depth < MAX_DEPTH:
+    gain = _DELTA_GAIN
+    if base_row is not None and base_row.depth >= MAX_DEPTH:
+        # The chain is full: start the next one from the chain's whole frame.
+        base_row, base_data, gain = _chain_start(session, base_row), None, _RESTART_GAIN
+    if base_row is not None:
         if base_data is None:
             base_data = get_bytes(session, base_row.hash)
         delta = compress(data, base_data)
-        if len(delta) < _DELTA_GAIN * len(values["data"]):
+        if len(delta) < gain * len(values["data"]):
             values.update(
                 compression=DELTA, base_hash=base_row.hash, depth=base_row.depth + 1, data=delta
             )
     return values
+
+
+def _chain_start(session: Session, row: Content) -> Content | None:
+    """The whole frame ``row``'s delta chain starts from (None: the chain is broken)."""
+    for _ in range(MAX_DEPTH + 1):
+        if row.compression != DELTA:
+            return row
+        found = session.get(Content, row.base_hash)
+        if found is None:
+            return None
+        row = found
+    return None
 
 
 def _insert_statement(statement):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from blake3 import blake3
 from hypothesis import HealthCheck, given, settings
@@ -251,6 +253,32 @@ def test_delta_chains_are_bounded_and_every_version_reads_back_exactly(engine):
     with store.reader(engine) as s:
         depths = [s.get(Content, r.hash).depth for r in reports]
         assert max(depths) <= contents.MAX_DEPTH
-        assert depths[contents.MAX_DEPTH + 1] == 0  # the chain starts again with a whole frame
+        # A full chain is followed by a delta against the whole frame it started from,
+        # not by another whole copy: the text is still close to that frame.
+        restart = s.get(Content, reports[contents.MAX_DEPTH + 1].hash)
+        assert (restart.depth, restart.base_hash) == (1, reports[0].hash)
+        assert len(restart.data) < 100
+        assert [r.depth for r in s.exec(select(Content)) if r.compression == contents.FULL] == [0]
+        for r, t in zip(reports, texts, strict=True):
+            assert archive.raw(s, str(r.version)) == t.encode()
+
+
+def test_a_chain_of_a_text_that_drifted_away_from_its_start_starts_again_whole(engine):
+    rng = random.Random(7)
+
+    def paragraph() -> str:
+        words = ("mayor", "bridge", "council", "budget", "river", "vote")
+        return " ".join(rng.choice(words) + str(rng.randrange(10**6)) for _ in range(12)) + "\n"
+
+    paragraphs = [paragraph() for _ in range(64)]
+    texts = []
+    for i in range(contents.MAX_DEPTH + 3):  # each revision rewrites 4 more of 64 paragraphs
+        paragraphs[4 * i % 64 : 4 * i % 64 + 4] = [paragraph() for _ in range(4)]
+        texts.append("".join(paragraphs))
+    reports = [reg(engine, t, doc="drift") for t in texts]
+    with store.reader(engine) as s:
+        rows = [s.get(Content, r.hash) for r in reports]
+        assert [r.depth for r in rows] == [*range(contents.MAX_DEPTH + 1), 0, 1]
+        assert rows[contents.MAX_DEPTH + 1].compression == contents.FULL
         for r, t in zip(reports, texts, strict=True):
             assert archive.raw(s, str(r.version)) == t.encode()
