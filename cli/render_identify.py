@@ -33,6 +33,8 @@ def found(m: Match) -> str:
     A share is rounded down, so "100.0%" is never shown for a text that is
     not verbatim through any lens.
     """
+    if m.tier == "exact" and not m.same_bytes:
+        return "the same text, in other bytes"
     if m.verbatim == "exact":
         return "verbatim"
     if m.verbatim is not None:

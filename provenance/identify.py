@@ -2,8 +2,11 @@
 
 Tiers, best first (``identify``):
 
-1. **exact**: the query's content hash is registered; every version carrying
-   it is a match (score 1).
+1. **exact**: the query's content hash is registered, or its text is a
+   registered content's text character for character in other bytes (another
+   encoding, a UTF-16 byte-order mark: ``same_bytes`` false); every version
+   carrying it is a match (score 1). A GB18030 version pasted as UTF-8 is
+   the same text, not a match "through the whitespace lens".
 2. **normalized**: the query's text through a lens (whitespace, cjk, loose,
    weakest first) hashes to a registered content's hash through the same lens
    (`provenance.index`, one indexed lookup per profile); score 1, ``profile``
@@ -180,6 +183,7 @@ class Match:
     score: float  # 1 for exact and normalized; for similar, the share of the query found
     jaccard: float
     verbatim: str | None  # the weakest lens showing one text inside the other verbatim, or None
+    same_bytes: bool  # the version's bytes are the query's, byte for byte (not only its text)
     passage: Passage | None  # a = the query, b = the version
     diff: DiffSummary | None
     registered_at: str
@@ -228,9 +232,14 @@ def identify(
     seen: set[str] = set()  # content hashes already matched
 
     rows = _versions(session, [col(Version.content_hash) == digest], doc_id)
-    matches += [_match(v, d, "exact", "exact", 1.0, 1.0, verbatim="exact") for v, d in rows]
+    matches += [
+        _match(v, d, "exact", "exact", 1.0, 1.0, verbatim="exact", same_bytes=True) for v, d in rows
+    ]
     if rows:
         seen.add(digest)
+    rows = _same_text(session, text, doc_id, seen)  # beside the same bytes: the same answer
+    matches += [_match(v, d, "exact", "exact", 1.0, 1.0, verbatim="exact") for v, d in rows]
+    seen.update(v.content_hash for v, _ in rows)
 
     for p in profiles if all_tiers or not matches else ():
         h = content_hash(index.normal_form(text, p).encode("utf-8"))
@@ -246,6 +255,26 @@ def identify(
         lens = SUMMARY_LENS if profile is None else check_profile(profile)
         matches += _similar(session, text, top, doc_id, seen, lens)
     return IdentifyReport(QueryInfo(digest, len(text), profiles), tuple(matches))
+
+
+def _same_text(
+    session: Session, text: str, doc_id: int | None, seen: set[str]
+) -> list[tuple[Row, Row]]:
+    """Versions whose text is ``text`` in other bytes than the query's.
+
+    The same text has the same hash through any lens, so the candidates are
+    the contents equal to it through the weakest one; each is then read and
+    compared character for character (a lens hides what the exact tier must
+    not: a line break, an invisible character).
+    """
+    h = content_hash(index.normal_form(text, index.NORMAL_PROFILES[0]).encode("utf-8"))
+    candidates = select(NormalHash.content_hash).where(
+        NormalHash.profile == index.NORMAL_PROFILES[0], NormalHash.hash == h
+    )
+    rows = _versions(session, [col(Version.content_hash).in_(candidates)], doc_id)
+    rows = [(v, d) for v, d in rows if v.content_hash not in seen]
+    stored = contents.texts(session, sorted({v.content_hash for v, _ in rows}))
+    return [(v, d) for v, d in rows if stored[v.content_hash] == text]
 
 
 def _versions(session: Session, where: list, doc_id: int | None) -> list[tuple[Row, Row]]:
@@ -277,6 +306,7 @@ def _match(
     passage: Passage | None = None,
     summary: DiffSummary | None = None,
     verbatim: str | None = None,
+    same_bytes: bool = False,
 ) -> Match:
     return Match(
         version=v.id,
@@ -288,6 +318,7 @@ def _match(
         score=round(score, 6),
         jaccard=round(jaccard, 6),
         verbatim=verbatim,
+        same_bytes=same_bytes,
         passage=passage,
         diff=summary,
         registered_at=v.registered_at,

@@ -192,10 +192,30 @@ def test_a_gb18030_version_and_the_utf8_version_of_its_text_differ_by_no_edit(db
 def test_identify_of_the_utf8_text_finds_the_gb18030_version(db_url, tmp_path):
     gb = write(tmp_path, "gb.txt", TEXT.encode("gb18030"))
     prov_json(db_url, "register", gb, "--doc", "notice", "--encoding", "gb18030")
-    found = prov_json(db_url, "identify", write(tmp_path, "utf8.txt", TEXT.encode()))
-    assert [(m["name"], m["score"]) for m in found["matches"]][:1] == [("notice@1", 1.0)]
+    utf8 = write(tmp_path, "utf8.txt", TEXT.encode())
+    found = prov_json(db_url, "identify", utf8)
+    # The same text in other bytes is the exact answer, not "equal through the whitespace lens"
+    # (which tells a journalist that the layout differs).
+    assert [(m["name"], m["tier"], m["same_bytes"]) for m in found["matches"]] == [
+        ("notice@1", "exact", False)
+    ]
     exact = prov_json(db_url, "identify", gb, "--encoding", "gb18030")
-    assert [(m["name"], m["tier"]) for m in exact["matches"]] == [("notice@1", "exact")]
+    assert [(m["name"], m["tier"], m["same_bytes"]) for m in exact["matches"]] == [
+        ("notice@1", "exact", True)
+    ]
+    said = prov(db_url, "identify", utf8).stdout
+    assert "the same text, in other bytes" in said and "lens" not in said
+    # Both registered: the query's own bytes first, then the same text in the other encoding.
+    prov_json(db_url, "register", utf8, "--doc", "notice-utf8")
+    both = prov_json(db_url, "identify", gb, "--encoding", "gb18030")
+    assert [(m["name"], m["same_bytes"]) for m in both["matches"]] == [
+        ("notice@1", True),
+        ("notice-utf8@1", False),
+    ]
+    # One line break more is not the same text: a lens's answer (cjk's, in Chinese).
+    rewrapped = write(tmp_path, "rewrapped.txt", TEXT.replace("，", "，\n", 1).encode())
+    lens = prov_json(db_url, "identify", rewrapped)
+    assert {(m["tier"], m["profile"]) for m in lens["matches"]} == {("normalized", "cjk")}
 
 
 def test_deltas_between_contents_in_different_encodings_round_trip_byte_exact(db_url, tmp_path):

@@ -243,6 +243,16 @@ def test_an_uploaded_page_is_identified_by_its_bytes(client):
     assert "Exactly report@1" in answer and "Line breaks from the text box" not in answer
 
 
+def test_a_copy_in_another_encoding_is_the_same_text_not_a_lens_match(client):
+    gb = COPY.read_text(encoding="utf-8").encode("gb18030")
+    answer = body(
+        client.post("/identify", data={"encoding": "gb18030"}, files={"file": ("copy.txt", gb, "text/plain")})
+    )
+    assert "Exactly report@2" in answer and 'data-tier="exact"' in answer
+    assert "the same text is registered, in other bytes" in answer
+    assert "the same bytes are registered" not in answer
+
+
 def test_an_edited_copy_shows_the_diff_against_the_nearest_version(client):
     edited = COPY.read_text(encoding="utf-8").replace("加快 布局", "加速 布局", 1)
     answer = body(client.post("/identify", data={"text": edited}))
