@@ -336,6 +336,13 @@ def diff_cmd(
     limit: LimitOpt = 50,
     view: ViewOpt = "auto",
     only: OnlyOpt = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            help="The encoding of a file given as A or B when it is not UTF-8 (e.g. gb18030); "
+            "without it a UTF-16 or UTF-32 byte-order mark is honoured, else the file must be UTF-8."
+        ),
+    ] = None,
     json: JsonOpt = False,
 ) -> None:
     """The edits from A to B at the original offsets of both (either may be an unregistered file).
@@ -343,7 +350,7 @@ def diff_cmd(
     A file is named explicitly: file:NAME, or a path with a / in it (./draft.txt).
     """
     with opened() as archive:
-        report = archive.diff(ref_a, ref_b, profile=normalize, by=by, only=only)
+        report = archive.diff(ref_a, ref_b, profile=normalize, by=by, only=only, encoding=encoding)
     render.diff(report, json, context=context, limit=limit, view=view)
 
 

@@ -820,8 +820,9 @@ class Side:
     text: str
 
 
-def side(session: Session, ref: str) -> Side:
-    """The version a REF names; for a file that is not registered, the file itself.
+def side(session: Session, ref: str, encoding: str | None = None) -> Side:
+    """The version a REF names; for a file that is not registered, the file itself
+    (decoded from ``encoding``, as `register` decodes: UTF-8 unless named or marked).
 
     So a journalist can diff a registered version against the text in hand
     without registering it first.
@@ -830,7 +831,7 @@ def side(session: Session, ref: str) -> Side:
         version = refs.resolve(session, ref)
     except NotFoundError:
         if ref not in ("", "-") and Path(ref).is_file():
-            return Side(None, ref, decode(read_file(ref), ref).text)
+            return Side(None, ref, decode(read_file(ref), ref, encoding).text)
         raise
     return Side(version.id, refs.version_name(session, version), text_of(session, version))
 

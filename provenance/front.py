@@ -485,23 +485,30 @@ class Archive:
         *,
         files: bool = True,
         fields: tuple[str, str] = ("A", "B"),
+        encoding: str | None = None,
         **options: Any,
     ) -> DiffReport:
         """The edits from A to B (options: profile, by, only); either may be a file
         that is not registered, named as a REF names one (``file:NAME``, a path
         with a ``/``), unless ``files`` is False (as a service must: each REF is
         then resolved as `resolve` with ``files=False`` does, and a malformed one
-        is refused naming its ``fields``). Both sides are read in one snapshot.
+        is refused naming its ``fields``). ``encoding`` is such a file's encoding
+        (refused when neither side is one). Both sides are read in one snapshot.
         The report carries both texts for a renderer."""
         if not files:
             reference(ref_a, field=fields[0])
             reference(ref_b, field=fields[1])
         with self._session(write=False) as session:
             if files:
-                a = ops.side(session, refs.as_path(ref_a))
-                b = ops.side(session, refs.as_path(ref_b))
+                a = ops.side(session, refs.as_path(ref_a), encoding)
+                b = ops.side(session, refs.as_path(ref_b), encoding)
             else:
                 a, b = _version_side(session, ref_a), _version_side(session, ref_b)
+        if encoding is not None and a.version is not None and b.version is not None:
+            raise InputError(
+                f"--encoding {encoding}: it is the encoding of a file given as A or B, "
+                f"and both are registered versions ({a.name}, {b.name})"
+            )
         return ops.diff_sides(a, b, **options)
 
     def diff_text(

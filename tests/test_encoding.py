@@ -501,3 +501,18 @@ def test_an_export_records_each_content_encoding_and_keeps_its_bytes(db_url, tmp
 )
 def test_a_content_encoding_is_named_as_http_names_its_charset(encoding, http):
     assert charset(encoding) == http
+
+
+def test_a_version_is_diffed_against_a_file_in_another_encoding(db_url, tmp_path):
+    prov_json(db_url, "register", write(tmp_path, "v1.txt", TEXT.encode()), "--doc", "notice")
+    edited = write(tmp_path, "edited.txt", TEXT.replace("加快", "加速").encode("gb18030"))
+    report = prov_json(db_url, "diff", "notice@1", edited, "--encoding", "gb18030")
+    assert [(e["old"], e["new"]) for e in report["edits"]] == [("快", "速")]
+    # Without it the error names the option, which diff has.
+    one_line_error(prov(db_url, "diff", "notice@1", edited), edited, "not valid UTF-8", "--encoding")
+    # An encoding for two registered versions would be ignored: it is refused instead.
+    one_line_error(
+        prov(db_url, "diff", "notice@1", "notice@1", "--encoding", "gb18030"),
+        "--encoding gb18030",
+        "both are registered versions",
+    )
