@@ -250,7 +250,9 @@ def test_a_copy_in_another_encoding_is_the_same_text_not_a_lens_match(client):
     )
     assert "Exactly report@2" in answer and 'data-tier="exact"' in answer
     assert "the same text is registered, in other bytes" in answer
-    assert "the same bytes are registered" not in answer
+    assert "the same bytes are registered" not in answer and "byte for byte" not in answer
+    assert "Your text is character for character report@2, in other bytes" in answer
+    assert answer.count("the same text, in other bytes") == 2  # report@2 and wire@1, in the table
 
 
 def test_an_edited_copy_shows_the_diff_against_the_nearest_version(client):
