@@ -179,7 +179,9 @@ def register(
     }
     # A Core insert (no unit of work to flush); the object is the row, for what follows.
     version = Version(id=session.execute(_INSERT_VERSION, values).scalar_one(), **values)
-    audit.version_registered(session, version, document.key, actor)
+    # The content's encoding as stored: another writer may have stored these bytes first.
+    stored_encoding = decoded.encoding if new_content else contents.encoding_of(session, digest)
+    audit.version_registered(session, version, document.key, actor, stored_encoding)
     _index(session, version, decoded.text, prepared)
 
     first: ParentLinkDetail | None = None

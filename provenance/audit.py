@@ -14,7 +14,11 @@ made it. The kinds and their payloads:
 
 - ``document.created``: ``document`` = {id, key, created_at}
 - ``version.registered``: ``version`` = {id, document, document_id, number,
-  content_hash, label, source, captured_at, registered_at, meta}
+  content_hash, label, source, captured_at, registered_at, meta, encoding}:
+  ``encoding`` is the encoding its bytes are stored and read in (None:
+  UTF-8), so that an encoding changed behind the tool's back is found even
+  where it reads the bytes as the same text; events written before it was
+  added have no ``encoding``
 - ``link.added``: ``link`` = {id, child, parent, relation} and
   ``edit_record`` = BLAKE3 of the canonical JSON of the stored edit record
   (see `edit_record_hash`)
@@ -132,7 +136,7 @@ def document_payload(document: Document) -> dict[str, Any]:
     return {"id": document.id, "key": document.key, "created_at": document.created_at}
 
 
-def version_payload(version: Version, document_key: str) -> dict[str, Any]:
+def version_payload(version: Version, document_key: str, encoding: str | None) -> dict[str, Any]:
     return {
         "id": version.id,
         "document": document_key,
@@ -144,6 +148,7 @@ def version_payload(version: Version, document_key: str) -> dict[str, Any]:
         "captured_at": version.captured_at,
         "registered_at": version.registered_at,
         "meta": dict(version.meta or {}),
+        "encoding": encoding,
     }
 
 
@@ -253,15 +258,16 @@ def document_created(session: Session, document: Document, actor: str) -> Append
 
 
 def version_registered(
-    session: Session, version: Version, document_key: str, actor: str
+    session: Session, version: Version, document_key: str, actor: str, encoding: str | None
 ) -> Appended:
+    """``encoding``: the stored content's (`provenance.contents.reading`), None for UTF-8."""
     return append(
         session,
         "version.registered",
         f"version:{version.id}",
         actor,
         version.registered_at,
-        {"version": version_payload(version, document_key)},
+        {"version": version_payload(version, document_key, encoding)},
     )
 
 

@@ -296,6 +296,8 @@ _EVENT_KEYS = {
     kind: {"seq", "kind", "time", "actor", *keys} for kind, keys in _PAYLOAD_KEYS.items()
 }
 _FIELD_KEYS = {name: set(keys) for name, keys in _FIELDS.items()}
+# Fields a payload may carry beyond _FIELDS: added later, absent from the events written before.
+_LATER_FIELDS = {"version": {"encoding"}}
 
 
 def _well_formed(kind: str, obj: dict) -> str | None:
@@ -310,8 +312,11 @@ def _well_formed(kind: str, obj: dict) -> str | None:
     for name, keys in _FIELD_KEYS.items():
         if name in obj and kind != "version.annotated":
             value = obj[name]
-            if not isinstance(value, dict) or value.keys() != keys:
-                return f"{name!r} does not have exactly the fields {list(_FIELDS[name])}"
+            later = _LATER_FIELDS.get(name, set())
+            if not isinstance(value, dict) or not keys <= value.keys() <= keys | later:
+                return f"{name!r} does not have exactly the fields {list(_FIELDS[name])}" + (
+                    f" (and {', '.join(sorted(later))})" if later else ""
+                )
             if not isinstance(value["id"], int) or isinstance(value["id"], bool):
                 return f"{name} id is not an integer"
     if kind == "version.annotated":
@@ -352,6 +357,8 @@ def _well_formed(kind: str, obj: dict) -> str | None:
         return "edit_record is not a blake3: hash"
     if kind == "version.registered" and not _is_hash(obj["version"]["content_hash"]):
         return "content_hash is not a blake3: hash"
+    if kind == "version.registered" and not isinstance(obj["version"].get("encoding", ""), str | None):
+        return "the version's encoding is neither a name nor null"
     return None
 
 
@@ -789,18 +796,26 @@ def _check_versions(
     t = Version.__table__
     seen = 0
     pending = dict(expect.versions)
-    query = sa.select(
-        t.c.id,
-        t.c.document_id,
-        t.c.number,
-        t.c.content_hash,
-        t.c.label,
-        t.c.source,
-        t.c.captured_at,
-        t.c.registered_at,
-        sa.cast(t.c.meta, sa.Text).label("meta"),
-    ).order_by(t.c.id)
+    c = Content.__table__
+    query = (
+        sa.select(
+            t.c.id,
+            t.c.document_id,
+            t.c.number,
+            t.c.content_hash,
+            t.c.label,
+            t.c.source,
+            t.c.captured_at,
+            t.c.registered_at,
+            sa.cast(t.c.meta, sa.Text).label("meta"),
+            c.c.encoding,
+            c.c.hash,
+        )
+        .join(c, c.c.hash == t.c.content_hash, isouter=True)  # a missing content is fixity's finding
+        .order_by(t.c.id)
+    )
     fixed = ("document_id", "number", "content_hash", "source", "captured_at", "registered_at")
+    misnamed: set[str] = set()
     for row in _stream(session, query, poll):
         seen += 1
         vid = row[0]
@@ -809,6 +824,19 @@ def _check_versions(
             found.add("record", "version", vid, f"version {vid} has no version.registered event")
             continue
         seq, ver = entry
+        if "encoding" in ver and row[10] not in (None, *misnamed) and row[9] != ver["encoding"]:
+            misnamed.add(row[10])  # one finding per content, however many versions it has
+            found.add(
+                "record",
+                "content",
+                row[10],
+                f"content {row[10]}: encoding is {_j(row[9])} but event {seq} registered "
+                f"version {vid} with its bytes in {_j(ver['encoding'])}",
+                event=seq,
+                field="encoding",
+                expected=ver["encoding"],
+                found=row[9],
+            )
         label, meta, seqs = expect.state[vid]
         want = (
             ver["document_id"],
