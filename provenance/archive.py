@@ -31,7 +31,13 @@ from provenance import (
 )
 from provenance.compare import Comparison, compare, explained, only_kind
 from provenance.diff import DiffStats, Edit
-from provenance.errors import InputError, LineageError, NotFoundError, ProvenanceError
+from provenance.errors import (
+    EncodingConflict,
+    InputError,
+    LineageError,
+    NotFoundError,
+    ProvenanceError,
+)
 from provenance.hashing import content_hash
 from provenance.lensdiff import diff_under
 from provenance.lenses import DEFAULT_PROFILE, check_profile, invisible_characters
@@ -165,6 +171,14 @@ def register(
 
     base = parent_versions[0].content_hash if parent_versions else None
     digest, new_content = _put(session, decoded, base, prepared)
+    # The content's encoding as stored: on PostgreSQL another writer may have stored these
+    # bytes first, since this transaction read them, in an encoding that reads another text.
+    stored_encoding = decoded.encoding if new_content else contents.encoding_of(session, digest)
+    as_stored = decoded.text
+    if stored_encoding != decoded.encoding:
+        as_stored = contents.decoded(decoded.data, stored_encoding, digest)
+    if as_stored != decoded.text:
+        raise EncodingConflict(name, decoded.encoding, stored_encoding, digest)
     number = last_number + 1
     version_meta = dict(meta or {})  # the bytes' encoding is the content's (contents.reading)
     values = {
@@ -179,8 +193,6 @@ def register(
     }
     # A Core insert (no unit of work to flush); the object is the row, for what follows.
     version = Version(id=session.execute(_INSERT_VERSION, values).scalar_one(), **values)
-    # The content's encoding as stored: another writer may have stored these bytes first.
-    stored_encoding = decoded.encoding if new_content else contents.encoding_of(session, digest)
     audit.version_registered(session, version, document.key, actor, stored_encoding)
     _index(session, version, decoded.text, prepared)
 

@@ -516,3 +516,27 @@ def test_a_version_is_diffed_against_a_file_in_another_encoding(db_url, tmp_path
         "--encoding gb18030",
         "both are registered versions",
     )
+
+
+def test_bytes_another_writer_stored_first_in_another_encoding_are_refused_whole(db_url, monkeypatch):
+    # On PostgreSQL two writers can both read the content as absent, and the second's insert
+    # then finds the first's row: its diff was made from its own reading of the bytes.
+    from provenance import contents, text
+    from provenance.errors import InputError
+
+    data = "café au lait\n".encode()  # valid UTF-8, and valid GB18030 of another text
+    assert data.decode("gb18030") != data.decode("utf-8")
+    with Archive(db_url, actor="first") as archive:
+        archive.register(data, name="gb.txt", doc="a", encoding="gb18030")
+        archive.register(b"a cafe\n", name="v1.txt", doc="b")
+        before = archive.log("b")
+
+        def unseen(session, data, name, encoding=None, known=None):
+            return text.decode(data, name, encoding)  # the second writer's snapshot: not stored yet
+
+        monkeypatch.setattr(contents, "reading", unseen)
+        with pytest.raises(InputError, match=r"already stored .* as gb18030"):
+            archive.register(data, name="utf8.txt", doc="b")
+        monkeypatch.undo()
+        assert archive.log("b") == before  # nothing half-written
+        assert archive.verify().ok
