@@ -178,6 +178,7 @@ def _sketch(text: str) -> tuple[sketch.Sketch, int]:
     raw = sketch.raw_shingle_hashes(sketch.comparison_code_points(text))
     ordered = np.sort(raw)
     distinct = int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1 if len(ordered) else 0
+    del ordered  # a big text's arrays are tens of MB: one at a time
     sig = sketch.signature_of_hashes(raw)
     made = sketch.Sketch(
         signature=sketch.signature_to_bytes(sig),

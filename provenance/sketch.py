@@ -149,6 +149,19 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> _U64(31))
 
 
+def _splitmix64_in_place(x: np.ndarray) -> np.ndarray:
+    """`_splitmix64` of a uint64 array, written over it: one scratch array, not five."""
+    scratch = np.right_shift(x, _U64(30))
+    x ^= scratch
+    x *= _U64(0xBF58476D1CE4E5B9)
+    np.right_shift(x, _U64(27), out=scratch)
+    x ^= scratch
+    x *= _U64(0x94D049BB133111EB)
+    np.right_shift(x, _U64(31), out=scratch)
+    x ^= scratch
+    return x
+
+
 def _donor_table() -> np.ndarray:
     """For each bin, the fixed sequence of bins an empty bin borrows from."""
     i = np.arange(NUM_PERM, dtype=_U64)[:, None]
@@ -193,13 +206,13 @@ def raw_shingle_hashes(cps: np.ndarray, k: int = K) -> np.ndarray:
     A form shorter than ``k`` characters is one shingle (itself), so even a
     one-character or empty text has a sketch.
     """
-    cps = cps.astype(_U64)
     width = min(k, len(cps))
     n = len(cps) - width + 1
     h = np.full(n, _U64(SEED) + _U64(width), dtype=_U64)
-    for j in range(width):
-        h = h * _POLY + cps[j : j + n]
-    return _splitmix64(h)
+    for j in range(width):  # in place: a 20 MB text's arrays are tens of MB each
+        h *= _POLY
+        h += cps[j : j + n]
+    return _splitmix64_in_place(h)
 
 
 def shingle_hashes(text: str, k: int = K) -> np.ndarray:
@@ -210,9 +223,11 @@ def shingle_hashes(text: str, k: int = K) -> np.ndarray:
 def signature_of_hashes(hashes: np.ndarray) -> np.ndarray:
     """MinHash signature (``NUM_PERM`` uint32) of shingle hashes (any order, repeats allowed)."""
     mins = np.full(NUM_PERM, np.iinfo(np.uint64).max, dtype=_U64)
-    np.minimum.at(mins, (hashes >> _BIN_SHIFT).astype(np.intp), hashes)
+    bins = (hashes >> _BIN_SHIFT).view(np.int64)  # under 2**(64 - _BIN_SHIFT): the same values
+    np.minimum.at(mins, bins, hashes)
     filled = np.zeros(NUM_PERM, dtype=bool)
-    filled[(hashes >> _BIN_SHIFT).astype(np.intp)] = True
+    filled[bins] = True
+    del bins
     sig = (mins >> _VALUE_SHIFT).astype(np.uint32)
     empty = np.flatnonzero(~filled)
     if len(empty):
@@ -256,31 +271,60 @@ def anchors_of_hashes(raw_hashes: np.ndarray, k: int = K) -> np.ndarray:
     n = len(raw_hashes) - (ANCHOR_TILES - 1) * k
     if n <= 0:
         return np.zeros(0, dtype=_U64)
-    acc = raw_hashes[:n]
-    for j in range(1, ANCHOR_TILES):
-        acc = _splitmix64(acc * _POLY ^ raw_hashes[j * k : j * k + n])
-    return np.unique(_window_minima(acc, min(ANCHOR_WINDOW, n)) >> _U64(1))
+    w = min(ANCHOR_WINDOW, n)
+    m = n - w + 1  # windows of ``w`` window hashes
+    found = [
+        _chunk_minima(raw_hashes, k, start, min(start + ANCHOR_CHUNK, m) - start + w - 1, w)
+        for start in range(0, m, ANCHOR_CHUNK)
+    ]
+    runs = np.concatenate(found) if len(found) > 1 else found[0]
+    runs >>= _U64(1)
+    return np.unique(runs)
 
 
-def _window_minima(values: np.ndarray, w: int) -> np.ndarray:
-    """The least of every ``w`` consecutive ``values`` (van Herk / Gil-Werman).
+# Windows taken at once by `anchors_of_hashes`: each window depends on its own
+# stretch of the text alone, so a big text is cut into chunks (overlapping by a
+# window) and its working arrays stay a few tens of MB, whatever its size (a
+# 20 MB text had three arrays of 53 MB at once).
+ANCHOR_CHUNK = 1 << 20
 
-    Only the chosen hashes are kept, not where they stand, so which of equal
-    minima is chosen does not matter. The values are cut into blocks of
-    ``w``; a window is the tail of one block and the head of the next, so its
+
+def _chunk_minima(raw_hashes: np.ndarray, k: int, start: int, n: int, w: int) -> np.ndarray:
+    """The window minima of the ``n`` window hashes from ``start``, one of each run of equal ones."""
+    padded = np.empty(n + (-n % w), dtype=_U64)
+    acc = padded[:n]
+    acc[:] = raw_hashes[start : start + n]
+    for j in range(1, ANCHOR_TILES):  # in place, inside the array the minima are taken in
+        acc *= _POLY
+        acc ^= raw_hashes[start + j * k : start + j * k + n]
+        _splitmix64_in_place(acc)
+    padded[n:] = np.iinfo(np.uint64).max
+    minima = _window_minima(padded, n, w)
+    del acc, padded
+    # Neighbouring windows mostly share their minimum: one of each run is enough for the set.
+    return minima[np.flatnonzero(np.concatenate(([True], minima[1:] != minima[:-1])))]
+
+
+def _window_minima(padded: np.ndarray, n: int, w: int) -> np.ndarray:
+    """The least of every ``w`` consecutive values of ``padded[:n]`` (van Herk / Gil-Werman).
+
+    ``padded`` holds the values, then the largest value up to a whole number
+    of blocks of ``w``; it is written over. Only the chosen hashes are kept,
+    not where they stand, so which of equal minima is chosen does not matter.
+    A window is the tail of one block and the head of the next, so its
     minimum is that of a running minimum from the block's end and one from
     the next block's start: three passes, whatever ``w``, where a minimum of
     each window read whole took ``w`` times the work (a quarter of a
     content's index rows' time on the corpus, ``benchmarks/register_cost.py``).
+    The running minima from each block's end are taken over the reversed
+    array, whose blocks are the same blocks reversed, so no copy reverses them back.
     """
-    n = len(values)
-    blocks = np.concatenate(
-        [values, np.full(-n % w, np.iinfo(values.dtype).max, dtype=values.dtype)]
-    ).reshape(-1, w)
-    from_start = np.minimum.accumulate(blocks, axis=1).ravel()
-    to_end = np.minimum.accumulate(blocks[:, ::-1], axis=1)[:, ::-1].ravel()
+    to_end = np.minimum.accumulate(padded[::-1].reshape(-1, w), axis=1).ravel()[::-1]
+    blocks = padded.reshape(-1, w)
+    np.minimum.accumulate(blocks, axis=1, out=blocks)  # from each block's start
     m = n - w + 1
-    return np.minimum(to_end[:m], from_start[w - 1 : w - 1 + m])
+    head = to_end[:m]
+    return np.minimum(head, padded[w - 1 : w - 1 + m], out=head)
 
 
 def anchor_keys(text: str) -> list[int]:

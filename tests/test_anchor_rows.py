@@ -42,7 +42,8 @@ def test_window_minima_are_the_least_of_each_window(values, w):
     if len(x) < w:
         return
     expected = np.array([x[i : i + w].min() for i in range(len(x) - w + 1)], dtype=np.uint64)
-    assert np.array_equal(sketch._window_minima(x, w), expected)
+    padded = np.concatenate([x, np.full(-len(x) % w, np.iinfo(np.uint64).max, dtype=np.uint64)])
+    assert np.array_equal(sketch._window_minima(padded, len(x), w), expected)
 
 
 @settings(max_examples=200, deadline=None)
@@ -62,3 +63,13 @@ def test_every_corpus_version_keeps_its_index_rows():
         assert np.array_equal(sketch.anchors_of_hashes(raw), expected), path
         rows = index.rows_for("blake3:x", text)
         assert [k for b, k in rows.keys if b == sketch.ANCHOR_BAND] == expected.tolist(), path
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet="ab c\n中文", max_size=600), st.integers(1, 90))
+def test_anchors_taken_in_chunks_are_those_of_the_whole_text(text, chunk):
+    # A big text's windows are taken a chunk at a time (sketch.ANCHOR_CHUNK) to bound memory.
+    raw = sketch.raw_shingle_hashes(sketch.comparison_code_points(text))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sketch, "ANCHOR_CHUNK", chunk)
+        assert np.array_equal(sketch.anchors_of_hashes(raw), direct_anchors(raw))
