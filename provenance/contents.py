@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 
 import zstandard
 from sqlalchemy import bindparam
@@ -178,9 +179,10 @@ def put(
     digest = digest or content_hash(data)
     if session.get(Content, digest) is not None:
         return digest, False
-    return digest, insert(
-        session, frame(session, data, digest, base, encoding=encoding, chars=chars)
-    )
+    stored_now = insert(session, frame(session, data, digest, base, encoding=encoding, chars=chars))
+    if stored_now:  # the next revision's parent, in an import
+        _remember(session, digest, bytes(data))
+    return digest, stored_now
 
 
 def frame(
@@ -258,16 +260,53 @@ def insert(session: Session, values: dict[str, object]) -> bool:
     return session.execute(stmt, values).first() is not None
 
 
+# The contents a session rebuilt or stored last, by hash: a registration reads its
+# parent's bytes (for the delta) and text (for the diff), and in an import the parent
+# is the content the entry before stored. Bytes of a hash never change, and the
+# cache lives and dies with its session (one transaction, one snapshot).
+_REBUILT = "provenance.contents.rebuilt"
+_REBUILT_ENTRIES = 16
+_REBUILT_BYTES = 64 << 20
+
+
+def _rebuilt(session: Session) -> OrderedDict[str, bytes]:
+    return session.info.setdefault(_REBUILT, OrderedDict())
+
+
+def _remember(session: Session, digest: str, data: bytes) -> None:
+    kept = _rebuilt(session)
+    kept[digest] = data
+    kept.move_to_end(digest)
+    while len(kept) > _REBUILT_ENTRIES or (
+        len(kept) > 1 and sum(map(len, kept.values())) > _REBUILT_BYTES
+    ):
+        kept.popitem(last=False)
+
+
 def get_bytes(session: Session, digest: str) -> bytes:
     """The exact bytes of a stored content, following its delta chain."""
-    return reconstruct(digest, lambda h: session.get(Content, h))
+    data = reconstruct(digest, lambda h: session.get(Content, h), _rebuilt(session))
+    _remember(session, digest, data)
+    return data
 
 
-def reconstruct(digest: str, fetch: Callable[[str], Content | None]) -> bytes:
-    """Rebuild a content from its frames; ``fetch`` returns the row for a hash."""
+def reconstruct(
+    digest: str, fetch: Callable[[str], Content | None], known: Mapping[str, bytes] | None = None
+) -> bytes:
+    """Rebuild a content from its frames; ``fetch`` returns the row for a hash.
+
+    ``known`` holds bytes already rebuilt, by hash: the chain is read down to
+    the first of them, not to its whole frame.
+    """
+    if known and digest in known:
+        return known[digest]
     chain: list[Content] = []
     current: str | None = digest
+    data: bytes | bytearray | None = None
     while current is not None:
+        if known and current in known:
+            data = known[current]
+            break
         row = fetch(current)
         if row is None:
             if current == digest:
@@ -277,7 +316,6 @@ def reconstruct(digest: str, fetch: Callable[[str], Content | None]) -> bytes:
         if len(chain) > MAX_DEPTH + 1:
             raise IntegrityError(f"content {digest}: delta chain longer than {MAX_DEPTH}")
         current = row.base_hash if row.compression == DELTA else None
-    data: bytes | bytearray | None = None
     for row in reversed(chain):
         data = decompress_into(row.data, row.compression, data)
     assert data is not None
@@ -311,7 +349,11 @@ def stored(session: Session, digest: str) -> decoding.DecodedText:
     """A stored content's text, bytes and recorded encoding, its delta chain rebuilt once
     (a writer needs the parent's bytes for a delta and its text for the diff)."""
     row = session.get(Content, digest)
-    data = reconstruct(digest, lambda h: row if h == digest else session.get(Content, h))
+    if row is None:
+        raise NotFoundError(f"content {digest} is not stored")
+    fetch = lambda h: row if h == digest else session.get(Content, h)  # noqa: E731
+    data = reconstruct(digest, fetch, _rebuilt(session))
+    _remember(session, digest, data)
     return decoding.DecodedText(decoded(data, row.encoding, digest), data, row.encoding)
 
 
