@@ -285,9 +285,20 @@ def _remember(session: Session, digest: str, data: bytes) -> None:
 
 def get_bytes(session: Session, digest: str) -> bytes:
     """The exact bytes of a stored content, following its delta chain."""
-    data = reconstruct(digest, lambda h: session.get(Content, h), _rebuilt(session))
+    return _rebuild(session, digest)[0]
+
+
+def _rebuild(session: Session, digest: str) -> tuple[bytes, str | None]:
+    """A content's bytes and recorded encoding: the bytes from this session's last
+    rebuilt or stored ones, else from its delta chain read in one query."""
+    kept = _rebuilt(session)
+    data = kept.get(digest)
+    if data is not None:
+        return data, encoding_of(session, digest)
+    rows = {row.hash: row for row in _chain_rows(session, [digest])}
+    data = reconstruct(digest, rows.get, kept)
     _remember(session, digest, data)
-    return data
+    return data, rows[digest].encoding
 
 
 def reconstruct(
@@ -348,13 +359,8 @@ def get_text(session: Session, digest: str) -> str:
 def stored(session: Session, digest: str) -> decoding.DecodedText:
     """A stored content's text, bytes and recorded encoding, its delta chain rebuilt once
     (a writer needs the parent's bytes for a delta and its text for the diff)."""
-    row = session.get(Content, digest)
-    if row is None:
-        raise NotFoundError(f"content {digest} is not stored")
-    fetch = lambda h: row if h == digest else session.get(Content, h)  # noqa: E731
-    data = reconstruct(digest, fetch, _rebuilt(session))
-    _remember(session, digest, data)
-    return decoding.DecodedText(decoded(data, row.encoding, digest), data, row.encoding)
+    data, encoding = _rebuild(session, digest)
+    return decoding.DecodedText(decoded(data, encoding, digest), data, encoding)
 
 
 def encoding_of(session: Session, digest: str) -> str | None:
@@ -417,12 +423,9 @@ def texts(session: Session, hashes: list[str]) -> dict[str, str]:
     hashes = list(dict.fromkeys(hashes))
     if not hashes:
         return {}
-    stmt = sql_text(_CHAIN_SQL).bindparams(bindparam("hashes", expanding=True))
     rows = {
         h: (compression, base, data, encoding)
-        for h, compression, base, data, encoding in session.execute(
-            stmt, {"hashes": hashes, "delta": DELTA}
-        )
+        for h, compression, base, data, encoding in _chain_rows(session, hashes)
     }
     data: dict[str, bytes | bytearray] = {}
     for h in hashes:
@@ -442,3 +445,10 @@ def texts(session: Session, hashes: list[str]) -> dict[str, str]:
             base = decompress(blob, compression, base)
             data[name] = base
     return {h: decoded(data[h], rows[h][3], h) for h in hashes}
+
+
+def _chain_rows(session: Session, hashes: list[str]) -> list:
+    """The rows (hash, compression, base_hash, data, encoding) of these contents and of
+    every frame their delta chains go through, in one query."""
+    stmt = sql_text(_CHAIN_SQL).bindparams(bindparam("hashes", expanding=True))
+    return list(session.execute(stmt, {"hashes": hashes, "delta": DELTA}))
