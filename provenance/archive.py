@@ -174,10 +174,10 @@ def register(
     # The content's encoding as stored: on PostgreSQL another writer may have stored these
     # bytes first, since this transaction read them, in an encoding that reads another text.
     stored_encoding = decoded.encoding if new_content else contents.encoding_of(session, digest)
-    as_stored = decoded.text
-    if stored_encoding != decoded.encoding:
-        as_stored = contents.decoded(decoded.data, stored_encoding, digest)
-    if as_stored != decoded.text:
+    if (
+        stored_encoding != decoded.encoding
+        and contents.decoded(decoded.data, stored_encoding, digest) != decoded.text
+    ):
         raise EncodingConflict(name, decoded.encoding, stored_encoding, digest)
     number = last_number + 1
     version_meta = dict(meta or {})  # the bytes' encoding is the content's (contents.reading)

@@ -212,30 +212,35 @@ def frame(
         "encoding": encoding,
     }
     base_row = session.get(Content, base) if base and base != digest else None
-    gain = _DELTA_GAIN
-    if base_row is not None and base_row.depth >= MAX_DEPTH:
-        # The chain is full: start the next one from the chain's whole frame.
-        base_row, base_data, gain = _chain_start(session, base_row), None, _RESTART_GAIN
-    if base_row is not None:
+    base_hash, base_depth, gain = None, 0, _DELTA_GAIN
+    if base_row is not None and base_row.depth < MAX_DEPTH:
+        base_hash, base_depth = base_row.hash, base_row.depth
         if base_data is None:
-            base_data = get_bytes(session, base_row.hash)
+            base_data = get_bytes(session, base_hash)
+    elif base_row is not None:
+        # The chain is full: start the next one from the chain's whole frame.
+        start = _chain_start(session, base_row.hash)
+        if start is not None:
+            base_data = decompress(start.data, start.compression)
+            base_hash, gain = start.hash, _RESTART_GAIN
+    if base_hash is not None:
         delta = compress(data, base_data)
         if len(delta) < gain * len(values["data"]):
             values.update(
-                compression=DELTA, base_hash=base_row.hash, depth=base_row.depth + 1, data=delta
+                compression=DELTA, base_hash=base_hash, depth=base_depth + 1, data=delta
             )
     return values
 
 
-def _chain_start(session: Session, row: Content) -> Content | None:
-    """The whole frame ``row``'s delta chain starts from (None: the chain is broken)."""
+def _chain_start(session: Session, digest: str):
+    """The row of the whole frame ``digest``'s delta chain starts from (None: the chain
+    is broken)."""
+    rows = {row.hash: row for row in _chain_rows(session, [digest])}
+    row = rows.get(digest)
     for _ in range(MAX_DEPTH + 1):
-        if row.compression != DELTA:
+        if row is None or row.compression != DELTA:
             return row
-        found = session.get(Content, row.base_hash)
-        if found is None:
-            return None
-        row = found
+        row = rows.get(row.base_hash)
     return None
 
 
@@ -302,12 +307,17 @@ def _rebuild(session: Session, digest: str) -> tuple[bytes, str | None]:
 
 
 def reconstruct(
-    digest: str, fetch: Callable[[str], Content | None], known: Mapping[str, bytes] | None = None
+    digest: str,
+    fetch: Callable[[str], Content | None],
+    known: Mapping[str, bytes] | None = None,
+    *,
+    keep: dict[str, bytes] | None = None,
 ) -> bytes:
     """Rebuild a content from its frames; ``fetch`` returns the row for a hash.
 
     ``known`` holds bytes already rebuilt, by hash: the chain is read down to
-    the first of them, not to its whole frame.
+    the first of them, not to its whole frame. ``keep`` receives the bytes of
+    every frame rebuilt on the way (contents of one history share their bases).
     """
     if known and digest in known:
         return known[digest]
@@ -329,6 +339,8 @@ def reconstruct(
         current = row.base_hash if row.compression == DELTA else None
     for row in reversed(chain):
         data = decompress_into(row.data, row.compression, data)
+        if keep is not None:
+            data = keep[row.hash] = bytes(data)
     assert data is not None
     return bytes(data)
 
@@ -423,28 +435,11 @@ def texts(session: Session, hashes: list[str]) -> dict[str, str]:
     hashes = list(dict.fromkeys(hashes))
     if not hashes:
         return {}
-    rows = {
-        h: (compression, base, data, encoding)
-        for h, compression, base, data, encoding in _chain_rows(session, hashes)
-    }
-    data: dict[str, bytes | bytearray] = {}
+    rows = {row.hash: row for row in _chain_rows(session, hashes)}
+    data: dict[str, bytes] = {}
     for h in hashes:
-        chain: list[str] = []
-        cur: str | None = h
-        while cur is not None and cur not in data:
-            if cur not in rows:
-                raise IntegrityError(f"content {cur} is not stored")
-            chain.append(cur)
-            compression, base_hash, _, _ = rows[cur]
-            cur = base_hash if compression == DELTA else None
-            if len(chain) > MAX_DEPTH + 1:
-                raise IntegrityError(f"content {h}: delta chain longer than {MAX_DEPTH}")
-        base = data[cur] if cur is not None else None
-        for name in reversed(chain):
-            compression, _, blob, _ = rows[name]
-            base = decompress(blob, compression, base)
-            data[name] = base
-    return {h: decoded(data[h], rows[h][3], h) for h in hashes}
+        reconstruct(h, rows.get, data, keep=data)
+    return {h: decoded(data[h], rows[h].encoding, h) for h in hashes}
 
 
 def _chain_rows(session: Session, hashes: list[str]) -> list:
