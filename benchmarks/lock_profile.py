@@ -3,11 +3,13 @@ under `store.transaction`), beside its unlocked half (`prepare`), per registrati
 
 Each run registers ``--n`` revisions of one document (a text of ``--chars``
 characters, one line changed each time) through `Archive.register`, counts the
-SQL statements each half sends (a ``before_cursor_execute`` listener) and its
+SQL statements each half sends (a ``before_cursor_execute`` listener, and
+those sent on the driver's cursor by `provenance.plain`) and its
 CPU time (``time.process_time``), and prints the statements of the last
 locked half. ``--profile`` adds cProfile's top functions of the locked halves.
 
 Run: .venv/bin/python benchmarks/lock_profile.py [--chars 150] [--n 40] [--backend sqlite|postgres]
+         [--profile [--sort tottime]]
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from sqlalchemy import event
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from provenance import Archive, schema, store  # noqa: E402
+from provenance import Archive, plain, schema, store  # noqa: E402
 from provenance import archive as ops  # noqa: E402
 from tests import pgserver  # noqa: E402
 
@@ -43,6 +45,7 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=40)
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", choices=("cumulative", "tottime"), default="cumulative")
     args = parser.parse_args()
     pg = None
     if args.backend == "postgres":
@@ -60,11 +63,36 @@ def main() -> int:
     cpu = {"prepare": 0.0, "register": 0.0}
     profiler = cProfile.Profile() if args.profile else None
 
+    driver = {"prepare": 0.0, "register": 0.0}
+    began: list[float] = []
+
     def listener(conn, cursor, statement, parameters, context, executemany):
         if phase["name"]:
             statements[phase["name"]].append(" ".join(statement.split())[:150])
+            began.append(time.perf_counter())
 
+    def after(conn, cursor, statement, parameters, context, executemany):
+        if phase["name"] and began:
+            driver[phase["name"]] += time.perf_counter() - began.pop()
+
+    run_plain = plain._execute
+
+    def on_cursor(session, statement, rows, *, many):
+        # Statements sent on the driver's cursor (provenance.plain) pass no SQLAlchemy event.
+        if not phase["name"]:
+            return run_plain(session, statement, rows, many=many)
+        statements[phase["name"]].append(statement)  # made text when printed: compiling it costs
+        started = time.perf_counter()
+        try:
+            return run_plain(session, statement, rows, many=many)
+        finally:
+            driver[phase["name"]] += time.perf_counter() - started
+
+    plain._execute = on_cursor
     event.listen(sa_engine_class(), "before_cursor_execute", listener)
+    event.listen(sa_engine_class(), "after_cursor_execute", after)
+    holds: list[float] = []
+    store.observe_lock(lambda waited, held: holds.append(held))
 
     def wrap(name, fn):
         def timed(*a, **k):
@@ -90,12 +118,17 @@ def main() -> int:
             for k in statements:
                 statements[k].clear()
             cpu.update(prepare=0.0, register=0.0)
+            driver.update(prepare=0.0, register=0.0)
+            holds.clear()
+            calls = 0.0
             if profiler:
                 profiler = cProfile.Profile()
             last: list[str] = []
             for n in range(1, args.n + 1):
                 before = len(statements["register"])
+                started = time.perf_counter()
                 archive.register(body(n, args.chars), doc="d")
+                calls += time.perf_counter() - started
                 last = statements["register"][before:]
     finally:
         if pg is not None:
@@ -103,12 +136,20 @@ def main() -> int:
     n = args.n
     print(f"{args.backend}, {args.chars} chars, {n} revisions")
     for k in ("prepare", "register"):
-        print(f"  {k:9} {len(statements[k]) / n:5.1f} statements  {1000 * cpu[k] / n:6.2f} CPU ms")
+        print(
+            f"  {k:9} {len(statements[k]) / n:5.1f} statements  {1000 * cpu[k] / n:6.2f} CPU ms"
+            f"  {1000 * driver[k] / n:6.2f} ms executing them"
+        )
+    held = sum(holds[-n:])
+    print(
+        f"  lock held {1000 * held / n:.2f} ms per registration (to the end of its commit),"
+        f" {held / calls:.0%} of Archive.register's {1000 * calls / n:.2f} ms"
+    )
     print("statements of the last locked half:")
     for s in last:
-        print("  ", s)
+        print("  ", " ".join(str(s).split())[:150])
     if profiler:
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(40)
     return 0
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from provenance import (
@@ -25,6 +26,7 @@ from provenance import (
     index,
     kinds,
     lineage,
+    plain,
     refs,
     sightings,
     validate,
@@ -130,14 +132,7 @@ def register(
 
     # The document and its latest version in one query (the latest's number is the
     # highest: the next number and the sighting rule both follow from it).
-    found = session.exec(
-        select(Document, Version)
-        .join(Version, col(Version.document_id) == col(Document.id), isouter=True)
-        .where(Document.key == doc)
-        .order_by(col(Version.number).desc())
-        .limit(1)
-        .with_for_update(of=Document)
-    ).first()
+    found = session.exec(_DOCUMENT_AND_LATEST, params={"doc": doc}).first()
     document, latest = found if found is not None else (None, None)
     new_document = document is None
     if document is None:
@@ -192,7 +187,7 @@ def register(
         "meta": version_meta,
     }
     # A Core insert (no unit of work to flush); the object is the row, for what follows.
-    version = Version(id=session.execute(_INSERT_VERSION, values).scalar_one(), **values)
+    version = Version(id=plain.run(session, _INSERT_VERSION, values)[0][0], **values)
     audit.version_registered(session, version, document.key, actor, stored_encoding)
     _index(session, version, decoded.text, prepared)
 
@@ -268,6 +263,15 @@ def _seen_again(
     )
 
 
+# Built once: building a select costs more than running it (a registration runs it under the lock).
+_DOCUMENT_AND_LATEST = (
+    select(Document, Version)
+    .join(Version, col(Version.document_id) == col(Document.id), isouter=True)
+    .where(Document.key == bindparam("doc"))
+    .order_by(col(Version.number).desc())
+    .limit(1)
+    .with_for_update(of=Document)
+)
 _INSERT_VERSION = Version.__table__.insert().returning(Version.__table__.c.id)
 _INSERT_LINK = Link.__table__.insert().returning(Link.__table__.c.id)
 _INSERT_RECORD = EditRecord.__table__.insert()
@@ -300,7 +304,7 @@ def _add_link(
     result = built.result
     # Core inserts (no unit of work to flush); the objects are the rows, for the event.
     values: dict[str, Any] = {"child_id": child.id, "parent_id": parent.id, "relation": relation}
-    link = Link(id=session.execute(_INSERT_LINK, values).scalar_one(), **values)
+    link = Link(id=plain.run(session, _INSERT_LINK, values)[0][0], **values)
     fields = {
         "link_id": link.id,
         "edits": diff.to_compact(result.edits),
@@ -312,8 +316,8 @@ def _add_link(
         "engine": result.engine,
         "detail": built.detail,
     }
-    session.execute(_INSERT_RECORD, fields)
-    audit.link_added(session, link, EditRecord(**fields), actor, now())
+    plain.run(session, _INSERT_RECORD, fields)
+    audit.link_added(session, link, fields, actor, now())
     return ParentLinkDetail(result.stats, editrecord.passages(built.detail))
 
 
@@ -444,12 +448,18 @@ def _expected_parents(
 def _decoded(
     session: Session, prepared: Prepared | None, data: bytes, name: str, encoding: str | None
 ) -> DecodedText:
-    """The registration's text, by `contents.reading`'s rule, checked again under the lock
-    (another writer may have stored the same bytes since `prepare` decoded them)."""
-    known = None
-    if prepared is not None and prepared.data is data and prepared.encoding == encoding:
-        known = prepared.decoded
-    return contents.reading(session, data, name, encoding, known)
+    """The registration's text, by `contents.reading`'s rule: `prepare`'s reading when it
+    read these bytes with this encoding. Contents never change, so a reading from a
+    stored content still holds; bytes another writer stored since are met when they are
+    put, and their stored encoding checked then (`register`)."""
+    if (
+        prepared is not None
+        and prepared.decoded is not None
+        and prepared.data is data
+        and prepared.encoding == encoding
+    ):
+        return prepared.decoded
+    return contents.reading(session, data, name, encoding)
 
 
 def _put(

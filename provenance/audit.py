@@ -61,7 +61,7 @@ import sqlalchemy as sa
 from blake3 import blake3
 from sqlmodel import Session
 
-from provenance import merkle
+from provenance import merkle, plain
 from provenance.models import ApiToken, Document, EditRecord, Event, Link, Sighting, Version
 from provenance.store import WRITE_LOCK_KEY, holds_write_lock
 
@@ -241,7 +241,7 @@ def append(
     seq = _next_seq(session)
     body = canonical({"seq": seq, "kind": kind, "time": time, "actor": actor, **payload})
     row = {"seq": seq, "kind": kind, "subject": subject, "body": body}
-    session.execute(_INSERT, row)
+    plain.run(session, _INSERT, row)
     session.info[_NEXT_SEQ] = (session.get_transaction(), seq + 1)
     return Appended(**row)
 
@@ -271,7 +271,9 @@ def version_registered(
     )
 
 
-def link_added(session: Session, link: Link, record: EditRecord, actor: str, time: str) -> Appended:
+def link_added(
+    session: Session, link: Link, record: EditRecord | dict[str, Any], actor: str, time: str
+) -> Appended:
     return append(
         session,
         "link.added",

@@ -31,7 +31,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import text as sql_text
 from sqlmodel import Session
 
-from provenance import lazy
+from provenance import lazy, plain
 from provenance import text as decoding
 from provenance.errors import EncodingConflict, IntegrityError, NotFoundError
 from provenance.hashing import content_hash
@@ -261,8 +261,7 @@ def _insert_for(dialect: str):
 
 def insert(session: Session, values: dict[str, object]) -> bool:
     """Store a `frame` unless its hash is already stored; returns whether it was stored now."""
-    stmt = _insert_for(session.get_bind().dialect.name)
-    return session.execute(stmt, values).first() is not None
+    return bool(plain.run(session, _insert_for(session.get_bind().dialect.name), values))
 
 
 # The contents a session rebuilt or stored last, by hash: a registration reads its

@@ -36,7 +36,7 @@ from sqlalchemy.sql import Select
 from sqlalchemy.types import BigInteger
 from sqlmodel import Session, func, select
 
-from provenance import contents, lazy, lenses
+from provenance import contents, lazy, lenses, plain
 from provenance.errors import SchemaError
 from provenance.hashing import content_hash
 from provenance.models import (
@@ -242,14 +242,18 @@ _KEY_INSERT = insert(SketchKey.__table__)
 def insert_rows(session: Session, rows: Rows) -> bool:
     """Write `rows_for`'s rows unless the content is indexed; returns whether it was indexed now."""
     stmt = _index_insert_for(session.get_bind().dialect.name)
-    row = session.execute(stmt, rows.content_index).first()
-    if row is None:
+    returned = plain.run(session, stmt, rows.content_index)
+    if not returned:
         return False  # indexed before (same bytes registered earlier, or concurrently)
-    session.execute(
+    plain.run_many(
+        session,
         _NORMAL_INSERT,
         [{"content_hash": rows.digest, "profile": p, "hash": h} for p, h in rows.normals.items()],
     )
-    session.execute(_KEY_INSERT, [{"band": b, "key": k, "content_id": row.id} for b, k in rows.keys])
+    content_id = returned[0][0]
+    plain.run_many(
+        session, _KEY_INSERT, [{"band": b, "key": k, "content_id": content_id} for b, k in rows.keys]
+    )
     return True
 
 
