@@ -76,7 +76,7 @@ from provenance.compare import compare
 from provenance.errors import InputError
 from provenance.hashing import content_hash
 from provenance.lenses import check_profile
-from provenance.models import Document, NormalHash, Version
+from provenance.models import Content, Document, NormalHash, Version
 from provenance.text import decode
 
 try:  # the banded LCS behind PRUNE; without it every shortlisted content is compared
@@ -265,11 +265,19 @@ def _same_text(
     The same text has the same hash through any lens, so the candidates are
     the contents equal to it through the weakest one; each is then read and
     compared character for character (a lens hides what the exact tier must
-    not: a line break, an invisible character).
+    not: a line break, an invisible character). Only contents of the query's
+    length in characters are read: a re-wrapped or re-spaced copy, which is
+    equal through the lens too, is mostly not.
     """
     h = content_hash(index.normal_form(text, index.NORMAL_PROFILES[0]).encode("utf-8"))
-    candidates = select(NormalHash.content_hash).where(
-        NormalHash.profile == index.NORMAL_PROFILES[0], NormalHash.hash == h
+    candidates = (
+        select(NormalHash.content_hash)
+        .join(Content, col(Content.hash) == col(NormalHash.content_hash))
+        .where(
+            NormalHash.profile == index.NORMAL_PROFILES[0],
+            NormalHash.hash == h,
+            Content.chars == len(text),
+        )
     )
     rows = _versions(session, [col(Version.content_hash).in_(candidates)], doc_id)
     rows = [(v, d) for v, d in rows if v.content_hash not in seen]
