@@ -176,15 +176,16 @@ def _insert(session: Session, table):
 def _sketch(text: str) -> tuple[sketch.Sketch, int]:
     """`provenance.sketch.sketch` and the size of the shingle set, from one shingling pass."""
     raw = sketch.raw_shingle_hashes(sketch.comparison_code_points(text))
-    ordered = np.sort(raw)
-    distinct = int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1 if len(ordered) else 0
-    del ordered  # a big text's arrays are tens of MB: one at a time
     sig = sketch.signature_of_hashes(raw)
     made = sketch.Sketch(
         signature=sketch.signature_to_bytes(sig),
         bands=tuple(sketch.band_keys(sig)),
         anchors=tuple(sketch.anchors_of_hashes(raw).tolist()),
     )
+    # Counted last, sorting the hashes in place: a big text's arrays are tens of MB,
+    # and a sorted copy beside them was the sketch's largest moment.
+    raw.sort()
+    distinct = int(np.count_nonzero(raw[1:] != raw[:-1])) + 1 if len(raw) else 0
     return made, distinct
 
 

@@ -557,10 +557,24 @@ def _prefold_wide(text: str) -> str:
     """``text`` with ``_wide_table`` applied (a numpy lookup: ``str.translate`` is slower)."""
     if _HAS_WIDE.search(text) is None:
         return text
+    return _map_code_points(text, _wide_table())
+
+
+# `_map_code_points` maps this many code points at a time: its arrays are a few
+# copies of the piece, so a 20 MB text no longer costs a few copies of itself.
+_MAP_PIECE = 1 << 20
+
+
+def _map_code_points(text: str, table: np.ndarray) -> str:
+    """``text`` with each code point ``c`` below ``len(table)`` replaced by ``table[c]``
+    (one code point for one, so pieces of the text map alone)."""
+    if len(text) > _MAP_PIECE:
+        return "".join(
+            _map_code_points(text[i : i + _MAP_PIECE], table) for i in range(0, len(text), _MAP_PIECE)
+        )
     cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    wide = _wide_table()
-    top = len(wide) - 1
-    folded = np.where(cps <= top, wide[np.minimum(cps, top)], cps).astype("<u4")
+    top = len(table) - 1
+    folded = np.where(cps <= top, table[np.minimum(cps, top)], cps).astype("<u4")
     return folded.tobytes().decode("utf-32-le", "surrogatepass")
 
 
@@ -597,11 +611,7 @@ def _loose_translate(chars: str) -> str:
     """``chars.translate(_LOOSE_ASCII)`` (one code point for one) as a numpy lookup."""
     if chars.isascii():
         return chars.lower()
-    cps = np.frombuffer(chars.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    loose = _loose_table()
-    top = len(loose) - 1
-    folded = np.where(cps <= top, loose[np.minimum(cps, top)], cps).astype("<u4")
-    return folded.tobytes().decode("utf-32-le", "surrogatepass")
+    return _map_code_points(chars, _loose_table())
 
 
 def _is_ws(ch: str) -> bool:

@@ -149,16 +149,24 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> _U64(31))
 
 
+_MIX_PIECE = 1 << 20  # elements mixed at a time: the scratch is 8 MB, not a copy of the text's hashes
+
+
 def _splitmix64_in_place(x: np.ndarray) -> np.ndarray:
-    """`_splitmix64` of a uint64 array, written over it: one scratch array, not five."""
-    scratch = np.right_shift(x, _U64(30))
-    x ^= scratch
-    x *= _U64(0xBF58476D1CE4E5B9)
-    np.right_shift(x, _U64(27), out=scratch)
-    x ^= scratch
-    x *= _U64(0x94D049BB133111EB)
-    np.right_shift(x, _U64(31), out=scratch)
-    x ^= scratch
+    """`_splitmix64` of a uint64 array, written over it, a piece at a time with one
+    scratch array (element by element, so the pieces give the same values)."""
+    scratch = np.empty(min(len(x), _MIX_PIECE), dtype=_U64)
+    for i in range(0, len(x), _MIX_PIECE):
+        part = x[i : i + _MIX_PIECE]
+        tmp = scratch[: len(part)]
+        np.right_shift(part, _U64(30), out=tmp)
+        part ^= tmp
+        part *= _U64(0xBF58476D1CE4E5B9)
+        np.right_shift(part, _U64(27), out=tmp)
+        part ^= tmp
+        part *= _U64(0x94D049BB133111EB)
+        np.right_shift(part, _U64(31), out=tmp)
+        part ^= tmp
     return x
 
 
@@ -196,8 +204,13 @@ def comparison_code_points(text: str) -> np.ndarray:
 
 
 def _fold(cps: np.ndarray) -> np.ndarray:
+    # A piece at a time: the lookup's working arrays are copies of the piece, not of the text.
     top = len(_FOLD) - 1
-    return np.where(cps <= top, _FOLD[np.minimum(cps, top)], cps).astype(np.uint32)
+    out = np.empty(len(cps), dtype=np.uint32)
+    for i in range(0, len(cps), _MIX_PIECE):
+        part = cps[i : i + _MIX_PIECE]
+        out[i : i + _MIX_PIECE] = np.where(part <= top, _FOLD[np.minimum(part, top)], part)
+    return out
 
 
 def raw_shingle_hashes(cps: np.ndarray, k: int = K) -> np.ndarray:

@@ -334,3 +334,30 @@ def test_the_comparison_form_is_the_loose_lens_without_spaces(text):
     assert lenses.comparison_text(text) == lenses.normal_text(text, "loose").replace(" ", "")
     expected = lenses.normalize(text, "loose").text.replace(" ", "")
     assert sk.comparison_form(text) == expected.translate(str.maketrans(dict(lenses.SHINGLE_FOLD)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=300)
+    | st.text(alphabet="ＡＢ！？ ǄﬁéaB 中文\n\t，。", max_size=300),
+    st.integers(1, 9),
+)
+def test_a_big_text_worked_in_pieces_gives_what_one_pass_gives(text, piece):
+    # A 20 MB text is folded, mapped and mixed a piece at a time (bounded memory);
+    # pieces of a few characters must give exactly the one-pass normal forms and index.
+    def everything():
+        raw = sk.raw_shingle_hashes(sk.comparison_code_points(text))
+        return (
+            [lenses.normal_text(text, p) for p in ("whitespace", "cjk", "loose")],
+            raw.tolist(),
+            sk.anchors_of_hashes(raw).tolist(),
+            sk.signature_to_bytes(sk.signature_of_hashes(raw)),
+        )
+
+    whole = everything()
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(lenses, "_MAP_PIECE", piece)
+        m.setattr(sk, "_MIX_PIECE", piece)
+        lenses._recent_text.cache_clear()
+        assert everything() == whole
+    lenses._recent_text.cache_clear()
