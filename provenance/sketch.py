@@ -236,11 +236,12 @@ def shingle_hashes(text: str, k: int = K) -> np.ndarray:
 def signature_of_hashes(hashes: np.ndarray) -> np.ndarray:
     """MinHash signature (``NUM_PERM`` uint32) of shingle hashes (any order, repeats allowed)."""
     mins = np.full(NUM_PERM, np.iinfo(np.uint64).max, dtype=_U64)
-    bins = (hashes >> _BIN_SHIFT).view(np.int64)  # under 2**(64 - _BIN_SHIFT): the same values
-    np.minimum.at(mins, bins, hashes)
     filled = np.zeros(NUM_PERM, dtype=bool)
-    filled[bins] = True
-    del bins
+    for i in range(0, len(hashes), _MIX_PIECE):  # a piece at a time: minima of minima
+        part = hashes[i : i + _MIX_PIECE]
+        bins = (part >> _BIN_SHIFT).view(np.int64)  # under 2**(64 - _BIN_SHIFT): the same values
+        np.minimum.at(mins, bins, part)
+        filled[bins] = True
     sig = (mins >> _VALUE_SHIFT).astype(np.uint32)
     empty = np.flatnonzero(~filled)
     if len(empty):
