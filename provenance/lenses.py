@@ -560,22 +560,34 @@ def _prefold_wide(text: str) -> str:
     return _map_code_points(text, _wide_table())
 
 
-# `_map_code_points` maps this many code points at a time: its arrays are a few
+# Code points are looked up this many at a time: the lookup's arrays are a few
 # copies of the piece, so a 20 MB text no longer costs a few copies of itself.
 _MAP_PIECE = 1 << 20
 
 
-def _map_code_points(text: str, table: np.ndarray) -> str:
-    """``text`` with each code point ``c`` below ``len(table)`` replaced by ``table[c]``
-    (one code point for one, so pieces of the text map alone)."""
-    if len(text) > _MAP_PIECE:
-        return "".join(
-            _map_code_points(text[i : i + _MAP_PIECE], table) for i in range(0, len(text), _MAP_PIECE)
-        )
-    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+def lookup_code_points(cps: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``table[c]`` for each code point ``c`` of ``cps`` below ``len(table)``, else ``c``
+    (uint32), a piece at a time: how the lenses and the sketch apply their tables."""
     top = len(table) - 1
-    folded = np.where(cps <= top, table[np.minimum(cps, top)], cps).astype("<u4")
-    return folded.tobytes().decode("utf-32-le", "surrogatepass")
+    out = np.empty(len(cps), dtype=np.uint32)
+    for i in range(0, len(cps), _MAP_PIECE):
+        part = cps[i : i + _MAP_PIECE]
+        out[i : i + _MAP_PIECE] = np.where(part <= top, table[np.minimum(part, top)], part)
+    return out
+
+
+def _map_code_points(text: str, table: np.ndarray) -> str:
+    """``text`` through `lookup_code_points` (one code point for one, so pieces of the
+    text map alone: their UTF-32 copies stay a piece long too)."""
+    return "".join(
+        lookup_code_points(
+            np.frombuffer(text[i : i + _MAP_PIECE].encode("utf-32-le", "surrogatepass"), dtype="<u4"),
+            table,
+        )
+        .tobytes()
+        .decode("utf-32-le", "surrogatepass")
+        for i in range(0, len(text), _MAP_PIECE)
+    )
 
 
 def fold_forms_text(text: str, *, loose: bool) -> str:

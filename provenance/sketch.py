@@ -200,17 +200,8 @@ def comparison_code_points(text: str) -> np.ndarray:
     text = lenses.comparison_text(text)
     if text.isascii():
         return np.frombuffer(text.encode("ascii"), dtype=np.uint8).astype(np.uint32)
-    return _fold(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4"))
-
-
-def _fold(cps: np.ndarray) -> np.ndarray:
-    # A piece at a time: the lookup's working arrays are copies of the piece, not of the text.
-    top = len(_FOLD) - 1
-    out = np.empty(len(cps), dtype=np.uint32)
-    for i in range(0, len(cps), _MIX_PIECE):
-        part = cps[i : i + _MIX_PIECE]
-        out[i : i + _MIX_PIECE] = np.where(part <= top, _FOLD[np.minimum(part, top)], part)
-    return out
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    return lenses.lookup_code_points(cps, _FOLD)
 
 
 def raw_shingle_hashes(cps: np.ndarray, k: int = K) -> np.ndarray:
