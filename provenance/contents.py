@@ -181,7 +181,7 @@ def put(
         return digest, False
     stored_now = insert(session, frame(session, data, digest, base, encoding=encoding, chars=chars))
     if stored_now:  # the next revision's parent, in an import
-        _remember(session, digest, bytes(data))
+        _remember(session, digest, bytes(data), encoding)
     return digest, stored_now
 
 
@@ -264,25 +264,25 @@ def insert(session: Session, values: dict[str, object]) -> bool:
     return bool(plain.run(session, _insert_for(session.get_bind().dialect.name), values))
 
 
-# The contents a session rebuilt or stored last, by hash: a registration reads its
-# parent's bytes (for the delta) and text (for the diff), and in an import the parent
-# is the content the entry before stored. Bytes of a hash never change, and the
-# cache lives and dies with its session (one transaction, one snapshot).
+# The contents a session rebuilt or stored last, by hash, with their recorded encodings:
+# a registration reads its parent's bytes (for the delta) and text (for the diff), and
+# in an import the parent is the content the entry before stored. Neither changes for
+# a hash, and the cache lives and dies with its session (one transaction, one snapshot).
 _REBUILT = "provenance.contents.rebuilt"
 _REBUILT_ENTRIES = 16
 _REBUILT_BYTES = 64 << 20
 
 
-def _rebuilt(session: Session) -> OrderedDict[str, bytes]:
+def _rebuilt(session: Session) -> OrderedDict[str, tuple[bytes, str | None]]:
     return session.info.setdefault(_REBUILT, OrderedDict())
 
 
-def _remember(session: Session, digest: str, data: bytes) -> None:
+def _remember(session: Session, digest: str, data: bytes, encoding: str | None) -> None:
     kept = _rebuilt(session)
-    kept[digest] = data
+    kept[digest] = (data, encoding)
     kept.move_to_end(digest)
     while len(kept) > _REBUILT_ENTRIES or (
-        len(kept) > 1 and sum(map(len, kept.values())) > _REBUILT_BYTES
+        len(kept) > 1 and sum(len(d) for d, _ in kept.values()) > _REBUILT_BYTES
     ):
         kept.popitem(last=False)
 
@@ -296,12 +296,11 @@ def _rebuild(session: Session, digest: str) -> tuple[bytes, str | None]:
     """A content's bytes and recorded encoding: the bytes from this session's last
     rebuilt or stored ones, else from its delta chain read in one query."""
     kept = _rebuilt(session)
-    data = kept.get(digest)
-    if data is not None:
-        return data, encoding_of(session, digest)
+    if digest in kept:
+        return kept[digest]
     rows = {row.hash: row for row in _chain_rows(session, [digest])}
-    data = reconstruct(digest, rows.get, kept)
-    _remember(session, digest, data)
+    data = reconstruct(digest, rows.get, {h: d for h, (d, _) in kept.items()})
+    _remember(session, digest, data, rows[digest].encoding)
     return data, rows[digest].encoding
 
 
