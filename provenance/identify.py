@@ -444,7 +444,7 @@ def _shingles(text: str) -> tuple[np.ndarray, np.ndarray]:
     The shingle set is `provenance.sketch.shingle_hashes`; sorting the raw
     hashes is twice as fast as ``np.unique`` and gives the order for free.
     """
-    raw = sketch.raw_shingle_hashes(sketch.comparison_code_points(text))
+    raw = sketch.text_shingle_hashes(text)
     ordered = np.sort(raw)
     keep = np.ones(len(ordered), dtype=bool)
     keep[1:] = ordered[1:] != ordered[:-1]

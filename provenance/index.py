@@ -175,7 +175,7 @@ def _insert(session: Session, table):
 
 def _sketch(text: str) -> tuple[sketch.Sketch, int]:
     """`provenance.sketch.sketch` and the size of the shingle set, from one shingling pass."""
-    raw = sketch.raw_shingle_hashes(sketch.comparison_code_points(text))
+    raw = sketch.text_shingle_hashes(text)
     sig = sketch.signature_of_hashes(raw)
     made = sketch.Sketch(
         signature=sketch.signature_to_bytes(sig),

@@ -66,10 +66,11 @@ the same function on both sides, which it is.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from types import MappingProxyType
@@ -712,9 +713,20 @@ class _Stretches:
         s1 = _NON_CJK_RUN.match(self.chars, k).end()
         s0 = n - _NON_CJK_RUN.match(self.rev, n - 1 - k).end()
         bordered = s0 > 0 or s1 < n
-        known = bordered and len(_ALNUM.findall(self.chars, s0, s1)) <= LATIN_ISLAND
+        known = bordered and _at_most(_ALNUM, self.chars, s0, s1, LATIN_ISLAND)
         self.last = (s0, s1, known)
         return known
+
+
+def _at_most(pattern: re.Pattern[str], chars: str, start: int, end: int, limit: int) -> bool:
+    """Whether ``pattern`` matches at most ``limit`` times in ``chars[start:end]``.
+
+    Stops at the match past the limit: a stretch of a long English text with
+    one CJK character in it is millions of letters, and listing them all
+    (``findall``) held a list of that many strings (+270 MB for 20 MB of text).
+    """
+    matches = pattern.finditer(chars, start, end)
+    return next(itertools.islice(matches, limit, None), None) is None
 
 
 def _run_cause(chars: str, r0: int, r1: int, ctx: _Stretches | None) -> int:
@@ -953,12 +965,39 @@ def _drop_invisible(m: re.Match[str]) -> str:
 def _fold_runs(chars: str, *, drop_beside_cjk: bool, squeeze: bool = False) -> str:
     """The whitespace runs of a cleaned text folded as ``_fold_gaps`` folds them."""
     if squeeze:
-        return "".join(chars.split())
+        return "".join("".join(piece.split()) for piece in _ws_pieces(chars))
     if not drop_beside_cjk or not _HAS_CJK.search(chars):
-        return _WS_ONLY_RUN.sub(" ", chars).strip(" ")
+        return _spaced(chars)
     if chars.count(" ") + chars.count("\n") < len(chars) // 8:  # few runs: deciding each is cheaper
         return _fold_cjk_runs_slow(chars)
     return _fold_cjk_runs(chars)
+
+
+def _spaced(chars: str) -> str:
+    """Every whitespace run of ``chars`` one space, none at either end."""
+    return "".join(_WS_ONLY_RUN.sub(" ", piece) for piece in _ws_pieces(chars)).strip(" ")
+
+
+_PIECE_CHARS = 1 << 20
+_NOT_WS = re.compile(r"\S")
+
+
+def _ws_pieces(chars: str) -> Iterator[str]:
+    """``chars`` cut in pieces of about ``_PIECE_CHARS``, each ending in a non-whitespace
+    character, so no whitespace run spans two pieces.
+
+    Whitespace is folded a piece at a time: ``re.sub`` and ``str.split`` keep
+    every piece they cut until they join them, one object per word, and an
+    English text of 20 MB is millions of words (hundreds of MB).
+    """
+    start, n = 0, len(chars)
+    while n - start > _PIECE_CHARS:
+        m = _NOT_WS.search(chars, start + _PIECE_CHARS - 1)
+        if m is None:
+            break
+        yield chars[start : m.end()]
+        start = m.end()
+    yield chars[start:] if start else chars
 
 
 def _fold_cjk_runs_slow(chars: str) -> str:
@@ -1121,4 +1160,4 @@ def _fold_cjk_runs(chars: str) -> str:
     if _DIGIT_BREAK.search(chars):
         digits = _Stretches(chars)
         chars = _DIGIT_BREAK.sub(lambda m: "" if digits.in_island(m.start()) else m.group(), chars)
-    return _WS_ONLY_RUN.sub(" ", chars).strip(" ")
+    return _spaced(chars)

@@ -197,7 +197,11 @@ def comparison_form(text: str) -> str:
 
 def comparison_code_points(text: str) -> np.ndarray:
     """``comparison_form`` as a uint32 array of code points."""
-    text = lenses.comparison_text(text)
+    return _folded_code_points(lenses.comparison_text(text))
+
+
+def _folded_code_points(text: str) -> np.ndarray:
+    """The code points of (a piece of) a comparison text, with ``SHINGLE_FOLD`` applied."""
     if text.isascii():
         return np.frombuffer(text.encode("ascii"), dtype=np.uint8).astype(np.uint32)
     cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
@@ -212,16 +216,46 @@ def raw_shingle_hashes(cps: np.ndarray, k: int = K) -> np.ndarray:
     """
     width = min(k, len(cps))
     n = len(cps) - width + 1
-    h = np.full(n, _U64(SEED) + _U64(width), dtype=_U64)
-    for j in range(width):  # in place: a 20 MB text's arrays are tens of MB each
-        h *= _POLY
-        h += cps[j : j + n]
+    h = np.empty(n, dtype=_U64)
+    _hash_windows(h, cps, width)
     return _splitmix64_in_place(h)
+
+
+def text_shingle_hashes(text: str, k: int = K) -> np.ndarray:
+    """``raw_shingle_hashes(comparison_code_points(text), k)``, a piece at a time.
+
+    The comparison form's code points are made ``_HASH_PIECE`` windows at a
+    time, so beside the hashes (8 bytes a window, needed whole for the
+    anchors and the shingle count) only the form is held, not its uint32
+    copy too: that copy and the UTF-32 bytes it was read from were 80 + 80 MB
+    for a 20 MB English text.
+    """
+    form = lenses.comparison_text(text)
+    width = min(k, len(form))
+    n = len(form) - width + 1
+    h = np.empty(n, dtype=_U64)
+    for i in range(0, n, _HASH_PIECE):
+        part = h[i : i + _HASH_PIECE]
+        _hash_windows(part, _folded_code_points(form[i : i + len(part) + width - 1]), width)
+    return _splitmix64_in_place(h)
+
+
+_HASH_PIECE = 1 << 20  # windows hashed at a time by `text_shingle_hashes`
+
+
+def _hash_windows(out: np.ndarray, cps: np.ndarray, width: int) -> None:
+    """The polynomial hash of each ``width``-character window of ``cps``, into ``out``
+    (one per window, before mixing)."""
+    n = len(out)
+    out[:] = _U64(SEED) + _U64(width)
+    for j in range(width):  # in place: a 20 MB text's arrays are tens of MB each
+        out *= _POLY
+        out += cps[j : j + n]
 
 
 def shingle_hashes(text: str, k: int = K) -> np.ndarray:
     """Sorted unique 64-bit hashes of the text's k-character shingles (its shingle set)."""
-    return np.unique(raw_shingle_hashes(comparison_code_points(text), k))
+    return np.unique(text_shingle_hashes(text, k))
 
 
 def signature_of_hashes(hashes: np.ndarray) -> np.ndarray:
@@ -341,7 +375,7 @@ def anchor_keys(text: str) -> list[int]:
     a passage, look up its anchors and keep the versions that hold a good share
     of them (``GROUP BY version_id HAVING count(*) >= ...``).
     """
-    return anchors_of_hashes(raw_shingle_hashes(comparison_code_points(text))).tolist()
+    return anchors_of_hashes(text_shingle_hashes(text)).tolist()
 
 
 def estimate_jaccard(sig_a: bytes | np.ndarray, sig_b: bytes | np.ndarray) -> float:
@@ -390,7 +424,7 @@ class Sketch:
 
 def sketch(text: str) -> Sketch:
     """Sketch a text: one pass of shingling shared by signature, bands and anchors."""
-    hashes = raw_shingle_hashes(comparison_code_points(text))
+    hashes = text_shingle_hashes(text)
     sig = signature_of_hashes(hashes)
     return Sketch(
         signature=signature_to_bytes(sig),

@@ -1282,7 +1282,7 @@ def _sorted_keys(pairs: np.ndarray) -> np.ndarray:
 
 def _expected_index(text: str) -> _IndexRows:
     """The rows `index.add_content` writes for ``text``, from the same public functions."""
-    raw = sketch.raw_shingle_hashes(sketch.comparison_code_points(text))
+    raw = sketch.text_shingle_hashes(text)
     signature = sketch.signature_of_hashes(raw)
     made = sketch.Sketch(
         signature=sketch.signature_to_bytes(signature),

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from provenance import lenses
 from provenance.diff import replay
 from provenance.errors import InputError
 from provenance.lensdiff import diff_under, whitespace_share
@@ -36,6 +37,21 @@ def test_whitespace_profile_folds_runs_and_line_breaks_and_strips_ends():
     # the folded space maps back to the whole run it stands for
     k = lensed.text.index(" ")
     assert lensed.original[slice(*lensed.to_original_span(k, k + 1))] == "\r\n\n "
+
+
+@pytest.mark.parametrize("piece", range(1, 10))
+def test_a_big_text_folds_its_whitespace_a_piece_at_a_time_as_in_one_pass(piece, monkeypatch):
+    # Whitespace is folded in pieces of a long text (re.sub on 20 MB of English held
+    # hundreds of MB); a run of spaces across a cut must still fold to one space.
+    text = "a  b \n\n c\t\t d  中 文  \u3000 e\n\n\n  f   "
+    whole = {p: lenses.normal_text(text, p) for p in ("whitespace", "cjk", "loose")}
+    squeezed = lenses.comparison_text(text)
+    monkeypatch.setattr(lenses, "_PIECE_CHARS", piece)
+    lenses._recent_text.cache_clear()
+    assert {p: lenses.normal_text(text, p) for p in whole} == whole
+    assert lenses.comparison_text(text) == squeezed
+    assert whole["whitespace"] == "a b c d 中 文 e f"
+    lenses._recent_text.cache_clear()
 
 
 def test_cjk_profile_drops_segmentation_spaces_and_unifies_width():

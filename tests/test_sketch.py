@@ -339,16 +339,19 @@ def test_the_comparison_form_is_the_loose_lens_without_spaces(text):
 @settings(max_examples=60, deadline=None)
 @given(
     st.text(alphabet=st.characters(codec="utf-8"), max_size=300)
-    | st.text(alphabet="ＡＢ！？ ǄﬁéaB 中文\n\t，。", max_size=300),
+    | st.text(alphabet="ＡＢ！？ ǄﬁéaB 中文\n\t，。", max_size=300)
+    | st.text(alphabet="a 中\n\t，", max_size=40),  # whitespace runs across the cuts
     st.integers(1, 9),
 )
 def test_a_big_text_worked_in_pieces_gives_what_one_pass_gives(text, piece):
     # A 20 MB text is folded, mapped and mixed a piece at a time (bounded memory);
     # pieces of a few characters must give exactly the one-pass normal forms and index.
     def everything():
-        raw = sk.raw_shingle_hashes(sk.comparison_code_points(text))
+        raw = sk.text_shingle_hashes(text)
         return (
             [lenses.normal_text(text, p) for p in ("whitespace", "cjk", "loose")],
+            lenses.comparison_text(text),
+            sk.raw_shingle_hashes(sk.comparison_code_points(text)).tolist(),
             raw.tolist(),
             sk.anchors_of_hashes(raw).tolist(),
             sk.signature_to_bytes(sk.signature_of_hashes(raw)),
@@ -358,6 +361,8 @@ def test_a_big_text_worked_in_pieces_gives_what_one_pass_gives(text, piece):
     with pytest.MonkeyPatch.context() as m:
         m.setattr(lenses, "_MAP_PIECE", piece)
         m.setattr(sk, "_MIX_PIECE", piece)
+        m.setattr(sk, "_HASH_PIECE", piece)
+        m.setattr(lenses, "_PIECE_CHARS", piece)
         lenses._recent_text.cache_clear()
         assert everything() == whole
     lenses._recent_text.cache_clear()
