@@ -6,7 +6,7 @@ A version's sketch has three parts, all computed from the same shingles:
   agreement with another signature estimates the Jaccard similarity of the two
   texts' shingle sets (``estimate_jaccard``);
 - **band keys**: the signature cut into ``BANDS`` bands of ``ROWS`` values, each
-  band hashed to a non-negative 63-bit key, stored as rows
+  band hashed to a non-negative ``KEY_BITS``-bit key, stored as rows
   ``(version_id, band, key)``; two texts with Jaccard similarity ``s`` share at
   least one band key with probability ``1 - (1 - s**ROWS)**BANDS``;
 - **anchors**: hashes of 18-character windows chosen by winnowing (the
@@ -53,11 +53,25 @@ import numpy as np
 
 from provenance import lenses
 
-SKETCH_VERSION = 3
+SKETCH_VERSION = 4
 """Name of the scheme below; bump it whenever a stored sketch would change.
 
 3: the comparison form is the lens module's (``lenses.comparison_text``):
-invisible characters hidden, hyphenated line breaks joined (issue 9)."""
+invisible characters hidden, hyphenated line breaks joined (issue 9).
+4: band keys and anchors are the top ``KEY_BITS`` (31) bits of their hashes, not 63
+(issue 11: SQLite stores them in 4 bytes instead of 8)."""
+
+KEY_BITS = 31
+"""Bits of a stored band key or anchor: the top bits of its 64-bit hash, so that
+SQLite stores each in 4 bytes (a signed 32-bit value) instead of 8. The index's
+largest table is these keys (600 000 rows for the corpus's 1 000 versions,
+18 bytes a row at 63 bits, 14 at 31). Collisions cost nothing measurable:
+a query looks up 64 anchors, and a content is a candidate only with at least 3 of
+them, so in an archive of 10 million stored anchors the expected false hits
+per query, ``64 * 1e7 / 2**31``, are 0.3 rows, spread over contents; the
+candidates are then confirmed on their exact shingle sets. Winnowing still
+picks each anchor by its full 64-bit hash."""
+
 
 K = 6
 """Characters per shingle (of the comparison form). Measured on the corpus
@@ -123,6 +137,7 @@ _POLY = _U64(0x9E3779B97F4A7C15)  # odd multiplier of the polynomial shingle has
 _BIN_SHIFT = _U64(64 - (NUM_PERM.bit_length() - 1))  # top log2(NUM_PERM) bits pick the bin
 _VALUE_SHIFT = _U64(int(_BIN_SHIFT) - 32)  # the next 32 bits are the bin's value
 _DONOR_TRIES = 256
+_KEY_SHIFT = _U64(64 - KEY_BITS)
 
 def _fold_table() -> np.ndarray:
     """Code point -> folded code point, for every code point up to the last one ``SHINGLE_FOLD`` maps.
@@ -288,17 +303,17 @@ def minhash(text: str) -> np.ndarray:
 
 
 def band_keys(signature: bytes | np.ndarray) -> list[tuple[int, int]]:
-    """``(band, key)`` for each of the ``BANDS`` bands; keys are in ``[0, 2**63)`` (BIGINT-safe)."""
+    """``(band, key)`` for each of the ``BANDS`` bands; keys are in ``[0, 2**KEY_BITS)``."""
     rows = _as_signature(signature).astype(_U64).reshape(BANDS, ROWS)
     acc = _BAND_SALT.copy()
     for j in range(ROWS):
         acc = _splitmix64(acc ^ rows[:, j])
-    keys = (acc >> _U64(1)).tolist()
+    keys = (acc >> _KEY_SHIFT).tolist()
     return list(enumerate(keys))
 
 
 def anchors_of_hashes(raw_hashes: np.ndarray, k: int = K) -> np.ndarray:
-    """The anchors (sorted unique uint64 < 2**63) of a text, from its raw shingle hashes.
+    """The anchors (sorted unique uint64 < 2**KEY_BITS) of a text, from its raw shingle hashes.
 
     ``raw_hashes`` must be in text order with repeats (``raw_shingle_hashes``):
     window i is the shingles starting at i, i + k, ... which tile
@@ -317,7 +332,7 @@ def anchors_of_hashes(raw_hashes: np.ndarray, k: int = K) -> np.ndarray:
         for start in range(0, m, ANCHOR_CHUNK)
     ]
     runs = np.concatenate(found) if len(found) > 1 else found[0]
-    runs >>= _U64(1)
+    runs >>= _KEY_SHIFT
     return np.unique(runs)
 
 

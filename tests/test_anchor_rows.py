@@ -32,7 +32,7 @@ def direct_anchors(raw_hashes: np.ndarray, k: int = sketch.K) -> np.ndarray:
     w = min(sketch.ANCHOR_WINDOW, n)
     view = np.lib.stride_tricks.sliding_window_view(acc, w)
     picked = np.arange(n - w + 1) + (w - 1 - np.argmin(view[:, ::-1], axis=1))
-    return np.unique(acc[picked] >> np.uint64(1))
+    return np.unique(acc[picked] >> np.uint64(64 - sketch.KEY_BITS))  # the stored top bits
 
 
 @settings(max_examples=300, deadline=None)

@@ -279,12 +279,12 @@ def test_signature_is_the_same_when_computed_in_another_process():
 
 def test_sketch_of_a_fixed_text_never_changes_without_a_new_sketch_version():
     s = sk.sketch(ENGLISH + CHINESE)
-    assert sk.SKETCH_VERSION == 3
+    assert sk.SKETCH_VERSION == 4
     # Stored sketches are compared with fresh ones: if this fails, the scheme
     # changed (constants, hashing, numpy behaviour) and SKETCH_VERSION must move.
     assert s.signature[:16].hex() == "069d5d0cfe4f1573430686207b51e703"
-    assert s.bands[0] == (0, 180371033752696973)
-    assert s.anchors[:2] == (6647839642857626, 15098534717228621)
+    assert s.bands[0] == (0, 41995903)  # scheme 3 stored 180371033752696973: the same top bits
+    assert s.anchors[:2] == (1547820, 3515401)
 
 
 def test_signature_bytes_round_trip():
@@ -299,11 +299,13 @@ def test_signature_bytes_round_trip():
         sk.signature_from_bytes(data[:-1])
 
 
-def test_band_keys_fit_a_postgresql_bigint_and_anchors_use_the_reserved_band():
+def test_band_keys_fit_four_bytes_and_anchors_use_the_reserved_band():
     s = sk.sketch(ENGLISH)
     assert [band for band, _ in s.bands] == list(range(sk.BANDS))
-    assert all(0 <= key < 2**63 for _, key in s.bands)
-    assert all(0 <= key < 2**63 for key in s.anchors)
+    # SQLite stores an integer under 2**31 in 4 bytes: the index's largest table.
+    assert all(0 <= key < 2**31 for _, key in s.bands)
+    assert all(0 <= key < 2**31 for key in s.anchors)
+    assert max(key for _, key in s.bands) >= 2**29  # the top bits, not a narrower range
     rows = s.index_rows()
     assert rows[: sk.BANDS] == list(s.bands)
     assert {band for band, _ in rows[sk.BANDS :]} <= {sk.ANCHOR_BAND}

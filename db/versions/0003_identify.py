@@ -22,7 +22,7 @@ depends_on: str | Sequence[str] | None = None
 # The schemes a new (empty) index is built under: those of provenance.sketch and
 # provenance.index today, since an empty index is valid under any scheme (an archive
 # upgraded from an older scheme keeps its own value and is told to run prov reindex).
-SKETCH_VERSION = "3"
+SKETCH_VERSION = "4"
 NORMAL_VERSION = "4"
 
 
