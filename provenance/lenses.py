@@ -701,7 +701,6 @@ class _Stretches:
 
     def __init__(self, chars: str) -> None:
         self.chars = chars
-        self.rev = chars[::-1]
         self.last = (0, 0, False)
 
     def in_island(self, k: int) -> bool:
@@ -711,11 +710,23 @@ class _Stretches:
             return known
         n = len(self.chars)
         s1 = _NON_CJK_RUN.match(self.chars, k).end()
-        s0 = n - _NON_CJK_RUN.match(self.rev, n - 1 - k).end()
+        s0 = self._start(k)
         bordered = s0 > 0 or s1 < n
         known = bordered and _at_most(_ALNUM, self.chars, s0, s1, LATIN_ISLAND)
         self.last = (s0, s1, known)
         return known
+
+    def _start(self, k: int) -> int:
+        """Where the non-CJK stretch holding index ``k`` begins: leftwards, a match
+        over a reversed slice that grows until the stretch ends inside it (a reversed
+        copy of the whole text was 40 MB for 20 MB of English)."""
+        span = _STRETCH_PROBE
+        while True:
+            lo = max(0, k + 1 - span)
+            run = _NON_CJK_RUN.match(self.chars[lo : k + 1][::-1]).end()
+            if run < k + 1 - lo or lo == 0:
+                return k + 1 - run
+            span *= 4
 
 
 def _at_most(pattern: re.Pattern[str], chars: str, start: int, end: int, limit: int) -> bool:
@@ -727,6 +738,9 @@ def _at_most(pattern: re.Pattern[str], chars: str, start: int, end: int, limit: 
     """
     matches = pattern.finditer(chars, start, end)
     return next(itertools.islice(matches, limit, None), None) is None
+
+
+_STRETCH_PROBE = 64  # characters `_Stretches._start` reads back first (then 4x, 16x, ...)
 
 
 def _run_cause(chars: str, r0: int, r1: int, ctx: _Stretches | None) -> int:
@@ -1150,19 +1164,55 @@ def _fold_cjk_runs(chars: str) -> str:
 
     right = beside(sk_r, _WS_INVIS)
     left = beside(sk_l, f"{_WS_INVIS}{marks}\u1160-\u11ff\ud7b0-\ud7ff")
-    chars = right.sub("", chars)
-    chars = left.sub("", chars[::-1])[::-1]
+    # Each pass a piece at a time (`_alnum_pieces`): a whole-text re.sub keeps every
+    # piece it cuts, and the leftward pass reversed the whole text twice.
+    chars = "".join(right.sub("", piece) for _, piece in _alnum_pieces(chars))
+    chars = "".join(left.sub("", piece[::-1])[::-1] for _, piece in _alnum_pieces(chars))
     if punct:
-        pc = punct
-        ctx = _Stretches(chars)
-        n = len(chars)
-
-        def island(m: re.Match[str]) -> str:
-            r0, r1 = m.span()
-            return "" if r0 == 0 or r1 == n or ctx.in_island(r0) else m.group()
-
-        chars = re.sub(f"(?<=[{pc}])\\s+|(?<!\\s)\\s++(?=[{pc}])", island, chars)
+        beside_punct = _compiled(f"(?<=[{punct}])\\s+|(?<!\\s)\\s++(?=[{punct}])")
+        chars = _sub_in_island(beside_punct, chars, at_start=False)
     if _DIGIT_BREAK.search(chars):
-        digits = _Stretches(chars)
-        chars = _DIGIT_BREAK.sub(lambda m: "" if digits.in_island(m.start()) else m.group(), chars)
+        chars = _sub_in_island(_DIGIT_BREAK, chars, at_start=True)
     return _spaced(chars)
+
+
+def _sub_in_island(pattern: re.Pattern[str], chars: str, *, at_start: bool) -> str:
+    """``chars`` with each match of ``pattern`` that lies in a Latin island removed
+    (``at_start``: any match whose start is in one; else not one at either end of the
+    text), a piece at a time."""
+    ctx = _Stretches(chars)
+    n = len(chars)
+    out = []
+    for base, piece in _alnum_pieces(chars):
+
+        def drop(m: re.Match[str], base: int = base) -> str:
+            r0, r1 = m.start() + base, m.end() + base
+            if not at_start and (r0 == 0 or r1 == n):
+                return ""
+            return "" if ctx.in_island(r0) else m.group()
+
+        out.append(pattern.sub(drop, piece))
+    return "".join(out)
+
+
+_ALNUM_PAIR = re.compile("[0-9A-Za-z]{2}")
+
+
+def _alnum_pieces(chars: str) -> Iterator[tuple[int, str]]:
+    """``(start, piece)``: ``chars`` cut about every ``_PIECE_CHARS``, only between two
+    ASCII letters or digits.
+
+    The CJK whitespace passes match whitespace runs, and what they look at around
+    a run (whitespace, invisibles, marks, punctuation, then one CJK character) is
+    never an ASCII letter or digit; so no match and no look-around spans such a
+    cut, and each piece is decided alone as it would be in the whole text. A text
+    with no such pair (most Chinese) is one piece.
+    """
+    start, n = 0, len(chars)
+    while n - start > _PIECE_CHARS:
+        m = _ALNUM_PAIR.search(chars, start + _PIECE_CHARS - 1)
+        if m is None:
+            break
+        yield start, chars[start : m.start() + 1]
+        start = m.start() + 1
+    yield start, chars[start:] if start else chars

@@ -286,3 +286,29 @@ def test_the_fast_text_paths_equal_the_slow_reference_on_any_text(text):
     cleaned = lenses._clean_gaps(lenses.fold_forms_text(text, loose=False))
     # Both whitespace deciders, whichever of them normal_text would pick for this text.
     assert lenses._fold_cjk_runs(cleaned) == lenses._fold_cjk_runs_slow(cleaned)
+
+
+_LATIN_AND_CJK = st.lists(
+    st.one_of(
+        _pieces,
+        st.sampled_from(["ab", "12", "Ab9", " ", "  ", "\n", " \n ", "中", "文 ", ", ", "。", "4\n5"]),
+    ),
+    max_size=80,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_RUNNY, _LATIN_AND_CJK), st.integers(1, 12))
+def test_the_cjk_runs_decided_a_piece_at_a_time_are_those_of_the_whole_text(text, piece):
+    # A big text's CJK whitespace passes run between two ASCII letters or digits
+    # (`_alnum_pieces`); cut every few characters, they must decide as the whole text.
+    from provenance import lenses
+
+    cleaned = lenses._clean_gaps(lenses.fold_forms_text(text, loose=False))
+    whole = lenses._fold_cjk_runs(cleaned)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(lenses, "_PIECE_CHARS", piece)
+        m.setattr(lenses, "_STRETCH_PROBE", piece)  # a stretch's start found after growing
+        assert lenses._fold_cjk_runs(cleaned) == whole
+        assert lenses._fold_cjk_runs_slow(cleaned) == whole
+    assert whole == lenses._fold_cjk_runs_slow(cleaned)
