@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from provenance.packed import PackedJSON
 from provenance.validate import RELATIONS
 
 
@@ -118,7 +119,8 @@ class EditRecord(SQLModel, table=True):
 
     ``edits`` holds ``[a_start, a_end, b_start, b_end, new]`` per edit (see
     `provenance.diff.to_compact`); applied to the parent they give the child
-    byte for byte.
+    byte for byte. ``edits`` and ``detail`` are stored as zstd frames of their
+    compact JSON (`provenance.packed`).
 
     ``detail`` (None for records written before it existed, and for plain
     revisions) says what the edits mean beyond replaying them: the passages an
@@ -132,14 +134,14 @@ class EditRecord(SQLModel, table=True):
     link_id: int = Field(
         sa_column=sa.Column(sa.Integer, sa.ForeignKey("link.id"), primary_key=True)
     )
-    edits: list = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    edits: list = Field(sa_column=sa.Column(PackedJSON, nullable=False))
     edit_count: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
     inserted: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
     deleted: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
     similarity: float = Field(sa_column=sa.Column(sa.Float, nullable=False))
     complete: bool = Field(sa_column=sa.Column(sa.Boolean, nullable=False))
     engine: str = Field(sa_column=sa.Column(sa.String(128), nullable=False))
-    detail: dict | None = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
+    detail: dict | None = Field(default=None, sa_column=sa.Column(PackedJSON, nullable=True))
 
 
 class Event(SQLModel, table=True):

@@ -66,7 +66,7 @@ from blake3 import blake3
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import Session
 
-from provenance import audit, contents, diff, fixity, index, merkle, sketch
+from provenance import audit, contents, diff, fixity, index, merkle, packed, sketch
 from provenance import checkpoint as signing
 from provenance.errors import InputError
 from provenance.hashing import PREFIX, content_hash
@@ -719,6 +719,11 @@ def _stored_boolean(value: Any) -> Any:
     return value
 
 
+def _raw(column: sa.ColumnElement) -> sa.ColumnElement:
+    """A column read as the driver gives it (no result processing): what is stored."""
+    return sa.type_coerce(column, sa.types.NullType())
+
+
 def _json_column(value: Any) -> Any:
     """A JSON column read as text (so that damaged JSON cannot stop the check)."""
     if value is None or not isinstance(value, str):
@@ -936,7 +941,7 @@ def _check_links(
     pending_records = {link_id: (seq, h) for link_id, (seq, _, h) in expect.links.items()}
     query = sa.select(
         e.c.link_id,
-        sa.cast(e.c.edits, sa.Text).label("edits"),
+        _raw(e.c.edits).label("edits"),
         e.c.edit_count,
         e.c.inserted,
         e.c.deleted,
@@ -944,7 +949,7 @@ def _check_links(
         # as stored: SQLite keeps any value in a boolean column, which reads as true
         sa.type_coerce(e.c.complete, sa.Integer).label("complete"),
         e.c.engine,
-        sa.cast(e.c.detail, sa.Text).label("detail"),
+        _raw(e.c.detail).label("detail"),
     ).order_by(e.c.link_id)
     for row in _stream(session, query, poll, batch=1000):
         link_id = row[0]
@@ -960,7 +965,18 @@ def _check_links(
         seq, want = entry
         fields = dict(zip(_EDIT_RECORD_FIELDS, row[1:8], strict=True))
         fields["complete"] = _stored_boolean(fields["complete"])
-        detail = _json_column(row[8])
+        try:
+            fields["edits"] = packed.stored_text(fields["edits"])
+            detail = None if row[8] is None else _json_column(packed.stored_text(row[8]))
+        except ValueError as exc:
+            found.add(
+                "record",
+                "edit_record",
+                link_id,
+                f"edit record of link {link_id} cannot be read: its edits or detail are {exc}",
+                event=seq,
+            )
+            continue
         if detail is not None:  # as audit.edit_record_fields leaves it out when None
             fields["detail"] = detail
         have = _stored_record_hash(fields)
@@ -1167,7 +1183,7 @@ def _check_replays(
             lk.c.id,
             parent.c.content_hash,
             child.c.content_hash,
-            sa.cast(e.c.edits, sa.Text),
+            _raw(e.c.edits),
             stored.c.encoding,
         )
         .join(parent, parent.c.id == lk.c.parent_id)
@@ -1182,10 +1198,10 @@ def _check_replays(
     texts: dict[str, str] = {}
     replayed = 0
     for link_id, parent_hash, child_hash, edits_json, child_encoding in rows:
-        if parent_hash in damaged or child_hash in damaged or not isinstance(edits_json, str):
+        if parent_hash in damaged or child_hash in damaged:
             continue
         try:
-            compact = json.loads(edits_json)
+            compact = json.loads(packed.stored_text(edits_json))
         except ValueError:
             continue  # reported by the record check
         text = texts.get(parent_hash)

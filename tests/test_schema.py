@@ -40,3 +40,44 @@ def test_a_database_from_an_unknown_newer_revision_is_refused(engine):
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'ffff'")
     with pytest.raises(SchemaError, match="newer than this program knows"):
         schema.require_current(engine, "the archive")
+
+
+def test_edit_records_packed_by_0008_read_back_and_verify_after_a_downgrade_and_upgrade(
+    db_url, seeds
+):
+    """0008 turns JSON edit records into zstd frames; one made before it must read and
+    verify after it exactly as it was (on both backends, with Chinese text and a detail)."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from provenance import Archive
+
+    page, copy = (seeds[name] for name in sorted(seeds))
+    with Archive(db_url, actor="t") as archive:
+        archive.register(page, doc="page")
+        archive.register(copy, doc="report", parents=["page@1"], relation="excerpt")
+        archive.register(page.replace("区块链".encode(), "链".encode(), 1), doc="page")
+        traced = [archive.trace("page@1", "report@1"), archive.trace("page@1", "page@2")]
+    assert traced[0].steps[0].passages and traced[1].steps[0].edits
+    engine = store.open_engine(store.DatabaseLocation(db_url, "test"))
+    try:
+        with engine.connect() as conn:
+            before = conn.execute(sa.text("SELECT link_id, edits, detail FROM edit_record")).all()
+        command.downgrade(schema.alembic_config(engine), "0007")
+        with engine.connect() as conn:  # JSON again, as 0007 stored it
+            rows = conn.execute(
+                sa.text("SELECT CAST(edits AS TEXT), CAST(detail AS TEXT) FROM edit_record")
+            ).all()
+        assert all(edits.startswith("[[") for edits, _ in rows)
+        assert any(detail not in (None, "null") for _, detail in rows)
+        schema.upgrade(engine)
+        with engine.connect() as conn:
+            after = conn.execute(sa.text("SELECT link_id, edits, detail FROM edit_record")).all()
+    finally:
+        engine.dispose()
+    frames = [b"\x28\xb5\x2f\xfd"] * len(before)  # zstd's magic number
+    assert [bytes(r.edits)[:4] for r in before] == [bytes(r.edits)[:4] for r in after] == frames
+    with Archive(db_url, actor="t") as archive:
+        assert archive.verify().ok
+        again = [archive.trace("page@1", "report@1"), archive.trace("page@1", "page@2")]
+    assert [t.steps for t in again] == [t.steps for t in traced]

@@ -29,10 +29,11 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
+import zstandard
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from provenance import audit, contents, fixity, index, sketch, store
+from provenance import audit, contents, fixity, index, packed, sketch, store
 from provenance import verify as verifying
 from provenance.models import (
     RELATIONS,
@@ -789,6 +790,11 @@ def _sql(statement: str, pick: Callable[[sa.Connection], dict]) -> Callable[[sa.
     return lambda conn: conn.execute(sa.text(statement), pick(conn))
 
 
+def _frame(data: bytes) -> bytes:
+    """A zstd frame of any bytes, as `provenance.packed` writes them."""
+    return zstandard.ZstdCompressor(write_checksum=True).compress(data)
+
+
 def _first_key(conn) -> dict:
     row = _rows(conn, SK)[0]
     return {"b": row.band, "k": row.key, "c": row.content_id}
@@ -858,17 +864,35 @@ BROKEN: list[tuple[str, str, bool, Callable[[sa.Connection], None]]] = [
         "edit_record",
         False,
         _sql(
-            "UPDATE edit_record SET edits = '{\"a\": 1}' WHERE link_id = :i",
-            lambda c: {"i": _rows(c, E)[0].link_id},
+            "UPDATE edit_record SET edits = :v WHERE link_id = :i",
+            lambda c: {"v": packed.pack({"a": 1}), "i": _rows(c, E)[0].link_id},
         ),
     ),
     (
         "an edit record whose edits are not UTF-8",
         "edit_record",
+        False,
+        _sql(
+            "UPDATE edit_record SET edits = :v WHERE link_id = :i",
+            lambda c: {"v": _frame(b"\x00\xff"), "i": _rows(c, E)[0].link_id},
+        ),
+    ),
+    (
+        "an edit record whose edits are JSON text, not a frame",
+        "edit_record",
         True,
         _sql(
-            "UPDATE edit_record SET edits = X'00ff' WHERE link_id = :i",
+            "UPDATE edit_record SET edits = '[]' WHERE link_id = :i",
             lambda c: {"i": _rows(c, E)[0].link_id},
+        ),
+    ),
+    (
+        "an edit record whose frame is cut short",
+        "edit_record",
+        False,
+        _sql(
+            "UPDATE edit_record SET edits = :v WHERE link_id = :i",
+            lambda c: {"v": packed.pack([[0, 1, 0, 1, "x"]])[:-3], "i": _rows(c, E)[0].link_id},
         ),
     ),
     (
@@ -876,8 +900,8 @@ BROKEN: list[tuple[str, str, bool, Callable[[sa.Connection], None]]] = [
         "edit_record",
         False,
         _sql(
-            "UPDATE edit_record SET detail = '{\"passages\": []}' WHERE link_id = :i",
-            lambda c: {"i": _rows(c, E)[0].link_id},
+            "UPDATE edit_record SET detail = :v WHERE link_id = :i",
+            lambda c: {"v": packed.pack({"passages": []}), "i": _rows(c, E)[0].link_id},
         ),
     ),
     (
