@@ -83,17 +83,23 @@ def _rewrite(convert) -> None:
         last = rows[-1][0]
 
 
-def upgrade() -> None:
+def _retype(old: sa.types.TypeEngine, new: sa.types.TypeEngine, using: str) -> None:
+    """Both columns from ``old`` to ``new``; ``using`` is PostgreSQL's conversion of
+    ``{column}`` (SQLite keeps each value as it is: the table is copied)."""
     postgres = op.get_bind().dialect.name == "postgresql"
     with op.batch_alter_table("edit_record") as batch:
         for column in _COLUMNS:
             batch.alter_column(
                 column,
-                existing_type=sa.JSON(),
-                type_=sa.LargeBinary(),
+                existing_type=old,
+                type_=new,
                 existing_nullable=column == "detail",
-                postgresql_using=f"convert_to({column}::text, 'UTF8')" if postgres else None,
+                postgresql_using=using.format(column=column) if postgres else None,
             )
+
+
+def upgrade() -> None:
+    _retype(sa.JSON(), sa.LargeBinary(), "convert_to({column}::text, 'UTF8')")
     _rewrite(lambda v: _pack(_text(v)))
 
 
@@ -105,12 +111,4 @@ def downgrade() -> None:
         return text.encode("utf-8", "surrogateescape") if postgres and text is not None else text
 
     _rewrite(unpacked)
-    with op.batch_alter_table("edit_record") as batch:
-        for column in _COLUMNS:
-            batch.alter_column(
-                column,
-                existing_type=sa.LargeBinary(),
-                type_=sa.JSON(),
-                existing_nullable=column == "detail",
-                postgresql_using=f"convert_from({column}, 'UTF8')::json" if postgres else None,
-            )
+    _retype(sa.LargeBinary(), sa.JSON(), "convert_from({column}, 'UTF8')::json")
