@@ -1170,16 +1170,15 @@ def _fold_cjk_runs(chars: str) -> str:
     chars = "".join(left.sub("", piece[::-1])[::-1] for _, piece in _alnum_pieces(chars))
     if punct:
         beside_punct = _compiled(f"(?<=[{punct}])\\s+|(?<!\\s)\\s++(?=[{punct}])")
-        chars = _sub_in_island(beside_punct, chars, at_start=False)
+        chars = _sub_in_island(beside_punct, chars, at_ends=True)
     if _DIGIT_BREAK.search(chars):
-        chars = _sub_in_island(_DIGIT_BREAK, chars, at_start=True)
+        chars = _sub_in_island(_DIGIT_BREAK, chars, at_ends=False)
     return _spaced(chars)
 
 
-def _sub_in_island(pattern: re.Pattern[str], chars: str, *, at_start: bool) -> str:
-    """``chars`` with each match of ``pattern`` that lies in a Latin island removed
-    (``at_start``: any match whose start is in one; else not one at either end of the
-    text), a piece at a time."""
+def _sub_in_island(pattern: re.Pattern[str], chars: str, *, at_ends: bool) -> str:
+    """``chars`` with each match of ``pattern`` that starts in a Latin island removed,
+    and with ``at_ends`` every match at either end of the text too, a piece at a time."""
     ctx = _Stretches(chars)
     n = len(chars)
     out = []
@@ -1187,7 +1186,7 @@ def _sub_in_island(pattern: re.Pattern[str], chars: str, *, at_start: bool) -> s
 
         def drop(m: re.Match[str], base: int = base) -> str:
             r0, r1 = m.start() + base, m.end() + base
-            if not at_start and (r0 == 0 or r1 == n):
+            if at_ends and (r0 == 0 or r1 == n):
                 return ""
             return "" if ctx.in_island(r0) else m.group()
 
