@@ -36,9 +36,9 @@ def pack(value: Any) -> bytes:
 
 
 def stored_text(blob: Any) -> str:
-    """The JSON text a stored frame holds (bytes that are not UTF-8 kept as
-    surrogate escapes, so a hash over it sees them). Raises ``ValueError`` when
-    ``blob`` is not a readable frame."""
+    """The JSON text a stored frame holds, decoded as `pack` encoded it (a lone
+    surrogate in a value comes back as itself). Raises ``ValueError`` when ``blob``
+    is not a readable frame or does not hold such text."""
     if isinstance(blob, memoryview):
         blob = blob.tobytes()
     if not isinstance(blob, bytes) or not blob.startswith(_MAGIC):
@@ -47,7 +47,12 @@ def stored_text(blob: Any) -> str:
         data = zstandard.ZstdDecompressor().decompress(blob)
     except zstandard.ZstdError as exc:
         raise ValueError(f"a damaged zstd frame ({exc})") from None
-    return data.decode("utf-8", "surrogateescape")
+    try:
+        return data.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"a frame whose JSON is not UTF-8 ({exc.reason} at byte {exc.start})"
+        ) from None
 
 
 def unpack(blob: Any) -> Any:

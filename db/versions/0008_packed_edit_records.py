@@ -39,7 +39,7 @@ def _text(value) -> str | None:
     if isinstance(value, memoryview):
         value = value.tobytes()
     if isinstance(value, bytes):
-        value = value.decode("utf-8", "surrogateescape")
+        value = value.decode("utf-8", "surrogatepass")
     return value
 
 
@@ -58,7 +58,7 @@ def _unpack(blob) -> str | None:
         return None
     if isinstance(blob, memoryview):
         blob = blob.tobytes()
-    return zstandard.ZstdDecompressor().decompress(blob).decode("utf-8", "surrogateescape")
+    return zstandard.ZstdDecompressor().decompress(blob).decode("utf-8", "surrogatepass")
 
 
 def _rewrite(convert) -> None:
@@ -108,7 +108,7 @@ def downgrade() -> None:
 
     def unpacked(blob):  # bytea until the type changes on PostgreSQL; text on SQLite
         text = _unpack(blob)
-        return text.encode("utf-8", "surrogateescape") if postgres and text is not None else text
+        return text.encode("utf-8", "surrogatepass") if postgres and text is not None else text
 
     _rewrite(unpacked)
     _retype(sa.LargeBinary(), sa.JSON(), "convert_from({column}, 'UTF8')::json")
