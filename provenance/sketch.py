@@ -223,24 +223,13 @@ def _folded_code_points(text: str) -> np.ndarray:
     return lenses.lookup_code_points(cps, _FOLD)
 
 
-def raw_shingle_hashes(cps: np.ndarray, k: int = K) -> np.ndarray:
-    """Mixed 64-bit hash of every k-character window of the code points (with repeats, in order).
+def text_shingle_hashes(text: str, k: int = K) -> np.ndarray:
+    """Mixed 64-bit hash of every k-character window of the text's comparison form
+    (``comparison_form``), with repeats, in order.
 
     A form shorter than ``k`` characters is one shingle (itself), so even a
-    one-character or empty text has a sketch.
-    """
-    width = min(k, len(cps))
-    n = len(cps) - width + 1
-    h = np.empty(n, dtype=_U64)
-    _hash_windows(h, cps, width)
-    return _splitmix64_in_place(h)
-
-
-def text_shingle_hashes(text: str, k: int = K) -> np.ndarray:
-    """``raw_shingle_hashes(comparison_code_points(text), k)``, a piece at a time.
-
-    The comparison form's code points are made ``_HASH_PIECE`` windows at a
-    time, so beside the hashes (8 bytes a window, needed whole for the
+    one-character or empty text has a sketch. The form's code points are made
+    ``_HASH_PIECE`` windows at a time, so beside the hashes (8 bytes a window, needed whole for the
     anchors and the shingle count) only the form is held, not its uint32
     copy too: that copy and the UTF-32 bytes it was read from were 80 + 80 MB
     for a 20 MB English text.
@@ -315,7 +304,7 @@ def band_keys(signature: bytes | np.ndarray) -> list[tuple[int, int]]:
 def anchors_of_hashes(raw_hashes: np.ndarray, k: int = K) -> np.ndarray:
     """The anchors (sorted unique uint64 < 2**KEY_BITS) of a text, from its raw shingle hashes.
 
-    ``raw_hashes`` must be in text order with repeats (``raw_shingle_hashes``):
+    ``raw_hashes`` must be in text order with repeats (``text_shingle_hashes``):
     window i is the shingles starting at i, i + k, ... which tile
     ``ANCHOR_TILES * k`` characters. Winnowing keeps the smallest window hash
     of every ``ANCHOR_WINDOW`` consecutive windows (a text with fewer windows

@@ -49,7 +49,7 @@ def test_window_minima_are_the_least_of_each_window(values, w):
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet="ab c\n中文", max_size=600))
 def test_anchors_of_any_text_are_those_of_the_definition(text):
-    raw = sketch.raw_shingle_hashes(sketch.comparison_code_points(text))
+    raw = sketch.text_shingle_hashes(text)
     assert np.array_equal(sketch.anchors_of_hashes(raw), direct_anchors(raw))
 
 
@@ -58,7 +58,7 @@ def test_every_corpus_version_keeps_its_index_rows():
     """Anchors, and so the stored rows and their digest, as the definition gives them."""
     for path in sorted(CORPUS.glob("*/*/*.md"))[::7]:
         text = path.read_text(encoding="utf-8")
-        raw = sketch.raw_shingle_hashes(sketch.comparison_code_points(text))
+        raw = sketch.text_shingle_hashes(text)
         expected = direct_anchors(raw)
         assert np.array_equal(sketch.anchors_of_hashes(raw), expected), path
         rows = index.rows_for("blake3:x", text)
@@ -69,7 +69,7 @@ def test_every_corpus_version_keeps_its_index_rows():
 @given(st.text(alphabet="ab c\n中文", max_size=600), st.integers(1, 90))
 def test_anchors_taken_in_chunks_are_those_of_the_whole_text(text, chunk):
     # A big text's windows are taken a chunk at a time (sketch.ANCHOR_CHUNK) to bound memory.
-    raw = sketch.raw_shingle_hashes(sketch.comparison_code_points(text))
+    raw = sketch.text_shingle_hashes(text)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sketch, "ANCHOR_CHUNK", chunk)
         assert np.array_equal(sketch.anchors_of_hashes(raw), direct_anchors(raw))

@@ -353,7 +353,6 @@ def test_a_big_text_worked_in_pieces_gives_what_one_pass_gives(text, piece):
         return (
             [lenses.normal_text(text, p) for p in ("whitespace", "cjk", "loose")],
             lenses.comparison_text(text),
-            sk.raw_shingle_hashes(sk.comparison_code_points(text)).tolist(),
             raw.tolist(),
             sk.anchors_of_hashes(raw).tolist(),
             sk.signature_to_bytes(sk.signature_of_hashes(raw)),
