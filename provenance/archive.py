@@ -189,7 +189,7 @@ def register(
     # A Core insert (no unit of work to flush); the object is the row, for what follows.
     version = Version(id=plain.run(session, _INSERT_VERSION, values)[0][0], **values)
     audit.version_registered(session, version, document.key, actor, stored_encoding)
-    _index(session, version, decoded.text, prepared)
+    _index(session, version, decoded.text, prepared, base)
 
     first: ParentLinkDetail | None = None
     for p in parent_versions:
@@ -480,13 +480,16 @@ def _put(
     return digest, contents.insert(session, made)
 
 
-def _index(session: Session, version: Version, text: str, prepared: Prepared | None) -> None:
-    """`index.add_version`, with the rows `prepare` computed when there are any."""
+def _index(
+    session: Session, version: Version, text: str, prepared: Prepared | None, base: str | None
+) -> None:
+    """`index.add_version` (its anchors stored against ``base``'s, the first parent's
+    content), with the rows `prepare` computed when there are any."""
     rows = prepared.rows.get(version.content_hash) if prepared is not None else None
     if rows is None:
-        index.add_version(session, version, text)
+        index.add_version(session, version, text, base)
     else:
-        index.insert_rows(session, rows)
+        index.insert_rows(session, rows, base)
 
 
 def link(

@@ -352,15 +352,19 @@ _BAND_SQL = (
 # (SQLite's MULTI-INDEX OR); ``band IN (...) AND key IN (...)`` probes 32 x 32.
 
 _ANCHOR_SQL = (
-    "SELECT g.content_id, g.n FROM (SELECT content_id, COUNT(*) AS n FROM sketch_key"
-    " WHERE band = :anchor AND key IN :keys{doc} GROUP BY content_id HAVING COUNT(*) >= :floor) g"
+    "SELECT g.content_id, g.n FROM (SELECT i.id AS content_id, COUNT(*) AS n FROM anchor_run r"
+    " JOIN content_index i ON i.chain = r.chain AND i.pos >= r.lo"
+    " AND i.pos <= COALESCE(r.hi, 2147483647)"
+    " WHERE r.key IN :keys{doc} GROUP BY i.id HAVING COUNT(*) >= :floor) g"
     " JOIN content_index c ON c.id = g.content_id"
     " WHERE g.n >= :need OR (g.n >= 3 AND 2 * :total * g.n >= :k * c.anchors)"
     " ORDER BY g.n DESC, g.content_id LIMIT :lim"
 )
 # A content holding ``ANCHOR_SHARE`` of the sample (the query is mostly a passage
 # of it), or at least 3 and half of the sample's expected share of its own
-# anchors (it is mostly inside the query). Counting before the join: a sample
+# anchors (it is mostly inside the query). A content's anchors are the runs of
+# its chain covering its position (`provenance.index.anchor_rows`), so the
+# count is the one a row per anchor per content gave. Counting before the join: a sample
 # meets thousands of contents once or twice (common phrases), and only those
 # with ``floor`` hits need their anchor count.
 
@@ -394,9 +398,10 @@ def candidates(session: Session, s: sketch.Sketch, doc_id: int | None = None) ->
 def _candidates(session: Session, s: sketch.Sketch, doc_id: int | None) -> list[_Candidate]:
     """Contents sharing band keys with the query, or holding (or held in) its anchors.
 
-    Two grouped index scans of ``sketch_key`` (written as plain SQL: building
-    the same statement with the expression language cost more than running
-    it), then one fetch of the candidates' index rows.
+    A grouped index scan of ``sketch_key`` (the band keys) and one of
+    ``anchor_run`` joined to the positions its runs cover (written as plain
+    SQL: building the same statement with the expression language cost more
+    than running it), then one fetch of the candidates' index rows.
     """
     doc = {"doc": doc_id} if doc_id is not None else {}
     bands: dict[int, int] = {}
@@ -410,12 +415,11 @@ def _candidates(session: Session, s: sketch.Sketch, doc_id: int | None) -> list[
     if sample:
         k, total = len(sample), len(s.anchors)
         need = max(1, math.ceil(ANCHOR_SHARE * k))
-        sql = _ANCHOR_SQL.format(doc=_IN_DOC.format(col="content_id") if doc else "")
+        sql = _ANCHOR_SQL.format(doc=_IN_DOC.format(col="i.id") if doc else "")
         for cid, n in _run(
             session,
             sql,
             ("keys",),
-            anchor=sketch.ANCHOR_BAND,
             keys=sample,
             need=need,
             floor=min(3, need),

@@ -9,7 +9,14 @@ Per *content* (the same bytes registered twice are indexed once):
   the number of anchors (`provenance.sketch`), and the ``digest`` of all the
   content's index rows (`rows_digest`), which `prov verify` checks the rows
   against without recomputing them from the text;
-- ``sketch_key``: the 32 LSH band keys and the anchors (band -1).
+- ``sketch_key``: the 32 LSH band keys;
+- ``anchor_run`` and ``anchor_chain``: the anchors. A content registered as a
+  revision of the content at the end of a chain takes the next position in
+  it, and only the anchors it adds or drops are written (a run per anchor,
+  open until a later position drops it); `anchor_rows` joins them back into
+  one row per anchor per content, which is what identify counts and verify
+  checks. Any placement gives the same rows: placement saves space, it
+  changes no answer.
 
 ``index_state`` names the schemes that built it (``SKETCH_VERSION`` of
 `provenance.sketch`, ``NORMAL_VERSION`` here); `check_current` refuses to
@@ -31,7 +38,18 @@ from functools import cache
 from typing import Any
 
 from blake3 import blake3
-from sqlalchemy import case, delete, insert, literal, type_coerce
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    delete,
+    insert,
+    literal,
+    literal_column,
+    type_coerce,
+    union_all,
+    update,
+)
 from sqlalchemy.sql import Select
 from sqlalchemy.types import BigInteger
 from sqlmodel import Session, func, select
@@ -40,10 +58,13 @@ from provenance import contents, lazy, lenses, plain
 from provenance.errors import SchemaError
 from provenance.hashing import content_hash
 from provenance.models import (
+    AnchorChain,
+    AnchorRun,
     Content,
     ContentIndex,
     Document,
     IndexState,
+    Link,
     NormalHash,
     SketchKey,
     Version,
@@ -108,14 +129,36 @@ def key_summary(pairs: np.ndarray) -> tuple[int, ...]:
     )
 
 
+_OPEN = literal_column("2147483647")  # an open run's end: past any position
+
+
+def anchor_rows() -> Select:
+    """``(band, key, content_id)`` of every anchor a content holds (band ``ANCHOR_BAND``):
+    the runs of its chain that cover its position, joined by the database."""
+    r, c = AnchorRun.__table__, ContentIndex.__table__
+    covers = and_(
+        c.c.chain == r.c.chain, c.c.pos >= r.c.lo, c.c.pos <= func.coalesce(r.c.hi, _OPEN)
+    )
+    return select(
+        literal(sketch.ANCHOR_BAND).label("band"), r.c.key.label("key"), c.c.id.label("content_id")
+    ).select_from(r.join(c, covers))
+
+
+def key_rows() -> Select:
+    """``(band, key, content_id)`` of every key of every content: its sketch_key rows
+    (the band keys) and its anchors (`anchor_rows`), as one row per key per content."""
+    t = SketchKey.__table__
+    return union_all(select(t.c.band, t.c.key, t.c.content_id), anchor_rows())
+
+
 def key_summary_query(session: Session) -> Select:
-    """``(content_id, *key_summary)`` per content, from every sketch_key row, computed by the database.
+    """``(content_id, *key_summary)`` per content, from every key of `key_rows`, computed by the database.
 
     One scan in the database's own code: the keys (the archive's largest
     table) never cross into Python. On SQLite a column may hold text; such
     rows are counted in the second field, which `key_summary` gives as 0.
     """
-    t = SketchKey.__table__
+    t = key_rows().subquery()
     band, key = type_coerce(t.c.band, BigInteger), t.c.key
     by_p = key % _P
     if session.get_bind().dialect.name == "sqlite":
@@ -240,8 +283,30 @@ _NORMAL_INSERT = insert(NormalHash.__table__)
 _KEY_INSERT = insert(SketchKey.__table__)
 
 
-def insert_rows(session: Session, rows: Rows) -> bool:
-    """Write `rows_for`'s rows unless the content is indexed; returns whether it was indexed now."""
+_CI = ContentIndex.__table__
+_RUN = AnchorRun.__table__
+_CHAIN = AnchorChain.__table__
+_RUN_INSERT = insert(_RUN)
+_RUN_CLOSE = (
+    update(_RUN)
+    .where(_RUN.c.key == bindparam("k"), _RUN.c.chain == bindparam("c"), _RUN.c.hi.is_(None))
+    .values(hi=bindparam("h"))
+)
+_CHAIN_EXTEND = (
+    update(_CHAIN)
+    .where(_CHAIN.c.id == bindparam("c"), _CHAIN.c.tail == bindparam("p"))
+    .values(tail=bindparam("t"))
+)
+_CHAIN_INSERT = insert(_CHAIN).returning(_CHAIN.c.id)
+_PLACE = update(_CI).where(_CI.c.id == bindparam("i")).values(chain=bindparam("c"), pos=bindparam("p"))
+
+
+def insert_rows(session: Session, rows: Rows, base: str | None = None) -> bool:
+    """Write `rows_for`'s rows unless the content is indexed; returns whether it was indexed now.
+
+    ``base``: the content this one was registered as a revision of; its anchors
+    are stored as the change from ``base``'s when ``base`` ends its chain (`place`).
+    """
     stmt = _index_insert_for(session.get_bind().dialect.name)
     returned = plain.run(session, stmt, rows.content_index)
     if not returned:
@@ -252,25 +317,63 @@ def insert_rows(session: Session, rows: Rows) -> bool:
         [{"content_hash": rows.digest, "profile": p, "hash": h} for p, h in rows.normals.items()],
     )
     content_id = returned[0][0]
+    anchor = sketch.ANCHOR_BAND
     plain.run_many(
-        session, _KEY_INSERT, [{"band": b, "key": k, "content_id": content_id} for b, k in rows.keys]
+        session,
+        _KEY_INSERT,
+        [{"band": b, "key": k, "content_id": content_id} for b, k in rows.keys if b != anchor],
     )
+    place(session, content_id, [k for b, k in rows.keys if b == anchor], base)
     return True
 
 
-def add_content(session: Session, digest: str, text: str) -> bool:
+def place(session: Session, content_id: int, anchors: list[int], base: str | None) -> None:
+    """Store content ``content_id``'s anchors: one position past ``base`` in its chain
+    when ``base`` is that chain's tail (runs opened for the anchors it adds, closed for
+    those it drops), else at position 0 of a new chain (a run per anchor)."""
+    chain = pos = None
+    if base is not None:
+        found = session.execute(
+            select(_CI.c.chain, _CI.c.pos).where(_CI.c.content_hash == base)
+        ).first()
+        if found is not None and found[0] is not None and found[1] is not None:
+            c, p = found
+            # Only a writer that still sees base at the tail moves it (row-locked on PostgreSQL).
+            if session.execute(_CHAIN_EXTEND, {"c": c, "p": p, "t": p + 1}).rowcount == 1:
+                chain, pos = c, p + 1
+    if chain is None:
+        chain, pos, held = plain.run(session, _CHAIN_INSERT, {"tail": 0})[0][0], 0, set()
+    else:
+        held = set(
+            session.execute(
+                select(_RUN.c.key).where(_RUN.c.chain == chain, _RUN.c.hi.is_(None))
+            ).scalars()
+        )
+    wanted = set(anchors)
+    plain.run_many(
+        session, _RUN_CLOSE, [{"k": k, "c": chain, "h": pos - 1} for k in sorted(held - wanted)]
+    )
+    plain.run_many(
+        session,
+        _RUN_INSERT,
+        [{"key": k, "chain": chain, "lo": pos, "hi": None} for k in sorted(wanted - held)],
+    )
+    plain.run(session, _PLACE, {"i": content_id, "c": chain, "p": pos})
+
+
+def add_content(session: Session, digest: str, text: str, base: str | None = None) -> bool:
     """Index one content unless it already is; returns whether it was indexed now."""
-    return insert_rows(session, rows_for(digest, text))
+    return insert_rows(session, rows_for(digest, text), base)
 
 
-def add_version(session: Session, version: Version, text: str) -> bool:
+def add_version(session: Session, version: Version, text: str, base: str | None = None) -> bool:
     """Index a newly registered version's content (a no-op when its bytes are indexed)."""
     indexed = session.exec(
         select(ContentIndex.id).where(ContentIndex.content_hash == version.content_hash)
     ).first()
     if indexed is not None:
         return False
-    return add_content(session, version.content_hash, text)
+    return add_content(session, version.content_hash, text, base)
 
 
 def current_state() -> dict[str, str]:
@@ -295,10 +398,36 @@ class ReindexReport:
 
     contents: int  # contents indexed
     versions: int  # versions they carry
-    keys: int  # sketch_key rows written (bands and anchors)
+    keys: int  # rows written: sketch_key (band keys) and anchor_run
     sketch_version: int
     normal_version: int
     seconds: float
+
+
+def _lineage_order(session: Session) -> list[tuple[str, str | None]]:
+    """Every stored content once, with the content it was first registered as a revision
+    of (None for a first version): in registration order, as registration indexed them,
+    so each chain is rebuilt as it grew; then contents no version carries, by hash."""
+    first = (
+        select(func.min(Link.id))
+        .where(Link.child_id == Version.id)
+        .correlate(Version)
+        .scalar_subquery()
+    )
+    parent = Version.__table__.alias("parent")
+    rows = session.execute(
+        select(Version.content_hash, parent.c.content_hash)
+        .select_from(Version)
+        .outerjoin(Link, Link.id == first)
+        .outerjoin(parent, parent.c.id == Link.parent_id)
+        .order_by(Version.id)
+    ).all()
+    order: dict[str, str | None] = {}
+    for digest, base in rows:
+        order.setdefault(digest, base)
+    for digest in session.exec(select(Content.hash).order_by(Content.hash)):
+        order.setdefault(digest, None)
+    return list(order.items())
 
 
 def rebuild(
@@ -310,12 +439,14 @@ def rebuild(
     called after each content.
     """
     session.execute(delete(SketchKey.__table__))
+    session.execute(delete(AnchorRun.__table__))
     session.execute(delete(NormalHash.__table__))
     session.execute(delete(ContentIndex.__table__))
+    session.execute(delete(AnchorChain.__table__))
     session.execute(delete(IndexState.__table__))
-    hashes = session.exec(select(Content.hash).order_by(Content.hash)).all()
-    for i, digest in enumerate(hashes):
-        add_content(session, digest, contents.get_text(session, digest))
+    hashes = _lineage_order(session)
+    for i, (digest, base) in enumerate(hashes):
+        add_content(session, digest, contents.get_text(session, digest), base)
         if progress is not None:
             progress(i + 1, len(hashes))
     session.execute(
@@ -323,6 +454,7 @@ def rebuild(
     )
 
     keys = session.exec(select(func.count()).select_from(SketchKey)).one()
+    keys += session.exec(select(func.count()).select_from(AnchorRun)).one()
     versions = session.exec(select(func.count()).select_from(Version)).one()
     return len(hashes), versions, keys
 

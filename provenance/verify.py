@@ -71,6 +71,8 @@ from provenance import checkpoint as signing
 from provenance.errors import InputError
 from provenance.hashing import PREFIX, content_hash
 from provenance.models import (
+    AnchorChain,
+    AnchorRun,
     ApiToken,
     Checkpoint,
     Content,
@@ -82,7 +84,6 @@ from provenance.models import (
     Link,
     NormalHash,
     Sighting,
-    SketchKey,
     Version,
 )
 
@@ -1274,7 +1275,7 @@ def _keep(texts: dict[str, str], digest: str, text: str) -> None:
 
 _REINDEX = "run prov reindex to rebuild the index"
 _DETAILED = 100  # contents whose index damage is itemised row by row (then one line each)
-_ROWS_SHOWN = 10  # differing sketch_key rows itemised per content
+_ROWS_SHOWN = 10  # differing keys (band keys, anchors) itemised per content
 
 
 @dataclass(frozen=True, slots=True)
@@ -1285,7 +1286,7 @@ class _IndexRows:
     shingles: Any  # content_index columns
     anchors: Any
     signature: Any
-    keys: np.ndarray  # sketch_key (band, key) rows, shape (n, 2) int64, sorted
+    keys: np.ndarray  # (band, key) of its band keys and anchors, shape (n, 2) int64, sorted
     digest: Any = None  # content_index.digest as stored (None: not stored, or not read)
     rid: Any = None  # content_index.id
     keys_read: bool = True  # False: ``keys`` was not read (the database summed them instead)
@@ -1364,7 +1365,7 @@ def _to_recompute(session: Session, table: dict[str, Any], todo: set[str]) -> se
 
 
 def _key_summaries(session: Session) -> dict[Any, tuple]:
-    """content_index.id -> `index.key_summary` of its sketch_key rows, summed by the database."""
+    """content_index.id -> `index.key_summary` of its keys (`index.key_rows`), summed by the database."""
     out: dict[Any, tuple] = {}
     for cid, *sums in session.execute(index.key_summary_query(session)):
         out[cid] = tuple(int(x) if x is not None else None for x in sums)
@@ -1394,23 +1395,26 @@ def _index_state(session: Session, table: dict[str, Any], found: _Found) -> bool
 
 
 def _key_rows(session: Session, ids: list[int] | None) -> Iterator[np.ndarray]:
-    """The sketch_key rows (band, key, content_id) as int64 arrays, a batch at a time.
+    """Every key of every content (`index.key_rows`: the band keys of sketch_key and the
+    anchors the runs give) as int64 arrays of (band, key, content_id), a batch at a time.
 
-    Read through the driver's own cursor (this is the archive's largest table:
-    millions of rows). A batch with a value that is not an integer (damage)
+    Read through the driver's own cursor (millions of rows). A batch with a value that is not an integer (damage)
     is passed as an object array, for the caller to take row by row; a
     fractional number SQLite kept in an integer column reads truncated, so as
     another key, which does not match either.
     """
-    t = SketchKey.__table__
+    t = index.key_rows().subquery()
     if ids is not None:
         if not ids:
             return
         query = sa.select(t.c.band, t.c.key, t.c.content_id).where(t.c.content_id.in_(ids))
         parts: Iterable[list] = [[tuple(r) for r in session.execute(query)]]
     else:
+        every = index.key_rows().compile(
+            dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+        )
         cursor = session.connection().connection.cursor()
-        cursor.execute("SELECT band, key, content_id FROM sketch_key")
+        cursor.execute(str(every))
 
         def fetch() -> Iterator[list]:
             while batch := cursor.fetchmany(_KEY_BATCH):
@@ -1546,6 +1550,73 @@ def _stored_index(
     return out
 
 
+def _check_chains(session: Session, found: _Found) -> int:
+    """Where the anchors are kept (which anchors each content holds is checked with its
+    other index rows): every indexed content at a position of a chain that exists, each
+    chain's tail its last position (else the next revision cannot be placed), and each
+    run inside its chain, apart from the other runs of its key there (else a content
+    would hold an anchor twice). Returns how many runs were read."""
+    ci, ch, run = ContentIndex.__table__, AnchorChain.__table__, AnchorRun.__table__
+    tails = {c: t for c, t in session.execute(sa.select(ch.c.id, ch.c.tail))}
+    last: dict[Any, int] = {}
+    for rid, chain, pos in session.execute(sa.select(ci.c.id, ci.c.chain, ci.c.pos)):
+        if fixity.is_int(chain) and fixity.is_int(pos) and chain in tails and pos >= 0:
+            last[chain] = max(last.get(chain, -1), pos)
+            continue
+        found.add(
+            "index",
+            "content_index",
+            rid,
+            f"index row {rid} is placed at position {_j(pos)} of chain {_j(chain)}, which "
+            f"{'does not exist' if chain not in tails else 'is no position'}, so its anchors "
+            f"are not counted; {_REINDEX}",
+            field="chain",
+            found=[chain, pos],
+        )
+    for chain, tail in sorted(tails.items(), key=lambda t: repr(t[0])):
+        if last.get(chain) != tail or not fixity.is_int(tail):
+            end = last.get(chain)
+            found.add(
+                "index",
+                "anchor_chain",
+                chain,
+                f"anchor chain {chain} ends at position {_j(tail)}, but "
+                + ("no content is in it" if end is None else f"its last content is at {end}")
+                + f"; {_REINDEX}",
+                field="tail",
+                expected=end,
+                found=tail,
+            )
+    n = 0
+    before: tuple[Any, Any, Any] | None = None  # the previous run's (chain, key, hi)
+    for key, chain, lo, hi in session.execute(
+        sa.select(run.c.key, run.c.chain, run.c.lo, run.c.hi).order_by(
+            run.c.chain, run.c.key, run.c.lo
+        )
+    ):
+        n += 1
+        where = f"anchor run ({_j(key)}, chain {_j(chain)}, from {_j(lo)} to {_j(hi)})"
+        problem = None
+        if not all(fixity.is_int(v) for v in (key, chain, lo)) or not (
+            hi is None or fixity.is_int(hi)
+        ):
+            problem = "holds a value that is not an integer"
+        elif chain not in tails:
+            problem = "is in no chain"
+        elif fixity.is_int(tails[chain]) and (
+            lo < 0 or lo > tails[chain] or (hi is not None and not lo <= hi <= tails[chain])
+        ):
+            problem = "covers no position of its chain, or runs past its end"
+        elif before is not None and before[:2] == (chain, key) and (
+            before[2] is None or before[2] >= lo
+        ):
+            problem = "overlaps another run of its anchor, so a content holds it twice"
+        before = (chain, key, hi)
+        if problem is not None:
+            found.add("index", "anchor_run", f"{key},{chain},{lo}", f"{where} {problem}; {_REINDEX}")
+    return n
+
+
 def _full_rows(session: Session, have: _IndexRows) -> _IndexRows:
     """``have`` with its sketch keys read (a content the database summed, found to differ)."""
     if have.keys_read:
@@ -1614,15 +1685,16 @@ def _itemise(
         ("extra", k) for k in sorted(stored - wanted)
     ]
     for kind, (band, key) in diffs[:_ROWS_SHOWN]:
-        what = "anchor" if band == sketch.ANCHOR_BAND else f"band {band} key"
+        anchor = band == sketch.ANCHOR_BAND
+        what = "anchor" if anchor else f"band {band} key"
         message = (
-            f"{where} lacks the sketch_key row of its {what} {key}"
+            f"{where} lacks its {what} {key}"
             if kind == "missing"
-            else f"{where} has a sketch_key row ({what} {key}) its text does not give"
+            else f"{where} holds a{'n' if anchor else ''} {what} {key} its text does not give"
         )
         found.add(
             "index",
-            "sketch_key",
+            "anchor_run" if anchor else "sketch_key",
             f"{band},{key},{rid}",
             f"{message}; {_REINDEX}",
             field="key",
@@ -1634,7 +1706,7 @@ def _itemise(
             "index",
             "sketch_key",
             f"content_id {rid}",
-            f"{where}: {len(diffs) - _ROWS_SHOWN} more sketch_key rows differ from its text's; {_REINDEX}",
+            f"{where}: {len(diffs) - _ROWS_SHOWN} more of its keys differ from its text's; {_REINDEX}",
         )
 
 
@@ -1971,6 +2043,7 @@ def _verify(
                 summaries if not quick and not deep else None,
                 found,
             )
+            _guarded(found, "index", "anchor_run", int, _check_chains, session, found)
         outcome = run.finish()
     _report_fixity((*damaged, *outcome.findings), named, found)
     broken = {f.digest for f in (*damaged, *outcome.findings)}

@@ -37,6 +37,8 @@ from provenance import audit, contents, fixity, index, packed, sketch, store
 from provenance import verify as verifying
 from provenance.models import (
     RELATIONS,
+    AnchorChain,
+    AnchorRun,
     Checkpoint,
     Content,
     ContentIndex,
@@ -68,6 +70,7 @@ C, V, L, E, D, EV, CP = (
     Checkpoint.__table__,
 )
 S = Sighting.__table__
+AR, AC = AnchorRun.__table__, AnchorChain.__table__
 CI, NH, SK, IS = (
     ContentIndex.__table__,
     NormalHash.__table__,
@@ -464,18 +467,62 @@ def index_key(conn, rng):
         conn.execute(SK.delete().where(where))
     elif action == "insert":
         conn.execute(
-            SK.insert().values(band=row.band, key=rng.randrange(2**62), content_id=row.content_id)
+            SK.insert().values(band=row.band, key=rng.randrange(2**31), content_id=row.content_id)
         )
-    elif action == "band":
+    elif action == "band":  # band -1 reads as an anchor the text does not give
         band = _other(rng, row.band, [sketch.ANCHOR_BAND, *range(sketch.BANDS)])
         conn.execute(SK.update().where(where).values(band=band))
     elif action == "key":
-        conn.execute(SK.update().where(where).values(key=row.key ^ (1 << rng.randrange(62))))
+        conn.execute(SK.update().where(where).values(key=row.key ^ (1 << rng.randrange(31))))
     else:
         conn.execute(
             SK.update().where(where).values(content_id=_other(rng, row.content_id, [*ids, 10**6]))
         )
     return Damage(f"{action} of a sketch_key row", "sketch_key")
+
+
+def index_run(conn, rng):
+    """An anchor run: its key, chain or ends changed, deleted, or one inserted. Each
+    change moves an anchor into or out of some content, or leaves a run covering none."""
+    runs = _rows(conn, AR)
+    row = rng.choice(runs)
+    taken = {(r.key, r.chain, r.lo) for r in runs}
+    tails = {r.id: r.tail for r in _rows(conn, AC)}
+    where = (AR.c.key == row.key) & (AR.c.chain == row.chain) & (AR.c.lo == row.lo)
+    action = rng.choice(["key", "chain", "lo", "hi", "delete", "insert"])
+    if action == "delete":
+        conn.execute(AR.delete().where(where))
+    elif action == "insert":
+        lo = rng.randrange(tails[row.chain] + 1)
+        conn.execute(AR.insert().values(key=rng.randrange(2**31), chain=row.chain, lo=lo, hi=None))
+    elif action == "key":
+        conn.execute(AR.update().where(where).values(key=row.key ^ (1 << rng.randrange(31))))
+    elif action == "chain":
+        chains = [c for c in tails if (row.key, c, row.lo) not in taken]
+        conn.execute(AR.update().where(where).values(chain=rng.choice([*chains, 10**6])))
+    elif action == "lo":
+        lo = rng.choice([n for n in (row.lo + 1, row.lo - 1) if (row.key, row.chain, n) not in taken])
+        conn.execute(AR.update().where(where).values(lo=lo))
+    elif row.hi is None:  # closed: at its start (a shorter run) or before it (none)
+        conn.execute(AR.update().where(where).values(hi=row.lo if row.lo < tails[row.chain] else row.lo - 1))
+    else:  # opened: through the chain's end
+        conn.execute(AR.update().where(where).values(hi=None))
+    return Damage(f"{action} of an anchor_run row", "anchor_run")
+
+
+def index_place(conn, rng):
+    """A content's place (chain, position) changed, or a chain's tail."""
+    action = rng.choice(["chain", "pos", "tail"])
+    if action == "tail":
+        row = rng.choice(_rows(conn, AC))
+        conn.execute(AC.update().where(AC.c.id == row.id).values(tail=row.tail + rng.choice([1, -1])))
+        return Damage("changed anchor_chain.tail", "anchor_chain", str(row.id))
+    row = rng.choice(_rows(conn, CI))
+    value = {"chain": 10**6, "pos": row.pos + 1000}[action]
+    conn.execute(CI.update().where(CI.c.id == row.id).values({action: value}))
+    if action == "chain":  # in no chain
+        return Damage("changed content_index.chain", "content_index", str(row.id))
+    return Damage("changed content_index.pos", "anchor_chain", str(row.chain))  # past its tail
 
 
 def index_state(conn, rng):
@@ -505,6 +552,8 @@ TAMPERS: list[Tamper] = [
     index_summary,
     index_normal,
     index_key,
+    index_run,
+    index_place,
     index_state,
     sighting_field,  # last: the draws of the others stay as they were
 ]
@@ -679,7 +728,7 @@ def test_prov_verify_exits_1_and_names_the_damage_on_a_tampered_copy(
         report = json.loads(result.stdout)
         assert not report["ok"] and report["problems"]
         if damage.table not in ("*",):
-            assert any(p["table"] == damage.table for p in report["problems"]), (damage, report)
+            assert any(p["table"] == damage.table for p in report["problems"]), (damage, report["problems"])
         human = runner.invoke(app, ["--db", url, "verify"])
         assert human.exit_code == 1 and "problem" in human.stdout
 
@@ -756,7 +805,7 @@ def test_index_rows_without_a_digest_are_recomputed_from_their_texts(engine, pop
         trans = conn.begin()
         try:
             conn.execute(CI.update().values(digest=None))
-            conn.execute(SK.delete().where(SK.c.band == sketch.ANCHOR_BAND).where(
+            conn.execute(SK.delete().where(SK.c.band == 0).where(
                 SK.c.content_id == conn.execute(sa.select(sa.func.min(CI.c.id))).scalar()
             ))
             with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
