@@ -344,27 +344,31 @@ _IN_DOC = (
     " ON v.content_hash = ci.content_hash WHERE v.document_id = :doc)"
 )
 
-_BAND_SQL = (
-    "SELECT content_id, COUNT(*) AS n FROM sketch_key WHERE {bands}{doc}"
-    " GROUP BY content_id ORDER BY n DESC, content_id LIMIT :lim"
+_HELD = (
+    " FROM key_run r JOIN content_index i ON i.chain = r.chain AND i.pos >= r.lo"
+    " AND i.pos <= COALESCE(r.hi, 2147483647)"
 )
-# The bands as ``(band = :b0 AND key = :k0) OR ...``: one primary-key probe each
+# The contents holding a key: those of its run's chain at the positions the run
+# covers (`provenance.index.key_rows`), so every count below is the one a row per
+# key per content gives.
+
+_BAND_SQL = (
+    "SELECT i.id, COUNT(*) AS n" + _HELD + " WHERE {bands}{doc}"
+    " GROUP BY i.id ORDER BY n DESC, i.id LIMIT :lim"
+)
+# The bands as ``(r.band = :b0 AND r.key = :k0) OR ...``: one primary-key probe each
 # (SQLite's MULTI-INDEX OR); ``band IN (...) AND key IN (...)`` probes 32 x 32.
 
 _ANCHOR_SQL = (
-    "SELECT g.content_id, g.n FROM (SELECT i.id AS content_id, COUNT(*) AS n FROM anchor_run r"
-    " JOIN content_index i ON i.chain = r.chain AND i.pos >= r.lo"
-    " AND i.pos <= COALESCE(r.hi, 2147483647)"
-    " WHERE r.key IN :keys{doc} GROUP BY i.id HAVING COUNT(*) >= :floor) g"
+    "SELECT g.content_id, g.n FROM (SELECT i.id AS content_id, COUNT(*) AS n" + _HELD
+    + " WHERE r.band = :anchor AND r.key IN :keys{doc} GROUP BY i.id HAVING COUNT(*) >= :floor) g"
     " JOIN content_index c ON c.id = g.content_id"
     " WHERE g.n >= :need OR (g.n >= 3 AND 2 * :total * g.n >= :k * c.anchors)"
     " ORDER BY g.n DESC, g.content_id LIMIT :lim"
 )
 # A content holding ``ANCHOR_SHARE`` of the sample (the query is mostly a passage
 # of it), or at least 3 and half of the sample's expected share of its own
-# anchors (it is mostly inside the query). A content's anchors are the runs of
-# its chain covering its position (`provenance.index.anchor_rows`), so the
-# count is the one a row per anchor per content gave. Counting before the join: a sample
+# anchors (it is mostly inside the query). Counting before the join: a sample
 # meets thousands of contents once or twice (common phrases), and only those
 # with ``floor`` hits need their anchor count.
 
@@ -398,15 +402,15 @@ def candidates(session: Session, s: sketch.Sketch, doc_id: int | None = None) ->
 def _candidates(session: Session, s: sketch.Sketch, doc_id: int | None) -> list[_Candidate]:
     """Contents sharing band keys with the query, or holding (or held in) its anchors.
 
-    A grouped index scan of ``sketch_key`` (the band keys) and one of
-    ``anchor_run`` joined to the positions its runs cover (written as plain
+    Two grouped index scans of ``key_run`` (the band keys, then the
+    anchors), each joined to the positions its runs cover (written as plain
     SQL: building the same statement with the expression language cost more
     than running it), then one fetch of the candidates' index rows.
     """
     doc = {"doc": doc_id} if doc_id is not None else {}
     bands: dict[int, int] = {}
-    where = " OR ".join(f"(band = :b{i} AND key = :k{i})" for i in range(len(s.bands)))
-    sql = _BAND_SQL.format(bands=f"({where})", doc=_IN_DOC.format(col="content_id") if doc else "")
+    where = " OR ".join(f"(r.band = :b{i} AND r.key = :k{i})" for i in range(len(s.bands)))
+    sql = _BAND_SQL.format(bands=f"({where})", doc=_IN_DOC.format(col="i.id") if doc else "")
     params = {f"{c}{i}": v for i, bk in enumerate(s.bands) for c, v in zip("bk", bk, strict=True)}
     for cid, n in _run(session, sql, (), lim=BAND_CANDIDATES, **params, **doc):
         bands[cid] = n
@@ -420,6 +424,7 @@ def _candidates(session: Session, s: sketch.Sketch, doc_id: int | None) -> list[
             session,
             sql,
             ("keys",),
+            anchor=sketch.ANCHOR_BAND,
             keys=sample,
             need=need,
             floor=min(3, need),

@@ -9,14 +9,13 @@ Per *content* (the same bytes registered twice are indexed once):
   the number of anchors (`provenance.sketch`), and the ``digest`` of all the
   content's index rows (`rows_digest`), which `prov verify` checks the rows
   against without recomputing them from the text;
-- ``sketch_key``: the 32 LSH band keys;
-- ``anchor_run`` and ``anchor_chain``: the anchors. A content registered as a
-  revision of the content at the end of a chain takes the next position in
-  it, and only the anchors it adds or drops are written (a run per anchor,
-  open until a later position drops it); `anchor_rows` joins them back into
-  one row per anchor per content, which is what identify counts and verify
-  checks. Any placement gives the same rows: placement saves space, it
-  changes no answer.
+- ``key_run`` and ``key_chain``: its keys, the 32 LSH band keys and the
+  anchors (band -1). A content registered as a revision of the content at
+  the end of a chain takes the next position in it, and only the keys it
+  adds or drops are written (a run per key, open until a later position
+  drops it); `key_rows` joins them back into one row per key per content,
+  which is what identify counts and verify checks. Any placement gives the
+  same rows: placement saves space, it changes no answer.
 
 ``index_state`` names the schemes that built it (``SKETCH_VERSION`` of
 `provenance.sketch`, ``NORMAL_VERSION`` here); `check_current` refuses to
@@ -47,9 +46,9 @@ from sqlalchemy import (
     literal,
     literal_column,
     type_coerce,
-    union_all,
     update,
 )
+from sqlalchemy import cast as sa_cast
 from sqlalchemy.sql import Select
 from sqlalchemy.types import BigInteger
 from sqlmodel import Session, func, select
@@ -58,15 +57,14 @@ from provenance import contents, lazy, lenses, plain
 from provenance.errors import SchemaError
 from provenance.hashing import content_hash
 from provenance.models import (
-    AnchorChain,
-    AnchorRun,
     Content,
     ContentIndex,
     Document,
     IndexState,
+    KeyChain,
+    KeyRun,
     Link,
     NormalHash,
-    SketchKey,
     Version,
 )
 
@@ -132,23 +130,17 @@ def key_summary(pairs: np.ndarray) -> tuple[int, ...]:
 _OPEN = literal_column("2147483647")  # an open run's end: past any position
 
 
-def anchor_rows() -> Select:
-    """``(band, key, content_id)`` of every anchor a content holds (band ``ANCHOR_BAND``):
-    the runs of its chain that cover its position, joined by the database."""
-    r, c = AnchorRun.__table__, ContentIndex.__table__
+def key_rows() -> Select:
+    """``(band, key, content_id)`` of every key every content holds (its band keys, and
+    its anchors under band ``ANCHOR_BAND``): the runs of its chain that cover its
+    position, joined by the database, one row per key per content."""
+    r, c = KeyRun.__table__, ContentIndex.__table__
     covers = and_(
         c.c.chain == r.c.chain, c.c.pos >= r.c.lo, c.c.pos <= func.coalesce(r.c.hi, _OPEN)
     )
     return select(
-        literal(sketch.ANCHOR_BAND).label("band"), r.c.key.label("key"), c.c.id.label("content_id")
+        r.c.band.label("band"), r.c.key.label("key"), c.c.id.label("content_id")
     ).select_from(r.join(c, covers))
-
-
-def key_rows() -> Select:
-    """``(band, key, content_id)`` of every key of every content: its sketch_key rows
-    (the band keys) and its anchors (`anchor_rows`), as one row per key per content."""
-    t = SketchKey.__table__
-    return union_all(select(t.c.band, t.c.key, t.c.content_id), anchor_rows())
 
 
 def key_summary_query(session: Session) -> Select:
@@ -159,9 +151,13 @@ def key_summary_query(session: Session) -> Select:
     rows are counted in the second field, which `key_summary` gives as 0.
     """
     t = key_rows().subquery()
-    band, key = type_coerce(t.c.band, BigInteger), t.c.key
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite:  # integers are 64-bit there whatever the column says
+        band, key = type_coerce(t.c.band, BigInteger), t.c.key
+    else:  # products of 32-bit columns would overflow
+        band, key = sa_cast(t.c.band, BigInteger), sa_cast(t.c.key, BigInteger)
     by_p = key % _P
-    if session.get_bind().dialect.name == "sqlite":
+    if sqlite:
         odd = func.sum(
             case(
                 (
@@ -280,16 +276,18 @@ def _index_insert_for(dialect: str):
 
 
 _NORMAL_INSERT = insert(NormalHash.__table__)
-_KEY_INSERT = insert(SketchKey.__table__)
-
-
 _CI = ContentIndex.__table__
-_RUN = AnchorRun.__table__
-_CHAIN = AnchorChain.__table__
+_RUN = KeyRun.__table__
+_CHAIN = KeyChain.__table__
 _RUN_INSERT = insert(_RUN)
 _RUN_CLOSE = (
     update(_RUN)
-    .where(_RUN.c.key == bindparam("k"), _RUN.c.chain == bindparam("c"), _RUN.c.hi.is_(None))
+    .where(
+        _RUN.c.band == bindparam("b"),
+        _RUN.c.key == bindparam("k"),
+        _RUN.c.chain == bindparam("c"),
+        _RUN.c.hi.is_(None),
+    )
     .values(hi=bindparam("h"))
 )
 _CHAIN_EXTEND = (
@@ -304,8 +302,8 @@ _PLACE = update(_CI).where(_CI.c.id == bindparam("i")).values(chain=bindparam("c
 def insert_rows(session: Session, rows: Rows, base: str | None = None) -> bool:
     """Write `rows_for`'s rows unless the content is indexed; returns whether it was indexed now.
 
-    ``base``: the content this one was registered as a revision of; its anchors
-    are stored as the change from ``base``'s when ``base`` ends its chain (`place`).
+    ``base``: the content this one was registered as a revision of; its keys are
+    stored as the change from ``base``'s when ``base`` ends its chain (`place`).
     """
     stmt = _index_insert_for(session.get_bind().dialect.name)
     returned = plain.run(session, stmt, rows.content_index)
@@ -316,21 +314,16 @@ def insert_rows(session: Session, rows: Rows, base: str | None = None) -> bool:
         _NORMAL_INSERT,
         [{"content_hash": rows.digest, "profile": p, "hash": h} for p, h in rows.normals.items()],
     )
-    content_id = returned[0][0]
-    anchor = sketch.ANCHOR_BAND
-    plain.run_many(
-        session,
-        _KEY_INSERT,
-        [{"band": b, "key": k, "content_id": content_id} for b, k in rows.keys if b != anchor],
-    )
-    place(session, content_id, [k for b, k in rows.keys if b == anchor], base)
+    place(session, returned[0][0], rows.keys, base)
     return True
 
 
-def place(session: Session, content_id: int, anchors: list[int], base: str | None) -> None:
-    """Store content ``content_id``'s anchors: one position past ``base`` in its chain
-    when ``base`` is that chain's tail (runs opened for the anchors it adds, closed for
-    those it drops), else at position 0 of a new chain (a run per anchor)."""
+def place(
+    session: Session, content_id: int, keys: tuple[tuple[int, int], ...], base: str | None
+) -> None:
+    """Store content ``content_id``'s (band, key) pairs: one position past ``base`` in
+    its chain when ``base`` is that chain's tail (runs opened for the keys it adds,
+    closed for those it drops), else at position 0 of a new chain (a run per key)."""
     chain = pos = None
     if base is not None:
         found = session.execute(
@@ -344,19 +337,25 @@ def place(session: Session, content_id: int, anchors: list[int], base: str | Non
     if chain is None:
         chain, pos, held = plain.run(session, _CHAIN_INSERT, {"tail": 0})[0][0], 0, set()
     else:
-        held = set(
-            session.execute(
-                select(_RUN.c.key).where(_RUN.c.chain == chain, _RUN.c.hi.is_(None))
-            ).scalars()
-        )
-    wanted = set(anchors)
+        held = {
+            (b, k)
+            for b, k in session.execute(
+                select(_RUN.c.band, _RUN.c.key).where(_RUN.c.chain == chain, _RUN.c.hi.is_(None))
+            )
+        }
+    wanted = set(keys)
     plain.run_many(
-        session, _RUN_CLOSE, [{"k": k, "c": chain, "h": pos - 1} for k in sorted(held - wanted)]
+        session,
+        _RUN_CLOSE,
+        [{"b": b, "k": k, "c": chain, "h": pos - 1} for b, k in sorted(held - wanted)],
     )
     plain.run_many(
         session,
         _RUN_INSERT,
-        [{"key": k, "chain": chain, "lo": pos, "hi": None} for k in sorted(wanted - held)],
+        [
+            {"band": b, "key": k, "chain": chain, "lo": pos, "hi": None}
+            for b, k in sorted(wanted - held)
+        ],
     )
     plain.run(session, _PLACE, {"i": content_id, "c": chain, "p": pos})
 
@@ -398,7 +397,7 @@ class ReindexReport:
 
     contents: int  # contents indexed
     versions: int  # versions they carry
-    keys: int  # rows written: sketch_key (band keys) and anchor_run
+    keys: int  # key_run rows written (runs of band keys and anchors)
     sketch_version: int
     normal_version: int
     seconds: float
@@ -438,11 +437,10 @@ def rebuild(
     Returns (contents, versions, key rows). ``progress(done, total)`` is
     called after each content.
     """
-    session.execute(delete(SketchKey.__table__))
-    session.execute(delete(AnchorRun.__table__))
+    session.execute(delete(KeyRun.__table__))
     session.execute(delete(NormalHash.__table__))
     session.execute(delete(ContentIndex.__table__))
-    session.execute(delete(AnchorChain.__table__))
+    session.execute(delete(KeyChain.__table__))
     session.execute(delete(IndexState.__table__))
     hashes = _lineage_order(session)
     for i, (digest, base) in enumerate(hashes):
@@ -453,8 +451,7 @@ def rebuild(
         insert(IndexState.__table__), [{"name": k, "value": v} for k, v in current_state().items()]
     )
 
-    keys = session.exec(select(func.count()).select_from(SketchKey)).one()
-    keys += session.exec(select(func.count()).select_from(AnchorRun)).one()
+    keys = session.exec(select(func.count()).select_from(KeyRun)).one()
     versions = session.exec(select(func.count()).select_from(Version)).one()
     return len(hashes), versions, keys
 

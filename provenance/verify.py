@@ -71,8 +71,6 @@ from provenance import checkpoint as signing
 from provenance.errors import InputError
 from provenance.hashing import PREFIX, content_hash
 from provenance.models import (
-    AnchorChain,
-    AnchorRun,
     ApiToken,
     Checkpoint,
     Content,
@@ -81,6 +79,8 @@ from provenance.models import (
     EditRecord,
     Event,
     IndexState,
+    KeyChain,
+    KeyRun,
     Link,
     NormalHash,
     Sighting,
@@ -1395,8 +1395,8 @@ def _index_state(session: Session, table: dict[str, Any], found: _Found) -> bool
 
 
 def _key_rows(session: Session, ids: list[int] | None) -> Iterator[np.ndarray]:
-    """Every key of every content (`index.key_rows`: the band keys of sketch_key and the
-    anchors the runs give) as int64 arrays of (band, key, content_id), a batch at a time.
+    """Every key of every content (`index.key_rows`: the band keys and anchors its
+    chain's runs give it) as int64 arrays of (band, key, content_id), a batch at a time.
 
     Read through the driver's own cursor (millions of rows). A batch with a value that is not an integer (damage)
     is passed as an object array, for the caller to take row by row; a
@@ -1504,9 +1504,9 @@ def _stored_index(
                 digest = by_id.get(cid) if fixity.is_int(cid) else None
                 found.add(
                     "index",
-                    "sketch_key",
+                    "key_run",
                     f"{r[0]!r},{r[1]!r},{r[2]!r}",
-                    f"sketch_key row ({_j(r[0])}, {_j(r[1])}, {_j(r[2])}) holds a value that is "
+                    f"index key ({_j(r[0])}, {_j(r[1])}, {_j(r[2])}) holds a value that is "
                     f"not an integer{f' (content {digest})' if digest else ''}; {_REINDEX}",
                 )
             good = np.setdiff1d(np.arange(len(batch)), bad)
@@ -1532,10 +1532,10 @@ def _stored_index(
     for cid, n in sorted(orphans.items(), key=lambda t: repr(t[0])):
         found.add(
             "index",
-            "sketch_key",
+            "key_run",
             f"content_id {cid}",
-            f"{n} sketch_key row{'s' if n != 1 else ''} name index row {cid}, which does not "
-            f"exist (keys no content has); {_REINDEX}",
+            f"{n} index key{'s' if n != 1 else ''} of index row {cid}, which is for no stored "
+            f"content (keys no content has); {_REINDEX}",
             field="content_id",
             found=cid,
         )
@@ -1556,7 +1556,7 @@ def _check_chains(session: Session, found: _Found) -> int:
     chain's tail its last position (else the next revision cannot be placed), and each
     run inside its chain, apart from the other runs of its key there (else a content
     would hold an anchor twice). Returns how many runs were read."""
-    ci, ch, run = ContentIndex.__table__, AnchorChain.__table__, AnchorRun.__table__
+    ci, ch, run = ContentIndex.__table__, KeyChain.__table__, KeyRun.__table__
     tails = {c: t for c, t in session.execute(sa.select(ch.c.id, ch.c.tail))}
     last: dict[Any, int] = {}
     for rid, chain, pos in session.execute(sa.select(ci.c.id, ci.c.chain, ci.c.pos)):
@@ -1578,9 +1578,9 @@ def _check_chains(session: Session, found: _Found) -> int:
             end = last.get(chain)
             found.add(
                 "index",
-                "anchor_chain",
+                "key_chain",
                 chain,
-                f"anchor chain {chain} ends at position {_j(tail)}, but "
+                f"key chain {chain} ends at position {_j(tail)}, but "
                 + ("no content is in it" if end is None else f"its last content is at {end}")
                 + f"; {_REINDEX}",
                 field="tail",
@@ -1588,16 +1588,19 @@ def _check_chains(session: Session, found: _Found) -> int:
                 found=tail,
             )
     n = 0
-    before: tuple[Any, Any, Any] | None = None  # the previous run's (chain, key, hi)
-    for key, chain, lo, hi in session.execute(
-        sa.select(run.c.key, run.c.chain, run.c.lo, run.c.hi).order_by(
-            run.c.chain, run.c.key, run.c.lo
+    before: tuple[Any, Any, Any, Any] | None = None  # the previous run's (chain, band, key, hi)
+    for band, key, chain, lo, hi in session.execute(
+        sa.select(run.c.band, run.c.key, run.c.chain, run.c.lo, run.c.hi).order_by(
+            run.c.chain, run.c.band, run.c.key, run.c.lo
         )
     ):
         n += 1
-        where = f"anchor run ({_j(key)}, chain {_j(chain)}, from {_j(lo)} to {_j(hi)})"
+        where = (
+            f"key run (band {_j(band)}, key {_j(key)}, chain {_j(chain)}, "
+            f"from {_j(lo)} to {_j(hi)})"
+        )
         problem = None
-        if not all(fixity.is_int(v) for v in (key, chain, lo)) or not (
+        if not all(fixity.is_int(v) for v in (band, key, chain, lo)) or not (
             hi is None or fixity.is_int(hi)
         ):
             problem = "holds a value that is not an integer"
@@ -1607,13 +1610,15 @@ def _check_chains(session: Session, found: _Found) -> int:
             lo < 0 or lo > tails[chain] or (hi is not None and not lo <= hi <= tails[chain])
         ):
             problem = "covers no position of its chain, or runs past its end"
-        elif before is not None and before[:2] == (chain, key) and (
-            before[2] is None or before[2] >= lo
+        elif before is not None and before[:3] == (chain, band, key) and (
+            before[3] is None or before[3] >= lo
         ):
-            problem = "overlaps another run of its anchor, so a content holds it twice"
-        before = (chain, key, hi)
+            problem = "overlaps another run of its key, so a content holds it twice"
+        before = (chain, band, key, hi)
         if problem is not None:
-            found.add("index", "anchor_run", f"{key},{chain},{lo}", f"{where} {problem}; {_REINDEX}")
+            found.add(
+                "index", "key_run", f"{band},{key},{chain},{lo}", f"{where} {problem}; {_REINDEX}"
+            )
     return n
 
 
@@ -1694,7 +1699,7 @@ def _itemise(
         )
         found.add(
             "index",
-            "anchor_run" if anchor else "sketch_key",
+            "key_run",
             f"{band},{key},{rid}",
             f"{message}; {_REINDEX}",
             field="key",
@@ -1704,7 +1709,7 @@ def _itemise(
     if len(diffs) > _ROWS_SHOWN:
         found.add(
             "index",
-            "sketch_key",
+            "key_run",
             f"content_id {rid}",
             f"{where}: {len(diffs) - _ROWS_SHOWN} more of its keys differ from its text's; {_REINDEX}",
         )
@@ -2029,7 +2034,7 @@ def _verify(
         if indexed:
             if not quick and not deep:
                 summaries = _guarded(
-                    found, "index", "sketch_key", dict, _key_summaries, session
+                    found, "index", "key_run", dict, _key_summaries, session
                 )
             stored_index = _guarded(
                 found,
@@ -2043,7 +2048,7 @@ def _verify(
                 summaries if not quick and not deep else None,
                 found,
             )
-            _guarded(found, "index", "anchor_run", int, _check_chains, session, found)
+            _guarded(found, "index", "key_run", int, _check_chains, session, found)
         outcome = run.finish()
     _report_fixity((*damaged, *outcome.findings), named, found)
     broken = {f.digest for f in (*damaged, *outcome.findings)}

@@ -37,8 +37,6 @@ from provenance import audit, contents, fixity, index, packed, sketch, store
 from provenance import verify as verifying
 from provenance.models import (
     RELATIONS,
-    AnchorChain,
-    AnchorRun,
     Checkpoint,
     Content,
     ContentIndex,
@@ -46,10 +44,11 @@ from provenance.models import (
     EditRecord,
     Event,
     IndexState,
+    KeyChain,
+    KeyRun,
     Link,
     NormalHash,
     Sighting,
-    SketchKey,
     Version,
 )
 from provenance_cli.app import app
@@ -70,13 +69,8 @@ C, V, L, E, D, EV, CP = (
     Checkpoint.__table__,
 )
 S = Sighting.__table__
-AR, AC = AnchorRun.__table__, AnchorChain.__table__
-CI, NH, SK, IS = (
-    ContentIndex.__table__,
-    NormalHash.__table__,
-    SketchKey.__table__,
-    IndexState.__table__,
-)
+KR, KC = KeyRun.__table__, KeyChain.__table__
+CI, NH, IS = ContentIndex.__table__, NormalHash.__table__, IndexState.__table__
 
 
 @dataclass
@@ -415,18 +409,16 @@ def checkpoint_change(conn, rng):
 
 
 def index_summary(conn, rng):
-    """A column of a content_index row: its counts, signature, digest, content or id."""
+    """A column of a content_index row: its counts, signature, digest or content."""
     row = rng.choice(_rows(conn, CI))
-    name = rng.choice(["shingles", "anchors", "signature", "digest", "content_hash", "id"])
+    # Not its id: nothing refers to it (its keys are found by its chain and position).
+    name = rng.choice(["shingles", "anchors", "signature", "digest", "content_hash"])
     if name == "signature":
         value = _flip(row.signature, rng)
     elif name == "digest":
         value = row.digest[:-1] + _other(rng, row.digest[-1], "0123456789abcdef")
     elif name == "content_hash":
         value = "blake3:" + "0" * 64
-    elif name == "id":  # its sketch keys now name no row
-        conn.execute(CI.update().where(CI.c.id == row.id).values(id=row.id + 1000))
-        return Damage("changed content_index.id", "sketch_key")
     else:
         value = getattr(row, name) + rng.choice([1, -1, 5])
     conn.execute(CI.update().where(CI.c.id == row.id).values({name: value}))
@@ -455,74 +447,71 @@ def index_normal(conn, rng):
     )
 
 
-def index_key(conn, rng):
-    """A sketch_key row: its band, key or content changed, deleted, or one inserted."""
-    row = rng.choice(_rows(conn, SK))
-    where = (SK.c.band == row.band) & (SK.c.key == row.key) & (SK.c.content_id == row.content_id)
-    action = rng.choice(["band", "key", "content_id", "delete", "insert"])
-    rows = _rows(conn, SK)
-    taken = {(r.band, r.key, r.content_id) for r in rows}
-    ids = [r.id for r in _rows(conn, CI) if (row.band, row.key, r.id) not in taken]
-    if action == "delete":
-        conn.execute(SK.delete().where(where))
-    elif action == "insert":
-        conn.execute(
-            SK.insert().values(band=row.band, key=rng.randrange(2**31), content_id=row.content_id)
-        )
-    elif action == "band":  # band -1 reads as an anchor the text does not give
-        band = _other(rng, row.band, [sketch.ANCHOR_BAND, *range(sketch.BANDS)])
-        conn.execute(SK.update().where(where).values(band=band))
-    elif action == "key":
-        conn.execute(SK.update().where(where).values(key=row.key ^ (1 << rng.randrange(31))))
-    else:
-        conn.execute(
-            SK.update().where(where).values(content_id=_other(rng, row.content_id, [*ids, 10**6]))
-        )
-    return Damage(f"{action} of a sketch_key row", "sketch_key")
-
-
 def index_run(conn, rng):
-    """An anchor run: its key, chain or ends changed, deleted, or one inserted. Each
-    change moves an anchor into or out of some content, or leaves a run covering none."""
-    runs = _rows(conn, AR)
+    """A key run: its band, key, chain or ends changed, deleted, or one inserted. Each
+    change moves a key into or out of some content, or leaves a run covering none."""
+    runs = _rows(conn, KR)
     row = rng.choice(runs)
-    taken = {(r.key, r.chain, r.lo) for r in runs}
-    tails = {r.id: r.tail for r in _rows(conn, AC)}
-    where = (AR.c.key == row.key) & (AR.c.chain == row.chain) & (AR.c.lo == row.lo)
-    action = rng.choice(["key", "chain", "lo", "hi", "delete", "insert"])
+    taken = {(r.band, r.key, r.chain, r.lo) for r in runs}
+    tails = {r.id: r.tail for r in _rows(conn, KC)}
+    where = (
+        (KR.c.band == row.band) & (KR.c.key == row.key) & (KR.c.chain == row.chain) & (KR.c.lo == row.lo)
+    )
+
+    def free(band=row.band, key=row.key, chain=row.chain, lo=row.lo) -> bool:
+        """Whether the run's primary key with these fields changed is unused."""
+        return (band, key, chain, lo) not in taken
+
+    action = rng.choice(["band", "key", "chain", "lo", "hi", "delete", "insert"])
     if action == "delete":
-        conn.execute(AR.delete().where(where))
+        conn.execute(KR.delete().where(where))
     elif action == "insert":
         lo = rng.randrange(tails[row.chain] + 1)
-        conn.execute(AR.insert().values(key=rng.randrange(2**31), chain=row.chain, lo=lo, hi=None))
+        conn.execute(
+            KR.insert().values(band=row.band, key=rng.randrange(2**31), chain=row.chain, lo=lo, hi=None)
+        )
+    elif action == "band":  # as another band's key, or an anchor's (band -1)
+        bands = [b for b in (sketch.ANCHOR_BAND, *range(sketch.BANDS)) if b != row.band and free(band=b)]
+        conn.execute(KR.update().where(where).values(band=rng.choice(bands)))
     elif action == "key":
-        conn.execute(AR.update().where(where).values(key=row.key ^ (1 << rng.randrange(31))))
+        conn.execute(KR.update().where(where).values(key=row.key ^ (1 << rng.randrange(31))))
     elif action == "chain":
-        chains = [c for c in tails if (row.key, c, row.lo) not in taken]
-        conn.execute(AR.update().where(where).values(chain=rng.choice([*chains, 10**6])))
+        chains = [c for c in tails if c != row.chain and free(chain=c)]
+        conn.execute(KR.update().where(where).values(chain=rng.choice([*chains, 10**6])))
     elif action == "lo":
-        lo = rng.choice([n for n in (row.lo + 1, row.lo - 1) if (row.key, row.chain, n) not in taken])
-        conn.execute(AR.update().where(where).values(lo=lo))
+        lo = rng.choice([n for n in (row.lo + 1, row.lo - 1) if free(lo=n)])
+        conn.execute(KR.update().where(where).values(lo=lo))
     elif row.hi is None:  # closed: at its start (a shorter run) or before it (none)
-        conn.execute(AR.update().where(where).values(hi=row.lo if row.lo < tails[row.chain] else row.lo - 1))
+        conn.execute(KR.update().where(where).values(hi=row.lo if row.lo < tails[row.chain] else row.lo - 1))
     else:  # opened: through the chain's end
-        conn.execute(AR.update().where(where).values(hi=None))
-    return Damage(f"{action} of an anchor_run row", "anchor_run")
+        conn.execute(KR.update().where(where).values(hi=None))
+    return Damage(f"{action} of a key_run row", "key_run")
+
+
+def index_one_key(conn, rng):
+    """The key of a run that only the last content of its chain holds, changed."""
+    tails = {r.id: r.tail for r in _rows(conn, KC)}
+    row = rng.choice([r for r in _rows(conn, KR) if r.lo == tails[r.chain]])
+    where = (
+        (KR.c.band == row.band) & (KR.c.key == row.key) & (KR.c.chain == row.chain) & (KR.c.lo == row.lo)
+    )
+    conn.execute(KR.update().where(where).values(key=row.key ^ (1 << rng.randrange(31))))
+    return Damage("changed key of a one-content key_run row", "key_run")
 
 
 def index_place(conn, rng):
     """A content's place (chain, position) changed, or a chain's tail."""
     action = rng.choice(["chain", "pos", "tail"])
     if action == "tail":
-        row = rng.choice(_rows(conn, AC))
-        conn.execute(AC.update().where(AC.c.id == row.id).values(tail=row.tail + rng.choice([1, -1])))
-        return Damage("changed anchor_chain.tail", "anchor_chain", str(row.id))
+        row = rng.choice(_rows(conn, KC))
+        conn.execute(KC.update().where(KC.c.id == row.id).values(tail=row.tail + rng.choice([1, -1])))
+        return Damage("changed key_chain.tail", "key_chain", str(row.id))
     row = rng.choice(_rows(conn, CI))
     value = {"chain": 10**6, "pos": row.pos + 1000}[action]
     conn.execute(CI.update().where(CI.c.id == row.id).values({action: value}))
     if action == "chain":  # in no chain
         return Damage("changed content_index.chain", "content_index", str(row.id))
-    return Damage("changed content_index.pos", "anchor_chain", str(row.chain))  # past its tail
+    return Damage("changed content_index.pos", "key_chain", str(row.chain))  # past its tail
 
 
 def index_state(conn, rng):
@@ -551,7 +540,6 @@ TAMPERS: list[Tamper] = [
     checkpoint_change,
     index_summary,
     index_normal,
-    index_key,
     index_run,
     index_place,
     index_state,
@@ -764,10 +752,10 @@ def test_a_changed_index_row_is_named_by_recomputing_only_its_content(
     monkeypatch.setattr(verifying, "INDEX_SAMPLE", 0)
     with engine.connect() as conn:
         for seed in range(6):
-            with _tampered(conn, index_key, random.Random(seed)) as (damage, session):
+            with _tampered(conn, index_one_key, random.Random(seed)) as (damage, session):
                 report = verifying.verify(session)
             assert _caught(report, damage), (damage, report.problems[:3])
-            assert report.index_checked <= 2 < report.contents  # a row moved: two contents
+            assert report.index_checked == 1 < report.contents
         with store.reader(engine) as s:
             clean = verifying.verify(s)
     assert clean.ok and clean.index_checked == 0
@@ -781,7 +769,8 @@ def _forge_normal_hash(conn, rng):
     normals = {
         r.profile: r.hash for r in conn.execute(sa.select(NH).where(NH.c.content_hash == row.content_hash))
     }
-    keys = [(r.band, r.key) for r in conn.execute(sa.select(SK).where(SK.c.content_id == row.id))]
+    held = index.key_rows().subquery()
+    keys = [tuple(r) for r in conn.execute(sa.select(held.c.band, held.c.key).where(held.c.content_id == row.id))]
     forged = index.rows_digest(
         normals, row.shingles, row.anchors, row.signature, index.key_summary(keys)
     )
@@ -805,15 +794,13 @@ def test_index_rows_without_a_digest_are_recomputed_from_their_texts(engine, pop
         trans = conn.begin()
         try:
             conn.execute(CI.update().values(digest=None))
-            conn.execute(SK.delete().where(SK.c.band == 0).where(
-                SK.c.content_id == conn.execute(sa.select(sa.func.min(CI.c.id))).scalar()
-            ))
+            index_one_key(conn, random.Random(0))
             with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
                 report = verifying.verify(session)
         finally:
             trans.rollback()
     assert report.index_checked == report.contents
-    assert {p.table for p in report.problems} == {"sketch_key"}
+    assert {p.table for p in report.problems} == {"key_run"}
 
 
 def test_when_the_system_cannot_fork_verify_checks_every_content_in_process(
@@ -845,8 +832,8 @@ def _frame(data: bytes) -> bytes:
 
 
 def _first_key(conn) -> dict:
-    row = _rows(conn, SK)[0]
-    return {"b": row.band, "k": row.key, "c": row.content_id}
+    row = _rows(conn, KR)[0]
+    return {"b": row.band, "k": row.key, "c": row.chain, "lo": row.lo}
 
 
 # (what, table where it must show, SQLite only?, the change); each crashed verify before.
@@ -987,11 +974,11 @@ BROKEN: list[tuple[str, str, bool, Callable[[sa.Connection], None]]] = [
         _sql("UPDATE event SET seq = 'one' WHERE seq = 1", lambda c: {}),
     ),
     (
-        "a sketch key holding text",
-        "sketch_key",
+        "an index key holding text",
+        "key_run",
         True,
         _sql(
-            "UPDATE sketch_key SET key = 'x' WHERE band = :b AND key = :k AND content_id = :c",
+            "UPDATE key_run SET key = 'x' WHERE band = :b AND key = :k AND chain = :c AND lo = :lo",
             _first_key,
         ),
     ),

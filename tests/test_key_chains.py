@@ -1,6 +1,6 @@
-"""Anchors stored as runs over chains of revisions: every content still holds exactly
-the anchors its text gives, identify counts them as a row per anchor would, and the
-runs are a small fraction of the anchors."""
+"""Index keys (band keys and anchors) stored as runs over chains of revisions: every
+content still holds exactly the keys its text gives, identify counts them as a row
+per key per content would, and the runs are a small fraction of those rows."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlmodel import func, select
 
 from provenance import Archive, archive, identify, index, schema, sketch, store
 from provenance import verify as verifying
-from provenance.models import AnchorRun, Content, ContentIndex
+from provenance.models import Content, ContentIndex, KeyRun
 
 _WORDS = ["archive", "record", "version", "page", "article", "statement", "minister", "council", "budget", "river", "harbour", "school", "court", "report", "witness", "evidence", "summer", "winter", "market", "railway", "the", "a", "of", "and", "to", "in", "that", "was", "for", "on", "with", "as", "by", "at", "from", "it"]
 
@@ -44,19 +44,25 @@ def _history(seed: int, versions: int, words: int = 900, edits: int = 6) -> list
     return texts
 
 
-def _from_text(text: str) -> set[int]:
-    rows = index.rows_for("x", text)
-    return {k for b, k in rows.keys if b == sketch.ANCHOR_BAND}
+def _from_text(text: str) -> set[tuple[int, int]]:
+    """The (band, key) pairs registration computes for ``text``."""
+    return set(index.rows_for("x", text).keys)
 
 
-def _stored(session) -> dict[str, list[int]]:
-    """Content hash -> the anchors the runs give it (a list: a duplicate would show)."""
-    q = index.anchor_rows().subquery()
-    out: dict[str, list[int]] = {}
-    for digest, key in session.execute(
-        sa.select(ContentIndex.content_hash, q.c.key).join(q, q.c.content_id == ContentIndex.id)
+def _anchors(text: str) -> set[int]:
+    return {k for b, k in _from_text(text) if b == sketch.ANCHOR_BAND}
+
+
+def _stored(session) -> dict[str, list[tuple[int, int]]]:
+    """Content hash -> the (band, key) pairs the runs give it (a list: a duplicate would show)."""
+    q = index.key_rows().subquery()
+    out: dict[str, list[tuple[int, int]]] = {}
+    for digest, band, key in session.execute(
+        sa.select(ContentIndex.content_hash, q.c.band, q.c.key).join(
+            q, q.c.content_id == ContentIndex.id
+        )
     ):
-        out.setdefault(digest, []).append(key)
+        out.setdefault(digest, []).append((band, key))
     return out
 
 
@@ -80,10 +86,10 @@ def _places(session) -> dict[str, tuple[int, int]]:
 
 
 def _runs(session) -> int:
-    return session.exec(select(func.count()).select_from(AnchorRun)).one()
+    return session.exec(select(func.count()).select_from(KeyRun)).one()
 
 
-def test_a_history_keeps_each_versions_anchors_in_a_fraction_of_the_rows(engine):
+def test_a_history_keeps_each_versions_keys_in_a_fraction_of_the_rows(engine):
     texts = _history(1, 12)
     with store.transaction(engine) as s:
         for text in texts:
@@ -99,7 +105,7 @@ def test_a_history_keeps_each_versions_anchors_in_a_fraction_of_the_rows(engine)
     assert runs < 0.35 * held, (runs, held)  # a row per anchor per content gave `held`
 
 
-def test_a_branch_and_a_shared_content_start_chains_of_their_own(engine):
+def test_a_branch_starts_a_chain_of_its_own_and_a_shared_content_is_placed_once(engine):
     first, second, branch = _history(2, 3)
     with store.transaction(engine) as s:
         archive.register(s, first.encode(), name="a", doc="d")
@@ -135,14 +141,14 @@ def _brute_shares(session, query: str) -> dict[str, float]:
     need = max(1, math.ceil(identify.ANCHOR_SHARE * k))
     out = {}
     for digest, text in _texts(session).items():
-        own = _from_text(text)
+        own = _anchors(text)
         n = len(own.intersection(sample))
         if n >= min(3, need) and (n >= need or (n >= 3 and 2 * total * n >= k * len(own))):
             out[digest] = n / k
     return out
 
 
-def test_identify_counts_anchors_through_the_runs_as_from_the_texts(engine):
+def test_identify_counts_keys_through_the_runs_as_from_the_texts(engine):
     rng = random.Random(4)
     # Heavy revisions: many runs closed and opened, so a sample meets them.
     histories = [
@@ -159,12 +165,19 @@ def test_identify_counts_anchors_through_the_runs_as_from_the_texts(engine):
             start = rng.randrange(max(1, len(text) - 1500))
             queries += [text[start : start + 1500], _revise(text, rng, 3), text[: len(text) // 3]]
     with store.reader(engine) as s:
+        texts = _texts(s)
         for query in queries:
-            found = {h: share for h, share in identify.candidates(s, sketch.sketch(query)).items() if share}
+            q = sketch.sketch(query)
+            found = {h: share for h, share in identify.candidates(s, q).items() if share}
             assert found == _brute_shares(s, query)
+            # The band keys: every content sharing one, with how many (fewer than
+            # BAND_CANDIDATES contents here, so none is cut).
+            bands = {c.hash: c.bands for c in identify._candidates(s, q, None) if c.bands}
+            shared = {h: len(_from_text(t) & set(q.bands)) for h, t in texts.items()}
+            assert bands == {h: n for h, n in shared.items() if n}
 
 
-def test_reindex_rebuilds_the_same_anchors_in_the_same_chains(engine):
+def test_reindex_rebuilds_the_same_keys_in_the_same_chains(engine):
     with store.transaction(engine) as s:
         for i in range(3):
             for text in _history(20 + i, 4):
@@ -188,7 +201,7 @@ def _chains(places: dict[str, tuple[int, int]]) -> list[list[str]]:
     return sorted([h for _, h in sorted(members)] for members in chains.values())
 
 
-def test_an_archive_from_0008_upgrades_to_its_own_anchors_and_reindex_compacts_it(db_url):
+def test_an_archive_from_0008_upgrades_to_its_own_keys_and_reindex_compacts_it(db_url):
     with Archive(db_url, actor="t") as a:
         for text in _history(30, 6):
             a.register(text.encode(), doc="article")
@@ -198,16 +211,16 @@ def test_an_archive_from_0008_upgrades_to_its_own_anchors_and_reindex_compacts_i
             anchors = {h: sorted(k) for h, k in _stored(s).items()}
             compact = _runs(s)
         command.downgrade(schema.alembic_config(engine), "0008")
-        with engine.connect() as conn:  # a row per anchor per content, as 0008 kept them
+        with engine.connect() as conn:  # a row per key per content, as 0008 kept them
             rows = conn.execute(
                 sa.text(
-                    "SELECT c.content_hash, k.key FROM sketch_key k JOIN content_index c"
-                    " ON c.id = k.content_id WHERE k.band = -1"
+                    "SELECT c.content_hash, k.band, k.key FROM sketch_key k JOIN content_index c"
+                    " ON c.id = k.content_id"
                 )
             ).all()
-        old: dict[str, list[int]] = {}
-        for digest, key in rows:
-            old.setdefault(digest, []).append(key)
+        old: dict[str, list[tuple[int, int]]] = {}
+        for digest, band, key in rows:
+            old.setdefault(digest, []).append((band, key))
         assert {h: sorted(k) for h, k in old.items()} == anchors
         schema.upgrade(engine)
         with store.reader(engine) as s:

@@ -1,24 +1,23 @@
-"""Anchors kept as runs over chains of revisions, not a row per anchor per content
+"""Index keys kept as runs over chains of revisions, not a row per key per content
 
 Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-03 16:40:00
 
-A content's anchors were ``sketch_key`` rows of band -1, one per anchor per
-content: 600,033 of the corpus's rows, 63% of its database. A revision holds
-about 93% of its parent's anchors, so they become runs (``anchor_run``): an
-anchor held by the contents at positions ``lo``..``hi`` of an ``anchor_chain``
-(``hi`` NULL: still held at the chain's end), and each content_index row
-names its chain and position.
+A content's band keys and anchors were ``sketch_key`` rows, one per key per
+content: 632,097 rows on the corpus, 65% of its database. A revision keeps
+about 93% of its parent's anchors and 84% of its band keys, so they become
+runs (``key_run``): a key held by the contents at positions ``lo``..``hi`` of
+a ``key_chain`` (``hi`` NULL: still held at the chain's end), and each
+content_index row names its chain and position. ``sketch_key`` is dropped.
 
-Here every indexed content becomes a chain of its own, each anchor one run:
-the same anchors, no smaller. Contents registered from now on extend their
+Here every indexed content becomes a chain of its own, each key one run: the
+same keys, no fewer rows. Contents registered from now on extend their
 parents' chains, and `prov reindex` rebuilds all of them in chains.
 
 An index built by an older sketch scheme cannot be checked or used anyway
 (identify and verify ask for `prov reindex`), and its 63-bit keys do not fit
-the 32-bit columns: it is dropped, so the archive reads as not indexed yet.
-The band keys' column becomes INTEGER (scheme 4 keys are 31 bits).
+the 32-bit column: it is dropped, so the archive reads as not indexed yet.
 """
 
 from collections.abc import Sequence
@@ -33,7 +32,6 @@ depends_on: str | Sequence[str] | None = None
 
 # Frozen here: the scheme whose keys are 31 bits (provenance.sketch.SKETCH_VERSION then).
 _SKETCH_VERSION = "4"
-_ANCHOR_BAND = -1
 _OPEN = 2147483647
 
 
@@ -50,7 +48,7 @@ def upgrade() -> None:
         for table in ("sketch_key", "normal_hash", "content_index", "index_state"):
             conn.execute(sa.text(f"DELETE FROM {table}"))
     op.create_table(
-        "anchor_chain",
+        "key_chain",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("tail", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
@@ -60,56 +58,57 @@ def upgrade() -> None:
     op.add_column("content_index", sa.Column("pos", sa.Integer(), nullable=True))
     op.create_index("ix_content_index_chain", "content_index", ["chain", "pos"], unique=True)
     op.create_table(
-        "anchor_run",
+        "key_run",
+        sa.Column("band", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("key", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("chain", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("lo", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("hi", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(["chain"], ["anchor_chain.id"]),
-        sa.PrimaryKeyConstraint("key", "chain", "lo"),
+        sa.ForeignKeyConstraint(["chain"], ["key_chain.id"]),
+        sa.PrimaryKeyConstraint("band", "key", "chain", "lo"),
         sqlite_with_rowid=False,
     )
-    op.create_index("ix_anchor_run_chain", "anchor_run", ["chain", "hi"])
-    conn.execute(sa.text("INSERT INTO anchor_chain (id, tail) SELECT id, 0 FROM content_index"))
+    op.create_index("ix_key_run_chain", "key_run", ["chain", "hi"])
+    conn.execute(sa.text("INSERT INTO key_chain (id, tail) SELECT id, 0 FROM content_index"))
     conn.execute(sa.text("UPDATE content_index SET chain = id, pos = 0"))
     conn.execute(
         sa.text(
-            "INSERT INTO anchor_run (key, chain, lo, hi)"
-            " SELECT key, content_id, 0, NULL FROM sketch_key WHERE band = :anchor"
-        ),
-        {"anchor": _ANCHOR_BAND},
+            "INSERT INTO key_run (band, key, chain, lo, hi)"
+            " SELECT band, key, content_id, 0, NULL FROM sketch_key"
+        )
     )
-    conn.execute(sa.text("DELETE FROM sketch_key WHERE band = :anchor"), {"anchor": _ANCHOR_BAND})
     if conn.dialect.name == "postgresql":  # ids were given: the next one follows them
         conn.execute(
             sa.text(
-                "SELECT setval(pg_get_serial_sequence('anchor_chain', 'id'),"
-                " COALESCE(MAX(id), 0) + 1, false) FROM anchor_chain"
+                "SELECT setval(pg_get_serial_sequence('key_chain', 'id'),"
+                " COALESCE(MAX(id), 0) + 1, false) FROM key_chain"
             )
         )
-    with op.batch_alter_table("sketch_key") as batch:
-        batch.alter_column(
-            "key", existing_type=sa.BigInteger(), type_=sa.Integer(), existing_nullable=False
-        )
+    op.drop_table("sketch_key")
 
 
 def downgrade() -> None:
     conn = op.get_bind()
-    with op.batch_alter_table("sketch_key") as batch:
-        batch.alter_column(
-            "key", existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=False
-        )
+    op.create_table(
+        "sketch_key",
+        sa.Column("band", sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column("key", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("content_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.ForeignKeyConstraint(["content_id"], ["content_index.id"]),
+        sa.PrimaryKeyConstraint("band", "key", "content_id"),
+        sqlite_with_rowid=False,
+    )
     conn.execute(
         sa.text(
             "INSERT INTO sketch_key (band, key, content_id)"
-            " SELECT :anchor, r.key, c.id FROM anchor_run r JOIN content_index c"
+            " SELECT r.band, r.key, c.id FROM key_run r JOIN content_index c"
             " ON c.chain = r.chain AND c.pos >= r.lo AND c.pos <= COALESCE(r.hi, :open)"
         ),
-        {"anchor": _ANCHOR_BAND, "open": _OPEN},
+        {"open": _OPEN},
     )
-    op.drop_index("ix_anchor_run_chain", table_name="anchor_run")
-    op.drop_table("anchor_run")
+    op.drop_index("ix_key_run_chain", table_name="key_run")
+    op.drop_table("key_run")
     op.drop_index("ix_content_index_chain", table_name="content_index")
     op.drop_column("content_index", "pos")
     op.drop_column("content_index", "chain")
-    op.drop_table("anchor_chain")
+    op.drop_table("key_chain")
