@@ -137,7 +137,7 @@ def reindexed(report: ReindexReport, as_json: bool) -> None:
     out.print(
         Text(
             f"Indexed {report.contents} contents ({report.versions} versions, "
-            f"{report.keys} sketch keys) in {report.seconds:.1f} s "
+            f"{report.keys} key runs) in {report.seconds:.1f} s "
             f"(sketch scheme {report.sketch_version}, normal forms {report.normal_version})"
         )
     )
