@@ -404,9 +404,11 @@ class ReindexReport:
 
 
 def _lineage_order(session: Session) -> list[tuple[str, str | None]]:
-    """Every stored content once, with the content it was first registered as a revision
-    of (None for a first version): in registration order, as registration indexed them,
-    so each chain is rebuilt as it grew; then contents no version carries, by hash."""
+    """Every stored content once, with its base: the content of the first parent its
+    first version links to (None: no parent), which is the base registration gave it
+    unless a link was added later to a version registered without parents. In
+    registration order, so each chain is rebuilt as it grew; then contents no version
+    carries, by hash. Any base gives the same keys; a good one gives fewer runs."""
     first = (
         select(func.min(Link.id))
         .where(Link.child_id == Version.id)
