@@ -68,7 +68,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("band", "key", "chain", "lo"),
         sqlite_with_rowid=False,
     )
-    op.create_index("ix_key_run_chain", "key_run", ["chain", "hi"])
+    op.create_index(
+        "ix_key_run_chain", "key_run", ["chain", "hi"], sqlite_where=sa.text("hi IS NULL")
+    )
     conn.execute(sa.text("INSERT INTO key_chain (id, tail) SELECT id, 0 FROM content_index"))
     conn.execute(sa.text("UPDATE content_index SET chain = id, pos = 0"))
     conn.execute(
