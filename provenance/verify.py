@@ -1398,10 +1398,10 @@ def _key_rows(session: Session, ids: list[int] | None) -> Iterator[np.ndarray]:
     """Every key of every content (`index.key_rows`: the band keys and anchors its
     chain's runs give it) as int64 arrays of (band, key, content_id), a batch at a time.
 
-    Read through the driver's own cursor (millions of rows). A batch with a value that is not an integer (damage)
-    is passed as an object array, for the caller to take row by row; a
-    fractional number SQLite kept in an integer column reads truncated, so as
-    another key, which does not match either.
+    Read through the driver's own cursor (millions of rows). A batch with a value
+    that is not an integer (damage) is passed as an object array, for the caller to
+    take row by row; a fractional number SQLite kept in an integer column reads
+    truncated, so as another key, which does not match either.
     """
     t = index.key_rows().subquery()
     if ids is not None:
@@ -1551,11 +1551,11 @@ def _stored_index(
 
 
 def _check_chains(session: Session, found: _Found) -> int:
-    """Where the anchors are kept (which anchors each content holds is checked with its
-    other index rows): every indexed content at a position of a chain that exists, each
+    """Where the keys are kept (which keys each content holds is checked with its other
+    index rows): every indexed content at a position of a chain that exists, each
     chain's tail its last position (else the next revision cannot be placed), and each
     run inside its chain, apart from the other runs of its key there (else a content
-    would hold an anchor twice). Returns how many runs were read."""
+    would hold a key twice). Returns how many runs were read."""
     ci, ch, run = ContentIndex.__table__, KeyChain.__table__, KeyRun.__table__
     tails = {c: t for c, t in session.execute(sa.select(ch.c.id, ch.c.tail))}
     last: dict[Any, int] = {}
@@ -1568,7 +1568,7 @@ def _check_chains(session: Session, found: _Found) -> int:
             "content_index",
             rid,
             f"index row {rid} is placed at position {_j(pos)} of chain {_j(chain)}, which "
-            f"{'does not exist' if chain not in tails else 'is no position'}, so its anchors "
+            f"{'does not exist' if chain not in tails else 'is no position'}, so its keys "
             f"are not counted; {_REINDEX}",
             field="chain",
             found=[chain, pos],
@@ -1614,7 +1614,8 @@ def _check_chains(session: Session, found: _Found) -> int:
             before[3] is None or before[3] >= lo
         ):
             problem = "overlaps another run of its key, so a content holds it twice"
-        before = (chain, band, key, hi)
+        # Only a well-typed run is compared with the next (a text ``hi`` cannot be).
+        before = (chain, band, key, hi) if problem is None or problem.startswith("overlaps") else None
         if problem is not None:
             found.add(
                 "index", "key_run", f"{band},{key},{chain},{lo}", f"{where} {problem}; {_REINDEX}"
