@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from provenance.packed import PackedJSON
+from provenance.packed import PackedEdits, PackedJSON
 from provenance.validate import RELATIONS
 
 
@@ -120,7 +120,7 @@ class EditRecord(SQLModel, table=True):
     ``edits`` holds ``[a_start, a_end, b_start, b_end, new]`` per edit (see
     `provenance.diff.to_compact`); applied to the parent they give the child
     byte for byte. ``edits`` and ``detail`` are stored as zstd frames of their
-    compact JSON (`provenance.packed`).
+    compact JSON (`provenance.packed`), the edits by their gaps.
 
     ``detail`` (None for records written before it existed, and for plain
     revisions) says what the edits mean beyond replaying them: the passages an
@@ -134,7 +134,7 @@ class EditRecord(SQLModel, table=True):
     link_id: int = Field(
         sa_column=sa.Column(sa.Integer, sa.ForeignKey("link.id"), primary_key=True)
     )
-    edits: list = Field(sa_column=sa.Column(PackedJSON, nullable=False))
+    edits: list = Field(sa_column=sa.Column(PackedEdits, nullable=False))
     edit_count: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
     inserted: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
     deleted: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))

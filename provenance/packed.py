@@ -11,6 +11,17 @@ hashes without parsing (that text) are unchanged.
 is not such a frame (written behind the tool's back) is an `IntegrityError`
 naming the problem; `stored_text` is how `prov verify` reads one without
 stopping at it.
+
+An edit record's edits (`PackedEdits`, since migration 0010) are framed by
+their gaps rather than their offsets: ``[a_start, a_end, b_start, b_end, new]``
+per edit becomes three lists, ``skip`` (the parent's characters kept since the
+previous edit), ``take`` (the parent's characters this edit replaces) and
+``put`` (its new text). ``b_start`` and ``b_end`` follow from them, so only
+edits whose offsets do follow are framed so (`_by_gaps` checks, and any other
+list is framed as it is): what is read back is what was written, exactly.
+Absolute offsets grow with the text and compress badly; on the corpus the
+edits' frames went from 1,148 KB to 493 KB. `edits_text` gives back the compact
+JSON text of the list either way, which is what the audit log hashes.
 """
 
 from __future__ import annotations
@@ -65,6 +76,82 @@ def unpack(blob: Any) -> Any:
         ) from None
 
 
+_GAPS = ("put", "skip", "take")
+
+
+def pack_edits(edits: Any) -> bytes:
+    """The frame of an edit record's edits: by their gaps when that form gives
+    them back exactly (see the module's docstring), else as they are."""
+    gaps = _by_gaps(edits)
+    return pack(edits if gaps is None else gaps)
+
+
+def _by_gaps(edits: Any) -> dict[str, list] | None:
+    if not isinstance(edits, list) or not edits:
+        return None
+    skip, take, put = [], [], []
+    at = shift = 0
+    for row in edits:
+        if not isinstance(row, list | tuple) or len(row) != 5:
+            return None
+        a0, a1, b0, b1, new = row
+        if not (_int(a0) and _int(a1) and _int(b0) and _int(b1) and type(new) is str):
+            return None
+        if b0 != a0 + shift or b1 - b0 != len(new):
+            return None
+        skip.append(a0 - at)
+        take.append(a1 - a0)
+        put.append(new)
+        at, shift = a1, shift + len(new) - (a1 - a0)
+    return {"put": put, "skip": skip, "take": take}
+
+
+def _int(value: Any) -> bool:
+    return type(value) is int  # not a bool: True would come back as 1
+
+
+def _offsets(form: Any) -> Any:
+    """The edits a frame's value stands for: a list as it is, gaps rebuilt into one.
+    Raises ``ValueError`` for an object that is not such gaps."""
+    if not isinstance(form, dict):
+        return form
+    if sorted(form) != list(_GAPS) or not all(isinstance(form[k], list) for k in _GAPS):
+        raise ValueError(f"an object with keys {sorted(form)}, not the gaps of edits")
+    put, skip, take = (form[k] for k in _GAPS)
+    if not len(put) == len(skip) == len(take):
+        raise ValueError("gaps of edits whose lists differ in length")
+    edits = []
+    at = shift = 0
+    for new, gap, cut in zip(put, skip, take, strict=True):
+        if not (_int(gap) and _int(cut) and type(new) is str):
+            raise ValueError("gaps of edits holding a value that is not a count or a text")
+        a0 = at + gap
+        a1 = a0 + cut
+        edits.append([a0, a1, a0 + shift, a0 + shift + len(new), new])
+        at, shift = a1, shift + len(new) - cut
+    return edits
+
+
+def edits_text(blob: Any) -> str:
+    """The compact JSON text of the edits a stored frame holds (the list, whichever
+    form it was framed in). Raises ``ValueError`` as `stored_text` does, and for
+    an object that is not the gaps of edits."""
+    text = stored_text(blob)
+    if not text.startswith("{"):
+        return text
+    return json_text(_offsets(json.loads(text)))
+
+
+def unpack_edits(blob: Any) -> Any:
+    """The edits of a stored frame (see `pack_edits`)."""
+    try:
+        return _offsets(json.loads(stored_text(blob)))
+    except ValueError as exc:
+        raise IntegrityError(
+            f"a stored JSON frame cannot be read: {exc}; run: prov verify"
+        ) from None
+
+
 class PackedJSON(sa.types.TypeDecorator):
     """A JSON value stored as the zstd frame of its compact text (BLOB / bytea)."""
 
@@ -76,3 +163,15 @@ class PackedJSON(sa.types.TypeDecorator):
 
     def process_result_value(self, value: Any, dialect: Any) -> Any:
         return None if value is None else unpack(value)
+
+
+class PackedEdits(PackedJSON):
+    """An edit record's edits, framed by `pack_edits`."""
+
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> bytes | None:
+        return None if value is None else pack_edits(value)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return None if value is None else unpack_edits(value)

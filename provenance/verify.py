@@ -967,7 +967,7 @@ def _check_links(
         fields = dict(zip(_EDIT_RECORD_FIELDS, row[1:8], strict=True))
         fields["complete"] = _stored_boolean(fields["complete"])
         try:
-            fields["edits"] = packed.stored_text(fields["edits"])
+            fields["edits"] = packed.edits_text(fields["edits"])
             detail = None if row[8] is None else _json_column(packed.stored_text(row[8]))
         except ValueError as exc:
             found.add(
@@ -1202,7 +1202,7 @@ def _check_replays(
         if parent_hash in damaged or child_hash in damaged:
             continue
         try:
-            compact = json.loads(packed.stored_text(edits_json))
+            compact = json.loads(packed.edits_text(edits_json))
         except ValueError:
             continue  # reported by the record check
         text = texts.get(parent_hash)

@@ -1,14 +1,19 @@
-"""Edit records are stored as zstd frames of their JSON (`provenance.packed`): what is
-read back is exactly what was written, for any text an edit can carry."""
+"""Edit records are stored as zstd frames of their JSON (`provenance.packed`), the edits
+by their gaps: what is read back is exactly what was written, for any text an edit can
+carry and any list the edits column is given."""
 
 from __future__ import annotations
+
+import json
+import random
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provenance import packed
+from provenance import diff, packed
 from provenance.errors import IntegrityError
+from provenance.store import json_text
 
 _TEXT = st.text(
     st.one_of(
@@ -44,3 +49,64 @@ def test_an_edit_with_a_lone_surrogate_is_kept_not_mangled():
 def test_a_value_that_is_not_a_readable_frame_is_one_clear_error(blob):
     with pytest.raises(IntegrityError, match=r"stored JSON frame cannot be read.*prov verify"):
         packed.unpack(blob)
+
+
+_INT = st.integers(min_value=-(2**40), max_value=2**40)
+_ROW = st.lists(_INT, min_size=4, max_size=4).map(tuple)
+# Rows of any shape an edits list might hold, most of them not a diff's.
+_ANY_EDITS = st.lists(
+    st.one_of(
+        st.tuples(_INT, _INT, _INT, _INT, _TEXT).map(list),
+        st.lists(st.one_of(_INT, _TEXT, st.booleans()), max_size=6),
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ANY_EDITS)
+def test_any_edits_read_back_exactly_and_hash_as_their_list(edits):
+    blob = packed.pack_edits(edits)
+    assert packed.unpack_edits(blob) == edits
+    assert packed.unpack_edits(memoryview(blob)) == edits
+    assert packed.edits_text(blob) == json_text(edits)  # what the audit log hashes
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT, _TEXT)
+def test_a_diffs_edits_are_framed_by_their_gaps_and_give_back_the_child(a, b):
+    edits = diff.to_compact(diff.diff(a, b).edits)
+    blob = packed.pack_edits(edits)
+    form = json.loads(packed.stored_text(blob))
+    assert isinstance(form, dict) if edits else form == []
+    back = packed.unpack_edits(blob)
+    assert back == edits
+    assert diff.replay(a, diff.from_compact(back, a)) == b
+
+
+def test_gaps_make_a_long_records_frame_smaller(seeds):
+    """The point of the form: offsets that grow with the text compress badly."""
+    page = max(seeds.values(), key=len).decode("utf-8")
+    rng = random.Random(7)
+    child = "".join(ch + "。" if rng.random() < 0.01 else ch for ch in page)
+    edits = diff.to_compact(diff.diff(page, child).edits)
+    assert len(edits) > 30
+    assert len(packed.pack_edits(edits)) < 0.7 * len(packed.pack(edits))
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ({"a": 1}, "not the gaps of edits"),
+        ({"put": ["x"], "skip": [0, 1], "take": [0]}, "differ in length"),
+        ({"put": ["x"], "skip": [True], "take": [0]}, "not a count or a text"),
+        ({"put": [1], "skip": [0], "take": [0]}, "not a count or a text"),
+        ({"put": "x", "skip": [0], "take": [0]}, "not the gaps of edits"),
+    ],
+)
+def test_gaps_that_are_not_edits_are_one_clear_error(value, problem):
+    blob = packed.pack(value)
+    with pytest.raises(IntegrityError, match=rf"cannot be read: .*{problem}.*prov verify"):
+        packed.unpack_edits(blob)
+    with pytest.raises(ValueError, match=problem):
+        packed.edits_text(blob)

@@ -81,3 +81,44 @@ def test_edit_records_packed_by_0008_read_back_and_verify_after_a_downgrade_and_
         assert archive.verify().ok
         again = [archive.trace("page@1", "report@1"), archive.trace("page@1", "page@2")]
     assert [t.steps for t in again] == [t.steps for t in traced]
+
+
+def test_edit_records_framed_by_gaps_go_back_to_offsets_for_0009_and_return_the_same(
+    db_url, seeds
+):
+    """0010 frames edits by their gaps; a downgrade must leave every frame as 0009 read
+    it (the list of offsets), and the upgrade give back the same frames, verified clean."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from provenance import Archive, packed
+
+    page, copy = (seeds[name] for name in sorted(seeds))
+    with Archive(db_url, actor="t") as archive:
+        archive.register(page, doc="page")
+        archive.register(copy, doc="report", parents=["page@1"], relation="excerpt")
+        text = page.decode("utf-8")
+        archive.register(text.replace("。", "；", 9).replace("\n", "\r\n").encode(), doc="page")
+        traced = [archive.trace("page@1", "report@1"), archive.trace("page@1", "page@2")]
+    engine = store.open_engine(store.DatabaseLocation(db_url, "test"))
+    select = sa.text("SELECT link_id, edits FROM edit_record ORDER BY link_id")
+    try:
+        with engine.connect() as conn:
+            before = [(i, bytes(b)) for i, b in conn.execute(select)]
+        values = [packed.unpack_edits(b) for _, b in before]
+        assert len(before) == 2 and all(len(v) > 3 for v in values)
+        assert all(isinstance(packed.unpack(b), dict) for _, b in before)  # by gaps
+        command.downgrade(schema.alembic_config(engine), "0009")
+        with engine.connect() as conn:
+            old = [(i, bytes(b)) for i, b in conn.execute(select)]
+        assert [packed.unpack(b) for _, b in old] == values  # offsets, as 0009 reads them
+        schema.upgrade(engine)
+        with engine.connect() as conn:
+            after = [(i, bytes(b)) for i, b in conn.execute(select)]
+    finally:
+        engine.dispose()
+    assert after == before
+    with Archive(db_url, actor="t") as archive:
+        assert archive.verify(deep=True).ok
+        again = [archive.trace("page@1", "report@1"), archive.trace("page@1", "page@2")]
+    assert [t.steps for t in again] == [t.steps for t in traced]
