@@ -76,7 +76,7 @@ from provenance.compare import compare
 from provenance.errors import InputError
 from provenance.hashing import content_hash
 from provenance.lenses import check_profile
-from provenance.models import Content, Document, NormalHash, Version
+from provenance.models import Content, ContentIndex, Document, NormalHash, Version
 from provenance.text import decode
 
 try:  # the banded LCS behind PRUNE; without it every shortlisted content is compared
@@ -243,8 +243,10 @@ def identify(
 
     for p in profiles if all_tiers or not matches else ():
         h = content_hash(index.normal_form(text, p).encode("utf-8"))
-        hashes = select(NormalHash.content_hash).where(
-            NormalHash.profile == p, NormalHash.hash == h
+        hashes = (
+            select(ContentIndex.content_hash)
+            .join(NormalHash, NormalHash.index_id == ContentIndex.id)
+            .where(NormalHash.profile == p, NormalHash.hash == h)
         )
         rows = _versions(session, [col(Version.content_hash).in_(hashes)], doc_id)
         rows = [(v, d) for v, d in rows if v.content_hash not in seen]
@@ -271,8 +273,9 @@ def _same_text(
     """
     h = content_hash(index.normal_form(text, index.NORMAL_PROFILES[0]).encode("utf-8"))
     candidates = (
-        select(NormalHash.content_hash)
-        .join(Content, col(Content.hash) == col(NormalHash.content_hash))
+        select(ContentIndex.content_hash)
+        .join(NormalHash, NormalHash.index_id == ContentIndex.id)
+        .join(Content, col(Content.hash) == col(ContentIndex.content_hash))
         .where(
             NormalHash.profile == index.NORMAL_PROFILES[0],
             NormalHash.hash == h,

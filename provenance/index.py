@@ -4,7 +4,8 @@ Per *content* (the same bytes registered twice are indexed once):
 
 - ``normal_hash``: the BLAKE3 hash of the text seen through each lens of
   ``NORMAL_PROFILES`` (whitespace, cjk, loose), so "equal under a profile" is
-  one indexed lookup, never a scan;
+  one indexed lookup, never a scan (a row names its ``content_index`` row,
+  and its hash is kept as 32 bytes);
 - ``content_index``: the MinHash signature, the size of the shingle set and
   the number of anchors (`provenance.sketch`), and the ``digest`` of all the
   content's index rows (`rows_digest`), which `prov verify` checks the rows
@@ -312,7 +313,7 @@ def insert_rows(session: Session, rows: Rows, base: str | None = None) -> bool:
     plain.run_many(
         session,
         _NORMAL_INSERT,
-        [{"content_hash": rows.digest, "profile": p, "hash": h} for p, h in rows.normals.items()],
+        [{"index_id": returned[0][0], "profile": p, "hash": h} for p, h in rows.normals.items()],
     )
     place(session, returned[0][0], rows.keys, base)
     return True
@@ -503,12 +504,14 @@ def elsewhere(session: Session, version: Version) -> tuple[tuple[str, ...], tupl
     )
     mine = (
         select(NormalHash.hash)
-        .where(NormalHash.content_hash == version.content_hash, NormalHash.profile == NEAR_PROFILE)
+        .join(ContentIndex, ContentIndex.id == NormalHash.index_id)
+        .where(ContentIndex.content_hash == version.content_hash, NormalHash.profile == NEAR_PROFILE)
         .scalar_subquery()
     )
     near = names(
         select(Document.key, Version.number)
-        .join(NormalHash, NormalHash.content_hash == Version.content_hash)
+        .join(ContentIndex, ContentIndex.content_hash == Version.content_hash)
+        .join(NormalHash, NormalHash.index_id == ContentIndex.id)
         .where(
             NormalHash.profile == NEAR_PROFILE,
             NormalHash.hash == mine,

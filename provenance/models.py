@@ -13,8 +13,35 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from provenance.hashing import PREFIX
 from provenance.packed import PackedEdits, PackedJSON
 from provenance.validate import RELATIONS
+
+
+class Digest(sa.types.TypeDecorator):
+    """A BLAKE3 digest, ``blake3:<64 hex>`` in Python, kept as its 32 bytes (BLOB /
+    bytea): less than half the text's size, in the table and in every index on it.
+
+    A stored value that is not 32 bytes (written behind the tool's back) reads as
+    ``blake3:`` and the hex of what is there, or as the value itself when it is
+    not bytes, so that the check comparing it with what the text gives names it
+    instead of stopping.
+    """
+
+    impl = sa.LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> bytes | None:
+        if value is None:
+            return None
+        if not (isinstance(value, str) and value.startswith(PREFIX) and len(value) == 71):
+            raise ValueError(f"not a BLAKE3 digest: {value!r}")
+        return bytes.fromhex(value[len(PREFIX) :])
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        if isinstance(value, bytes | bytearray | memoryview):
+            return PREFIX + bytes(value).hex()
+        return value  # None, or damage: compared as it is
 
 
 class Document(SQLModel, table=True):
@@ -266,16 +293,19 @@ class KeyRun(SQLModel, table=True):
 
 
 class NormalHash(SQLModel, table=True):
-    """The hash of a content's text seen through a lens (whitespace, cjk, loose)."""
+    """The hash of an indexed content's text seen through a lens (whitespace, cjk,
+    loose), keyed by its index row: an integer rather than the content's 71
+    characters, and the hash as its 32 bytes (the table and its lookup index went
+    from 868 KB to about 0.25 MB on the corpus)."""
 
     __tablename__ = "normal_hash"
-    __table_args__ = (sa.Index("ix_normal_hash_lookup", "profile", "hash"),)
+    __table_args__ = (sa.Index("ix_normal_hash_lookup", "hash"), {"sqlite_with_rowid": False})
 
-    content_hash: str = Field(
-        sa_column=sa.Column(sa.String(71), sa.ForeignKey("content.hash"), primary_key=True)
+    index_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("content_index.id"), primary_key=True)
     )
     profile: str = Field(sa_column=sa.Column(sa.String(16), primary_key=True))
-    hash: str = Field(sa_column=sa.Column(sa.String(71), nullable=False))
+    hash: str = Field(sa_column=sa.Column(Digest, nullable=False))
 
 
 class IndexState(SQLModel, table=True):

@@ -1451,12 +1451,14 @@ def _stored_index(
     """
     ci = ContentIndex.__table__
     by_id: dict[Any, str] = {}
+    listed: set[Any] = set()
     summary: dict[str, tuple[Any, Any, Any, Any, Any]] = {}
     for rid, digest, shingles, anchors, signature, stored_digest in session.execute(
         sa.select(
             ci.c.id, ci.c.content_hash, ci.c.shingles, ci.c.anchors, ci.c.signature, ci.c.digest
         )
     ):
+        listed.add(rid)
         if digest not in table:
             found.add(
                 "index",
@@ -1471,18 +1473,19 @@ def _stored_index(
         summary[digest] = (shingles, anchors, signature, stored_digest, rid)
     nh = NormalHash.__table__
     normals: dict[str, dict[str, Any]] = {}
-    for digest, profile, value in session.execute(
-        sa.select(nh.c.content_hash, nh.c.profile, nh.c.hash)
-    ):
-        if digest not in table:
-            found.add(
-                "index",
-                "normal_hash",
-                f"{digest} {profile}",
-                f"normalized hash ({profile}) of content {digest}, which is not stored; {_REINDEX}",
-                field="content_hash",
-                found=digest,
-            )
+    for rid, profile, value in session.execute(sa.select(nh.c.index_id, nh.c.profile, nh.c.hash)):
+        digest = by_id.get(rid)
+        if digest is None:
+            if rid not in listed:  # else its index row is the problem, reported above
+                found.add(
+                    "index",
+                    "normal_hash",
+                    f"{rid} {profile}",
+                    f"normalized hash ({profile}) of index row {rid}, which does not exist; "
+                    f"{_REINDEX}",
+                    field="index_id",
+                    found=rid,
+                )
             continue
         normals.setdefault(digest, {})[profile] = value
     for digest in sorted(table.keys() - summary.keys(), key=str):

@@ -11,6 +11,7 @@ import provenance.models  # noqa: F401
 import provenance_db
 from provenance import schema, store
 from provenance.errors import SchemaError
+from provenance.hashing import content_hash
 
 
 def test_migrating_an_empty_database_gives_exactly_the_models_schema(engine):
@@ -122,3 +123,50 @@ def test_edit_records_framed_by_gaps_go_back_to_offsets_for_0009_and_return_the_
         assert archive.verify(deep=True).ok
         again = [archive.trace("page@1", "report@1"), archive.trace("page@1", "page@2")]
     assert [t.steps for t in again] == [t.steps for t in traced]
+
+
+def test_normal_hashes_keyed_by_index_row_go_back_to_content_hashes_for_0010_and_return(
+    db_url, seeds
+):
+    """0011 keys normalized hashes by index row and keeps their bytes; a downgrade must
+    give 0010's rows (content hash, lens, hash text) and the upgrade the same rows
+    back, with the normalized tier of identify still finding a re-spaced copy."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from provenance import Archive, index
+
+    page, copy = (seeds[name] for name in sorted(seeds))
+    respaced = page.decode("utf-8").replace("\n", "\n\n").encode("utf-8")
+    with Archive(db_url, actor="t") as archive:
+        archive.register(page, doc="page")
+        archive.register(copy, doc="report")
+        found = archive.identify(respaced)
+    assert [(m.name, m.tier) for m in found.matches][:1] == [("page@1", "normalized")]
+    texts = {"page": page.decode("utf-8"), "report": copy.decode("utf-8")}
+    want = {
+        (content_hash(t.encode("utf-8")), p, h)
+        for t in texts.values()
+        for p, h in index.normal_hashes(t).items()
+    }
+    engine = store.open_engine(store.DatabaseLocation(db_url, "test"))
+    new = sa.text(
+        "SELECT c.content_hash, n.profile, n.hash FROM normal_hash n"
+        " JOIN content_index c ON c.id = n.index_id"
+    )
+    try:
+        with engine.connect() as conn:
+            before = {(c, p, "blake3:" + bytes(h).hex()) for c, p, h in conn.execute(new)}
+        command.downgrade(schema.alembic_config(engine), "0010")
+        with engine.connect() as conn:
+            old = set(conn.execute(sa.text("SELECT content_hash, profile, hash FROM normal_hash")))
+        schema.upgrade(engine)
+        with engine.connect() as conn:
+            after = {(c, p, "blake3:" + bytes(h).hex()) for c, p, h in conn.execute(new)}
+    finally:
+        engine.dispose()
+    assert before == old == after == want
+    with Archive(db_url, actor="t") as archive:
+        assert archive.verify(deep=True).ok
+        again = archive.identify(respaced)
+    assert [(m.name, m.tier) for m in again.matches] == [(m.name, m.tier) for m in found.matches]

@@ -426,10 +426,11 @@ def index_summary(conn, rng):
 
 
 def index_normal(conn, rng):
-    """A normalized hash changed, moved to another lens or content, or deleted."""
+    """A normalized hash changed, moved to another lens or index row, or deleted."""
     row = rng.choice(_rows(conn, NH))
-    where = (NH.c.content_hash == row.content_hash) & (NH.c.profile == row.profile)
-    action = rng.choice(["hash", "profile", "content_hash", "delete"])
+    digest = conn.execute(sa.select(CI.c.content_hash).where(CI.c.id == row.index_id)).scalar()
+    where = (NH.c.index_id == row.index_id) & (NH.c.profile == row.profile)
+    action = rng.choice(["hash", "profile", "index_id", "delete"])
     if action == "delete":
         conn.execute(NH.delete().where(where))
     elif action == "hash":
@@ -440,11 +441,10 @@ def index_normal(conn, rng):
         )
     elif action == "profile":
         conn.execute(NH.update().where(where).values(profile="exact"))
-    else:
-        conn.execute(NH.update().where(where).values(content_hash="blake3:" + "f" * 64))
-    return Damage(
-        f"{action} of a normal_hash row", "normal_hash", f"{row.content_hash} {row.profile}"
-    )
+    else:  # an index row that does not exist
+        top = conn.execute(sa.select(sa.func.max(CI.c.id))).scalar()
+        conn.execute(NH.update().where(where).values(index_id=top + 1000))
+    return Damage(f"{action} of a normal_hash row", "normal_hash", f"{digest} {row.profile}")
 
 
 def index_run(conn, rng):
@@ -767,7 +767,7 @@ def _forge_normal_hash(conn, rng):
     damage = index_normal(conn, random.Random(3))
     row = conn.execute(sa.select(CI).where(CI.c.content_hash == damage.row.split()[0])).one()
     normals = {
-        r.profile: r.hash for r in conn.execute(sa.select(NH).where(NH.c.content_hash == row.content_hash))
+        r.profile: r.hash for r in conn.execute(sa.select(NH).where(NH.c.index_id == row.id))
     }
     held = index.key_rows().subquery()
     keys = [tuple(r) for r in conn.execute(sa.select(held.c.band, held.c.key).where(held.c.content_id == row.id))]
