@@ -778,6 +778,41 @@ def _forge_normal_hash(conn, rng):
     return damage
 
 
+@pytest.mark.parametrize("damage", ["no index row", "short bytes", "text"])
+def test_a_damaged_normal_hash_is_named_not_a_crash(engine, populated, damage):
+    """A normal hash naming no index row is reported as that row (its content is then
+    missing the hash); a stored hash that is not 32 bytes reads as what is there."""
+    if damage == "text" and engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's bytea column cannot hold text")
+    with engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            _loosen(conn)
+            row = _rows(conn, NH)[0]
+            digest = conn.execute(sa.select(CI.c.content_hash).where(CI.c.id == row.index_id)).scalar()
+            where = (NH.c.index_id == row.index_id) & (NH.c.profile == row.profile)
+            if damage == "no index row":
+                top = conn.execute(sa.select(sa.func.max(CI.c.id))).scalar()
+                conn.execute(NH.update().where(where).values(index_id=top + 7))
+            else:
+                value = b"\x01\x02\x03" if damage == "short bytes" else "blake3:" + "0" * 64
+                conn.exec_driver_sql(
+                    "UPDATE normal_hash SET hash = ? WHERE index_id = ? AND profile = ?"
+                    if engine.dialect.name == "sqlite"
+                    else "UPDATE normal_hash SET hash = %s WHERE index_id = %s AND profile = %s",
+                    (value, row.index_id, row.profile),
+                )
+            with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
+                report = verifying.verify(session, deep=True)
+        finally:
+            trans.rollback()
+    rows = {(p.table, p.row) for p in report.problems}
+    assert ("normal_hash", f"{digest} {row.profile}") in rows, report.problems[:3]
+    if damage == "no index row":
+        assert ("normal_hash", f"{top + 7} {row.profile}") in rows
+    assert not any("could not be checked" in p.message for p in report.problems)
+
+
 def test_rows_forged_with_their_digest_are_named_by_the_deep_check(engine, populated):
     with (
         engine.connect() as conn,
