@@ -31,7 +31,9 @@ corpus and on random texts). Normalization has one owner, `provenance.lenses`.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -316,7 +318,45 @@ def insert_rows(session: Session, rows: Rows, base: str | None = None) -> bool:
         [{"index_id": returned[0][0], "profile": p, "hash": h} for p, h in rows.normals.items()],
     )
     place(session, returned[0][0], rows.keys, base)
+    _recent.put(rows.digest, frozenset(rows.keys))
     return True
+
+
+class _RecentKeys:
+    """The keys of the contents indexed last in this process, by content hash.
+
+    A content's keys are a function of its text alone, so an entry never goes
+    stale, whatever archive or transaction it came from; it saves sketching a
+    chain's tail again when the next revision of it is placed (an import
+    places every version after the one it indexed just before)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._keys: OrderedDict[str, frozenset[tuple[int, int]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> frozenset[tuple[int, int]] | None:
+        with self._lock:
+            return self._keys.get(digest)
+
+    def put(self, digest: str, keys: frozenset[tuple[int, int]]) -> None:
+        with self._lock:
+            self._keys[digest] = keys
+            self._keys.move_to_end(digest)
+            while len(self._keys) > self._size:
+                self._keys.popitem(last=False)
+
+
+_recent = _RecentKeys(64)
+
+
+def _keys_of(session: Session, digest: str) -> frozenset[tuple[int, int]]:
+    """The (band, key) pairs of stored content ``digest``: remembered, else sketched from its text."""
+    keys = _recent.get(digest)
+    if keys is None:
+        keys = frozenset(_sketch(contents.get_text(session, digest))[0].index_rows())
+        _recent.put(digest, keys)
+    return keys
 
 
 def place(
@@ -324,7 +364,11 @@ def place(
 ) -> None:
     """Store content ``content_id``'s (band, key) pairs: one position past ``base`` in
     its chain when ``base`` is that chain's tail (runs opened for the keys it adds,
-    closed for those it drops), else at position 0 of a new chain (a run per key)."""
+    closed for those it drops), else at position 0 of a new chain (a run per key).
+
+    A chain's open runs are the keys of the content at its tail (each revision
+    closes the runs of the keys it drops), so they are ``base``'s own keys
+    (`_keys_of`) and are not read back: no index of runs by chain is kept."""
     chain = pos = None
     if base is not None:
         found = session.execute(
@@ -336,14 +380,9 @@ def place(
             if session.execute(_CHAIN_EXTEND, {"c": c, "p": p, "t": p + 1}).rowcount == 1:
                 chain, pos = c, p + 1
     if chain is None:
-        chain, pos, held = plain.run(session, _CHAIN_INSERT, {"tail": 0})[0][0], 0, set()
+        chain, pos, held = plain.run(session, _CHAIN_INSERT, {"tail": 0})[0][0], 0, frozenset()
     else:
-        held = {
-            (b, k)
-            for b, k in session.execute(
-                select(_RUN.c.band, _RUN.c.key).where(_RUN.c.chain == chain, _RUN.c.hi.is_(None))
-            )
-        }
+        held = _keys_of(session, base)
     wanted = set(keys)
     plain.run_many(
         session,

@@ -272,14 +272,10 @@ class KeyRun(SQLModel, table=True):
     """
 
     __tablename__ = "key_run"
-    # A chain's open runs (hi NULL) are one range of (chain, hi). On SQLite only the
-    # open runs are indexed (a third of the corpus's runs are closed); PostgreSQL's
-    # partial-index option is not named here, since that loads its dialect in every
-    # command, so there every run is.
-    __table_args__ = (
-        sa.Index("ix_key_run_chain", "chain", "hi", sqlite_where=sa.text("hi IS NULL")),
-        {"sqlite_with_rowid": False},
-    )
+    # No index by chain: the open runs at a chain's tail are the tail content's own
+    # keys, which a writer extending the chain knows from its text
+    # (`provenance.index.place`); an index of them was 471 KB of the corpus.
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     band: int = Field(sa_column=sa.Column(sa.SmallInteger, primary_key=True, autoincrement=False))
     key: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=False))

@@ -266,3 +266,29 @@ def test_a_run_holding_text_is_named_and_the_runs_after_it_still_checked(engine)
     runs = [p for p in report.problems if p.table == "key_run"]
     assert any("not an integer" in p.message for p in runs), runs
     assert not any("could not be checked" in p.message for p in report.problems), report.problems
+
+
+def test_a_revision_placed_by_a_writer_that_never_saw_its_parent_holds_its_own_keys(engine):
+    """A chain's open runs are not read back: the writer takes them to be its tail's
+    keys, from the keys it indexed last or, in another process, from the tail's text.
+    Both ways every content holds exactly its text's keys, once, in one chain."""
+    texts = _history(50, 8, edits=40)
+    with store.transaction(engine) as s:
+        for i, text in enumerate(texts):
+            if i % 2:  # as a new process would: nothing remembered
+                index._recent = index._RecentKeys(64)
+            archive.register(s, text.encode(), name="x", doc="d")
+    with store.reader(engine) as s:
+        _assert_every_content_holds_its_texts_anchors(s)
+        places = _places(s)
+        assert verifying.verify(s, deep=True).ok
+    assert sorted(places.values()) == [(places[archive_hash(texts[0])][0], p) for p in range(8)]
+
+
+def test_the_keys_remembered_are_bounded_and_the_oldest_go_first():
+    recent = index._RecentKeys(3)
+    for i in range(5):
+        recent.put(f"h{i}", frozenset({(0, i)}))
+    recent.put("h2", frozenset({(0, 2)}))  # used again: kept past the next put
+    recent.put("h5", frozenset({(0, 5)}))
+    assert [recent.get(f"h{i}") is not None for i in range(6)] == [False, False, True, False, True, True]

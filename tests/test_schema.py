@@ -170,3 +170,38 @@ def test_normal_hashes_keyed_by_index_row_go_back_to_content_hashes_for_0010_and
         assert archive.verify(deep=True).ok
         again = archive.identify(respaced)
     assert [(m.name, m.tier) for m in again.matches] == [(m.name, m.tier) for m in found.matches]
+
+
+def test_runs_are_no_longer_indexed_by_chain_and_a_downgrade_to_0011_indexes_them_again(
+    db_url, seeds
+):
+    """0012 drops key_run's index by chain; 0011's code reads it, so a downgrade puts it
+    back, and an archive written without it identifies and verifies the same."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from provenance import Archive
+
+    page, copy = (seeds[name] for name in sorted(seeds))
+    with Archive(db_url, actor="t") as archive:
+        archive.register(page, doc="page")
+        archive.register(page.replace("。".encode(), "，".encode(), 3), doc="page")
+        archive.register(copy, doc="report")
+        half = copy.decode("utf-8")[: len(copy.decode("utf-8")) // 2].encode("utf-8")
+        found = archive.identify(half)
+    engine = store.open_engine(store.DatabaseLocation(db_url, "test"))
+    try:
+        names = lambda: {i["name"] for i in sa.inspect(engine).get_indexes("key_run")}  # noqa: E731
+        assert "ix_key_run_chain" not in names()
+        command.downgrade(schema.alembic_config(engine), "0011")
+        assert "ix_key_run_chain" in names()
+        schema.upgrade(engine)
+        assert "ix_key_run_chain" not in names()
+    finally:
+        engine.dispose()
+    with Archive(db_url, actor="t") as archive:
+        assert archive.verify(deep=True).ok
+        again = archive.identify(half)
+    assert found.matches and [(m.name, m.tier) for m in again.matches] == [
+        (m.name, m.tier) for m in found.matches
+    ]
