@@ -235,7 +235,7 @@ def main() -> None:
     )
     rows = [len(s.index_rows()) for s in sketches]
     print(
-        f"storage per version: signature {4 * sk.NUM_PERM} B, {sk.BANDS} band rows + anchors; "
+        f"storage per version: signature {sk.SIGNATURE_BYTES} B, {sk.BANDS} band rows + anchors; "
         f"index rows mean {np.mean(rows):.0f}, max {max(rows)}"
     )
     for lang, pairs in n_anchor.items():

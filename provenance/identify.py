@@ -477,8 +477,8 @@ def _similar(
     if not rows:
         return []
     nq = len(q_set)
-    sigs = np.frombuffer(b"".join(r.signature for r in rows), dtype="<u4").reshape(len(rows), -1)
-    j_est = np.count_nonzero(sigs == q_sig, axis=1) / sketch.NUM_PERM
+    sigs = sketch.signatures_from_bytes([r.signature for r in rows])
+    j_est = np.count_nonzero(sigs == sketch.packed(q_sig), axis=1) / sketch.NUM_PERM
     nv = np.array([r.shingles for r in rows], dtype=float)
     c_est = np.minimum(1.0, j_est * (nq + nv) / ((1 + j_est) * nq))
     anchor_share = np.array([r.anchors for r in rows])

@@ -213,7 +213,7 @@ class Checkpoint(SQLModel, table=True):
 class ContentIndex(SQLModel, table=True):
     """What `prov identify` needs of a content, computed once per content hash.
 
-    ``signature`` is the MinHash signature (`provenance.sketch.signature_to_bytes`);
+    ``signature`` is the packed MinHash signature (`provenance.sketch.signature_to_bytes`);
     ``shingles`` and ``anchors`` count the content's shingle set and anchor keys,
     so containment can be estimated from the index alone. ``digest`` is
     `provenance.index.rows_digest` of all the content's index rows, which

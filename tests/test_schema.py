@@ -205,3 +205,90 @@ def test_runs_are_no_longer_indexed_by_chain_and_a_downgrade_to_0011_indexes_the
     assert found.matches and [(m.name, m.tier) for m in again.matches] == [
         (m.name, m.tier) for m in found.matches
     ]
+
+
+def test_0013_packs_the_signatures_of_a_scheme_4_index_and_keeps_damage_visible(db_url, seeds):
+    """0013 keeps the low 16 bits of each stored signature value and writes each row's
+    digest again, but only where the old digest held: a row changed before the
+    upgrade must still be reported by verify after it, not given a digest that fits."""
+    import numpy as np
+    import sqlalchemy as sa
+    from alembic import command
+
+    from provenance import Archive, index, sketch
+
+    page, copy = (seeds[name] for name in sorted(seeds))
+    edited = page.replace("。".encode(), "，".encode(), 3)
+    texts = {content_hash(b): b.decode("utf-8") for b in (page, edited, copy)}
+    with Archive(db_url, actor="t") as archive:
+        for data, doc in ((page, "page"), (edited, "page"), (copy, "report")):
+            archive.register(data, doc=doc)
+        half = texts[content_hash(copy)][: len(texts[content_hash(copy)]) // 2].encode("utf-8")
+        found = archive.identify(half)
+    engine = store.open_engine(store.DatabaseLocation(db_url, "test"))
+    rows = sa.text("SELECT content_hash, signature, digest FROM content_index")
+    try:
+        command.downgrade(schema.alembic_config(engine), "0012")
+        # Make the index exactly what 0012's code wrote: 32-bit values, their digests.
+        with engine.begin() as conn:
+            summaries = {
+                cid: tuple(int(x) for x in rest)
+                for cid, *rest in conn.execute(index.key_summary_query(sa.orm.Session(bind=conn)))
+            }
+            ids = dict(conn.execute(sa.text("SELECT content_hash, id FROM content_index")).all())
+            olds = {}
+            for digest, text in texts.items():
+                raw = sketch.text_shingle_hashes(text)
+                full = sketch.signature_of_hashes(raw).astype("<u4").tobytes()
+                _, shingles = index._sketch(text)
+                old = index.rows_digest(
+                    index.normal_hashes(text),
+                    shingles,
+                    len(sketch.anchors_of_hashes(raw)),
+                    full,
+                    summaries[ids[digest]],
+                )
+                olds[digest] = old
+                conn.execute(
+                    sa.text(
+                        "UPDATE content_index SET signature = :s, digest = :d"
+                        " WHERE content_hash = :h"
+                    ),
+                    {"s": full, "d": old, "h": digest},
+                )
+            conn.execute(
+                sa.text("UPDATE index_state SET value = '4' WHERE name = 'sketch_version'")
+            )
+            # One row damaged behind the tool's back: its shingle count no longer fits.
+            conn.execute(
+                sa.text("UPDATE content_index SET shingles = shingles + 1 WHERE content_hash = :h"),
+                {"h": content_hash(edited)},
+            )
+        schema.upgrade(engine)
+        with engine.connect() as conn:
+            after = {h: (bytes(s), d) for h, s, d in conn.execute(rows)}
+            state = conn.execute(
+                sa.text("SELECT value FROM index_state WHERE name = 'sketch_version'")
+            ).scalar()
+    finally:
+        engine.dispose()
+    assert state == str(sketch.SKETCH_VERSION) == "5"
+    for digest, text in texts.items():
+        want = index.rows_for(digest, text).content_index
+        assert after[digest][0] == want["signature"]
+        assert len(want["signature"]) == 2 * sketch.NUM_PERM
+        assert np.array_equal(
+            sketch.signature_from_bytes(after[digest][0]), sketch.minhash(text) & 0xFFFF
+        )
+        if digest != content_hash(edited):
+            assert after[digest][1] == want["digest"]
+    # The damaged row was not given a digest over its packed values: it keeps the old one.
+    assert after[content_hash(edited)][1] == olds[content_hash(edited)]
+    with Archive(db_url, actor="t") as archive:
+        report = archive.verify(deep=True)
+        again = archive.identify(half)
+    assert not report.ok
+    damaged = ids[content_hash(edited)]
+    assert {(p.table, str(p.row)) for p in report.problems} == {("content_index", str(damaged))}
+    assert all(content_hash(edited) in p.message for p in report.problems), report.problems
+    assert [(m.name, m.tier) for m in again.matches] == [(m.name, m.tier) for m in found.matches]

@@ -279,24 +279,42 @@ def test_signature_is_the_same_when_computed_in_another_process():
 
 def test_sketch_of_a_fixed_text_never_changes_without_a_new_sketch_version():
     s = sk.sketch(ENGLISH + CHINESE)
-    assert sk.SKETCH_VERSION == 4
+    assert sk.SKETCH_VERSION == 5
     # Stored sketches are compared with fresh ones: if this fails, the scheme
     # changed (constants, hashing, numpy behaviour) and SKETCH_VERSION must move.
-    assert s.signature[:16].hex() == "069d5d0cfe4f1573430686207b51e703"
+    # Scheme 4 stored 069d5d0c fe4f1573 43068620 7b51e703: these are their low 16 bits.
+    assert s.signature[:16].hex() == "069dfe4f43067b511028bd41916968df"
     assert s.bands[0] == (0, 41995903)  # scheme 3 stored 180371033752696973: the same top bits
     assert s.anchors[:2] == (1547820, 3515401)
 
 
-def test_signature_bytes_round_trip():
+def test_a_stored_signature_is_the_low_16_bits_of_each_value_and_reads_back():
     sig = sk.minhash(CHINESE)
     data = sk.signature_to_bytes(sig)
-    assert len(data) == 4 * sk.NUM_PERM
-    assert np.array_equal(sk.signature_from_bytes(data), sig)
+    assert len(data) == 2 * sk.NUM_PERM
+    assert np.array_equal(sk.signature_from_bytes(data), sig & 0xFFFF)
     assert sk.signature_to_bytes(sk.signature_from_bytes(data)) == data
     assert sk.sketch(CHINESE).signature == data
     assert sk.estimate_jaccard(data, sig) == 1.0
+    assert np.array_equal(sk.signatures_from_bytes([data, data])[1], sk.packed(sig))
     with pytest.raises(ValueError):
         sk.signature_from_bytes(data[:-1])
+    with pytest.raises(TypeError):  # the packed bytes cannot give the bands' keys
+        sk.band_keys(data)
+
+
+def test_packing_keeps_the_estimates_of_edited_and_of_unrelated_texts():
+    a, b = sk.minhash(ENGLISH), sk.minhash(CHINESE)
+    assert sk.estimate_jaccard(a, b) == float(np.count_nonzero(a == b)) / sk.NUM_PERM
+    rng = np.random.default_rng(11)
+    words = ENGLISH.split()
+    for _ in range(40):
+        edited = list(words)
+        for i in rng.choice(len(words), size=int(rng.integers(1, 40)), replace=False):
+            edited[i] = "x" + edited[i][::-1]
+        x, y = sk.minhash(ENGLISH), sk.minhash(" ".join(edited))
+        full = float(np.count_nonzero(x == y)) / sk.NUM_PERM
+        assert abs(sk.estimate_jaccard(x, y) - full) <= 2 / sk.NUM_PERM
 
 
 def test_band_keys_fit_four_bytes_and_anchors_use_the_reserved_band():

@@ -30,8 +30,9 @@ down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Frozen here: the scheme whose keys are 31 bits (provenance.sketch.SKETCH_VERSION then).
-_SKETCH_VERSION = "4"
+# Frozen here: the schemes whose keys are 31 bits (provenance.sketch.SKETCH_VERSION 4,
+# and 5, which only packs the signature: an index downgraded from 0013 is of scheme 5).
+_SKETCH_VERSIONS = (None, "4", "5")
 _OPEN = 2147483647
 
 
@@ -39,7 +40,7 @@ def _current(conn) -> bool:
     stored = conn.execute(
         sa.text("SELECT value FROM index_state WHERE name = 'sketch_version'")
     ).scalar()
-    return stored in (None, _SKETCH_VERSION)
+    return stored in _SKETCH_VERSIONS
 
 
 def upgrade() -> None:
