@@ -42,6 +42,7 @@ from pathlib import Path
 import blake3
 
 from provenance import Archive
+from provenance.hashing import PREFIX
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE.parents[0].parent / "shared" / "corpus"
@@ -177,10 +178,11 @@ def one_registration(tmp: Path) -> tuple[float, float]:
 
 def deepest_read(db: Path, tmp: Path) -> tuple[float, float, int]:
     conn = sqlite3.connect(db)
-    digest, depth = conn.execute(
+    stored, depth = conn.execute(
         "SELECT hash, depth FROM content ORDER BY depth DESC LIMIT 1"
     ).fetchone()
     conn.close()
+    digest = PREFIX + stored.hex()  # the column holds the digest's 32 bytes
     with Archive(str(db)) as archive:
         data = archive.raw(digest)
         ours = best(lambda: archive.raw(digest), 5)

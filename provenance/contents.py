@@ -35,7 +35,7 @@ from provenance import lazy, plain
 from provenance import text as decoding
 from provenance.errors import EncodingConflict, IntegrityError, NotFoundError
 from provenance.hashing import content_hash
-from provenance.models import Content
+from provenance.models import Content, Digest
 
 FULL = "zstd"
 DELTA = "zstd-delta"
@@ -443,5 +443,9 @@ def texts(session: Session, hashes: list[str]) -> dict[str, str]:
 def _chain_rows(session: Session, hashes: list[str]) -> list:
     """The rows (hash, compression, base_hash, data, encoding) of these contents and of
     every frame their delta chains go through, in one query."""
-    stmt = sql_text(_CHAIN_SQL).bindparams(bindparam("hashes", expanding=True))
+    stmt = (
+        sql_text(_CHAIN_SQL)
+        .bindparams(bindparam("hashes", expanding=True, type_=Digest))
+        .columns(hash=Digest, base_hash=Digest)
+    )
     return list(session.execute(stmt, {"hashes": hashes, "delta": DELTA}))

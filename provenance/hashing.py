@@ -28,3 +28,9 @@ def hash_prefix(ref: str) -> str | None:
     if len(text) < MIN_PREFIX or len(text) > 64 or not _HEX.match(text):
         return None
     return text
+
+
+def prefix_bounds(prefix: str) -> tuple[str, str]:
+    """The first and last hash starting with the hex digits ``prefix``: a stored
+    hash (32 bytes) starts with them exactly when it lies between the two."""
+    return PREFIX + prefix.ljust(64, "0"), PREFIX + prefix.ljust(64, "f")

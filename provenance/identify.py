@@ -76,7 +76,7 @@ from provenance.compare import compare
 from provenance.errors import InputError
 from provenance.hashing import content_hash
 from provenance.lenses import check_profile
-from provenance.models import Content, ContentIndex, Document, NormalHash, Version
+from provenance.models import Content, ContentIndex, Digest, Document, NormalHash, Version
 from provenance.text import decode
 
 try:  # the banded LCS behind PRUNE; without it every shortlisted content is compared
@@ -392,8 +392,11 @@ class _Candidate:
     anchors: float = 0.0  # share of the sampled query anchors it holds
 
 
-def _run(session: Session, sql: str, expanding: tuple[str, ...], **params):
+def _run(session: Session, sql: str, expanding: tuple[str, ...], types=None, **params):
+    """The rows of ``sql``; ``types`` names result columns read through a column type."""
     stmt = sql_text(sql).bindparams(*(bindparam(n, expanding=True) for n in expanding))
+    if types:
+        stmt = stmt.columns(**types)
     return session.execute(stmt, params).all()
 
 
@@ -441,7 +444,9 @@ def _candidates(session: Session, s: sketch.Sketch, doc_id: int | None) -> list[
     if not ids:
         return []
     out = []
-    for cid, h, shingles, signature, chars in _run(session, _ROWS_SQL, ("ids",), ids=ids):
+    for cid, h, shingles, signature, chars in _run(
+        session, _ROWS_SQL, ("ids",), {"content_hash": Digest}, ids=ids
+    ):
         out.append(
             _Candidate(
                 cid, h, shingles, bytes(signature), chars, bands.get(cid, 0), anchors.get(cid, 0.0)

@@ -65,12 +65,12 @@ class Content(SQLModel, table=True):
 
     __tablename__ = "content"
 
-    hash: str = Field(sa_column=sa.Column(sa.String(71), primary_key=True))
+    hash: str = Field(sa_column=sa.Column(Digest, primary_key=True))
     size: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))  # bytes
     chars: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))  # code points
     compression: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     base_hash: str | None = Field(
-        default=None, sa_column=sa.Column(sa.String(71), sa.ForeignKey("content.hash"))
+        default=None, sa_column=sa.Column(Digest, sa.ForeignKey("content.hash"))
     )
     depth: int = Field(default=0, sa_column=sa.Column(sa.Integer, nullable=False))
     data: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
@@ -90,9 +90,7 @@ class Version(SQLModel, table=True):
     )
     number: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
     content_hash: str = Field(
-        sa_column=sa.Column(
-            sa.String(71), sa.ForeignKey("content.hash"), nullable=False, index=True
-        )
+        sa_column=sa.Column(Digest, sa.ForeignKey("content.hash"), nullable=False, index=True)
     )
     label: str | None = Field(default=None, sa_column=sa.Column(sa.String(512)))
     source: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
@@ -230,14 +228,12 @@ class ContentIndex(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     content_hash: str = Field(
-        sa_column=sa.Column(
-            sa.String(71), sa.ForeignKey("content.hash"), nullable=False, unique=True
-        )
+        sa_column=sa.Column(Digest, sa.ForeignKey("content.hash"), nullable=False, unique=True)
     )
     shingles: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
     anchors: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
     signature: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
-    digest: str | None = Field(default=None, sa_column=sa.Column(sa.String(71), nullable=True))
+    digest: str | None = Field(default=None, sa_column=sa.Column(Digest, nullable=True))
     chain: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, nullable=True))
     pos: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, nullable=True))
 

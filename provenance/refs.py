@@ -18,7 +18,7 @@ from sqlmodel import Session, col, func, select
 
 from provenance import validate
 from provenance.errors import AmbiguousRefError, InputError, NotFoundError
-from provenance.hashing import PREFIX, content_hash, hash_prefix
+from provenance.hashing import content_hash, hash_prefix, prefix_bounds
 from provenance.models import Document, Version
 from provenance.text import read_file
 from provenance.validate import shown
@@ -154,7 +154,8 @@ def _reference(session: Session, ref: str, *, files: bool) -> Version:
             candidates.append(by_id)
     prefix = hash_prefix(ref)
     if prefix is not None:
-        candidates += _versions_with(session, col(Version.content_hash).startswith(PREFIX + prefix))
+        low, high = prefix_bounds(prefix)
+        candidates += _versions_with(session, col(Version.content_hash).between(low, high))
     if not candidates:
         if not files:
             raise NotFoundError(_unknown_without_files(ref))

@@ -8,6 +8,7 @@ of a second to import) is loaded only to upgrade or to explain a mismatch.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,6 +54,25 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     before = current_revision(engine)
     command.upgrade(alembic_config(engine), "head")
     return before, head_revision()
+
+
+def dangling_keys(conn: sa.Connection) -> Counter:
+    """On SQLite, how many rows of each (table, referenced table) name a row that is
+    not there (what enforced foreign keys would have refused)."""
+    rows = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+    return Counter((row[0], row[2]) for row in rows)
+
+
+def refuse_new_dangling_keys(conn: sa.Connection, before: Counter) -> None:
+    """Raise SchemaError if rows name missing rows where ``before`` counted fewer: a
+    migration run without enforced keys (`provenance_db.env`) must not leave any."""
+    after = dangling_keys(conn)
+    new = {pair: n - before[pair] for pair, n in after.items() if n > before[pair]}
+    if new:
+        named = ", ".join(
+            f"{n} rows of {t} naming missing rows of {p}" for (t, p), n in new.items()
+        )
+        raise SchemaError(f"the migration would leave {named}; nothing was changed")
 
 
 def require_current(engine: Engine, where: str) -> None:

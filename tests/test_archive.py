@@ -135,6 +135,12 @@ def test_a_hash_prefix_names_a_version_with_or_without_the_algorithm(engine):
     with store.reader(engine) as s:
         assert archive.show(s, hexdigits[:8]).version == r.version
         assert archive.show(s, "blake3:" + hexdigits[:12]).version == r.version
+        for n in (9, 33, 64):  # odd lengths end inside a stored byte
+            assert archive.show(s, hexdigits[:n].upper()).version == r.version
+        for n in (8, 9, 64):  # one digit off, at the prefix's end: names nothing
+            near = hexdigits[: n - 1] + format((int(hexdigits[n - 1], 16) + 1) % 16, "x")
+            with pytest.raises(NotFoundError):
+                archive.show(s, near)
 
 
 def test_an_ambiguous_ref_lists_the_candidates(engine):

@@ -12,6 +12,7 @@ import provenance_db
 from provenance import schema, store
 from provenance.errors import SchemaError
 from provenance.hashing import content_hash
+from provenance.models import Digest
 
 
 def test_migrating_an_empty_database_gives_exactly_the_models_schema(engine):
@@ -34,6 +35,51 @@ def test_a_database_without_the_schema_is_refused_with_the_command_to_fix_it(tmp
     with pytest.raises(SchemaError, match=r"create it with: prov --db .* init"):
         schema.require_current(engine, str(tmp_path / "x.db"))
     engine.dispose()
+
+
+def _sqlite_archive(tmp_path):
+    engine = store.open_engine(
+        store.DatabaseLocation(store.to_url(str(tmp_path / "a.db")), "test"), access="create"
+    )
+    schema.upgrade(engine)
+    return engine
+
+
+def test_foreign_keys_are_enforced_again_once_the_migrations_have_run(tmp_path):
+    """SQLite's migrations run with foreign keys off (`provenance_db.env`): the connection
+    they ran on goes back to the pool, and must refuse a row naming nothing afterwards."""
+    import sqlalchemy as sa
+
+    engine = _sqlite_archive(tmp_path)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        with pytest.raises(sa.exc.IntegrityError, match="FOREIGN KEY"), engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO link (parent_id, child_id, relation) VALUES (7, 8, 'revision')"
+            )
+    finally:
+        engine.dispose()
+
+
+def test_a_migration_leaving_a_row_that_names_nothing_is_refused_but_old_damage_is_not(tmp_path):
+    engine = _sqlite_archive(tmp_path)
+    insert = "INSERT INTO link (parent_id, child_id, relation) VALUES (7, 8, 'revision')"
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("COMMIT")  # out of the transaction the pool began
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.exec_driver_sql("BEGIN")
+            before = schema.dangling_keys(conn)
+            schema.refuse_new_dangling_keys(conn, before)  # nothing new: no error
+            conn.exec_driver_sql(insert)
+            with pytest.raises(SchemaError, match="2 rows of link naming missing rows of version"):
+                schema.refuse_new_dangling_keys(conn, before)
+            schema.refuse_new_dangling_keys(conn, schema.dangling_keys(conn))  # already there
+            conn.exec_driver_sql("ROLLBACK")
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+    finally:
+        engine.dispose()
 
 
 def test_a_database_from_an_unknown_newer_revision_is_refused(engine):
@@ -153,7 +199,7 @@ def test_normal_hashes_keyed_by_index_row_go_back_to_content_hashes_for_0010_and
     new = sa.text(
         "SELECT c.content_hash, n.profile, n.hash FROM normal_hash n"
         " JOIN content_index c ON c.id = n.index_id"
-    )
+    ).columns(content_hash=Digest)  # as the head schema keeps it
     try:
         with engine.connect() as conn:
             before = {(c, p, "blake3:" + bytes(h).hex()) for c, p, h in conn.execute(new)}
@@ -226,7 +272,9 @@ def test_0013_packs_the_signatures_of_a_scheme_4_index_and_keeps_damage_visible(
         half = texts[content_hash(copy)][: len(texts[content_hash(copy)]) // 2].encode("utf-8")
         found = archive.identify(half)
     engine = store.open_engine(store.DatabaseLocation(db_url, "test"))
-    rows = sa.text("SELECT content_hash, signature, digest FROM content_index")
+    rows = sa.text("SELECT content_hash, signature, digest FROM content_index").columns(
+        content_hash=Digest, digest=Digest
+    )  # read at the head schema
     try:
         command.downgrade(schema.alembic_config(engine), "0012")
         # Make the index exactly what 0012's code wrote: 32-bit values, their digests.
@@ -292,3 +340,88 @@ def test_0013_packs_the_signatures_of_a_scheme_4_index_and_keeps_damage_visible(
     assert {(p.table, str(p.row)) for p in report.problems} == {("content_index", str(damaged))}
     assert all(content_hash(edited) in p.message for p in report.problems), report.problems
     assert [(m.name, m.tier) for m in again.matches] == [(m.name, m.tier) for m in found.matches]
+
+
+def test_0014_keeps_content_hashes_as_bytes_and_a_downgrade_to_0013_gives_back_their_text(
+    db_url, seeds
+):
+    """0014 stores every content hash and index digest as its 32 bytes; 0013 held them as
+    ``blake3:<hex>``. Down and up again must give the same hashes, delta chains still
+    readable, refs by prefix still resolving, and a digest damaged before the upgrade
+    still named by verify after it."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from provenance import Archive
+
+    page, copy = (seeds[name] for name in sorted(seeds))
+    edited = page.replace("。".encode(), "，".encode(), 3)
+    with Archive(db_url, actor="t") as archive:
+        for data, doc in ((page, "page"), (edited, "page"), (copy, "report")):
+            archive.register(data, doc=doc)
+        half = copy.decode("utf-8")[: len(copy.decode("utf-8")) // 2].encode("utf-8")
+        found = archive.identify(half)
+        log = [(v.name, v.hash) for v in archive.log("page").versions]
+    hashes = {content_hash(b) for b in (page, edited, copy)}
+    columns = (
+        ("content", "hash"),
+        ("content", "base_hash"),
+        ("version", "content_hash"),
+        ("content_index", "content_hash"),
+        ("content_index", "digest"),
+    )
+
+    def read(conn, typed: bool) -> dict:
+        out = {}
+        for table, column in columns:
+            q = sa.text(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL")
+            out[table, column] = sorted(
+                conn.execute(q.columns(**{column: Digest}) if typed else q).scalars()
+            )
+        return out
+
+    engine = store.open_engine(store.DatabaseLocation(db_url, "test"))
+    try:
+        with engine.connect() as conn:
+            before = read(conn, typed=True)
+            sizes = (
+                conn.execute(sa.text("SELECT DISTINCT length(hash) FROM content")).scalars().all()
+            )
+        command.downgrade(schema.alembic_config(engine), "0013")
+        with engine.begin() as conn:
+            old = read(conn, typed=False)
+            damaged_id = conn.execute(
+                sa.text("SELECT id FROM content_index WHERE content_hash = :h"),
+                {"h": content_hash(edited)},
+            ).scalar_one()
+            conn.execute(  # written behind the tool's back: not a digest at all
+                sa.text("UPDATE content_index SET digest = 'not a digest' WHERE id = :i"),
+                {"i": damaged_id},
+            )
+        schema.upgrade(engine)
+        with engine.connect() as conn:
+            after = read(conn, typed=True)
+    finally:
+        engine.dispose()
+    assert sizes == [32]
+    assert set(before["content", "hash"]) == hashes
+    assert before["content", "base_hash"], "the edited page is stored as a delta"
+    assert old == before  # 0013's text is exactly the hashes 0014 held
+    assert all(isinstance(v, str) for values in old.values() for v in values)
+    digests = ("content_index", "digest")
+    assert {k: v for k, v in after.items() if k != digests} == {
+        k: v for k, v in before.items() if k != digests
+    }
+    lost = set(before[digests]) - set(after[digests])
+    kept = set(after[digests]) - set(before[digests])
+    assert len(lost) == 1  # the damaged row's, and only it
+    assert kept == {"blake3:" + b"not a digest".hex()}  # the damage, as its UTF-8 bytes
+    with Archive(db_url, actor="t") as archive:
+        assert [(v.name, v.hash) for v in archive.log("page").versions] == log
+        assert archive.show(log[1][1][:16]).name == "page@2"
+        assert [archive.raw(name) for name, _ in log] == [page, edited]  # the delta chain reads
+        again = archive.identify(half)
+        report = archive.verify(deep=True)
+    assert [(m.name, m.tier) for m in again.matches] == [(m.name, m.tier) for m in found.matches]
+    assert not report.ok
+    assert {(p.table, str(p.row)) for p in report.problems} == {("content_index", str(damaged_id))}

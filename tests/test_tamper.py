@@ -40,6 +40,7 @@ from provenance.models import (
     Checkpoint,
     Content,
     ContentIndex,
+    Digest,
     Document,
     EditRecord,
     Event,
@@ -858,7 +859,11 @@ def _delta(conn):
 
 
 def _sql(statement: str, pick: Callable[[sa.Connection], dict]) -> Callable[[sa.Connection], None]:
-    return lambda conn: conn.execute(sa.text(statement), pick(conn))
+    """Raw SQL; a parameter named ``h`` is a content hash, bound as its stored bytes."""
+    text = sa.text(statement)
+    if ":h" in statement:
+        text = text.bindparams(sa.bindparam("h", type_=Digest))
+    return lambda conn: conn.execute(text, pick(conn))
 
 
 def _frame(data: bytes) -> bytes:
@@ -1037,7 +1042,7 @@ def test_broken_values_are_problems_never_crashes(engine, populated):
         for what, table, _, change in cases:
 
             def tamper(conn, rng, change=change, what=what, table=table):
-                change(conn)
+                assert change(conn).rowcount == 1, f"{what}: the damage must touch one row"
                 return Damage(what, table)
 
             with _tampered(conn, tamper, random.Random(0)) as (damage, session):
