@@ -7,7 +7,6 @@ nothing half-written.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from dataclasses import field as default
@@ -644,14 +643,8 @@ def show(session: Session, ref: refs.Ref) -> VersionInfo:
 
 
 def _registered_by(session: Session, version_id: int) -> str | None:
-    event = audit.registration_event(session, version_id)
-    if event is None:
-        return None
-    try:
-        actor = json.loads(event.body).get("actor")
-    except (ValueError, AttributeError):  # a damaged event: prov verify says how
-        return None
-    return actor if isinstance(actor, str) else None
+    actor = audit.registered_by(session, version_id)
+    return actor if isinstance(actor, str) else None  # else damaged: prov verify says how
 
 
 def raw(session: Session, ref: refs.Ref) -> bytes:

@@ -241,7 +241,7 @@ def append(
     seq = _next_seq(session)
     body = canonical({"seq": seq, "kind": kind, "time": time, "actor": actor, **payload})
     row = {"seq": seq, "kind": kind, "subject": subject, "body": body}
-    plain.run(session, _INSERT, row)
+    plain.run(session, _INSERT, {**row, "actor": actor, "time": time})
     session.info[_NEXT_SEQ] = (session.get_transaction(), seq + 1)
     return Appended(**row)
 
@@ -391,11 +391,21 @@ def tree_head(session: Session) -> TreeHead:
     return TreeHead(builder.size, builder.root().hex())
 
 
-def registration_event(session: Session, version_id: int) -> Event | None:
-    """The ``version.registered`` event of a version, if the log holds one."""
-    return session.execute(
-        sa.select(Event)
+def _registration(what: Any, version_id: int) -> Any:
+    return (
+        sa.select(what)
         .where(Event.subject == f"version:{version_id}", Event.kind == "version.registered")
         .order_by(Event.seq)
         .limit(1)
-    ).scalar_one_or_none()
+    )
+
+
+def registration_event(session: Session, version_id: int) -> Event | None:
+    """The ``version.registered`` event of a version, if the log holds one."""
+    return session.execute(_registration(Event, version_id)).scalar_one_or_none()
+
+
+def registered_by(session: Session, version_id: int) -> str | None:
+    """The actor of a version's ``version.registered`` event, if the log holds one
+    (its ``actor`` column: `prov verify` checks that it says what the event says)."""
+    return session.execute(_registration(Event.actor, version_id)).scalar_one_or_none()

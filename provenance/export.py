@@ -125,8 +125,7 @@ def _lineage(session: Session, key: str) -> _Lineage:
     names = {v.id: refs.version_name(session, v) for v in versions + outside}
     actors = {}
     for v in versions:
-        event = audit.registration_event(session, v.id)
-        actors[v.id] = json.loads(event.body)["actor"] if event else audit.UNKNOWN_ACTOR
+        actors[v.id] = audit.registered_by(session, v.id) or audit.UNKNOWN_ACTOR
     seen = sightings.of_versions(session, ids)
     return _Lineage(document, versions, outside, links, names, actors, seen)
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from provenance.hashing import PREFIX
-from provenance.packed import PackedEdits, PackedJSON
+from provenance.packed import EventBody, PackedEdits, PackedJSON
 from provenance.validate import RELATIONS
 
 
@@ -172,10 +172,12 @@ class EditRecord(SQLModel, table=True):
 class Event(SQLModel, table=True):
     """One entry of the append-only audit log: a leaf of its Merkle tree.
 
-    ``body`` is the event's canonical JSON (see `provenance.audit`); its leaf
-    hash is ``merkle.leaf_hash(body.encode("utf-8"))``. ``seq`` numbers the
-    events 0, 1, 2, … with no gaps; ``kind`` and ``subject`` (``version:12``)
-    repeat fields of the body so that an event can be found by what it is about.
+    ``body`` is the event's canonical JSON (see `provenance.audit`), stored as a
+    zstd frame (`provenance.packed.EventBody`); its leaf hash is
+    ``merkle.leaf_hash(body.encode("utf-8"))``. ``seq`` numbers the events 0, 1,
+    2, … with no gaps; ``kind``, ``subject`` (``version:12``), ``actor`` and
+    ``time`` repeat fields of the body so that the database can find an event by
+    what it is about, who acted and when (`prov verify` checks that they agree).
     Rows are only ever inserted.
     """
 
@@ -184,7 +186,9 @@ class Event(SQLModel, table=True):
     seq: int = Field(sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False))
     kind: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
     subject: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, index=True))
-    body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    actor: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    time: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    body: str = Field(sa_column=sa.Column(EventBody, nullable=False))
 
 
 class Checkpoint(SQLModel, table=True):

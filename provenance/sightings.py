@@ -30,7 +30,7 @@ from typing import Any, Literal, Protocol
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from provenance import audit
+from provenance import audit, packed
 from provenance.models import Event, Sighting
 from provenance.records import SightingInfo
 
@@ -125,13 +125,13 @@ def _actors(session: Session, version_ids: Iterable[int]) -> dict[int, str]:
     found: dict[int, str] = {}
     for start in range(0, len(subjects), 500):
         bodies = session.execute(
-            sa.select(Event.body).where(
+            sa.select(sa.type_coerce(Event.body, sa.LargeBinary)).where(
                 Event.kind == "version.sighted", col(Event.subject).in_(subjects[start : start + 500])
             )
         ).scalars()
         for body in bodies:
             try:  # a damaged event: prov verify says how
-                event = json.loads(body)
+                event = json.loads(packed.event_text(body))
                 sid, actor = event["sighting"]["id"], event["actor"]
             except (ValueError, KeyError, TypeError):
                 continue

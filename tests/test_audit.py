@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -150,8 +151,18 @@ def test_checkpoint_without_a_key_says_how_to_make_one(db_url, tmp_path):
 
 def test_checkpoint_refuses_to_sign_over_a_rewritten_log(engine, tmp_path):
     keys = populate(engine, tmp_path)
+    table = Event.__table__
     with engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE event SET body = replace(body, 'alice', 'mallory')")
+        rewritten = [
+            {"s": seq, "b": body.replace("alice", "mallory")}
+            for seq, body in conn.execute(sa.select(table.c.seq, table.c.body))
+            if "alice" in body
+        ]
+        assert rewritten
+        conn.execute(
+            table.update().where(table.c.seq == sa.bindparam("s")).values(body=sa.bindparam("b")),
+            rewritten,
+        )
     with (
         pytest.raises(Exception, match="no longer have the root"),
         store.transaction(engine) as s,

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+import sqlalchemy as sa
+
+from provenance.models import Event
 
 from .test_cli import one_line_error, prov, prov_json
 
@@ -106,7 +109,6 @@ def test_an_imported_archive_verifies_clean(db_url, tmp_path):
 
 
 def test_an_import_is_recorded_in_the_audit_log_after_its_versions(db_url, tmp_path, engine):
-    import sqlalchemy as sa
 
     _files(tmp_path, {"v1.txt": "one", "v2.txt": "one two"})
     manifest = tmp_path / "batch.jsonl"
@@ -114,11 +116,12 @@ def test_an_import_is_recorded_in_the_audit_log_after_its_versions(db_url, tmp_p
         '{"path": "v1.txt", "doc": "d"}\n{"path": "v2.txt", "doc": "d"}\n', encoding="utf-8"
     )
     out = prov_json(db_url, "import", str(manifest))
+    events = Event.__table__
     with engine.connect() as conn:
         seq, body = conn.execute(
-            sa.text("SELECT seq, body FROM event WHERE kind = 'import.run'")
+            sa.select(events.c.seq, events.c.body).where(events.c.kind == "import.run")
         ).one()
-        last = conn.execute(sa.text("SELECT max(seq) FROM event")).scalar_one()
+        last = conn.execute(sa.select(sa.func.max(events.c.seq))).scalar_one()
     event = json.loads(body)
     assert seq == last  # the import closes its batch
     assert event["import"]["manifest_hash"] == out["manifest_hash"]
@@ -127,11 +130,11 @@ def test_an_import_is_recorded_in_the_audit_log_after_its_versions(db_url, tmp_p
     forged = dict(event, **{"import": dict(event["import"], versions=[999])})
     with engine.begin() as conn:
         conn.execute(
-            sa.text("UPDATE event SET body = :b WHERE seq = :s"),
-            {
-                "b": json.dumps(forged, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
-                "s": seq,
-            },
+            events.update()
+            .where(events.c.seq == seq)
+            .values(
+                body=json.dumps(forged, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            )
         )
     result = prov(db_url, "verify")
     assert result.exit_code == 1 and "999" in result.stdout

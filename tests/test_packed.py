@@ -8,6 +8,7 @@ import json
 import random
 
 import pytest
+import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -110,3 +111,54 @@ def test_gaps_that_are_not_edits_are_one_clear_error(value, problem):
         packed.unpack_edits(blob)
     with pytest.raises(ValueError, match=problem):
         packed.edits_text(blob)
+
+
+# -- event bodies -----------------------------------------------------------------
+
+# A frame written when event bodies were first framed (migration 0015). Frames are only
+# readable with the dictionary they were written with: changing `EVENT_DICTIONARY`
+# would make every stored event unreadable, and this fails first.
+_FIRST_FRAME = bytes.fromhex(
+    "28b52ffd608e0095030044047b726565723731322d30345432313a356162e4babae6b091e697a5e68aa52f"
+    "e7acace59b9be789883222676231383033303733227363616e20f0a0808b2e747874227d7d0e002083c6b2"
+    "c1a28c5c4539181075e34399131cca48e39365b09c8401974451f3e4fb9624ac450b19da6303"
+)
+_FIRST_BODY = (
+    '{"actor":"reporter","kind":"version.registered","seq":7,"time":"2026-12-04T21:50:00.000000Z",'
+    '"version":{"captured_at":null,"content_hash":"blake3:' + "ab" * 32 + '",'
+    '"document":"人民日报/第四版","document_id":2,"encoding":"gb18030","id":7,"label":null,'
+    '"meta":{},"number":3,"registered_at":"2026-12-04T21:50:00.000000Z","source":"scan 𠀋.txt"}}'
+)
+
+
+def test_an_event_frame_written_by_an_earlier_release_still_reads():
+    assert packed.event_text(_FIRST_FRAME) == _FIRST_BODY
+    assert packed.event_text(memoryview(_FIRST_FRAME)) == _FIRST_BODY
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT)
+def test_an_event_body_reads_back_as_the_text_written(body):
+    assert packed.event_text(packed.pack_event(body)) == body
+
+
+@pytest.mark.parametrize(
+    "blob, problem",
+    [
+        ('{"seq":1}', "not a zstd frame (found text)"),
+        (b"\x28\xb5\x2f\xfd\x00", "a damaged zstd frame"),
+        (packed.pack_event("{}")[:-2], "a damaged zstd frame"),
+        (7, "not a zstd frame (found int)"),
+    ],
+)
+def test_a_stored_event_that_is_not_a_readable_frame_is_named(blob, problem):
+    with pytest.raises(ValueError, match=problem.replace("(", r"\(").replace(")", r"\)")):
+        packed.event_text(blob)
+    with pytest.raises(IntegrityError, match="run: prov verify"):
+        packed.EventBody().process_result_value(blob, None)
+
+
+def test_the_dictionary_makes_short_events_smaller():
+    body = _FIRST_BODY
+    plain = len(zstandard.ZstdCompressor(level=19).compress(body.encode()))
+    assert len(packed.pack_event(body)) < 0.7 * plain

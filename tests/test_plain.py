@@ -36,7 +36,9 @@ def test_a_row_written_on_the_cursor_reads_back_as_a_session_writes_it(engine):
         meta = {"title": "一份声明 ✓", "n": 3, "none": None}
         session.execute(VERSIONS.insert(), {**common, "number": 1, "meta": meta})
         returned = plain.run(
-            session, VERSIONS.insert().returning(VERSIONS.c.id), {**common, "number": 2, "meta": meta}
+            session,
+            VERSIONS.insert().returning(VERSIONS.c.id),
+            {**common, "number": 2, "meta": meta},
         )
         assert len(returned) == 1 and isinstance(returned[0][0], int)
     with store.reader(engine) as session:
@@ -50,7 +52,10 @@ def test_a_row_written_on_the_cursor_reads_back_as_a_session_writes_it(engine):
 
 
 def test_many_rows_and_a_conflict_that_is_not_an_error(engine):
-    rows = [{"seq": n, "kind": "k", "subject": f"s{n}", "body": "{}"} for n in range(5)]
+    rows = [
+        {"seq": n, "kind": "k", "subject": f"s{n}", "actor": "a", "time": "t", "body": "{}"}
+        for n in range(5)
+    ]
     with store.transaction(engine) as session:
         plain.run_many(session, EVENTS.insert(), rows)
         plain.run_many(session, EVENTS.insert(), [])  # nothing to do
@@ -60,7 +65,7 @@ def test_many_rows_and_a_conflict_that_is_not_an_error(engine):
 
 
 def test_a_driver_error_is_the_one_line_a_session_gives_and_rolls_the_transaction_back(engine):
-    row = {"seq": 0, "kind": "k", "subject": "s", "body": "{}"}
+    row = {"seq": 0, "kind": "k", "subject": "s", "actor": "a", "time": "t", "body": "{}"}
     with store.transaction(engine) as session:
         session.execute(EVENTS.insert(), row)
         through_session = session.begin_nested()
@@ -89,7 +94,10 @@ def test_a_statement_it_cannot_run_as_sqlalchemy_would_is_refused(engine):
     table = sa.Table(
         "t", sa.MetaData(), sa.Column("a", sa.Integer), sa.Column("b", sa.Integer, default=7)
     )
-    with store.transaction(engine) as session, pytest.raises(TypeError, match="one plain parameter"):
+    with (
+        store.transaction(engine) as session,
+        pytest.raises(TypeError, match="one plain parameter"),
+    ):
         plain.run(session, table.insert(), {"a": 1})
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -10,9 +12,10 @@ from sqlmodel import SQLModel
 import provenance.models  # noqa: F401
 import provenance_db
 from provenance import schema, store
-from provenance.errors import SchemaError
+from provenance.errors import IntegrityError, SchemaError
 from provenance.hashing import content_hash
 from provenance.models import Digest
+from provenance.packed import EventBody
 
 
 def test_migrating_an_empty_database_gives_exactly_the_models_schema(engine):
@@ -425,3 +428,75 @@ def test_0014_keeps_content_hashes_as_bytes_and_a_downgrade_to_0013_gives_back_t
     assert [(m.name, m.tier) for m in again.matches] == [(m.name, m.tier) for m in found.matches]
     assert not report.ok
     assert {(p.table, str(p.row)) for p in report.problems} == {("content_index", str(damaged_id))}
+
+
+def test_0015_frames_event_bodies_and_a_downgrade_to_0014_gives_back_their_text(db_url, seeds):
+    """0015 keeps each event body as a zstd frame and its actor and time as columns;
+    0014 held the body as text. Down and up again must give every body back byte for
+    byte (the log's root unchanged), the filters by actor and time the same events,
+    and a body damaged before the upgrade still named by verify after it, alone."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from provenance import Archive
+
+    page, copy = (seeds[name] for name in sorted(seeds))
+    with Archive(db_url, actor="alice") as archive:
+        archive.register(page, doc="page")
+    with Archive(db_url, actor="bob") as archive:
+        archive.register(page.replace("。".encode(), "，".encode(), 3), doc="page")
+        archive.register(copy, doc="report")
+        archive.register(page, doc="page", source="a second scan")  # a sighting: a new kind
+
+    def filtered(archive) -> list:
+        bob = archive.events(actor="bob").events
+        cut = bob[1].time
+        return [
+            [e.seq for e in bob],
+            [e.seq for e in archive.events(since=cut).events],
+            [e.seq for e in archive.events(until=cut).events],
+        ]
+
+    with Archive(db_url) as archive:
+        answers = filtered(archive)
+    assert all(answers) and answers[1] != answers[2]
+    engine = store.open_engine(store.DatabaseLocation(db_url, "test"))
+    select_text = sa.text("SELECT seq, body FROM event ORDER BY seq")
+    try:
+        with engine.connect() as conn:
+            bodies = dict(conn.execute(select_text.columns(body=EventBody)).all())
+            stored = conn.execute(sa.text("SELECT body FROM event")).scalars().all()
+            columns = conn.execute(sa.text("SELECT seq, actor, time FROM event")).all()
+        command.downgrade(schema.alembic_config(engine), "0014")
+        with engine.begin() as conn:
+            old = dict(conn.execute(select_text).all())
+            names = {c["name"] for c in sa.inspect(conn).get_columns("event")}
+            damaged = max(old)
+            conn.execute(  # written behind the tool's back: not JSON at all
+                sa.text("UPDATE event SET body = 'not an event' WHERE seq = :s"), {"s": damaged}
+            )
+        schema.upgrade(engine)
+        with engine.connect() as conn:
+            after = dict(conn.execute(select_text.columns(body=EventBody)).all())
+            kept = conn.execute(
+                sa.text("SELECT actor, time FROM event WHERE seq = :s"), {"s": damaged}
+            ).one()
+    finally:
+        engine.dispose()
+    assert all(bytes(b).startswith(b"\x28\xb5\x2f\xfd") for b in stored)  # frames, every one
+    assert {seq: (actor, time) for seq, actor, time in columns} == {
+        seq: (json.loads(b)["actor"], json.loads(b)["time"]) for seq, b in bodies.items()
+    }
+    assert {"alice", "bob"} <= {actor for _, actor, _ in columns}
+    assert old == bodies and all(isinstance(b, str) for b in old.values())  # 0014's text
+    assert "actor" not in names and "time" not in names
+    assert after == {**bodies, damaged: "not an event"}
+    assert tuple(kept) == ("", "")
+    with Archive(db_url) as archive:
+        report = archive.verify()
+        bob = [e.seq for e in archive.events(actor="bob").events]
+        with pytest.raises(IntegrityError, match=f"event {damaged} is not JSON"):
+            archive.events()  # the whole log: the damage is in it
+    assert bob == [s for s in answers[0] if s != damaged]  # the damage lost its actor
+    assert not report.ok
+    assert {p.event for p in report.problems if p.table == "event"} == {damaged}

@@ -323,20 +323,31 @@ def event_char(conn, rng):
 
 
 def event_field(conn, rng):
-    """Rewrite an event canonically, changing a field no row repeats (actor or time)."""
+    """Rewrite an event canonically, changing who acted or when, and the column that
+    repeats it: nothing but a checkpoint can tell."""
     row = rng.choice(_rows(conn, EV))
     obj = json.loads(row.body)
     name = rng.choice(["actor", "time"])
     obj[name] = "mallory" if name == "actor" else "2001-01-01T00:00:00Z"
     if obj[name] == json.loads(row.body)[name]:
         obj[name] = "eve"
-    conn.execute(EV.update().where(EV.c.seq == row.seq).values(body=audit.canonical(obj)))
+    conn.execute(
+        EV.update().where(EV.c.seq == row.seq).values(body=audit.canonical(obj), **{name: obj[name]})
+    )
     return Damage(f"rewrote event {row.seq}'s {name} canonically", "checkpoint")
 
 
 def event_column(conn, rng):
+    """A column repeating a field of an event changed alone: the event then hides from
+    (or shows in) a search by that field."""
     row = rng.choice(_rows(conn, EV))
-    if rng.random() < 0.5:
+    roll = rng.random()
+    if roll < 0.3:
+        name = rng.choice(["actor", "time"])
+        value = "mallory" if name == "actor" else "2001-01-01T00:00:00.000000Z"
+        conn.execute(EV.update().where(EV.c.seq == row.seq).values(**{name: value}))
+        return Damage(f"changed event {row.seq}'s {name} column", "event", str(row.seq))
+    if roll < 0.65:
         value = _other(rng, row.kind, audit.KINDS)
         conn.execute(EV.update().where(EV.c.seq == row.seq).values(kind=value))
         return Damage(f"changed event {row.seq}'s kind column", "event", str(row.seq))
@@ -354,10 +365,10 @@ def delete_event(conn, rng):
 def reorder_events(conn, rng):
     a, b = rng.sample(_rows(conn, EV), 2)
     conn.execute(
-        EV.update().where(EV.c.seq == a.seq).values(kind=b.kind, subject=b.subject, body=b.body)
+        EV.update().where(EV.c.seq == a.seq).values({**b._mapping, "seq": a.seq})
     )
     conn.execute(
-        EV.update().where(EV.c.seq == b.seq).values(kind=a.kind, subject=a.subject, body=a.body)
+        EV.update().where(EV.c.seq == b.seq).values({**a._mapping, "seq": b.seq})
     )
     return Damage(f"swapped events {a.seq} and {b.seq}", "event", event=a.seq)
 
@@ -369,7 +380,7 @@ def append_event(conn, rng):
     obj["seq"] = len(rows)
     conn.execute(
         EV.insert().values(
-            seq=len(rows), kind=source.kind, subject=source.subject, body=audit.canonical(obj)
+            {**source._mapping, "seq": len(rows), "body": audit.canonical(obj)}
         )
     )
     return Damage(f"appended a copy of event {source.seq}", "*")
@@ -871,6 +882,12 @@ def _frame(data: bytes) -> bytes:
     return zstandard.ZstdCompressor(write_checksum=True).compress(data)
 
 
+def _event_frame(conn, seq: int) -> bytes:
+    """Event ``seq``'s body as stored: its zstd frame."""
+    stored = sa.type_coerce(EV.c.body, sa.LargeBinary)
+    return bytes(conn.execute(sa.select(stored).where(EV.c.seq == seq)).scalar_one())
+
+
 def _first_key(conn) -> dict:
     row = _rows(conn, KR)[0]
     return {"b": row.band, "k": row.key, "c": row.chain, "lo": row.lo}
@@ -1023,6 +1040,18 @@ BROKEN: list[tuple[str, str, bool, Callable[[sa.Connection], None]]] = [
         ),
     ),
     (
+        "an event's body stored as text, not a frame",
+        "event",
+        True,
+        _sql("UPDATE event SET body = '{}' WHERE seq = 1", lambda c: {}),
+    ),
+    (
+        "an event's frame cut short",
+        "event",
+        False,
+        _sql("UPDATE event SET body = :b WHERE seq = 1", lambda c: {"b": _event_frame(c, 1)[:-3]}),
+    ),
+    (
         "a signature stored as text",
         "content_index",
         True,
@@ -1060,7 +1089,9 @@ def _backdate(conn: sa.Connection, when: str) -> int:
     ).first()
     event = json.loads(row.body)
     event["time"] = event["version"]["registered_at"] = when
-    conn.execute(EV.update().where(EV.c.seq == row.seq).values(body=audit.canonical(event)))
+    conn.execute(
+        EV.update().where(EV.c.seq == row.seq).values(body=audit.canonical(event), time=when)
+    )
     conn.execute(V.update().where(V.c.id == event["version"]["id"]).values(registered_at=when))
     return row.seq
 
